@@ -1,0 +1,102 @@
+#pragma once
+/// @file
+/// `nimbus::Context`: what a handler can reach besides its event.
+
+#include <any>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "nimbus/bindings.hpp"
+#include "nimbus/logger.hpp"
+
+namespace nimbus {
+
+/// The trigger an event came through.
+struct TriggerInfo {
+  std::string kind;  ///< "http", "file", "cron", ...
+  std::string name;  ///< the trigger's name in function.yaml
+};
+
+/// Per-worker state handed to every invocation: logger, identity, deadline,
+/// user data and data bindings. One `Context` serves many events of one
+/// worker, so anything kept in it (user data, bindings) lives across calls.
+///
+/// ```cpp
+/// nimbus::Response handle(nimbus::Context& ctx, const nimbus::Event& event) {
+///   ctx.logger().info_with("start", {{"remaining_ms", ctx.remaining().count()}});
+///   auto& cache = ctx.kv("cache");
+///   auto* model = ctx.user_data<Model>();   // set by the init hook
+///   ...
+/// }
+/// ```
+class Context {
+ public:
+  /// What the host fixes for a worker's lifetime.
+  struct Options {
+    std::string function_name;
+    std::string function_version = "0";
+    int worker_id = 0;
+    Logger logger;
+    BindingMap bindings;
+  };
+
+  explicit Context(Options options) : o_(std::move(options)) {}
+
+  /// The function's logger.
+  [[nodiscard]] Logger& logger() noexcept { return o_.logger; }
+  /// The function's name (`metadata.name`).
+  [[nodiscard]] const std::string& function_name() const noexcept { return o_.function_name; }
+  /// The function's version.
+  [[nodiscard]] const std::string& function_version() const noexcept { return o_.function_version; }
+  /// This worker's index, from 0.
+  [[nodiscard]] int worker_id() const noexcept { return o_.worker_id; }
+  /// The trigger of the event being handled.
+  [[nodiscard]] const TriggerInfo& trigger() const noexcept { return trigger_; }
+
+  /// When the current event must be answered by.
+  [[nodiscard]] std::chrono::steady_clock::time_point deadline() const noexcept { return deadline_; }
+  /// Time left until the deadline; zero once it has passed.
+  [[nodiscard]] std::chrono::milliseconds remaining() const noexcept;
+
+  /// Per-worker user data, typically set by the init hook.
+  [[nodiscard]] std::any& user_data() noexcept { return user_data_; }
+  /// The user data as a `T`, or null when it holds something else.
+  template <class T>
+  [[nodiscard]] T* user_data() noexcept {
+    return std::any_cast<T>(&user_data_);
+  }
+
+  /// The key-value binding named `name`; throws `BindingError` when there is
+  /// none or it is of another kind.
+  [[nodiscard]] KeyValueStore& kv(std::string_view name);
+  /// The binding named `name`, or null.
+  [[nodiscard]] Binding* binding(std::string_view name) const noexcept;
+  /// All bindings by name.
+  [[nodiscard]] const BindingMap& bindings() const noexcept { return o_.bindings; }
+
+  /// Host and test use: adds or replaces the binding named `name`.
+  void set_binding(std::string name, std::shared_ptr<Binding> binding) {
+    o_.bindings.insert_or_assign(std::move(name), std::move(binding));
+  }
+
+  /// Host use: sets the trigger and deadline before each event.
+  void begin_event(TriggerInfo trigger, std::chrono::steady_clock::time_point deadline) {
+    trigger_ = std::move(trigger);
+    deadline_ = deadline;
+  }
+  /// Host use: sets the trigger kind and name in place, without allocating
+  /// when they are unchanged.
+  void begin_event(std::string_view kind, std::string_view name,
+                   std::chrono::steady_clock::time_point deadline);
+
+ private:
+  Options o_;
+  TriggerInfo trigger_;
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
+  std::any user_data_;
+};
+
+}  // namespace nimbus

@@ -1,0 +1,161 @@
+#pragma once
+/// @file
+/// `nimbus::Event`: what a handler receives.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <utility>
+
+#include "nimbus/detail/event_layout.hpp"
+#include "nimbus/json.hpp"
+#include "nimbus/result.hpp"
+
+namespace nimbus {
+
+/// CloudEvents context attributes, present when the event came as a CloudEvent.
+struct CloudEvent {
+  std::string_view type;
+  std::string_view source;
+  std::string_view spec_version;
+  std::string_view subject;  ///< empty when absent
+  std::string_view time;     ///< RFC 3339, empty when absent
+};
+
+/// Where a stream event came from.
+struct StreamPosition {
+  std::string_view topic;
+  std::int64_t partition = 0;
+  std::int64_t offset = 0;
+};
+
+/// A read-only, zero-copy view of one event.
+///
+/// Every trigger, event file and tape turns into the same flat encoding; an
+/// `Event` reads it in place, so the strings it returns live as long as the
+/// buffer it views (for a handler: the whole invocation).
+///
+/// ```cpp
+/// auto name = event.header("X-Name").value_or("world");   // case-insensitive
+/// if (event.content_type() == "application/json") {
+///   nimbus::Json body = event.json();
+/// }
+/// ```
+class Event {
+ public:
+  /// A name/value pair: a header or a field.
+  using Pair = std::pair<std::string_view, std::string_view>;
+
+  /// Iterates headers or fields in their original order.
+  class Pairs {
+   public:
+    class iterator {
+     public:
+      using iterator_category = std::forward_iterator_tag;
+      using value_type = Pair;
+      using difference_type = std::ptrdiff_t;
+      using pointer = void;
+      using reference = Pair;
+      iterator() = default;
+      iterator(const Pairs* owner, std::uint32_t i) : owner_(owner), i_(i) {}
+      Pair operator*() const { return owner_->at(i_); }
+      iterator& operator++() {
+        ++i_;
+        return *this;
+      }
+      iterator operator++(int) {
+        auto copy = *this;
+        ++i_;
+        return copy;
+      }
+      bool operator==(const iterator& o) const { return i_ == o.i_; }
+
+     private:
+      const Pairs* owner_ = nullptr;
+      std::uint32_t i_ = 0;
+    };
+    Pairs(const char* base, std::uint32_t table_offset, std::uint32_t count)
+        : base_(base), table_offset_(table_offset), count_(count) {}
+    [[nodiscard]] iterator begin() const { return {this, 0}; }
+    [[nodiscard]] iterator end() const { return {this, count_}; }
+    [[nodiscard]] std::size_t size() const { return count_; }
+    [[nodiscard]] bool empty() const { return count_ == 0; }
+    /// The i-th pair; `i < size()`.
+    [[nodiscard]] Pair at(std::uint32_t i) const;
+    /// The value of the first pair whose name matches, ignoring ASCII case.
+    [[nodiscard]] std::optional<std::string_view> find(std::string_view name) const;
+
+   private:
+    const char* base_;
+    std::uint32_t table_offset_;
+    std::uint32_t count_;
+  };
+
+  /// Views an encoded event after checking that every offset lies inside
+  /// `bytes`. The bytes must outlive the returned `Event`.
+  static Result<Event> from_bytes(std::span<const std::byte> bytes) noexcept;
+
+  /// The event's id (unique per source; deterministic for event files).
+  [[nodiscard]] std::string_view id() const { return str(detail::kId); }
+  /// The kind of trigger that produced it: "http", "file", "cron", "nats", ...
+  [[nodiscard]] std::string_view trigger_kind() const { return str(detail::kTriggerKind); }
+  /// The trigger's name in function.yaml.
+  [[nodiscard]] std::string_view trigger_name() const { return str(detail::kTriggerName); }
+  /// The body's media type, e.g. "application/json"; may be empty.
+  [[nodiscard]] std::string_view content_type() const { return str(detail::kContentType); }
+
+  /// The body's bytes, as text.
+  [[nodiscard]] std::string_view body() const { return str(detail::kBody); }
+  /// The body's bytes.
+  [[nodiscard]] std::span<const std::byte> body_bytes() const;
+  /// The body parsed as JSON; throws `Json::parse_error` when it is not JSON.
+  [[nodiscard]] Json json() const;
+
+  /// A header's value, looked up ignoring ASCII case.
+  [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const {
+    return headers().find(name);
+  }
+  /// All headers in their original order.
+  [[nodiscard]] Pairs headers() const { return {base_, h_.pairs_offset, h_.header_count}; }
+  /// A field (query parameter) by name, ignoring ASCII case.
+  [[nodiscard]] std::optional<std::string_view> field(std::string_view name) const {
+    return fields().find(name);
+  }
+  /// All fields (query parameters) in their original order.
+  [[nodiscard]] Pairs fields() const;
+
+  /// The HTTP method ("GET", ...); empty for non-HTTP events.
+  [[nodiscard]] std::string_view method() const { return str(detail::kMethod); }
+  /// The request path, without the query string.
+  [[nodiscard]] std::string_view path() const { return str(detail::kPath); }
+  /// The full request URL or target as received.
+  [[nodiscard]] std::string_view url() const { return str(detail::kUrl); }
+  /// When the event was produced.
+  [[nodiscard]] std::chrono::system_clock::time_point timestamp() const;
+
+  /// CloudEvents attributes, when the event has a `specversion`.
+  [[nodiscard]] std::optional<CloudEvent> cloud_event() const;
+  /// The stream position, for events from a stream.
+  [[nodiscard]] std::optional<StreamPosition> stream() const;
+
+  /// The encoded bytes this event views.
+  [[nodiscard]] std::span<const std::byte> bytes() const {
+    return {reinterpret_cast<const std::byte*>(base_), h_.total_size};  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): char and byte views of one buffer
+  }
+
+ private:
+  friend class EventBuffer;
+  Event() = default;
+  [[nodiscard]] std::string_view str(detail::StrIndex i) const {
+    return {base_ + h_.strings[i].offset, h_.strings[i].length};
+  }
+
+  detail::EventHeader h_{};
+  const char* base_ = nullptr;
+};
+
+}  // namespace nimbus

@@ -1,0 +1,78 @@
+#pragma once
+/// @file
+/// `nimbus::EventData`: an owning description of an event, and its encoding.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nimbus/event.hpp"
+
+namespace nimbus {
+
+/// Everything an event carries, as owned values. Triggers, event files and
+/// tapes fill one in and encode it; a handler only ever sees the `Event`
+/// view of the encoding.
+struct EventData {
+  std::string id;
+  std::string trigger_kind;
+  std::string trigger_name;
+  std::string content_type;
+  std::string method;
+  std::string path;
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::vector<std::pair<std::string, std::string>> fields;
+  std::string body;
+  std::chrono::system_clock::time_point timestamp{};
+
+  // CloudEvents attributes; all empty when the event is not a CloudEvent.
+  std::string ce_type;
+  std::string ce_source;
+  std::string ce_spec_version;
+  std::string ce_subject;
+  std::string ce_time;
+
+  // Stream position, when `has_stream`.
+  bool has_stream = false;
+  std::string topic;
+  std::int64_t partition = 0;
+  std::int64_t offset = 0;
+
+  /// The number of bytes `encode_to` writes; throws `std::length_error` when
+  /// the event does not fit the 32-bit offsets of the layout.
+  [[nodiscard]] std::size_t encoded_size() const;
+  /// Writes the encoding into `out`, which holds `encoded_size()` bytes.
+  void encode_to(std::span<std::byte> out) const noexcept;
+  /// The encoding in a new buffer.
+  [[nodiscard]] std::vector<std::byte> encode() const;
+};
+
+/// Copies an encoded event back into owned values.
+EventData to_event_data(const Event& event);
+
+/// An encoded event with the buffer it lives in: an `Event` you can keep.
+class EventBuffer {
+ public:
+  /// Encodes `data`.
+  explicit EventBuffer(const EventData& data);
+  EventBuffer(const EventBuffer& other);
+  EventBuffer& operator=(const EventBuffer& other);
+  EventBuffer(EventBuffer&&) noexcept = default;
+  EventBuffer& operator=(EventBuffer&&) noexcept = default;
+  ~EventBuffer() = default;
+
+  /// The view; valid while this buffer lives.
+  [[nodiscard]] const Event& event() const noexcept { return event_; }
+  operator const Event&() const noexcept { return event_; }  // NOLINT(google-explicit-constructor): a buffer is usable where an Event is
+
+ private:
+  std::vector<std::byte> bytes_;
+  Event event_;
+};
+
+}  // namespace nimbus

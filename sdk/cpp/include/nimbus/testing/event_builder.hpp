@@ -1,0 +1,97 @@
+#pragma once
+/// @file
+/// `nimbus::testing::EventBuilder`: events for unit tests.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "nimbus/event_data.hpp"
+#include "nimbus/json.hpp"
+
+namespace nimbus::testing {
+
+/// Builds an event the way a trigger would, for calling a handler directly.
+/// Defaults: an HTTP `GET /` with id "test-event" from trigger "http".
+///
+/// ```cpp
+/// auto event = nimbus::testing::EventBuilder()
+///                  .method("POST").path("/greet")
+///                  .header("X-Name", "Ada")
+///                  .json({{"count", 2}})
+///                  .build();
+/// nimbus::Response r = greet(ctx, event);
+/// ```
+class EventBuilder {
+ public:
+  EventBuilder() {
+    d_.id = "test-event";
+    d_.trigger_kind = "http";
+    d_.trigger_name = "http";
+    d_.method = "GET";
+    d_.path = "/";
+    d_.url = "/";
+    d_.timestamp = std::chrono::system_clock::now();
+  }
+
+  EventBuilder& id(std::string v) { return set(d_.id, std::move(v)); }
+  EventBuilder& trigger(std::string kind, std::string name) {
+    d_.trigger_kind = std::move(kind);
+    return set(d_.trigger_name, std::move(name));
+  }
+  EventBuilder& method(std::string v) { return set(d_.method, std::move(v)); }
+  /// Sets the path, and the URL when no query fields were added.
+  EventBuilder& path(std::string v) {
+    d_.url = v;
+    return set(d_.path, std::move(v));
+  }
+  EventBuilder& url(std::string v) { return set(d_.url, std::move(v)); }
+  EventBuilder& header(std::string name, std::string value) {
+    d_.headers.emplace_back(std::move(name), std::move(value));
+    return *this;
+  }
+  EventBuilder& field(std::string name, std::string value) {
+    d_.fields.emplace_back(std::move(name), std::move(value));
+    return *this;
+  }
+  EventBuilder& content_type(std::string v) { return set(d_.content_type, std::move(v)); }
+  /// A raw body; the content type is left as it is.
+  EventBuilder& body(std::string v) { return set(d_.body, std::move(v)); }
+  /// A JSON body with content type `application/json`.
+  EventBuilder& json(const Json& v) {
+    d_.content_type = "application/json";
+    return set(d_.body, v.dump());
+  }
+  EventBuilder& timestamp(std::chrono::system_clock::time_point t) {
+    d_.timestamp = t;
+    return *this;
+  }
+  /// CloudEvents attributes (spec version 1.0 unless told otherwise).
+  EventBuilder& cloud_event(std::string type, std::string source, std::string spec_version = "1.0") {
+    d_.ce_type = std::move(type);
+    d_.ce_source = std::move(source);
+    return set(d_.ce_spec_version, std::move(spec_version));
+  }
+  EventBuilder& subject(std::string v) { return set(d_.ce_subject, std::move(v)); }
+  EventBuilder& stream(std::string topic, std::int64_t partition, std::int64_t offset) {
+    d_.has_stream = true;
+    d_.partition = partition;
+    d_.offset = offset;
+    return set(d_.topic, std::move(topic));
+  }
+
+  /// The event so far, as owned values.
+  [[nodiscard]] const EventData& data() const noexcept { return d_; }
+  /// Encodes the event; the returned buffer converts to `const Event&`.
+  [[nodiscard]] EventBuffer build() const { return EventBuffer(d_); }
+
+ private:
+  EventBuilder& set(std::string& field, std::string v) {
+    field = std::move(v);
+    return *this;
+  }
+  EventData d_;
+};
+
+}  // namespace nimbus::testing

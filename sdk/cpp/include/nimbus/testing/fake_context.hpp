@@ -1,0 +1,69 @@
+#pragma once
+/// @file
+/// `nimbus::testing::FakeContext`: a context that captures log records and
+/// holds in-memory bindings, for calling a handler directly in a unit test.
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "nimbus/context.hpp"
+
+namespace nimbus::testing {
+
+/// A sink that keeps every record.
+class CapturingSink : public LogSink {
+ public:
+  void write(const LogRecord& record) override { records_.push_back(record); }
+  [[nodiscard]] const std::vector<LogRecord>& records() const noexcept { return records_; }
+  void clear() noexcept { records_.clear(); }
+
+ private:
+  std::vector<LogRecord> records_;
+};
+
+namespace detail {
+struct SinkHolder {
+  std::shared_ptr<CapturingSink> sink_ = std::make_shared<CapturingSink>();
+};
+}  // namespace detail
+
+/// A `Context` for tests: logs at debug level into memory; bindings are added
+/// by the test.
+///
+/// ```cpp
+/// nimbus::testing::FakeContext ctx;
+/// auto seen = ctx.add_memory_kv("seen");
+/// auto response = greet(ctx, EventBuilder().header("X-Name", "Ada").build());
+/// EXPECT_TRUE(ctx.logged(nimbus::LogLevel::kInfo, "greeting"));
+/// EXPECT_EQ(seen->get("Ada"), "1");
+/// ```
+class FakeContext : private detail::SinkHolder, public Context {
+ public:
+  explicit FakeContext(std::string function_name = "test-function", int worker_id = 0)
+      : Context(Options{std::move(function_name), "0", worker_id,
+                        Logger(sink_.get(), LogLevel::kDebug), {}}) {}
+
+  /// Every record logged so far, in order.
+  [[nodiscard]] const std::vector<LogRecord>& records() const noexcept { return sink_->records(); }
+  /// Forgets the records logged so far.
+  void clear_records() noexcept { sink_->clear(); }
+  /// True when a record at `level` with exactly `message` was logged.
+  [[nodiscard]] bool logged(LogLevel level, std::string_view message) const {
+    return std::any_of(records().begin(), records().end(), [&](const LogRecord& r) {
+      return r.level == level && r.message == message;
+    });
+  }
+
+  /// Adds an in-memory key-value store named `name` and returns it.
+  std::shared_ptr<MemoryKeyValueStore> add_memory_kv(std::string name) {
+    auto kv = std::make_shared<MemoryKeyValueStore>();
+    set_binding(std::move(name), kv);
+    return kv;
+  }
+};
+
+}  // namespace nimbus::testing

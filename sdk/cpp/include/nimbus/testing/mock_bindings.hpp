@@ -1,0 +1,43 @@
+#pragma once
+/// @file
+/// GoogleMock mocks of every binding interface.
+
+#include <gmock/gmock.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "nimbus/bindings.hpp"
+
+namespace nimbus::testing {
+
+/// A mock key-value store. Expectations use the interface's own names:
+///
+/// ```cpp
+/// auto kv = std::make_shared<nimbus::testing::MockKeyValueStore>();
+/// EXPECT_CALL(*kv, get("ada")).WillOnce(testing::Return(std::optional<std::string>("1")));
+/// ctx.set_binding("seen", kv);
+/// ```
+class MockKeyValueStore : public KeyValueStore {
+ public:
+  MOCK_METHOD(std::optional<std::string>, get, (std::string_view key));
+  MOCK_METHOD(void, put,
+              (std::string_view key, std::string_view value,
+               std::optional<std::chrono::milliseconds> ttl));
+  MOCK_METHOD(bool, remove, (std::string_view key));
+  MOCK_METHOD(std::vector<std::string>, list, (std::string_view prefix));
+
+ protected:
+  std::optional<std::string> do_get(std::string_view key) override { return get(key); }
+  void do_put(std::string_view key, std::string_view value,
+              std::optional<std::chrono::milliseconds> ttl) override {
+    put(key, value, ttl);
+  }
+  bool do_remove(std::string_view key) override { return remove(key); }
+  std::vector<std::string> do_list(std::string_view prefix) override { return list(prefix); }
+};
+
+}  // namespace nimbus::testing

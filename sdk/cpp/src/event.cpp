@@ -1,0 +1,105 @@
+#include "nimbus/event.hpp"
+
+#include <cstring>
+#include <string>
+
+#include "ascii.hpp"
+
+namespace nimbus {
+namespace {
+
+using detail::EventHeader;
+using detail::PairRef;
+using detail::StrRef;
+
+bool in_bounds(StrRef s, std::uint32_t total) noexcept {
+  return s.offset <= total && s.length <= total - s.offset;
+}
+
+PairRef pair_at(const char* base, std::uint32_t table_offset, std::uint32_t i) noexcept {
+  PairRef p{};
+  std::memcpy(&p, base + table_offset + static_cast<std::size_t>(i) * sizeof(PairRef), sizeof p);
+  return p;
+}
+
+}  // namespace
+
+Result<Event> Event::from_bytes(std::span<const std::byte> bytes) noexcept {
+  if (bytes.size() < sizeof(EventHeader)) {
+    return Error{"event is " + std::to_string(bytes.size()) + " bytes, shorter than its " +
+                 std::to_string(sizeof(EventHeader)) + "-byte header"};
+  }
+  Event e;
+  std::memcpy(&e.h_, bytes.data(), sizeof(EventHeader));
+  e.base_ = reinterpret_cast<const char*>(bytes.data());  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): char view of bytes
+  const EventHeader& h = e.h_;
+  if (h.magic != detail::kEventMagic) return Error{"not an encoded event (bad magic)"};
+  if (h.version != detail::kEventLayoutVersion) {
+    return Error{"event layout version " + std::to_string(h.version) + " is not supported (expected " +
+                 std::to_string(detail::kEventLayoutVersion) + ")"};
+  }
+  if (h.total_size > bytes.size() || h.total_size < sizeof(EventHeader)) {
+    return Error{"event claims " + std::to_string(h.total_size) + " bytes but " +
+                 std::to_string(bytes.size()) + " are present"};
+  }
+  const std::uint64_t pairs = static_cast<std::uint64_t>(h.header_count) + h.field_count;
+  if (h.pairs_offset < sizeof(EventHeader) || h.pairs_offset > h.total_size ||
+      pairs * sizeof(PairRef) > h.total_size - h.pairs_offset) {
+    return Error{"event header/field table lies outside the event"};
+  }
+  for (const StrRef& s : h.strings) {
+    if (!in_bounds(s, h.total_size)) return Error{"event string lies outside the event"};
+  }
+  for (std::uint32_t i = 0; i < pairs; ++i) {
+    PairRef p = pair_at(e.base_, h.pairs_offset, i);
+    if (!in_bounds(p.name, h.total_size) || !in_bounds(p.value, h.total_size)) {
+      return Error{"event header or field lies outside the event"};
+    }
+  }
+  return e;
+}
+
+Event::Pair Event::Pairs::at(std::uint32_t i) const {
+  PairRef p = pair_at(base_, table_offset_, i);
+  return {{base_ + p.name.offset, p.name.length}, {base_ + p.value.offset, p.value.length}};
+}
+
+std::optional<std::string_view> Event::Pairs::find(std::string_view name) const {
+  for (std::uint32_t i = 0; i < count_; ++i) {
+    auto [n, v] = at(i);
+    if (detail::iequals(n, name)) return v;
+  }
+  return std::nullopt;
+}
+
+Event::Pairs Event::fields() const {
+  return {base_,
+          static_cast<std::uint32_t>(h_.pairs_offset + h_.header_count * sizeof(PairRef)),
+          h_.field_count};
+}
+
+std::span<const std::byte> Event::body_bytes() const {
+  auto b = body();
+  return {reinterpret_cast<const std::byte*>(b.data()), b.size()};  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): byte view of chars
+}
+
+Json Event::json() const { return Json::parse(body()); }
+
+std::chrono::system_clock::time_point Event::timestamp() const {
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::nanoseconds(h_.timestamp_ns)));
+}
+
+std::optional<CloudEvent> Event::cloud_event() const {
+  if (str(detail::kCeSpecVersion).empty()) return std::nullopt;
+  return CloudEvent{str(detail::kCeType), str(detail::kCeSource), str(detail::kCeSpecVersion),
+                    str(detail::kCeSubject), str(detail::kCeTime)};
+}
+
+std::optional<StreamPosition> Event::stream() const {
+  if ((h_.flags & detail::kEventHasStream) == 0) return std::nullopt;
+  return StreamPosition{str(detail::kTopic), h_.partition, h_.offset};
+}
+
+}  // namespace nimbus

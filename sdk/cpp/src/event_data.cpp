@@ -1,0 +1,134 @@
+#include "nimbus/event_data.hpp"
+
+#include <array>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+
+namespace nimbus {
+namespace {
+
+using detail::EventHeader;
+using detail::PairRef;
+using detail::StrRef;
+
+std::array<const std::string*, detail::kStrCount> strings_of(const EventData& d) {
+  std::array<const std::string*, detail::kStrCount> s{};
+  s[detail::kId] = &d.id;
+  s[detail::kTriggerKind] = &d.trigger_kind;
+  s[detail::kTriggerName] = &d.trigger_name;
+  s[detail::kContentType] = &d.content_type;
+  s[detail::kMethod] = &d.method;
+  s[detail::kPath] = &d.path;
+  s[detail::kUrl] = &d.url;
+  s[detail::kCeType] = &d.ce_type;
+  s[detail::kCeSource] = &d.ce_source;
+  s[detail::kCeSpecVersion] = &d.ce_spec_version;
+  s[detail::kCeSubject] = &d.ce_subject;
+  s[detail::kCeTime] = &d.ce_time;
+  s[detail::kTopic] = &d.topic;
+  s[detail::kBody] = &d.body;
+  return s;
+}
+
+// Appends string bytes at `cursor` and returns where they went.
+StrRef put(std::byte* out, std::uint32_t& cursor, std::string_view s) noexcept {
+  StrRef r{cursor, static_cast<std::uint32_t>(s.size())};
+  if (!s.empty()) std::memcpy(out + cursor, s.data(), s.size());
+  cursor += static_cast<std::uint32_t>(s.size());
+  return r;
+}
+
+}  // namespace
+
+std::size_t EventData::encoded_size() const {
+  std::size_t n = sizeof(EventHeader) + (headers.size() + fields.size()) * sizeof(PairRef);
+  for (const std::string* s : strings_of(*this)) n += s->size();
+  for (const auto& [k, v] : headers) n += k.size() + v.size();
+  for (const auto& [k, v] : fields) n += k.size() + v.size();
+  if (n > std::numeric_limits<std::uint32_t>::max()) {
+    throw std::length_error("event of " + std::to_string(n) + " bytes exceeds the 4 GiB event limit");
+  }
+  return n;
+}
+
+void EventData::encode_to(std::span<std::byte> out) const noexcept {
+  EventHeader h{};
+  h.magic = detail::kEventMagic;
+  h.version = detail::kEventLayoutVersion;
+  h.flags = has_stream ? detail::kEventHasStream : 0;
+  h.total_size = static_cast<std::uint32_t>(out.size());
+  h.header_count = static_cast<std::uint32_t>(headers.size());
+  h.field_count = static_cast<std::uint32_t>(fields.size());
+  h.pairs_offset = sizeof(EventHeader);
+  h.timestamp_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(timestamp.time_since_epoch()).count();
+  h.partition = partition;
+  h.offset = offset;
+
+  std::byte* base = out.data();
+  auto cursor = static_cast<std::uint32_t>(h.pairs_offset +
+                                           (headers.size() + fields.size()) * sizeof(PairRef));
+  std::uint32_t pair_cursor = h.pairs_offset;
+  for (const auto* list : {&headers, &fields}) {
+    for (const auto& [k, v] : *list) {
+      PairRef p{put(base, cursor, k), put(base, cursor, v)};
+      std::memcpy(base + pair_cursor, &p, sizeof p);
+      pair_cursor += sizeof(PairRef);
+    }
+  }
+  auto strings = strings_of(*this);
+  for (std::uint32_t i = 0; i < detail::kStrCount; ++i) h.strings[i] = put(base, cursor, *strings[i]);
+  std::memcpy(base, &h, sizeof h);
+}
+
+std::vector<std::byte> EventData::encode() const {
+  std::vector<std::byte> out(encoded_size());
+  encode_to(out);
+  return out;
+}
+
+EventData to_event_data(const Event& e) {
+  EventData d;
+  d.id = e.id();
+  d.trigger_kind = e.trigger_kind();
+  d.trigger_name = e.trigger_name();
+  d.content_type = e.content_type();
+  d.method = e.method();
+  d.path = e.path();
+  d.url = e.url();
+  for (auto [k, v] : e.headers()) d.headers.emplace_back(k, v);
+  for (auto [k, v] : e.fields()) d.fields.emplace_back(k, v);
+  d.body = e.body();
+  d.timestamp = e.timestamp();
+  if (auto ce = e.cloud_event()) {
+    d.ce_type = ce->type;
+    d.ce_source = ce->source;
+    d.ce_spec_version = ce->spec_version;
+    d.ce_subject = ce->subject;
+    d.ce_time = ce->time;
+  }
+  if (auto s = e.stream()) {
+    d.has_stream = true;
+    d.topic = s->topic;
+    d.partition = s->partition;
+    d.offset = s->offset;
+  }
+  return d;
+}
+
+EventBuffer::EventBuffer(const EventData& data)
+    : bytes_(data.encode()), event_(*Event::from_bytes(bytes_)) {}
+
+EventBuffer::EventBuffer(const EventBuffer& other)
+    : bytes_(other.bytes_), event_(*Event::from_bytes(bytes_)) {}
+
+EventBuffer& EventBuffer::operator=(const EventBuffer& other) {
+  if (this != &other) {
+    bytes_ = other.bytes_;
+    event_ = *Event::from_bytes(bytes_);
+  }
+  return *this;
+}
+
+}  // namespace nimbus

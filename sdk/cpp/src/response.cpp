@@ -1,0 +1,62 @@
+#include "nimbus/response.hpp"
+
+#include "ascii.hpp"
+
+namespace nimbus {
+
+Response Response::text(std::string body, int status) {
+  Response r;
+  r.status_ = status;
+  r.content_type_ = "text/plain; charset=utf-8";
+  r.body_ = std::move(body);
+  return r;
+}
+
+Response Response::json(const Json& body, int status) {
+  Response r;
+  r.status_ = status;
+  r.content_type_ = "application/json";
+  r.body_ = body.dump();
+  return r;
+}
+
+Response Response::bytes(std::string body, std::string content_type, int status) {
+  Response r;
+  r.status_ = status;
+  r.content_type_ = std::move(content_type);
+  r.body_ = std::move(body);
+  return r;
+}
+
+Response Response::bytes(std::span<const std::byte> body, std::string content_type, int status) {
+  return bytes(std::string(reinterpret_cast<const char*>(body.data()), body.size()),  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): char view of bytes
+               std::move(content_type), status);
+}
+
+Response Response::empty(int status) {
+  Response r;
+  r.status_ = status;
+  return r;
+}
+
+Response& Response::with_header(std::string name, std::string value) & {
+  if (detail::iequals(name, "Content-Type")) {
+    content_type_ = std::move(value);
+  } else {
+    headers_.emplace_back(std::move(name), std::move(value));
+  }
+  return *this;
+}
+
+std::optional<std::string_view> Response::header(std::string_view name) const {
+  if (detail::iequals(name, "Content-Type")) {
+    if (content_type_.empty()) return std::nullopt;
+    return std::string_view(content_type_);
+  }
+  for (const auto& [k, v] : headers_) {
+    if (detail::iequals(k, name)) return std::string_view(v);
+  }
+  return std::nullopt;
+}
+
+}  // namespace nimbus

@@ -1,0 +1,145 @@
+#include <gtest/gtest.h>
+
+#include <nimbus/event_data.hpp>
+#include <nimbus/testing/event_builder.hpp>
+
+#include <cstring>
+
+namespace {
+
+using nimbus::Event;
+using nimbus::EventBuffer;
+using nimbus::EventData;
+using nimbus::testing::EventBuilder;
+
+EventData full_event() {
+  EventData d;
+  d.id = "ev-1";
+  d.trigger_kind = "http";
+  d.trigger_name = "web";
+  d.content_type = "application/json";
+  d.method = "POST";
+  d.path = "/greet";
+  d.url = "/greet?lang=en";
+  d.headers = {{"X-Name", "Ada"}, {"Accept", "*/*"}};
+  d.fields = {{"lang", "en"}};
+  d.body = R"({"count":2})";
+  d.timestamp = std::chrono::system_clock::time_point(std::chrono::nanoseconds(1'700'000'000'123'456'789LL));
+  d.ce_type = "com.example.greet";
+  d.ce_source = "/tests";
+  d.ce_spec_version = "1.0";
+  d.ce_subject = "ada";
+  d.ce_time = "2026-01-01T00:00:00Z";
+  d.has_stream = true;
+  d.topic = "greetings";
+  d.partition = 3;
+  d.offset = 42;
+  return d;
+}
+
+TEST(EventTest, RoundTripsEveryAttribute) {
+  EventBuffer buf(full_event());
+  const Event& e = buf.event();
+  EXPECT_EQ(e.id(), "ev-1");
+  EXPECT_EQ(e.trigger_kind(), "http");
+  EXPECT_EQ(e.trigger_name(), "web");
+  EXPECT_EQ(e.content_type(), "application/json");
+  EXPECT_EQ(e.method(), "POST");
+  EXPECT_EQ(e.path(), "/greet");
+  EXPECT_EQ(e.url(), "/greet?lang=en");
+  EXPECT_EQ(e.body(), R"({"count":2})");
+  EXPECT_EQ(e.json()["count"], 2);
+  EXPECT_EQ(e.field("lang"), "en");
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::nanoseconds>(e.timestamp().time_since_epoch()).count(),
+            1'700'000'000'123'456'789LL);
+  ASSERT_TRUE(e.cloud_event());
+  EXPECT_EQ(e.cloud_event()->type, "com.example.greet");
+  EXPECT_EQ(e.cloud_event()->source, "/tests");
+  EXPECT_EQ(e.cloud_event()->spec_version, "1.0");
+  EXPECT_EQ(e.cloud_event()->subject, "ada");
+  EXPECT_EQ(e.cloud_event()->time, "2026-01-01T00:00:00Z");
+  ASSERT_TRUE(e.stream());
+  EXPECT_EQ(e.stream()->topic, "greetings");
+  EXPECT_EQ(e.stream()->partition, 3);
+  EXPECT_EQ(e.stream()->offset, 42);
+
+  EventData back = nimbus::to_event_data(e);
+  EXPECT_EQ(back.encode(), full_event().encode());
+}
+
+TEST(EventTest, HeaderLookupIgnoresCase) {
+  auto buf = EventBuilder().header("X-Name", "Ada").header("content-length", "3").build();
+  const Event& e = buf;
+  EXPECT_EQ(e.header("x-name"), "Ada");
+  EXPECT_EQ(e.header("X-NAME"), "Ada");
+  EXPECT_EQ(e.header("Content-Length"), "3");
+  EXPECT_FALSE(e.header("X-Missing"));
+  std::vector<std::string> names;
+  for (auto [name, value] : e.headers()) names.emplace_back(name);
+  EXPECT_EQ(names, (std::vector<std::string>{"X-Name", "content-length"}));
+}
+
+TEST(EventTest, IsAViewOfItsBytes) {
+  auto bytes = full_event().encode();
+  auto e = Event::from_bytes(bytes);
+  ASSERT_TRUE(e) << e.error().message;
+  const char* begin = reinterpret_cast<const char*>(bytes.data());
+  EXPECT_GE(e->body().data(), begin);
+  EXPECT_LT(e->body().data(), begin + bytes.size());
+  EXPECT_EQ(e->body_bytes().size(), e->body().size());
+}
+
+TEST(EventTest, AbsentOptionalAttributes) {
+  auto buf = EventBuilder().build();
+  EXPECT_FALSE(buf.event().cloud_event());
+  EXPECT_FALSE(buf.event().stream());
+  EXPECT_TRUE(buf.event().body().empty());
+}
+
+TEST(EventTest, BinaryBodySurvives) {
+  std::string body("\0\x01\xff\x7f", 4);
+  auto buf = EventBuilder().body(body).content_type("application/octet-stream").build();
+  EXPECT_EQ(buf.event().body(), body);
+}
+
+TEST(EventTest, RejectsTruncatedAndCorruptBytes) {
+  auto bytes = full_event().encode();
+  auto short_view = Event::from_bytes(std::span(bytes).first(10));
+  ASSERT_FALSE(short_view);
+  EXPECT_NE(short_view.error().message.find("shorter"), std::string::npos);
+
+  auto truncated = Event::from_bytes(std::span(bytes).first(bytes.size() - 1));
+  ASSERT_FALSE(truncated);
+
+  auto bad_magic = bytes;
+  bad_magic[0] = std::byte{0};
+  EXPECT_FALSE(Event::from_bytes(bad_magic));
+
+  // A string reference pointing past the end.
+  auto bad_ref = bytes;
+  nimbus::detail::EventHeader h{};
+  std::memcpy(&h, bad_ref.data(), sizeof h);
+  h.strings[nimbus::detail::kBody].length = h.total_size;
+  std::memcpy(bad_ref.data(), &h, sizeof h);
+  auto r = Event::from_bytes(bad_ref);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("outside"), std::string::npos);
+}
+
+TEST(EventTest, BufferCopiesStayValid) {
+  EventBuffer a(full_event());
+  EventBuffer b = a;
+  EventBuffer c(EventData{});
+  c = b;
+  EXPECT_EQ(c.event().header("x-name"), "Ada");
+  EXPECT_NE(c.event().body().data(), a.event().body().data());
+  EventBuffer d = std::move(a);
+  EXPECT_EQ(d.event().path(), "/greet");
+}
+
+TEST(EventTest, InvalidJsonBodyThrowsOnAccess) {
+  auto buf = EventBuilder().body("{not json").build();
+  EXPECT_THROW((void)buf.event().json(), nimbus::Json::parse_error);
+}
+
+}  // namespace
