@@ -10,7 +10,8 @@
 
 namespace nimbus {
 
-/// A JSON value (object, array, string, number, boolean or null).
-using Json = nlohmann::json;
+/// A JSON value (object, array, string, number, boolean or null). Objects keep
+/// their keys in insertion order, as Python dicts and JavaScript objects do.
+using Json = nlohmann::ordered_json;
 
 }  // namespace nimbus

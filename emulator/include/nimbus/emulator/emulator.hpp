@@ -1,0 +1,74 @@
+#pragma once
+/// @file
+/// The local emulator: runs a function in this process, so a debugger's
+/// breakpoints in the function hit, with mocked data bindings.
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nimbus/context.hpp"
+#include "nimbus/emulator/reporter.hpp"
+#include "nimbus/engine/binding_registry.hpp"
+#include "nimbus/engine/event_file.hpp"
+#include "nimbus/engine/function_config.hpp"
+#include "nimbus/engine/function_library.hpp"
+#include "nimbus/result.hpp"
+
+namespace nimbus::emulator {
+
+/// How to run a function in the emulator.
+struct EmulatorOptions {
+  /// Bindings given on the command line; they replace configured ones of the
+  /// same name. Configured bindings not named here become in-memory mocks.
+  std::vector<engine::BindingSpec> bindings;
+  /// Environment set after `spec.env`, overriding it.
+  std::vector<std::pair<std::string, std::string>> env;
+  LogLevel log_level = LogLevel::kDebug;
+};
+
+/// Totals of a run.
+struct RunSummary {
+  std::size_t ok = 0;
+  std::size_t failed = 0;      ///< answered with a 5xx status
+  std::size_t unreadable = 0;  ///< event files that could not be read
+  /// 0 when every event was read and answered below 500, else 1.
+  [[nodiscard]] int exit_code() const noexcept { return failed + unreadable == 0 ? 0 : 1; }
+};
+
+/// One function, loaded and initialised in this process.
+///
+/// ```cpp
+/// auto emu = Emulator::create(config, "hello.so", options, reporter);
+/// auto feed = engine::EventFileFeed::open({"events/"});
+/// RunSummary s = emu->run(*feed);
+/// ```
+class Emulator {
+ public:
+  /// Loads `library`, wires bindings, sets the environment and runs the
+  /// function's init hook. `reporter` receives logs and results and must
+  /// outlive the emulator.
+  static Result<std::unique_ptr<Emulator>> create(const engine::FunctionConfig& config,
+                                                  const std::filesystem::path& library,
+                                                  const EmulatorOptions& options, Reporter& reporter) noexcept;
+
+  /// Handles one event and reports it.
+  Response invoke(const Event& event, std::string_view origin);
+  /// Handles every event of `feed`, in order.
+  RunSummary run(engine::EventFileFeed& feed);
+
+  [[nodiscard]] Context& context() noexcept { return *context_; }
+
+ private:
+  Emulator() = default;
+
+  engine::FunctionConfig config_;
+  std::unique_ptr<engine::FunctionLibrary> library_;
+  const FunctionEntry* entry_ = nullptr;
+  std::unique_ptr<Context> context_;
+  Reporter* reporter_ = nullptr;
+};
+
+}  // namespace nimbus::emulator

@@ -1,0 +1,54 @@
+#pragma once
+/// @file
+/// How the emulator shows what a function did: human-readable on a
+/// terminal, or one JSON object per line.
+
+#include <chrono>
+#include <ostream>
+#include <string>
+#include <string_view>
+
+#include "nimbus/event.hpp"
+#include "nimbus/logger.hpp"
+#include "nimbus/response.hpp"
+
+namespace nimbus::emulator {
+
+/// Output style.
+struct ReporterOptions {
+  bool json = false;   ///< one JSON object per line instead of text
+  bool color = false;  ///< ANSI colours in text mode
+};
+
+/// Receives the function's log records (it is the context's sink) and the
+/// emulator's events, and writes them to `out`; errors also go to `err`.
+class Reporter : public LogSink {
+ public:
+  Reporter(std::ostream& out, std::ostream& err, ReporterOptions options)
+      : out_(out), err_(err), o_(options) {}
+
+  /// An event is about to be handled.
+  void begin_event(const Event& event, std::string_view origin);
+  /// A log record of the current event (or of the init hook).
+  void write(const LogRecord& record) override;
+  /// The current event's response.
+  void end_event(const Response& response, std::chrono::nanoseconds took);
+  /// Something could not be run: one line naming what was wrong.
+  void error(std::string_view origin, std::string_view message);
+  /// The totals, after the last event (text mode only).
+  void summary(std::size_t ok, std::size_t failed, std::size_t unreadable);
+
+ private:
+  std::string paint(std::string_view text, const char* code) const;
+
+  std::ostream& out_;
+  std::ostream& err_;
+  ReporterOptions o_;
+  std::string event_id_;
+  std::string origin_;
+};
+
+/// RFC 3339 in UTC with milliseconds: 2026-11-27T13:00:00.123Z.
+std::string format_time(std::chrono::system_clock::time_point t);
+
+}  // namespace nimbus::emulator

@@ -1,0 +1,38 @@
+#pragma once
+/// @file
+/// Building a C++ function's shared library from its sources, into a cache
+/// beside it (`<function folder>/.nimbus/`), only when it is missing or older
+/// than its sources.
+
+#include <filesystem>
+#include <ostream>
+
+#include "nimbus/engine/function_config.hpp"
+#include "nimbus/result.hpp"
+
+namespace nimbus::engine {
+
+/// How to build.
+struct BuildOptions {
+  /// The folder holding NimbusConfig.cmake (the SDK the function builds against).
+  std::filesystem::path package_dir;
+  /// Build even when the library looks up to date.
+  bool force = false;
+  /// Where to say "building ..." (null: say nothing).
+  std::ostream* progress = nullptr;
+};
+
+/// What a build did.
+struct BuildResult {
+  std::filesystem::path library;  ///< the built `<module>.so`
+  bool rebuilt = false;           ///< false when it was already up to date
+};
+
+/// The library a function's build produces: `<dir>/.nimbus/lib/<module>.so`.
+std::filesystem::path function_library_path(const FunctionConfig& config);
+
+/// Builds the function when needed. Fails with the tail of the compiler's
+/// output when the build fails; the whole log is kept in `.nimbus/build.log`.
+Result<BuildResult> build_function(const FunctionConfig& config, const BuildOptions& options) noexcept;
+
+}  // namespace nimbus::engine

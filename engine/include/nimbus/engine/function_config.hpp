@@ -1,0 +1,70 @@
+#pragma once
+/// @file
+/// `function.yaml`: a compatible subset of nuclio's function spec.
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "nimbus/json.hpp"
+#include "nimbus/result.hpp"
+
+namespace nimbus::engine {
+
+/// `spec.build`: where a C++ function's sources are.
+struct BuildSpec {
+  /// A folder with the function's own CMake project (or sources to compile).
+  std::filesystem::path path;
+  /// Source files to compile into the function, when no CMake project is given.
+  std::vector<std::filesystem::path> sources;
+};
+
+/// One entry of `spec.dataBindings`.
+struct BindingSpec {
+  std::string name;
+  std::string kind;             ///< "memory", "file", ...
+  std::string path;             ///< for file-backed kinds; relative to `base_dir`
+  std::filesystem::path base_dir;
+  std::string origin;           ///< where it was declared, for messages ("function.yaml:12")
+};
+
+/// One entry of `spec.triggers`.
+struct TriggerSpec {
+  std::string name;
+  std::string kind;  ///< "http", ...
+  int num_workers = 1;
+  Json attributes = Json::object();
+};
+
+/// A function's configuration.
+struct FunctionConfig {
+  std::filesystem::path file;  ///< the function.yaml, absolute
+  std::filesystem::path dir;   ///< its folder, absolute
+  std::string name;
+  std::string version = "0";
+  std::string runtime = "cpp";
+  std::string handler;   ///< "module:function"
+  std::string module;    ///< the part before ':' (the library `<module>.so`)
+  std::string function;  ///< the part after ':' (the NIMBUS_FUNCTION name)
+  std::optional<BuildSpec> build;
+  std::vector<std::pair<std::string, std::string>> env;
+  std::vector<BindingSpec> bindings;
+  std::vector<TriggerSpec> triggers;
+  std::chrono::milliseconds event_timeout{30000};
+};
+
+/// Reads and checks a function.yaml. Every error names the file, and the line
+/// and field where known: `function.yaml:7: spec.handler: ...`.
+Result<FunctionConfig> load_function_config(const std::filesystem::path& file) noexcept;
+
+/// Parses function.yaml text; `file` is used for messages and relative paths.
+Result<FunctionConfig> parse_function_config(std::string_view yaml,
+                                             const std::filesystem::path& file) noexcept;
+
+/// Parses a Go-style duration ("500ms", "30s", "1m30s", "2h").
+Result<std::chrono::milliseconds> parse_duration(std::string_view text) noexcept;
+
+}  // namespace nimbus::engine

@@ -1,0 +1,385 @@
+#include "nimbus/engine/event_file.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cstring>
+#include <ctime>
+#include <sstream>
+
+namespace nimbus::engine {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct FieldError {
+  std::string message;
+};
+
+const std::array<std::string_view, 13> kKnownFields = {
+    "id", "trigger", "method", "path", "headers", "fields", "contentType", "body", "bodyBase64",
+    "timestamp", "cloudEvent", "stream", "url"};
+
+std::string type_name(const Json& j) { return j.type_name(); }
+
+std::string need_string(const Json& j, const std::string& field) {
+  if (!j.is_string()) throw FieldError{"field '" + field + "': expected a string, got " + type_name(j)};
+  return j.get<std::string>();
+}
+
+std::vector<std::pair<std::string, std::string>> need_string_map(const Json& j, const std::string& field) {
+  if (!j.is_object()) throw FieldError{"field '" + field + "': expected an object of strings, got " + type_name(j)};
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [k, v] : j.items()) {
+    if (v.is_string()) {
+      out.emplace_back(k, v.get<std::string>());
+    } else if (v.is_number() || v.is_boolean()) {
+      out.emplace_back(k, v.dump());
+    } else {
+      throw FieldError{"field '" + field + "." + k + "': expected a string, got " + type_name(v)};
+    }
+  }
+  return out;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string url_decode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::string base64_decode(const std::string& in, const std::string& field) {
+  std::string out;
+  int bits = 0;
+  std::uint32_t acc = 0;
+  std::size_t padding = 0;
+  for (char c : in) {
+    int v = -1;
+    if (c >= 'A' && c <= 'Z') v = c - 'A';
+    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9') v = c - '0' + 52;
+    else if (c == '+' || c == '-') v = 62;
+    else if (c == '/' || c == '_') v = 63;
+    else if (c == '=') { ++padding; continue; }
+    else if (std::isspace(static_cast<unsigned char>(c)) != 0) continue;
+    if (v < 0 || padding > 0) throw FieldError{"field '" + field + "': not valid base64"};
+    acc = (acc << 6U) | static_cast<std::uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> static_cast<unsigned>(bits)) & 0xFFU);
+    }
+  }
+  if (padding > 2) throw FieldError{"field '" + field + "': not valid base64"};
+  return out;
+}
+
+// RFC 3339, e.g. 2026-11-27T13:00:00.250Z or 2026-11-27T14:00:00+01:00.
+std::chrono::system_clock::time_point parse_time(const std::string& s, const std::string& field) {
+  std::tm tm{};
+  int consumed = 0;
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,  // NOLINT(cert-err34-c): checked by count and position
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6) {
+    throw FieldError{"field '" + field + "': '" + s + "' is not an RFC 3339 time (e.g. 2026-11-27T13:00:00Z)"};
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  std::int64_t ns = 0;
+  std::size_t i = static_cast<std::size_t>(consumed);
+  if (i < s.size() && s[i] == '.') {
+    std::int64_t scale = 100'000'000;
+    for (++i; i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])) != 0; ++i) {
+      ns += (s[i] - '0') * scale;
+      scale /= 10;
+    }
+  }
+  std::int64_t offset_s = 0;
+  if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {
+    ++i;
+  } else if (i + 6 == s.size() && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
+    int h = std::atoi(s.substr(i + 1, 2).c_str());
+    int m = std::atoi(s.substr(i + 4, 2).c_str());
+    offset_s = (s[i] == '+' ? 1 : -1) * (h * 3600 + m * 60);
+    i = s.size();
+  }
+  if (i != s.size()) {
+    throw FieldError{"field '" + field + "': '" + s + "' is not an RFC 3339 time (e.g. 2026-11-27T13:00:00Z)"};
+  }
+  std::time_t t = timegm(&tm) - offset_s;
+  return std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(
+      std::chrono::seconds(t) + std::chrono::nanoseconds(ns)));
+}
+
+void check_keys(const Json& j, const std::string& field, std::initializer_list<std::string_view> allowed) {
+  for (const auto& [k, v] : j.items()) {
+    if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
+      std::string list;
+      for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+      throw FieldError{"unknown field '" + field + "." + k + "' (expected: " + list + ")"};
+    }
+  }
+}
+
+EventData parse_event_or_throw(const Json& j, const std::string& default_id, const EventDefaults& defaults) {
+  if (!j.is_object()) throw FieldError{"an event must be a JSON object, got " + type_name(j)};
+  for (const auto& [k, v] : j.items()) {
+    if (std::find(kKnownFields.begin(), kKnownFields.end(), k) == kKnownFields.end()) {
+      std::string list;
+      for (auto a : kKnownFields) list += (list.empty() ? "" : ", ") + std::string(a);
+      throw FieldError{"unknown field '" + k + "' (expected: " + list + ")"};
+    }
+  }
+  EventData d;
+  d.id = j.contains("id") ? need_string(j["id"], "id") : default_id;
+  d.trigger_kind = defaults.trigger_kind;
+  d.trigger_name = defaults.trigger_name;
+  if (j.contains("trigger")) {
+    const Json& t = j["trigger"];
+    if (!t.is_object()) throw FieldError{"field 'trigger': expected an object {kind, name}, got " + type_name(t)};
+    check_keys(t, "trigger", {"kind", "name"});
+    if (t.contains("kind")) d.trigger_kind = need_string(t["kind"], "trigger.kind");
+    d.trigger_name = t.contains("name") ? need_string(t["name"], "trigger.name") : d.trigger_kind;
+  }
+  if (j.contains("headers")) d.headers = need_string_map(j["headers"], "headers");
+  if (j.contains("fields")) d.fields = need_string_map(j["fields"], "fields");
+
+  int bodies = static_cast<int>(j.contains("body")) + static_cast<int>(j.contains("bodyBase64"));
+  if (bodies > 1) throw FieldError{"fields 'body' and 'bodyBase64' exclude each other"};
+  std::string default_type;
+  if (j.contains("body")) {
+    const Json& b = j["body"];
+    if (b.is_string()) {
+      d.body = b.get<std::string>();
+      default_type = "text/plain; charset=utf-8";
+    } else {
+      d.body = b.dump();
+      default_type = "application/json";
+    }
+  } else if (j.contains("bodyBase64")) {
+    d.body = base64_decode(need_string(j["bodyBase64"], "bodyBase64"), "bodyBase64");
+    default_type = "application/octet-stream";
+  }
+  if (j.contains("contentType")) {
+    d.content_type = need_string(j["contentType"], "contentType");
+  } else {
+    for (const auto& [k, v] : d.headers) {
+      if (k.size() == 12 && strncasecmp(k.c_str(), "content-type", 12) == 0) d.content_type = v;
+    }
+    if (d.content_type.empty()) d.content_type = default_type;
+  }
+
+  const bool http = d.trigger_kind == "http";
+  if (j.contains("method")) {
+    d.method = need_string(j["method"], "method");
+    std::transform(d.method.begin(), d.method.end(), d.method.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  } else if (http) {
+    d.method = d.body.empty() ? "GET" : "POST";
+  }
+  std::string target = j.contains("path") ? need_string(j["path"], "path") : (http ? "/" : "");
+  if (!target.empty() && target[0] != '/') throw FieldError{"field 'path': must start with '/', got '" + target + "'"};
+  d.url = j.contains("url") ? need_string(j["url"], "url") : target;
+  auto q = target.find('?');
+  d.path = target.substr(0, q);
+  if (q != std::string::npos) {
+    std::string_view query(target);
+    query.remove_prefix(q + 1);
+    while (!query.empty()) {
+      auto amp = query.find('&');
+      std::string_view part = query.substr(0, amp);
+      auto eq = part.find('=');
+      if (!part.empty()) {
+        d.fields.emplace_back(url_decode(part.substr(0, eq)),
+                              eq == std::string_view::npos ? "" : url_decode(part.substr(eq + 1)));
+      }
+      if (amp == std::string_view::npos) break;
+      query.remove_prefix(amp + 1);
+    }
+  } else if (!d.fields.empty() && !j.contains("url")) {
+    d.url += '?';
+    for (std::size_t i = 0; i < d.fields.size(); ++i) {
+      d.url += (i ? "&" : "") + d.fields[i].first + "=" + d.fields[i].second;
+    }
+  }
+
+  d.timestamp = j.contains("timestamp") ? parse_time(need_string(j["timestamp"], "timestamp"), "timestamp")
+                                        : std::chrono::system_clock::now();
+
+  if (j.contains("cloudEvent")) {
+    const Json& ce = j["cloudEvent"];
+    if (!ce.is_object()) throw FieldError{"field 'cloudEvent': expected an object, got " + type_name(ce)};
+    check_keys(ce, "cloudEvent", {"type", "source", "specversion", "subject", "time"});
+    if (!ce.contains("type")) throw FieldError{"field 'cloudEvent.type': missing (CloudEvents require it)"};
+    if (!ce.contains("source")) throw FieldError{"field 'cloudEvent.source': missing (CloudEvents require it)"};
+    d.ce_type = need_string(ce["type"], "cloudEvent.type");
+    d.ce_source = need_string(ce["source"], "cloudEvent.source");
+    d.ce_spec_version = ce.contains("specversion") ? need_string(ce["specversion"], "cloudEvent.specversion") : "1.0";
+    if (ce.contains("subject")) d.ce_subject = need_string(ce["subject"], "cloudEvent.subject");
+    if (ce.contains("time")) {
+      d.ce_time = need_string(ce["time"], "cloudEvent.time");
+      (void)parse_time(d.ce_time, "cloudEvent.time");
+    }
+  }
+  if (j.contains("stream")) {
+    const Json& s = j["stream"];
+    if (!s.is_object()) throw FieldError{"field 'stream': expected an object {topic, partition, offset}, got " + type_name(s)};
+    check_keys(s, "stream", {"topic", "partition", "offset"});
+    d.has_stream = true;
+    if (s.contains("topic")) d.topic = need_string(s["topic"], "stream.topic");
+    for (const char* key : {"partition", "offset"}) {
+      if (!s.contains(key)) continue;
+      if (!s[key].is_number_integer()) throw FieldError{std::string("field 'stream.") + key + "': expected an integer, got " + type_name(s[key])};
+      (std::strcmp(key, "partition") == 0 ? d.partition : d.offset) = s[key].get<std::int64_t>();
+    }
+  }
+  return d;
+}
+
+// "[json.exception.parse_error.101] parse error at line 1, column 5: ..." -> "line 1, column 5: ..."
+std::string describe_parse_error(const Json::parse_error& e) {
+  std::string what = e.what();
+  auto at = what.find(" at line ");
+  if (at != std::string::npos) return what.substr(at + 4);
+  auto bracket = what.find("] ");
+  return bracket == std::string::npos ? what : what.substr(bracket + 2);
+}
+
+}  // namespace
+
+Result<EventData> parse_event(const Json& json, const std::string& default_id,
+                              const EventDefaults& defaults) noexcept {
+  try {
+    return parse_event_or_throw(json, default_id, defaults);
+  } catch (const FieldError& e) {
+    return Error{e.message};
+  } catch (const std::exception& e) {
+    return Error{e.what()};
+  }
+}
+
+Result<EventFileFeed> EventFileFeed::open(const std::vector<std::string>& inputs, EventDefaults defaults,
+                                          std::istream* standard_input) noexcept {
+  try {
+    EventFileFeed feed;
+    feed.defaults_ = std::move(defaults);
+    feed.stdin_ = standard_input;
+    auto is_ndjson = [](const fs::path& p) { return p.extension() == ".ndjson" || p.extension() == ".jsonl"; };
+    for (const auto& input : inputs) {
+      if (input == "-") {
+        if (standard_input == nullptr) return Error{"-: standard input is not available"};
+        feed.sources_.push_back({{}, true});
+        continue;
+      }
+      fs::path p(input);
+      std::error_code ec;
+      if (fs::is_directory(p, ec)) {
+        std::vector<fs::path> files;
+        for (const auto& entry : fs::directory_iterator(p)) {
+          auto ext = entry.path().extension();
+          if (entry.is_regular_file() && (ext == ".json" || is_ndjson(entry.path()))) files.push_back(entry.path());
+        }
+        if (files.empty()) return Error{input + ": no event files (*.json, *.ndjson) in this directory"};
+        std::sort(files.begin(), files.end());
+        for (auto& f : files) feed.sources_.push_back({f, is_ndjson(f)});
+      } else if (fs::exists(p, ec)) {
+        feed.sources_.push_back({p, is_ndjson(p)});
+      } else {
+        return Error{input + ": no such event file or directory"};
+      }
+    }
+    return feed;
+  } catch (const std::exception& e) {
+    return Error{std::string("event files: ") + e.what()};
+  }
+}
+
+std::optional<FeedItem> EventFileFeed::next() {
+  for (;;) {
+    if (array_) {
+      if (array_index_ < array_->size()) {
+        std::size_t i = array_index_++;
+        std::string origin = display_ + "[" + std::to_string(i) + "]";
+        auto ev = parse_event((*array_)[i], stem_ + "-" + std::to_string(i + 1), defaults_);
+        if (!ev) return FeedItem{origin, Error{origin + ": " + ev.error().message}};
+        return FeedItem{origin, std::move(ev)};
+      }
+      array_.reset();
+    }
+    if (in_ != nullptr && ndjson_) {
+      std::string line;
+      while (std::getline(*in_, line)) {
+        ++line_;
+        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        std::string origin = display_ + ":" + std::to_string(line_);
+        Json j;
+        try {
+          j = Json::parse(line);
+        } catch (const Json::parse_error& e) {
+          return FeedItem{origin, Error{origin + ": invalid JSON: " + describe_parse_error(e)}};
+        }
+        auto ev = parse_event(j, stem_ + "-" + std::to_string(line_), defaults_);
+        if (!ev) return FeedItem{origin, Error{origin + ": " + ev.error().message}};
+        return FeedItem{origin, std::move(ev)};
+      }
+      in_ = nullptr;
+      file_.reset();
+    }
+    if (next_source_ >= sources_.size()) return std::nullopt;
+
+    const Source& src = sources_[next_source_++];
+    line_ = 0;
+    ndjson_ = src.ndjson;
+    if (src.path.empty()) {
+      display_ = "-";
+      stem_ = "stdin";
+      in_ = stdin_;
+    } else {
+      display_ = src.path.string();
+      stem_ = src.path.stem().string();
+      file_ = std::make_unique<std::ifstream>(src.path, std::ios::binary);
+      if (!*file_) {
+        file_.reset();
+        return FeedItem{display_, Error{display_ + ": cannot read (" + std::strerror(errno) + ")"}};
+      }
+      in_ = file_.get();
+    }
+    if (!ndjson_) {
+      std::stringstream text;
+      text << in_->rdbuf();
+      in_ = nullptr;
+      file_.reset();
+      Json j;
+      try {
+        j = Json::parse(text.str());
+      } catch (const Json::parse_error& e) {
+        return FeedItem{display_, Error{display_ + ": invalid JSON: " + describe_parse_error(e)}};
+      }
+      if (j.is_array()) {
+        array_ = std::move(j);
+        array_index_ = 0;
+        continue;
+      }
+      auto ev = parse_event(j, stem_, defaults_);
+      if (!ev) return FeedItem{display_, Error{display_ + ": " + ev.error().message}};
+      return FeedItem{display_, std::move(ev)};
+    }
+  }
+}
+
+}  // namespace nimbus::engine
