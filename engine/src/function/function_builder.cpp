@@ -1,5 +1,8 @@
 #include "nimbus/engine/function_builder.hpp"
 
+#include "nimbus/function.hpp"
+
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/file.h>
@@ -126,6 +129,12 @@ std::string cmake_quote(const fs::path& p) {
 
 }  // namespace
 
+fs::path loaded_sdk_library() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<const void*>(&call_handler), &info) == 0 || info.dli_fname == nullptr) return {};  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): dladdr takes an address
+  return fs::canonical(info.dli_fname);
+}
+
 fs::path function_library_path(const FunctionConfig& config) {
   return config.dir / ".nimbus" / "lib" / (config.module + ".so");
 }
@@ -158,8 +167,10 @@ Result<BuildResult> build_function(const FunctionConfig& config, const BuildOpti
 
     const std::string sdk = fs::absolute(options.package_dir).lexically_normal().string();
     bool sdk_changed = !fs::exists(stamp) || read_file(stamp) != sdk;
-    if (!options.force && !sdk_changed && fs::exists(library, ec) &&
-        fs::last_write_time(library) >= newest_input(config, b)) {
+    fs::file_time_type newest = newest_input(config, b);
+    const fs::path sdk_library = options.sdk_library.empty() ? loaded_sdk_library() : options.sdk_library;
+    if (!sdk_library.empty()) newest = std::max(newest, fs::last_write_time(sdk_library, ec));
+    if (!options.force && !sdk_changed && fs::exists(library, ec) && fs::last_write_time(library) >= newest) {
       return BuildResult{library, false};
     }
     if (options.progress != nullptr) *options.progress << "nimbus: building " << config.name << " (" << where << ")\n";

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
-#include <iterator>
 
 namespace nimbus::engine {
 namespace {
@@ -30,7 +29,10 @@ Result<std::vector<std::string>> list_function_entries(const fs::path& path) noe
     if (!fs::is_regular_file(path, ec)) return Error{where + ": not a regular file"};
     std::ifstream in(path, std::ios::binary);
     if (!in) return Error{where + ": cannot read (" + std::strerror(errno) + ")"};
-    std::vector<char> data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::vector<char> data(fs::file_size(path));
+    if (!in.read(data.data(), static_cast<std::streamsize>(data.size()))) {
+      return Error{where + ": cannot read (" + std::strerror(errno) + ")"};
+    }
 
     Elf64_Ehdr eh{};
     if (!read_at(data, 0, eh) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0) {

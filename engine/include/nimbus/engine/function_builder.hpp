@@ -16,6 +16,9 @@ namespace nimbus::engine {
 struct BuildOptions {
   /// The folder holding NimbusConfig.cmake (the SDK the function builds against).
   std::filesystem::path package_dir;
+  /// The SDK shared library the host runs with; a function older than it is
+  /// rebuilt (empty: the one this process has loaded).
+  std::filesystem::path sdk_library;
   /// Build even when the library looks up to date.
   bool force = false;
   /// Where to say "building ..." (null: say nothing).
@@ -27,6 +30,9 @@ struct BuildResult {
   std::filesystem::path library;  ///< the built `<module>.so`
   bool rebuilt = false;           ///< false when it was already up to date
 };
+
+/// The file of the SDK shared library loaded in this process.
+std::filesystem::path loaded_sdk_library();
 
 /// The library a function's build produces: `<dir>/.nimbus/lib/<module>.so`.
 std::filesystem::path function_library_path(const FunctionConfig& config);

@@ -1,0 +1,184 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "nimbus/engine/event_file.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using nimbus::Json;
+using nimbus::engine::EventFileFeed;
+using nimbus::engine::parse_event;
+
+TEST(EventFileTest, FullEvent) {
+  auto e = parse_event(Json::parse(R"({
+    "id": "e1", "trigger": {"kind": "http", "name": "web"}, "method": "post", "path": "/a?x=1&y=two%20words",
+    "headers": {"X-Name": "Ada", "X-Count": 3}, "body": {"k": [1, 2]},
+    "timestamp": "2026-11-27T13:00:00.250Z",
+    "cloudEvent": {"type": "t", "source": "/s", "subject": "sub", "time": "2026-11-27T14:00:00+01:00"},
+    "stream": {"topic": "orders", "partition": 2, "offset": 99}
+  })"), "default");
+  ASSERT_TRUE(e) << e.error().message;
+  EXPECT_EQ(e->id, "e1");
+  EXPECT_EQ(e->trigger_name, "web");
+  EXPECT_EQ(e->method, "POST");
+  EXPECT_EQ(e->path, "/a");
+  EXPECT_EQ(e->url, "/a?x=1&y=two%20words");
+  EXPECT_EQ(e->fields, (std::vector<std::pair<std::string, std::string>>{{"x", "1"}, {"y", "two words"}}));
+  EXPECT_EQ(e->headers[1].second, "3");
+  EXPECT_EQ(e->content_type, "application/json");
+  EXPECT_EQ(Json::parse(e->body), Json::parse(R"({"k":[1,2]})"));
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::milliseconds>(e->timestamp.time_since_epoch()).count(),
+            1795784400250LL);
+  EXPECT_EQ(e->ce_spec_version, "1.0");
+  EXPECT_EQ(e->ce_subject, "sub");
+  EXPECT_TRUE(e->has_stream);
+  EXPECT_EQ(e->topic, "orders");
+  EXPECT_EQ(e->offset, 99);
+}
+
+TEST(EventFileTest, Defaults) {
+  auto e = parse_event(Json::object(), "01-get");
+  ASSERT_TRUE(e) << e.error().message;
+  EXPECT_EQ(e->id, "01-get");
+  EXPECT_EQ(e->trigger_kind, "http");
+  EXPECT_EQ(e->method, "GET");
+  EXPECT_EQ(e->path, "/");
+  EXPECT_TRUE(e->body.empty());
+  auto post = parse_event(Json{{"body", "hi"}}, "x");
+  EXPECT_EQ(post->method, "POST");
+  EXPECT_EQ(post->content_type, "text/plain; charset=utf-8");
+  auto cron = parse_event(Json{{"trigger", {{"kind", "cron"}}}}, "x");
+  EXPECT_EQ(cron->method, "");
+  EXPECT_EQ(cron->trigger_name, "cron");
+}
+
+TEST(EventFileTest, Base64BodyAndExplicitContentType) {
+  auto e = parse_event(Json{{"bodyBase64", "AAH/"}, {"headers", {{"content-type", "image/png"}}}}, "x");
+  ASSERT_TRUE(e) << e.error().message;
+  EXPECT_EQ(e->body, std::string("\x00\x01\xff", 3));
+  EXPECT_EQ(e->content_type, "image/png");
+}
+
+struct BadEvent {
+  const char* json;
+  const char* message;
+};
+class EventFileErrorTest : public ::testing::TestWithParam<BadEvent> {};
+
+TEST_P(EventFileErrorTest, NamesTheField) {
+  auto e = parse_event(Json::parse(GetParam().json), "x");
+  ASSERT_FALSE(e);
+  EXPECT_EQ(e.error().message, GetParam().message);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Errors, EventFileErrorTest,
+    ::testing::Values(
+        BadEvent{R"([1])", "an event must be a JSON object, got array"},
+        BadEvent{R"({"heders": {}})",
+                 "unknown field 'heders' (expected: id, trigger, method, path, headers, fields, contentType, body, "
+                 "bodyBase64, timestamp, cloudEvent, stream, url)"},
+        BadEvent{R"({"headers": ["a"]})", "field 'headers': expected an object of strings, got array"},
+        BadEvent{R"({"headers": {"a": {"b": 1}}})", "field 'headers.a': expected a string, got object"},
+        BadEvent{R"({"method": 1})", "field 'method': expected a string, got number"},
+        BadEvent{R"({"path": "nope"})", "field 'path': must start with '/', got 'nope'"},
+        BadEvent{R"({"body": "a", "bodyBase64": "YQ=="})", "fields 'body' and 'bodyBase64' exclude each other"},
+        BadEvent{R"({"bodyBase64": "!!"})", "field 'bodyBase64': not valid base64"},
+        BadEvent{R"({"timestamp": "yesterday"})",
+                 "field 'timestamp': 'yesterday' is not an RFC 3339 time (e.g. 2026-11-27T13:00:00Z)"},
+        BadEvent{R"({"cloudEvent": {"source": "/s"}})", "field 'cloudEvent.type': missing (CloudEvents require it)"},
+        BadEvent{R"({"cloudEvent": {"type": "t", "source": "/s", "id": "x"}})",
+                 "unknown field 'cloudEvent.id' (expected: type, source, specversion, subject, time)"},
+        BadEvent{R"({"stream": {"offset": "7"}})", "field 'stream.offset': expected an integer, got string"}));
+
+class EventFeedTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("nimbus-feed-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  void write(const std::string& name, const std::string& text) { std::ofstream(dir_ / name) << text; }
+  std::vector<nimbus::engine::FeedItem> drain(EventFileFeed& feed) {
+    std::vector<nimbus::engine::FeedItem> items;
+    while (auto item = feed.next()) items.push_back(std::move(*item));
+    return items;
+  }
+  fs::path dir_;
+};
+
+TEST_F(EventFeedTest, DirectoryInNameOrderWithNdjsonAndArrays) {
+  write("b.ndjson", "{\"path\": \"/b1\"}\n\n{\"path\": \"/b2\"}\n");
+  write("a.json", "{\"path\": \"/a\"}");
+  write("c.json", "[{\"path\": \"/c1\"}, {\"path\": \"/c2\"}]");
+  write("notes.txt", "ignored");
+  auto feed = EventFileFeed::open({dir_.string()});
+  ASSERT_TRUE(feed) << feed.error().message;
+  auto items = drain(*feed);
+  std::vector<std::string> paths, ids;
+  for (auto& i : items) {
+    ASSERT_TRUE(i.event) << i.event.error().message;
+    paths.push_back(i.event->path);
+    ids.push_back(i.event->id);
+  }
+  EXPECT_EQ(paths, (std::vector<std::string>{"/a", "/b1", "/b2", "/c1", "/c2"}));
+  EXPECT_EQ(ids, (std::vector<std::string>{"a", "b-1", "b-3", "c-1", "c-2"}));
+  EXPECT_EQ(items[2].origin, (dir_ / "b.ndjson").string() + ":3");
+}
+
+TEST_F(EventFeedTest, BadLinesAreReportedWithTheirLineAndTheRestStillRead) {
+  write("e.ndjson", "{\"path\": \"/ok\"}\n{\"path\": \n{\"method\": 5}\n{\"path\": \"/last\"}\n");
+  auto feed = EventFileFeed::open({(dir_ / "e.ndjson").string()});
+  ASSERT_TRUE(feed);
+  auto items = drain(*feed);
+  ASSERT_EQ(items.size(), 4U);
+  EXPECT_TRUE(items[0].event);
+  ASSERT_FALSE(items[1].event);
+  EXPECT_EQ(items[1].event.error().message.rfind((dir_ / "e.ndjson").string() + ":2: invalid JSON: line 1, column 10", 0), 0U)
+      << items[1].event.error().message;
+  ASSERT_FALSE(items[2].event);
+  EXPECT_EQ(items[2].event.error().message,
+            (dir_ / "e.ndjson").string() + ":3: field 'method': expected a string, got number");
+  EXPECT_TRUE(items[3].event);
+}
+
+TEST_F(EventFeedTest, MalformedJsonFileGivesLineAndColumn) {
+  write("bad.json", "{\n  \"path\": \"/\",\n  oops\n}");
+  auto feed = EventFileFeed::open({(dir_ / "bad.json").string()});
+  auto items = drain(*feed);
+  ASSERT_EQ(items.size(), 1U);
+  ASSERT_FALSE(items[0].event);
+  EXPECT_EQ(items[0].event.error().message.rfind((dir_ / "bad.json").string() + ": invalid JSON: line 3, column 3", 0), 0U)
+      << items[0].event.error().message;
+}
+
+TEST_F(EventFeedTest, StandardInputIsStreamed) {
+  std::istringstream in("{\"id\": \"s1\"}\n{\"id\": \"s2\"}\n");
+  auto feed = EventFileFeed::open({"-"}, {}, &in);
+  ASSERT_TRUE(feed);
+  auto first = feed->next();
+  ASSERT_TRUE(first && first->event);
+  EXPECT_EQ(first->event->id, "s1");
+  EXPECT_EQ(first->origin, "-:1");
+  EXPECT_EQ(in.tellg(), 13);  // only the first line has been read
+  auto second = feed->next();
+  EXPECT_EQ(second->event->id, "s2");
+  EXPECT_FALSE(feed->next());
+}
+
+TEST_F(EventFeedTest, MissingInputsAreRefusedUpFront) {
+  auto feed = EventFileFeed::open({(dir_ / "nope.json").string()});
+  ASSERT_FALSE(feed);
+  EXPECT_EQ(feed.error().message, (dir_ / "nope.json").string() + ": no such event file or directory");
+  auto empty = EventFileFeed::open({dir_.string()});
+  ASSERT_FALSE(empty);
+  EXPECT_EQ(empty.error().message, dir_.string() + ": no event files (*.json, *.ndjson) in this directory");
+}
+
+}  // namespace
