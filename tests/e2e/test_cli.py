@@ -214,5 +214,24 @@ class BuildTest(unittest.TestCase):
             self.assertIn("shout.cpp:1:1: error", r.stderr)
 
 
+class DebuggerTest(unittest.TestCase):
+    """The function runs inside the emulator's own process: gdb's breakpoints in it hit."""
+
+    def test_gdb_breakpoint_in_the_handler_hits(self):
+        gdb = shutil.which("gdb")
+        self.assertIsNotNone(gdb, "gdb is installed by scripts/setup.sh")
+        line = next(i for i, text in enumerate((SOURCE / "examples/hello/hello.cpp").read_text().splitlines(), 1)
+                    if "std::getenv" in text)
+        nimbus("build", "examples/hello/function.yaml")  # build outside the debugger
+        r = subprocess.run(
+            [gdb, "-batch", "-nx", "-ex", "set breakpoint pending on", "-ex", f"break hello.cpp:{line}",
+             "-ex", "run", "-ex", "print name", "-ex", "kill",
+             "--args", NIMBUS, "run", "examples/hello/function.yaml", "--event", "examples/hello/events/02-header.json"],
+            capture_output=True, text=True, cwd=SOURCE, timeout=120)
+        self.assertIn(f"Breakpoint 1, greet (", r.stdout)
+        self.assertIn(f"hello.cpp:{line}", r.stdout)
+        self.assertIn('$1 = "Ada"', r.stdout)
+
+
 if __name__ == "__main__":
     unittest.main()
