@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 jobs=$(nproc)
 
+echo "== format =="
+git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run -Werror
+
 echo "== build and test =="
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNIMBUS_WERROR=ON >/dev/null
 cmake --build build -j "$jobs"

@@ -1,9 +1,8 @@
 // nimbus: the one command.
 #include <unistd.h>
 
-#include <cxxopts.hpp>
-
 #include <cstdlib>
+#include <cxxopts.hpp>
 #include <filesystem>
 #include <iostream>
 #include <string>
@@ -90,20 +89,18 @@ int run_command(int argc, char** argv) {
   cxxopts::Options opts("nimbus run", "Run a function in the emulator against event files.");
   opts.custom_help("<function.yaml | lib.so> [options]");
   opts.positional_help("");
-  opts.add_options()
-      ("target", "function.yaml or a function's .so", cxxopts::value<std::string>())
-      ("e,event", "event file, directory, .ndjson file, or - for stdin (repeatable)",
-       cxxopts::value<std::vector<std::string>>())
-      ("bind", "wire a binding: name=memory or name=file:fixture.json (repeatable)",
-       cxxopts::value<std::vector<std::string>>())
-      ("env", "set an environment variable K=V (repeatable)", cxxopts::value<std::vector<std::string>>())
-      ("json", "print one JSON object per line")
-      ("log-level", "lowest level of function logs shown: debug, info, warn, error",
-       cxxopts::value<std::string>()->default_value("debug"))
-      ("handler", "the function to run in a library that exports several", cxxopts::value<std::string>())
-      ("color", "colour output: auto, always, never", cxxopts::value<std::string>()->default_value("auto"))
-      ("rebuild", "build the function even if it looks up to date")
-      ("h,help", "show this help");
+  opts.add_options()("target", "function.yaml or a function's .so", cxxopts::value<std::string>())(
+      "e,event", "event file, directory, .ndjson file, or - for stdin (repeatable)",
+      cxxopts::value<std::vector<std::string>>())(
+      "bind", "wire a binding: name=memory or name=file:fixture.json (repeatable)",
+      cxxopts::value<std::vector<std::string>>())("env", "set an environment variable K=V (repeatable)",
+                                                  cxxopts::value<std::vector<std::string>>())(
+      "json", "print one JSON object per line")(
+      "log-level", "lowest level of function logs shown: debug, info, warn, error",
+      cxxopts::value<std::string>()->default_value("debug"))(
+      "handler", "the function to run in a library that exports several", cxxopts::value<std::string>())(
+      "color", "colour output: auto, always, never", cxxopts::value<std::string>()->default_value("auto"))(
+      "rebuild", "build the function even if it looks up to date")("h,help", "show this help");
   opts.parse_positional({"target"});
   cxxopts::ParseResult args;
   try {
@@ -118,9 +115,12 @@ int run_command(int argc, char** argv) {
   if (args.count("target") == 0U) return fail("run: name a function.yaml or a .so (see 'nimbus run --help')");
 
   auto level = nimbus::parse_log_level(args["log-level"].as<std::string>());
-  if (!level) return fail("run: --log-level " + args["log-level"].as<std::string>() + ": expected debug, info, warn or error");
+  if (!level)
+    return fail("run: --log-level " + args["log-level"].as<std::string>() +
+                ": expected debug, info, warn or error");
   std::string color = args["color"].as<std::string>();
-  if (color != "auto" && color != "always" && color != "never") return fail("run: --color " + color + ": expected auto, always or never");
+  if (color != "auto" && color != "always" && color != "never")
+    return fail("run: --color " + color + ": expected auto, always or never");
 
   nimbus::emulator::EmulatorOptions options;
   options.log_level = *level;
@@ -142,7 +142,8 @@ int run_command(int argc, char** argv) {
   std::vector<std::string> inputs;
   if (args.count("event") != 0U) inputs = args["event"].as<std::vector<std::string>>();
   if (inputs.empty()) {
-    if (isatty(STDIN_FILENO) != 0) return fail("run: no events: pass --event <file | directory | file.ndjson | ->");
+    if (isatty(STDIN_FILENO) != 0)
+      return fail("run: no events: pass --event <file | directory | file.ndjson | ->");
     inputs.emplace_back("-");
   }
 
@@ -169,10 +170,8 @@ int build_command(int argc, char** argv) {
   cxxopts::Options opts("nimbus build", "Build a C++ function's shared library into .nimbus/ beside it.");
   opts.custom_help("<function.yaml> [options]");
   opts.positional_help("");
-  opts.add_options()
-      ("target", "function.yaml", cxxopts::value<std::string>())
-      ("force", "build even if the library looks up to date")
-      ("h,help", "show this help");
+  opts.add_options()("target", "function.yaml", cxxopts::value<std::string>())(
+      "force", "build even if the library looks up to date")("h,help", "show this help");
   opts.parse_positional({"target"});
   cxxopts::ParseResult args;
   try {

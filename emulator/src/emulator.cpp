@@ -6,7 +6,8 @@ namespace nimbus::emulator {
 
 Result<std::unique_ptr<Emulator>> Emulator::create(const engine::FunctionConfig& config,
                                                    const std::filesystem::path& library,
-                                                   const EmulatorOptions& options, Reporter& reporter) noexcept {
+                                                   const EmulatorOptions& options,
+                                                   Reporter& reporter) noexcept {
   try {
     auto lib = engine::FunctionLibrary::open(library);
     if (!lib) return lib.error();

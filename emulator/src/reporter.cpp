@@ -53,10 +53,14 @@ std::string base64(std::string_view in) {
 
 const char* level_color(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return "2";
-    case LogLevel::kInfo: return "36";
-    case LogLevel::kWarn: return "33";
-    case LogLevel::kError: return "31;1";
+    case LogLevel::kDebug:
+      return "2";
+    case LogLevel::kInfo:
+      return "36";
+    case LogLevel::kWarn:
+      return "33";
+    case LogLevel::kError:
+      return "31;1";
   }
   return "0";
 }
@@ -84,8 +88,8 @@ void Reporter::begin_event(const Event& event, std::string_view origin) {
   if (o_.json) return;
   std::string what = event.method().empty() ? std::string(event.trigger_kind())
                                             : fmt::format("{} {}", event.method(), event.url());
-  out_ << paint(fmt::format("── {}", event.id()), "1") << "  " << what << "  " << paint(fmt::format("({})", origin), "2")
-       << '\n';
+  out_ << paint(fmt::format("── {}", event.id()), "1") << "  " << what << "  "
+       << paint(fmt::format("({})", origin), "2") << '\n';
 }
 
 void Reporter::write(const LogRecord& record) {
@@ -100,9 +104,9 @@ void Reporter::write(const LogRecord& record) {
     out_ << j.dump() << '\n';
     return;
   }
-  std::string line = fmt::format("   {}  {}  {}", paint(format_time(record.time).substr(11, 12), "2"),
-                                 paint(fmt::format("{:<5}", to_string(record.level)), level_color(record.level)),
-                                 record.message);
+  std::string line = fmt::format(
+      "   {}  {}  {}", paint(format_time(record.time).substr(11, 12), "2"),
+      paint(fmt::format("{:<5}", to_string(record.level)), level_color(record.level)), record.message);
   if (!record.logger.empty()) line += paint(fmt::format("  [{}]", record.logger), "2");
   for (const auto& [k, v] : record.fields.items()) {
     line += "  " + paint(k + "=", "2") + (v.is_string() ? v.get<std::string>() : v.dump());
@@ -116,9 +120,12 @@ void Reporter::end_event(const Response& response, std::chrono::nanoseconds took
   if (o_.json) {
     Json headers = Json::object();
     for (const auto& [k, v] : response.headers()) headers[k] = v;
-    Json j{{"type", "response"},   {"event", event_id_},
-           {"origin", origin_},    {"status", response.status()},
-           {"content_type", response.content_type()}, {"headers", headers}};
+    Json j{{"type", "response"},
+           {"event", event_id_},
+           {"origin", origin_},
+           {"status", response.status()},
+           {"content_type", response.content_type()},
+           {"headers", headers}};
     if (text) {
       j["body"] = response.body();
     } else {

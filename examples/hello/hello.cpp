@@ -1,7 +1,6 @@
 // The hello function: greets by name and remembers whom it has greeted.
-#include <nimbus/nimbus.hpp>
-
 #include <cstdlib>
+#include <nimbus/nimbus.hpp>
 #include <string>
 
 // The name comes from the X-Name header, a JSON body's "name", or the

@@ -1,9 +1,8 @@
 // A plain GoogleTest of the hello handler: no emulator, nothing started.
 #include <gtest/gtest.h>
 
-#include <nimbus/testing.hpp>
-
 #include <cstdlib>
+#include <nimbus/testing.hpp>
 
 nimbus::Response greet(nimbus::Context& ctx, const nimbus::Event& event);
 
@@ -27,7 +26,8 @@ TEST_F(HelloTest, GreetsTheWorldByDefault) {
 }
 
 TEST_F(HelloTest, NameFromHeaderBodyOrField) {
-  EXPECT_EQ(Json::parse(greet(ctx_, EventBuilder().header("x-name", "Ada").build()).body())["greeting"], "hi, Ada");
+  EXPECT_EQ(Json::parse(greet(ctx_, EventBuilder().header("x-name", "Ada").build()).body())["greeting"],
+            "hi, Ada");
   EXPECT_EQ(Json::parse(greet(ctx_, EventBuilder().json({{"name", "Grace"}}).build()).body())["greeting"],
             "hi, Grace");
   EXPECT_EQ(Json::parse(greet(ctx_, EventBuilder().field("name", "Linus").build()).body())["greeting"],

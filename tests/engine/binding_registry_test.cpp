@@ -1,8 +1,8 @@
+#include "nimbus/engine/binding_registry.hpp"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
-
-#include "nimbus/engine/binding_registry.hpp"
 
 namespace {
 
@@ -45,21 +45,24 @@ TEST(BindingRegistryTest, BadFixtures) {
   std::ofstream(dir + "/list.json") << "[1, 2]";
   auto list = builtin().make(BindingSpec{"c", "file", "list.json", dir, "test"});
   ASSERT_FALSE(list);
-  EXPECT_EQ(list.error().message, (std::filesystem::path(dir) / "list.json").string() + ": fixture for binding 'c' must be a JSON object of key: value");
+  EXPECT_EQ(list.error().message, (std::filesystem::path(dir) / "list.json").string() +
+                                      ": fixture for binding 'c' must be a JSON object of key: value");
   auto missing = builtin().make(BindingSpec{"c", "file", "none.json", dir, "test"});
   ASSERT_FALSE(missing);
-  EXPECT_EQ(missing.error().message,
-            (std::filesystem::path(dir) / "none.json").string() + ": cannot read fixture for binding 'c' (No such file or directory)");
+  EXPECT_EQ(missing.error().message, (std::filesystem::path(dir) / "none.json").string() +
+                                         ": cannot read fixture for binding 'c' (No such file or directory)");
   auto no_path = builtin().make(BindingSpec{"c", "file", "", dir, "--bind c=file"});
   ASSERT_FALSE(no_path);
   EXPECT_EQ(no_path.error().message, "--bind c=file: binding 'c' of kind 'file' needs a path (file:<path>)");
 }
 
 TEST(BindingRegistryTest, UnknownKindNamesTheKnownOnes) {
-  auto b = builtin().make(BindingSpec{"cache", "mongo", "", {}, "function.yaml:9: spec.dataBindings.cache.kind"});
+  auto b =
+      builtin().make(BindingSpec{"cache", "mongo", "", {}, "function.yaml:9: spec.dataBindings.cache.kind"});
   ASSERT_FALSE(b);
   EXPECT_EQ(b.error().message,
-            "function.yaml:9: spec.dataBindings.cache.kind: unknown binding kind 'mongo' for 'cache' (known: file, memory)");
+            "function.yaml:9: spec.dataBindings.cache.kind: unknown binding kind 'mongo' for 'cache' (known: "
+            "file, memory)");
 }
 
 TEST(BindingRegistryTest, ParsesCommandLineFlags) {

@@ -1,10 +1,11 @@
+#include "nimbus/emulator/emulator.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 
-#include "nimbus/emulator/emulator.hpp"
 #include "nimbus/testing/event_builder.hpp"
 
 namespace {
@@ -108,7 +109,8 @@ TEST(EmulatorTest, UnknownConfiguredBindingKindIsRefused) {
   auto emu = Emulator::create(config, fixture("kv_user.so"), {}, h.reporter);
   ASSERT_FALSE(emu);
   EXPECT_EQ(emu.error().message,
-            "function.yaml:7: spec.dataBindings.cache.kind: unknown binding kind 'mongo' for 'cache' (known: file, memory)");
+            "function.yaml:7: spec.dataBindings.cache.kind: unknown binding kind 'mongo' for 'cache' (known: "
+            "file, memory)");
 }
 
 TEST(EmulatorTest, MissingBindingIsA500NamingIt) {

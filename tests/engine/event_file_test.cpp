@@ -1,10 +1,10 @@
+#include "nimbus/engine/event_file.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include "nimbus/engine/event_file.hpp"
 
 namespace {
 
@@ -20,7 +20,8 @@ TEST(EventFileTest, FullEvent) {
     "timestamp": "2026-11-27T13:00:00.250Z",
     "cloudEvent": {"type": "t", "source": "/s", "subject": "sub", "time": "2026-11-27T14:00:00+01:00"},
     "stream": {"topic": "orders", "partition": 2, "offset": 99}
-  })"), "default");
+  })"),
+                       "default");
   ASSERT_TRUE(e) << e.error().message;
   EXPECT_EQ(e->id, "e1");
   EXPECT_EQ(e->trigger_name, "web");
@@ -80,20 +81,24 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         BadEvent{R"([1])", "an event must be a JSON object, got array"},
         BadEvent{R"({"heders": {}})",
-                 "unknown field 'heders' (expected: id, trigger, method, path, headers, fields, contentType, body, "
+                 "unknown field 'heders' (expected: id, trigger, method, path, headers, fields, contentType, "
+                 "body, "
                  "bodyBase64, timestamp, cloudEvent, stream, url)"},
         BadEvent{R"({"headers": ["a"]})", "field 'headers': expected an object of strings, got array"},
         BadEvent{R"({"headers": {"a": {"b": 1}}})", "field 'headers.a': expected a string, got object"},
         BadEvent{R"({"method": 1})", "field 'method': expected a string, got number"},
         BadEvent{R"({"path": "nope"})", "field 'path': must start with '/', got 'nope'"},
-        BadEvent{R"({"body": "a", "bodyBase64": "YQ=="})", "fields 'body' and 'bodyBase64' exclude each other"},
+        BadEvent{R"({"body": "a", "bodyBase64": "YQ=="})",
+                 "fields 'body' and 'bodyBase64' exclude each other"},
         BadEvent{R"({"bodyBase64": "!!"})", "field 'bodyBase64': not valid base64"},
         BadEvent{R"({"timestamp": "yesterday"})",
                  "field 'timestamp': 'yesterday' is not an RFC 3339 time (e.g. 2026-11-27T13:00:00Z)"},
-        BadEvent{R"({"cloudEvent": {"source": "/s"}})", "field 'cloudEvent.type': missing (CloudEvents require it)"},
+        BadEvent{R"({"cloudEvent": {"source": "/s"}})",
+                 "field 'cloudEvent.type': missing (CloudEvents require it)"},
         BadEvent{R"({"cloudEvent": {"type": "t", "source": "/s", "id": "x"}})",
                  "unknown field 'cloudEvent.id' (expected: type, source, specversion, subject, time)"},
-        BadEvent{R"({"stream": {"offset": "7"}})", "field 'stream.offset': expected an integer, got string"}));
+        BadEvent{R"({"stream": {"offset": "7"}})",
+                 "field 'stream.offset': expected an integer, got string"}));
 
 class EventFeedTest : public ::testing::Test {
  protected:
@@ -140,7 +145,9 @@ TEST_F(EventFeedTest, BadLinesAreReportedWithTheirLineAndTheRestStillRead) {
   ASSERT_EQ(items.size(), 4U);
   EXPECT_TRUE(items[0].event);
   ASSERT_FALSE(items[1].event);
-  EXPECT_EQ(items[1].event.error().message.rfind((dir_ / "e.ndjson").string() + ":2: invalid JSON: line 1, column 10", 0), 0U)
+  EXPECT_EQ(items[1].event.error().message.rfind(
+                (dir_ / "e.ndjson").string() + ":2: invalid JSON: line 1, column 10", 0),
+            0U)
       << items[1].event.error().message;
   ASSERT_FALSE(items[2].event);
   EXPECT_EQ(items[2].event.error().message,
@@ -154,7 +161,9 @@ TEST_F(EventFeedTest, MalformedJsonFileGivesLineAndColumn) {
   auto items = drain(*feed);
   ASSERT_EQ(items.size(), 1U);
   ASSERT_FALSE(items[0].event);
-  EXPECT_EQ(items[0].event.error().message.rfind((dir_ / "bad.json").string() + ": invalid JSON: line 3, column 3", 0), 0U)
+  EXPECT_EQ(items[0].event.error().message.rfind(
+                (dir_ / "bad.json").string() + ": invalid JSON: line 3, column 3", 0),
+            0U)
       << items[0].event.error().message;
 }
 

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "nimbus/engine/function_config.hpp"
+
+#include <gtest/gtest.h>
 
 namespace {
 
@@ -26,7 +26,8 @@ spec:
     web: {kind: http, numWorkers: 4, attributes: {port: 9000}}
   eventTimeout: 1m30s
   resources: {limits: {cpu: 1}}    # nuclio fields Nimbus does not use are ignored
-)", "/fn/function.yaml");
+)",
+                                 "/fn/function.yaml");
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->name, "hello");
   EXPECT_EQ(c->version, "3");
@@ -48,7 +49,8 @@ spec:
 }
 
 TEST(FunctionConfigTest, EnvAsAMapping) {
-  auto c = parse_function_config("metadata: {name: f}\nspec: {handler: 'a:b', env: {X: y}}\n", "function.yaml");
+  auto c =
+      parse_function_config("metadata: {name: f}\nspec: {handler: 'a:b', env: {X: y}}\n", "function.yaml");
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->env, (std::vector<std::pair<std::string, std::string>>{{"X", "y"}}));
   EXPECT_EQ(c->event_timeout, std::chrono::seconds(30));
@@ -73,12 +75,15 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"metadata: {name: f}\nspec:\n  handler: [a]\n",
                   "fn/function.yaml:3: spec.handler: expected a string"},
         BadConfig{"metadata: {name: f}\nspec:\n  handler: greet\n",
-                  "fn/function.yaml:3: spec.handler: 'greet' is not of the form 'module:function' (e.g. 'hello:greet')"},
-        BadConfig{"spec: {handler: 'a:b'}\n", "fn/function.yaml:1: metadata: missing (it holds the function's name)"},
+                  "fn/function.yaml:3: spec.handler: 'greet' is not of the form 'module:function' (e.g. "
+                  "'hello:greet')"},
+        BadConfig{"spec: {handler: 'a:b'}\n",
+                  "fn/function.yaml:1: metadata: missing (it holds the function's name)"},
         BadConfig{"metadata: {name: f}\n", "fn/function.yaml:1: spec: missing (it holds the handler)"},
         BadConfig{"metadata: {name: f}\nspec:\n  handler: 'a:b'\n  runtime: java\n",
                   "fn/function.yaml:4: spec.runtime: 'java' is not supported (supported: cpp)"},
-        BadConfig{"metadata: {name: f}\nspec:\n  handler: 'a:b'\n  triggers:\n    web: {kind: http, numWorkers: many}\n",
+        BadConfig{"metadata: {name: f}\nspec:\n  handler: 'a:b'\n  triggers:\n    web: {kind: http, "
+                  "numWorkers: many}\n",
                   "fn/function.yaml:5: spec.triggers.web.numWorkers: expected an integer, got 'many'"},
         BadConfig{"metadata: {name: f}\nspec:\n  handler: 'a:b'\n  dataBindings:\n    cache: {path: x}\n",
                   "fn/function.yaml:5: spec.dataBindings.cache.kind: missing"},

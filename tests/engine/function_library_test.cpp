@@ -1,8 +1,8 @@
+#include "nimbus/engine/function_library.hpp"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
-
-#include "nimbus/engine/function_library.hpp"
 
 namespace {
 
@@ -28,10 +28,12 @@ TEST(FunctionLibraryTest, OpensAndChecksEntries) {
 
   auto ambiguous = lib->entry("");
   ASSERT_FALSE(ambiguous);
-  EXPECT_EQ(ambiguous.error().message, fixture("multi.so") + ": exports several functions (first, second); name one");
+  EXPECT_EQ(ambiguous.error().message,
+            fixture("multi.so") + ": exports several functions (first, second); name one");
   auto missing = lib->entry("third");
   ASSERT_FALSE(missing);
-  EXPECT_EQ(missing.error().message, fixture("multi.so") + ": no function 'third' (it exports: first, second)");
+  EXPECT_EQ(missing.error().message,
+            fixture("multi.so") + ": no function 'third' (it exports: first, second)");
 }
 
 TEST(FunctionLibraryTest, TheOnlyFunctionNeedsNoName) {
@@ -47,16 +49,17 @@ TEST(FunctionLibraryTest, RefusesAnAbiMismatch) {
   ASSERT_TRUE(lib) << lib.error().message;
   auto e = lib->entry("future");
   ASSERT_FALSE(e);
-  EXPECT_EQ(e.error().message, fixture("abi_mismatch.so") +
-                                   ": function 'future' was built for Nimbus ABI version 999, but this nimbus (SDK " +
-                                   nimbus::kSdkVersion + ") needs ABI version 1; rebuild it against this SDK");
+  EXPECT_EQ(e.error().message,
+            fixture("abi_mismatch.so") +
+                ": function 'future' was built for Nimbus ABI version 999, but this nimbus (SDK " +
+                nimbus::kSdkVersion + ") needs ABI version 1; rebuild it against this SDK");
 }
 
 TEST(FunctionLibraryTest, RefusesANonNimbusLibrary) {
   auto lib = FunctionLibrary::open(fixture("not_nimbus.so"));
   ASSERT_FALSE(lib);
-  EXPECT_EQ(lib.error().message,
-            fixture("not_nimbus.so") + ": not a Nimbus function library (it exports no NIMBUS_FUNCTION entry)");
+  EXPECT_EQ(lib.error().message, fixture("not_nimbus.so") +
+                                     ": not a Nimbus function library (it exports no NIMBUS_FUNCTION entry)");
 }
 
 TEST(FunctionLibraryTest, RefusesMissingAndNonElfFiles) {

@@ -1,7 +1,6 @@
 #include <gtest/gtest.h>
 
 #include <nimbus/bindings.hpp>
-
 #include <thread>
 
 namespace {

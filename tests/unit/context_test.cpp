@@ -2,7 +2,6 @@
 
 #include <nimbus/context.hpp>
 #include <nimbus/testing/fake_context.hpp>
-
 #include <thread>
 
 namespace {

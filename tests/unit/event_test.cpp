@@ -1,9 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <nimbus/event_data.hpp>
 #include <nimbus/testing/event_builder.hpp>
-
-#include <cstring>
 
 namespace {
 

@@ -3,7 +3,6 @@
 
 #include <nimbus/nimbus.hpp>
 #include <nimbus/testing.hpp>
-
 #include <stdexcept>
 
 namespace {
@@ -58,8 +57,8 @@ void good_init(nimbus::Context& ctx) { ctx.user_data() = 5; }
 
 TEST(FunctionTest, InitHookResult) {
   FakeContext ctx;
-  nimbus::FunctionEntry entry{nimbus::kAbiVersion, sizeof(nimbus::FunctionEntry), "f", nimbus::kSdkVersion,
-                              &nimbus::detail::adapt<returns_json>, &failing_init};
+  nimbus::FunctionEntry entry{nimbus::kAbiVersion, sizeof(nimbus::FunctionEntry),        "f",
+                              nimbus::kSdkVersion, &nimbus::detail::adapt<returns_json>, &failing_init};
   auto bad = nimbus::call_init(entry, ctx);
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().message, "init hook of 'f' failed: no model");

@@ -28,8 +28,10 @@ TEST(ResponseTest, BytesKeepsEveryByte) {
 }
 
 TEST(ResponseTest, FluentHeadersAndCaseInsensitiveLookup) {
-  auto r = Response::text("x").with_status(404).with_header("Cache-Control", "no-store").with_header(
-      "content-type", "text/html");
+  auto r = Response::text("x")
+               .with_status(404)
+               .with_header("Cache-Control", "no-store")
+               .with_header("content-type", "text/html");
   EXPECT_EQ(r.status(), 404);
   EXPECT_EQ(r.header("cache-control"), "no-store");
   EXPECT_EQ(r.header("Content-Type"), "text/html");

@@ -17,7 +17,9 @@ Result<std::shared_ptr<Binding>> make_file_kv(const BindingSpec& spec) {
   }
   fs::path p = fs::path(spec.path).is_absolute() ? fs::path(spec.path) : spec.base_dir / spec.path;
   std::ifstream in(p, std::ios::binary);
-  if (!in) return Error{p.string() + ": cannot read fixture for binding '" + spec.name + "' (" + std::strerror(errno) + ")"};
+  if (!in)
+    return Error{p.string() + ": cannot read fixture for binding '" + spec.name + "' (" +
+                 std::strerror(errno) + ")"};
   Json j;
   try {
     j = Json::parse(in);
@@ -25,7 +27,8 @@ Result<std::shared_ptr<Binding>> make_file_kv(const BindingSpec& spec) {
     return Error{p.string() + ": invalid JSON in fixture for binding '" + spec.name + "': " + e.what()};
   }
   if (!j.is_object()) {
-    return Error{p.string() + ": fixture for binding '" + spec.name + "' must be a JSON object of key: value"};
+    return Error{p.string() + ": fixture for binding '" + spec.name +
+                 "' must be a JSON object of key: value"};
   }
   std::map<std::string, std::string> entries;
   for (const auto& [k, v] : j.items()) entries[k] = v.is_string() ? v.get<std::string>() : v.dump();
@@ -70,7 +73,8 @@ Result<BindingSpec> parse_binding_flag(std::string_view flag) noexcept {
   try {
     auto eq = flag.find('=');
     if (eq == std::string_view::npos || eq == 0 || eq + 1 == flag.size()) {
-      return Error{"--bind " + std::string(flag) + ": expected name=kind or name=kind:path (e.g. cache=memory)"};
+      return Error{"--bind " + std::string(flag) +
+                   ": expected name=kind or name=kind:path (e.g. cache=memory)"};
     }
     BindingSpec b;
     b.name = flag.substr(0, eq);

@@ -64,8 +64,7 @@ class Parser {
 
     if (spec["runtime"]) c.runtime = scalar(spec["runtime"], "spec.runtime");
     if (c.runtime != "cpp" && c.runtime != "c++") {
-      fail(spec["runtime"], "spec.runtime",
-           "'" + c.runtime + "' is not supported (supported: cpp)");
+      fail(spec["runtime"], "spec.runtime", "'" + c.runtime + "' is not supported (supported: cpp)");
     }
     c.runtime = "cpp";
 
@@ -102,7 +101,8 @@ class Parser {
       const YAML::Node s = n["sources"];
       if (!s.IsSequence() || s.size() == 0) fail(s, "spec.build.sources", "expected a list of source files");
       for (std::size_t i = 0; i < s.size(); ++i) {
-        b.sources.push_back((b.path / scalar(s[i], "spec.build.sources[" + std::to_string(i) + "]")).lexically_normal());
+        b.sources.push_back(
+            (b.path / scalar(s[i], "spec.build.sources[" + std::to_string(i) + "]")).lexically_normal());
       }
     }
     return b;
@@ -141,7 +141,8 @@ class Parser {
       if (!v["kind"]) fail(v, field + ".kind", "missing");
       b.kind = scalar(v["kind"], field + ".kind");
       if (v["path"]) b.path = scalar(v["path"], field + ".path");
-      if (v["attributes"] && v["attributes"]["path"]) b.path = scalar(v["attributes"]["path"], field + ".attributes.path");
+      if (v["attributes"] && v["attributes"]["path"])
+        b.path = scalar(v["attributes"]["path"], field + ".attributes.path");
       b.base_dir = dir;
       b.origin = display_ + ":" + std::to_string(v["kind"].Mark().line + 1) + ": " + field + ".kind";
       out.push_back(std::move(b));
@@ -167,7 +168,8 @@ class Parser {
       if (v["attributes"]) {
         if (!v["attributes"].IsMap()) fail(v["attributes"], field + ".attributes", "expected a mapping");
         for (const auto& a : v["attributes"]) {
-          t.attributes[a.first.as<std::string>()] = a.second.IsScalar() ? Json(a.second.as<std::string>()) : Json();
+          t.attributes[a.first.as<std::string>()] =
+              a.second.IsScalar() ? Json(a.second.as<std::string>()) : Json();
         }
       }
       out.push_back(std::move(t));
@@ -188,18 +190,24 @@ Result<std::chrono::milliseconds> parse_duration(std::string_view text) noexcept
     std::size_t i = 0;
     while (i < text.size()) {
       std::size_t start = i;
-      while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) != 0 || text[i] == '.')) ++i;
+      while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) != 0 || text[i] == '.'))
+        ++i;
       if (start == i) return Error{"'" + std::string(text) + "' is not a duration (e.g. 500ms, 30s, 1m30s)"};
       double value = std::stod(std::string(text.substr(start, i - start)));
       std::size_t unit_start = i;
       while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i])) != 0) ++i;
       std::string_view unit = text.substr(unit_start, i - unit_start);
       double scale = 0;
-      if (unit == "ms") scale = 1;
-      else if (unit == "s") scale = 1000;
-      else if (unit == "m") scale = 60'000;
-      else if (unit == "h") scale = 3'600'000;
-      else return Error{"'" + std::string(text) + "' is not a duration (units: ms, s, m, h)"};
+      if (unit == "ms")
+        scale = 1;
+      else if (unit == "s")
+        scale = 1000;
+      else if (unit == "m")
+        scale = 60'000;
+      else if (unit == "h")
+        scale = 3'600'000;
+      else
+        return Error{"'" + std::string(text) + "' is not a duration (units: ms, s, m, h)"};
       total_ms += value * scale;
     }
     return std::chrono::milliseconds(static_cast<std::int64_t>(total_ms));

@@ -84,8 +84,7 @@ Result<FunctionLibrary> FunctionLibrary::open(const fs::path& path) noexcept {
     auto names = list_function_entries(path);
     if (!names) return names.error();
     if (names->empty()) {
-      return Error{path.string() +
-                   ": not a Nimbus function library (it exports no NIMBUS_FUNCTION entry)"};
+      return Error{path.string() + ": not a Nimbus function library (it exports no NIMBUS_FUNCTION entry)"};
     }
     // A path without a slash would make dlopen search the library path.
     fs::path absolute = fs::absolute(path);
@@ -124,7 +123,8 @@ Result<const FunctionEntry*> FunctionLibrary::entry(std::string_view name) const
     void* sym = dlsym(handle_.get(), symbol.c_str());
     if (sym == nullptr) return Error{where + ": symbol " + symbol + " cannot be resolved"};
     using EntryFn = const FunctionEntry* (*)();
-    auto fn = reinterpret_cast<EntryFn>(sym);  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): dlsym returns void*
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): dlsym returns void*
+    auto fn = reinterpret_cast<EntryFn>(sym);
     const FunctionEntry* e = fn();
     if (e == nullptr) return Error{where + ": entry " + symbol + " returned null"};
     // Only the first field is read before the version is known to match.
@@ -132,8 +132,8 @@ Result<const FunctionEntry*> FunctionLibrary::entry(std::string_view name) const
     std::memcpy(&abi, e, sizeof abi);
     if (abi != kAbiVersion) {
       return Error{where + ": function '" + chosen + "' was built for Nimbus ABI version " +
-                   std::to_string(abi) + ", but this nimbus (SDK " + kSdkVersion +
-                   ") needs ABI version " + std::to_string(kAbiVersion) + "; rebuild it against this SDK"};
+                   std::to_string(abi) + ", but this nimbus (SDK " + kSdkVersion + ") needs ABI version " +
+                   std::to_string(kAbiVersion) + "; rebuild it against this SDK"};
     }
     if (e->entry_size < sizeof(FunctionEntry) || e->handler == nullptr) {
       return Error{where + ": function '" + chosen + "' has a malformed entry"};

@@ -17,8 +17,8 @@ struct FieldError {
 };
 
 const std::array<std::string_view, 13> kKnownFields = {
-    "id", "trigger", "method", "path", "headers", "fields", "contentType", "body", "bodyBase64",
-    "timestamp", "cloudEvent", "stream", "url"};
+    "id",   "trigger",    "method",    "path",       "headers", "fields", "contentType",
+    "body", "bodyBase64", "timestamp", "cloudEvent", "stream",  "url"};
 
 std::string type_name(const Json& j) { return j.type_name(); }
 
@@ -28,7 +28,8 @@ std::string need_string(const Json& j, const std::string& field) {
 }
 
 std::vector<std::pair<std::string, std::string>> need_string_map(const Json& j, const std::string& field) {
-  if (!j.is_object()) throw FieldError{"field '" + field + "': expected an object of strings, got " + type_name(j)};
+  if (!j.is_object())
+    throw FieldError{"field '" + field + "': expected an object of strings, got " + type_name(j)};
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& [k, v] : j.items()) {
     if (v.is_string()) {
@@ -71,13 +72,21 @@ std::string base64_decode(const std::string& in, const std::string& field) {
   std::size_t padding = 0;
   for (char c : in) {
     int v = -1;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '+' || c == '-') v = 62;
-    else if (c == '/' || c == '_') v = 63;
-    else if (c == '=') { ++padding; continue; }
-    else if (std::isspace(static_cast<unsigned char>(c)) != 0) continue;
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == '+' || c == '-')
+      v = 62;
+    else if (c == '/' || c == '_')
+      v = 63;
+    else if (c == '=') {
+      ++padding;
+      continue;
+    } else if (std::isspace(static_cast<unsigned char>(c)) != 0)
+      continue;
     if (v < 0 || padding > 0) throw FieldError{"field '" + field + "': not valid base64"};
     acc = (acc << 6U) | static_cast<std::uint32_t>(v);
     bits += 6;
@@ -94,9 +103,11 @@ std::string base64_decode(const std::string& in, const std::string& field) {
 std::chrono::system_clock::time_point parse_time(const std::string& s, const std::string& field) {
   std::tm tm{};
   int consumed = 0;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,  // NOLINT(cert-err34-c): checked by count and position
-                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6) {
-    throw FieldError{"field '" + field + "': '" + s + "' is not an RFC 3339 time (e.g. 2026-11-27T13:00:00Z)"};
+  // NOLINTNEXTLINE(cert-err34-c): checked by count and position
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                  &tm.tm_min, &tm.tm_sec, &consumed) != 6) {
+    throw FieldError{"field '" + field + "': '" + s +
+                     "' is not an RFC 3339 time (e.g. 2026-11-27T13:00:00Z)"};
   }
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;
@@ -119,11 +130,13 @@ std::chrono::system_clock::time_point parse_time(const std::string& s, const std
     i = s.size();
   }
   if (i != s.size()) {
-    throw FieldError{"field '" + field + "': '" + s + "' is not an RFC 3339 time (e.g. 2026-11-27T13:00:00Z)"};
+    throw FieldError{"field '" + field + "': '" + s +
+                     "' is not an RFC 3339 time (e.g. 2026-11-27T13:00:00Z)"};
   }
   std::time_t t = timegm(&tm) - offset_s;
-  return std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(
-      std::chrono::seconds(t) + std::chrono::nanoseconds(ns)));
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::seconds(t) +
+                                                                      std::chrono::nanoseconds(ns)));
 }
 
 void check_keys(const Json& j, const std::string& field, std::initializer_list<std::string_view> allowed) {
@@ -151,7 +164,8 @@ EventData parse_event_or_throw(const Json& j, const std::string& default_id, con
   d.trigger_name = defaults.trigger_name;
   if (j.contains("trigger")) {
     const Json& t = j["trigger"];
-    if (!t.is_object()) throw FieldError{"field 'trigger': expected an object {kind, name}, got " + type_name(t)};
+    if (!t.is_object())
+      throw FieldError{"field 'trigger': expected an object {kind, name}, got " + type_name(t)};
     check_keys(t, "trigger", {"kind", "name"});
     if (t.contains("kind")) d.trigger_kind = need_string(t["kind"], "trigger.kind");
     d.trigger_name = t.contains("name") ? need_string(t["name"], "trigger.name") : d.trigger_kind;
@@ -193,7 +207,8 @@ EventData parse_event_or_throw(const Json& j, const std::string& default_id, con
     d.method = d.body.empty() ? "GET" : "POST";
   }
   std::string target = j.contains("path") ? need_string(j["path"], "path") : (http ? "/" : "");
-  if (!target.empty() && target[0] != '/') throw FieldError{"field 'path': must start with '/', got '" + target + "'"};
+  if (!target.empty() && target[0] != '/')
+    throw FieldError{"field 'path': must start with '/', got '" + target + "'"};
   d.url = j.contains("url") ? need_string(j["url"], "url") : target;
   auto q = target.find('?');
   d.path = target.substr(0, q);
@@ -226,10 +241,12 @@ EventData parse_event_or_throw(const Json& j, const std::string& default_id, con
     if (!ce.is_object()) throw FieldError{"field 'cloudEvent': expected an object, got " + type_name(ce)};
     check_keys(ce, "cloudEvent", {"type", "source", "specversion", "subject", "time"});
     if (!ce.contains("type")) throw FieldError{"field 'cloudEvent.type': missing (CloudEvents require it)"};
-    if (!ce.contains("source")) throw FieldError{"field 'cloudEvent.source': missing (CloudEvents require it)"};
+    if (!ce.contains("source"))
+      throw FieldError{"field 'cloudEvent.source': missing (CloudEvents require it)"};
     d.ce_type = need_string(ce["type"], "cloudEvent.type");
     d.ce_source = need_string(ce["source"], "cloudEvent.source");
-    d.ce_spec_version = ce.contains("specversion") ? need_string(ce["specversion"], "cloudEvent.specversion") : "1.0";
+    d.ce_spec_version =
+        ce.contains("specversion") ? need_string(ce["specversion"], "cloudEvent.specversion") : "1.0";
     if (ce.contains("subject")) d.ce_subject = need_string(ce["subject"], "cloudEvent.subject");
     if (ce.contains("time")) {
       d.ce_time = need_string(ce["time"], "cloudEvent.time");
@@ -238,13 +255,16 @@ EventData parse_event_or_throw(const Json& j, const std::string& default_id, con
   }
   if (j.contains("stream")) {
     const Json& s = j["stream"];
-    if (!s.is_object()) throw FieldError{"field 'stream': expected an object {topic, partition, offset}, got " + type_name(s)};
+    if (!s.is_object())
+      throw FieldError{"field 'stream': expected an object {topic, partition, offset}, got " + type_name(s)};
     check_keys(s, "stream", {"topic", "partition", "offset"});
     d.has_stream = true;
     if (s.contains("topic")) d.topic = need_string(s["topic"], "stream.topic");
     for (const char* key : {"partition", "offset"}) {
       if (!s.contains(key)) continue;
-      if (!s[key].is_number_integer()) throw FieldError{std::string("field 'stream.") + key + "': expected an integer, got " + type_name(s[key])};
+      if (!s[key].is_number_integer())
+        throw FieldError{std::string("field 'stream.") + key + "': expected an integer, got " +
+                         type_name(s[key])};
       (std::strcmp(key, "partition") == 0 ? d.partition : d.offset) = s[key].get<std::int64_t>();
     }
   }
@@ -279,7 +299,9 @@ Result<EventFileFeed> EventFileFeed::open(const std::vector<std::string>& inputs
     EventFileFeed feed;
     feed.defaults_ = std::move(defaults);
     feed.stdin_ = standard_input;
-    auto is_ndjson = [](const fs::path& p) { return p.extension() == ".ndjson" || p.extension() == ".jsonl"; };
+    auto is_ndjson = [](const fs::path& p) {
+      return p.extension() == ".ndjson" || p.extension() == ".jsonl";
+    };
     for (const auto& input : inputs) {
       if (input == "-") {
         if (standard_input == nullptr) return Error{"-: standard input is not available"};
@@ -292,7 +314,8 @@ Result<EventFileFeed> EventFileFeed::open(const std::vector<std::string>& inputs
         std::vector<fs::path> files;
         for (const auto& entry : fs::directory_iterator(p)) {
           auto ext = entry.path().extension();
-          if (entry.is_regular_file() && (ext == ".json" || is_ndjson(entry.path()))) files.push_back(entry.path());
+          if (entry.is_regular_file() && (ext == ".json" || is_ndjson(entry.path())))
+            files.push_back(entry.path());
         }
         if (files.empty()) return Error{input + ": no event files (*.json, *.ndjson) in this directory"};
         std::sort(files.begin(), files.end());

@@ -15,13 +15,13 @@ KeyValueStore& Context::kv(std::string_view name) {
   if (b == nullptr) {
     std::string known;
     for (const auto& [k, v] : o_.bindings) known += (known.empty() ? "" : ", ") + k;
-    throw BindingError("no data binding named '" + std::string(name) + "' (configured: " +
-                       (known.empty() ? "none" : known) + ")");
+    throw BindingError("no data binding named '" + std::string(name) +
+                       "' (configured: " + (known.empty() ? "none" : known) + ")");
   }
   auto* kv = dynamic_cast<KeyValueStore*>(b);
   if (kv == nullptr) {
-    throw BindingError("data binding '" + std::string(name) + "' is a " +
-                       std::string(b->interface_name()) + " binding, not a key-value store");
+    throw BindingError("data binding '" + std::string(name) + "' is a " + std::string(b->interface_name()) +
+                       " binding, not a key-value store");
   }
   return *kv;
 }

@@ -31,7 +31,8 @@ Result<Event> Event::from_bytes(std::span<const std::byte> bytes) noexcept {
   }
   Event e;
   std::memcpy(&e.h_, bytes.data(), sizeof(EventHeader));
-  e.base_ = reinterpret_cast<const char*>(bytes.data());  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): char view of bytes
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): char view of bytes
+  e.base_ = reinterpret_cast<const char*>(bytes.data());
   const EventHeader& h = e.h_;
   if (h.magic != detail::kEventMagic) return Error{"not an encoded event (bad magic)"};
   if (h.version != detail::kEventLayoutVersion) {
@@ -73,14 +74,14 @@ std::optional<std::string_view> Event::Pairs::find(std::string_view name) const 
 }
 
 Event::Pairs Event::fields() const {
-  return {base_,
-          static_cast<std::uint32_t>(h_.pairs_offset + h_.header_count * sizeof(PairRef)),
+  return {base_, static_cast<std::uint32_t>(h_.pairs_offset + h_.header_count * sizeof(PairRef)),
           h_.field_count};
 }
 
 std::span<const std::byte> Event::body_bytes() const {
   auto b = body();
-  return {reinterpret_cast<const std::byte*>(b.data()), b.size()};  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): byte view of chars
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): byte view of chars
+  return {reinterpret_cast<const std::byte*>(b.data()), b.size()};
 }
 
 Json Event::json() const { return Json::parse(body()); }

@@ -61,14 +61,13 @@ void EventData::encode_to(std::span<std::byte> out) const noexcept {
   h.header_count = static_cast<std::uint32_t>(headers.size());
   h.field_count = static_cast<std::uint32_t>(fields.size());
   h.pairs_offset = sizeof(EventHeader);
-  h.timestamp_ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(timestamp.time_since_epoch()).count();
+  h.timestamp_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(timestamp.time_since_epoch()).count();
   h.partition = partition;
   h.offset = offset;
 
   std::byte* base = out.data();
-  auto cursor = static_cast<std::uint32_t>(h.pairs_offset +
-                                           (headers.size() + fields.size()) * sizeof(PairRef));
+  auto cursor =
+      static_cast<std::uint32_t>(h.pairs_offset + (headers.size() + fields.size()) * sizeof(PairRef));
   std::uint32_t pair_cursor = h.pairs_offset;
   for (const auto* list : {&headers, &fields}) {
     for (const auto& [k, v] : *list) {
@@ -117,8 +116,7 @@ EventData to_event_data(const Event& e) {
   return d;
 }
 
-EventBuffer::EventBuffer(const EventData& data)
-    : bytes_(data.encode()), event_(*Event::from_bytes(bytes_)) {}
+EventBuffer::EventBuffer(const EventData& data) : bytes_(data.encode()), event_(*Event::from_bytes(bytes_)) {}
 
 EventBuffer::EventBuffer(const EventBuffer& other)
     : bytes_(other.bytes_), event_(*Event::from_bytes(bytes_)) {}

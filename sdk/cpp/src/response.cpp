@@ -29,8 +29,9 @@ Response Response::bytes(std::string body, std::string content_type, int status)
 }
 
 Response Response::bytes(std::span<const std::byte> body, std::string content_type, int status) {
-  return bytes(std::string(reinterpret_cast<const char*>(body.data()), body.size()),  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): char view of bytes
-               std::move(content_type), status);
+  return bytes(
+      // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): char view of bytes
+      std::string(reinterpret_cast<const char*>(body.data()), body.size()), std::move(content_type), status);
 }
 
 Response Response::empty(int status) {

@@ -52,7 +52,8 @@ class Emulator {
   /// outlive the emulator.
   static Result<std::unique_ptr<Emulator>> create(const engine::FunctionConfig& config,
                                                   const std::filesystem::path& library,
-                                                  const EmulatorOptions& options, Reporter& reporter) noexcept;
+                                                  const EmulatorOptions& options,
+                                                  Reporter& reporter) noexcept;
 
   /// Handles one event and reports it.
   Response invoke(const Event& event, std::string_view origin);

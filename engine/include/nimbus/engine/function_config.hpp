@@ -25,10 +25,10 @@ struct BuildSpec {
 /// One entry of `spec.dataBindings`.
 struct BindingSpec {
   std::string name;
-  std::string kind;             ///< "memory", "file", ...
-  std::string path;             ///< for file-backed kinds; relative to `base_dir`
+  std::string kind;  ///< "memory", "file", ...
+  std::string path;  ///< for file-backed kinds; relative to `base_dir`
   std::filesystem::path base_dir;
-  std::string origin;           ///< where it was declared, for messages ("function.yaml:12")
+  std::string origin;  ///< where it was declared, for messages ("function.yaml:12")
 };
 
 /// One entry of `spec.triggers`.

@@ -144,7 +144,8 @@ class Event {
 
   /// The encoded bytes this event views.
   [[nodiscard]] std::span<const std::byte> bytes() const {
-    return {reinterpret_cast<const std::byte*>(base_), h_.total_size};  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): char and byte views of one buffer
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): char and byte views of one buffer
+    return {reinterpret_cast<const std::byte*>(base_), h_.total_size};
   }
 
  private:

@@ -68,7 +68,8 @@ class EventBuffer {
 
   /// The view; valid while this buffer lives.
   [[nodiscard]] const Event& event() const noexcept { return event_; }
-  operator const Event&() const noexcept { return event_; }  // NOLINT(google-explicit-constructor): a buffer is usable where an Event is
+  // NOLINTNEXTLINE(google-explicit-constructor): a buffer is usable where an Event is
+  operator const Event&() const noexcept { return event_; }
 
  private:
   std::vector<std::byte> bytes_;

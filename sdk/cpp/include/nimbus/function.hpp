@@ -70,13 +70,13 @@ Result<void> call_init(const FunctionEntry& entry, Context& ctx) noexcept;
 // NOLINTBEGIN(cppcoreguidelines-macro-usage): the registration macros export C symbols.
 
 /// Registers `handler` with an init hook `init` (`void init(nimbus::Context&)`).
-#define NIMBUS_FUNCTION_WITH_INIT(handler, init)                                         \
-  extern "C" __attribute__((visibility("default"))) const ::nimbus::FunctionEntry*       \
-      nimbus_function_##handler() noexcept {                                           \
-    static const ::nimbus::FunctionEntry entry{                                          \
-        ::nimbus::kAbiVersion, sizeof(::nimbus::FunctionEntry), #handler,                \
-        NIMBUS_SDK_VERSION, &::nimbus::detail::adapt<handler>, (init)};                  \
-    return &entry;                                                                       \
+#define NIMBUS_FUNCTION_WITH_INIT(handler, init)                            \
+  extern "C" __attribute__((visibility("default")))                         \
+  const ::nimbus::FunctionEntry* nimbus_function_##handler() noexcept {     \
+    static const ::nimbus::FunctionEntry entry{                             \
+        ::nimbus::kAbiVersion, sizeof(::nimbus::FunctionEntry),   #handler, \
+        NIMBUS_SDK_VERSION,    &::nimbus::detail::adapt<handler>, (init)};  \
+    return &entry;                                                          \
   }
 
 /// Registers `handler` (`R handler(nimbus::Context&, const nimbus::Event&)`,

@@ -48,28 +48,26 @@ class LogSink {
 /// building the fields of a call that the level check discards costs nothing.
 class LogValue {
  public:
-  LogValue(std::nullptr_t) {}                                   // NOLINT(google-explicit-constructor)
-  LogValue(bool b) : v_(b) {}                                   // NOLINT(google-explicit-constructor)
-  LogValue(const char* s) : v_(std::string_view(s)) {}          // NOLINT(google-explicit-constructor)
-  LogValue(std::string_view s) : v_(s) {}                       // NOLINT(google-explicit-constructor)
-  LogValue(const std::string& s) : v_(std::string_view(s)) {}   // NOLINT(google-explicit-constructor)
-  LogValue(const Json& j) : v_(&j) {}                           // NOLINT(google-explicit-constructor)
+  // NOLINTBEGIN(google-explicit-constructor): a field value converts implicitly from each field type
+  LogValue(std::nullptr_t) {}
+  LogValue(bool b) : v_(b) {}
+  LogValue(const char* s) : v_(std::string_view(s)) {}
+  LogValue(std::string_view s) : v_(s) {}
+  LogValue(const std::string& s) : v_(std::string_view(s)) {}
+  LogValue(const Json& j) : v_(&j) {}
   template <std::signed_integral I>
-    requires(!std::same_as<I, bool>)
-  LogValue(I i) : v_(static_cast<std::int64_t>(i)) {}          // NOLINT(google-explicit-constructor)
+  requires(!std::same_as<I, bool>) LogValue(I i) : v_(static_cast<std::int64_t>(i)) {}
   template <std::unsigned_integral U>
-    requires(!std::same_as<U, bool>)
-  LogValue(U u) : v_(static_cast<std::uint64_t>(u)) {}         // NOLINT(google-explicit-constructor)
-  LogValue(double d) : v_(d) {}                                 // NOLINT(google-explicit-constructor)
-  LogValue(float f) : v_(static_cast<double>(f)) {}             // NOLINT(google-explicit-constructor)
+  requires(!std::same_as<U, bool>) LogValue(U u) : v_(static_cast<std::uint64_t>(u)) {}
+  LogValue(double d) : v_(d) {}
+  LogValue(float f) : v_(static_cast<double>(f)) {}
+  // NOLINTEND(google-explicit-constructor)
 
   /// The value as JSON.
   [[nodiscard]] Json to_json() const;
 
  private:
-  std::variant<std::monostate, bool, std::int64_t, std::uint64_t, double, std::string_view,
-               const Json*>
-      v_;
+  std::variant<std::monostate, bool, std::int64_t, std::uint64_t, double, std::string_view, const Json*> v_;
 };
 
 /// One key/value of a structured log call.
@@ -95,13 +93,10 @@ class Logger {
  public:
   /// A logger that writes records at `level` and above to `sink` (not owned;
   /// it must outlive the logger and its children). A null sink drops everything.
-  explicit Logger(LogSink* sink = nullptr, LogLevel level = LogLevel::kInfo)
-      : sink_(sink), level_(level) {}
+  explicit Logger(LogSink* sink = nullptr, LogLevel level = LogLevel::kInfo) : sink_(sink), level_(level) {}
 
   /// True when a record at `level` would be written.
-  [[nodiscard]] bool enabled(LogLevel level) const noexcept {
-    return sink_ != nullptr && level >= level_;
-  }
+  [[nodiscard]] bool enabled(LogLevel level) const noexcept { return sink_ != nullptr && level >= level_; }
   /// The lowest level written.
   [[nodiscard]] LogLevel level() const noexcept { return level_; }
   void set_level(LogLevel level) noexcept { level_ = level; }
@@ -110,25 +105,37 @@ class Logger {
 
   template <class... Args>
   void debug(fmt::format_string<Args...> format, Args&&... args) const {
-    if (enabled(LogLevel::kDebug)) write(LogLevel::kDebug, fmt::format(format, std::forward<Args>(args)...), Json::object());
+    if (enabled(LogLevel::kDebug))
+      write(LogLevel::kDebug, fmt::format(format, std::forward<Args>(args)...), Json::object());
   }
   template <class... Args>
   void info(fmt::format_string<Args...> format, Args&&... args) const {
-    if (enabled(LogLevel::kInfo)) write(LogLevel::kInfo, fmt::format(format, std::forward<Args>(args)...), Json::object());
+    if (enabled(LogLevel::kInfo))
+      write(LogLevel::kInfo, fmt::format(format, std::forward<Args>(args)...), Json::object());
   }
   template <class... Args>
   void warn(fmt::format_string<Args...> format, Args&&... args) const {
-    if (enabled(LogLevel::kWarn)) write(LogLevel::kWarn, fmt::format(format, std::forward<Args>(args)...), Json::object());
+    if (enabled(LogLevel::kWarn))
+      write(LogLevel::kWarn, fmt::format(format, std::forward<Args>(args)...), Json::object());
   }
   template <class... Args>
   void error(fmt::format_string<Args...> format, Args&&... args) const {
-    if (enabled(LogLevel::kError)) write(LogLevel::kError, fmt::format(format, std::forward<Args>(args)...), Json::object());
+    if (enabled(LogLevel::kError))
+      write(LogLevel::kError, fmt::format(format, std::forward<Args>(args)...), Json::object());
   }
 
-  void debug_with(std::string_view message, LogFields fields = {}) const { log(LogLevel::kDebug, message, fields); }
-  void info_with(std::string_view message, LogFields fields = {}) const { log(LogLevel::kInfo, message, fields); }
-  void warn_with(std::string_view message, LogFields fields = {}) const { log(LogLevel::kWarn, message, fields); }
-  void error_with(std::string_view message, LogFields fields = {}) const { log(LogLevel::kError, message, fields); }
+  void debug_with(std::string_view message, LogFields fields = {}) const {
+    log(LogLevel::kDebug, message, fields);
+  }
+  void info_with(std::string_view message, LogFields fields = {}) const {
+    log(LogLevel::kInfo, message, fields);
+  }
+  void warn_with(std::string_view message, LogFields fields = {}) const {
+    log(LogLevel::kWarn, message, fields);
+  }
+  void error_with(std::string_view message, LogFields fields = {}) const {
+    log(LogLevel::kError, message, fields);
+  }
 
   /// Writes `message` with `fields` at `level`, if enabled.
   void log(LogLevel level, std::string_view message, LogFields fields = {}) const;

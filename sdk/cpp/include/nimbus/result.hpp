@@ -24,8 +24,10 @@ struct Error {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}            // NOLINT(google-explicit-constructor): a Result is implicitly its value
-  Result(Error error) : v_(std::move(error)) {}         // NOLINT(google-explicit-constructor): and implicitly its error
+  // NOLINTNEXTLINE(google-explicit-constructor): a Result is implicitly its value
+  Result(T value) : v_(std::move(value)) {}
+  // NOLINTNEXTLINE(google-explicit-constructor): and implicitly its error
+  Result(Error error) : v_(std::move(error)) {}
 
   /// True when this holds a value.
   [[nodiscard]] bool ok() const noexcept { return v_.index() == 0; }
@@ -52,7 +54,8 @@ template <>
 class [[nodiscard]] Result<void> {
  public:
   Result() = default;
-  Result(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT(google-explicit-constructor): implicitly its error
+  // NOLINTNEXTLINE(google-explicit-constructor): implicitly its error
+  Result(Error error) : error_(std::move(error)), ok_(false) {}
   [[nodiscard]] bool ok() const noexcept { return ok_; }
   explicit operator bool() const noexcept { return ok_; }
   [[nodiscard]] const Error& error() const noexcept { return error_; }

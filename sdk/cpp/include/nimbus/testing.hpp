@@ -20,8 +20,8 @@ namespace nimbus::testing {
 /// ```
 template <auto Handler>
 Response invoke(Context& ctx, const Event& event) {
-  static const FunctionEntry entry{kAbiVersion, sizeof(FunctionEntry), "test", kSdkVersion,
-                                   &nimbus::detail::adapt<Handler>, nullptr};
+  static const FunctionEntry entry{kAbiVersion, sizeof(FunctionEntry),           "test",
+                                   kSdkVersion, &nimbus::detail::adapt<Handler>, nullptr};
   return call_handler(entry, ctx, event);
 }
 

@@ -44,8 +44,8 @@ struct SinkHolder {
 class FakeContext : private detail::SinkHolder, public Context {
  public:
   explicit FakeContext(std::string function_name = "test-function", int worker_id = 0)
-      : Context(Options{std::move(function_name), "0", worker_id,
-                        Logger(sink_.get(), LogLevel::kDebug), {}}) {}
+      : Context(
+            Options{std::move(function_name), "0", worker_id, Logger(sink_.get(), LogLevel::kDebug), {}}) {}
 
   /// Every record logged so far, in order.
   [[nodiscard]] const std::vector<LogRecord>& records() const noexcept { return sink_->records(); }
@@ -53,9 +53,8 @@ class FakeContext : private detail::SinkHolder, public Context {
   void clear_records() noexcept { sink_->clear(); }
   /// True when a record at `level` with exactly `message` was logged.
   [[nodiscard]] bool logged(LogLevel level, std::string_view message) const {
-    return std::any_of(records().begin(), records().end(), [&](const LogRecord& r) {
-      return r.level == level && r.message == message;
-    });
+    return std::any_of(records().begin(), records().end(),
+                       [&](const LogRecord& r) { return r.level == level && r.message == message; });
   }
 
   /// Adds an in-memory key-value store named `name` and returns it.

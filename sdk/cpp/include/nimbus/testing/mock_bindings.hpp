@@ -25,8 +25,7 @@ class MockKeyValueStore : public KeyValueStore {
  public:
   MOCK_METHOD(std::optional<std::string>, get, (std::string_view key));
   MOCK_METHOD(void, put,
-              (std::string_view key, std::string_view value,
-               std::optional<std::chrono::milliseconds> ttl));
+              (std::string_view key, std::string_view value, std::optional<std::chrono::milliseconds> ttl));
   MOCK_METHOD(bool, remove, (std::string_view key));
   MOCK_METHOD(std::vector<std::string>, list, (std::string_view prefix));
 
