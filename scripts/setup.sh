@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build git pkg-config
   libgtest-dev libgmock-dev
   nlohmann-json3-dev libfmt-dev libcxxopts-dev libyaml-cpp-dev
-  pybind11-dev libcurl4-openssl-dev python3 gdb clang-format
+  pybind11-dev libcurl4-openssl-dev python3 gdb clang-format clang-tidy
 )
 
 missing=()

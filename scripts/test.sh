@@ -14,6 +14,9 @@ git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run -Werror
 echo "== build and test =="
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNIMBUS_WERROR=ON >/dev/null
 cmake --build build -j "$jobs"
+echo "== clang-tidy =="
+git ls-files 'sdk/*.cpp' 'engine/*.cpp' 'emulator/*.cpp' 'cli/*.cpp' | xargs -P "$jobs" -n 4 clang-tidy -p build --quiet
+echo "== tests =="
 ctest --test-dir build --output-on-failure -j "$jobs"
 
 echo "== build and test with ASan + UBSan =="

@@ -69,7 +69,7 @@ const char* level_color(LogLevel level) {
 
 std::string format_time(std::chrono::system_clock::time_point t) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  auto secs = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[32];  // NOLINT(cppcoreguidelines-avoid-c-arrays,modernize-avoid-c-arrays): strftime's buffer

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "../util/strings.hpp"
 #include "nimbus/json.hpp"
 
 namespace nimbus::engine {
@@ -51,10 +52,8 @@ Result<std::shared_ptr<Binding>> BindingRegistry::make(const BindingSpec& spec) 
   try {
     auto it = factories_.find(spec.kind);
     if (it == factories_.end()) {
-      std::string list;
-      for (const auto& k : kinds()) list += (list.empty() ? "" : ", ") + k;
       return Error{spec.origin + ": unknown binding kind '" + spec.kind + "' for '" + spec.name +
-                   "' (known: " + list + ")"};
+                   "' (known: " + detail::join(kinds()) + ")"};
     }
     return it->second(spec);
   } catch (const std::exception& e) {

@@ -112,7 +112,7 @@ class Parser {
     std::vector<std::pair<std::string, std::string>> env;
     if (n.IsMap()) {
       for (const auto& kv : n) {
-        std::string key = kv.first.as<std::string>();
+        auto key = kv.first.as<std::string>();
         env.emplace_back(key, scalar(kv.second, "spec.env." + key));
       }
     } else if (n.IsSequence()) {  // nuclio's form: [{name: K, value: V}]

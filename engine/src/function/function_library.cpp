@@ -7,6 +7,8 @@
 #include <cstring>
 #include <fstream>
 
+#include "../util/strings.hpp"
+
 namespace nimbus::engine {
 namespace {
 
@@ -109,15 +111,11 @@ Result<const FunctionEntry*> FunctionLibrary::entry(std::string_view name) const
     std::string chosen(name);
     if (chosen.empty()) {
       if (names_.size() != 1) {
-        std::string list;
-        for (const auto& n : names_) list += (list.empty() ? "" : ", ") + n;
-        return Error{where + ": exports several functions (" + list + "); name one"};
+        return Error{where + ": exports several functions (" + detail::join(names_) + "); name one"};
       }
       chosen = names_.front();
     } else if (std::find(names_.begin(), names_.end(), chosen) == names_.end()) {
-      std::string list;
-      for (const auto& n : names_) list += (list.empty() ? "" : ", ") + n;
-      return Error{where + ": no function '" + chosen + "' (it exports: " + list + ")"};
+      return Error{where + ": no function '" + chosen + "' (it exports: " + detail::join(names_) + ")"};
     }
     std::string symbol = std::string(kEntrySymbolPrefix) + chosen;
     void* sym = dlsym(handle_.get(), symbol.c_str());

@@ -7,6 +7,8 @@
 #include <ctime>
 #include <sstream>
 
+#include "../util/strings.hpp"
+
 namespace nimbus::engine {
 namespace {
 
@@ -112,7 +114,7 @@ std::chrono::system_clock::time_point parse_time(const std::string& s, const std
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;
   std::int64_t ns = 0;
-  std::size_t i = static_cast<std::size_t>(consumed);
+  auto i = static_cast<std::size_t>(consumed);
   if (i < s.size() && s[i] == '.') {
     std::int64_t scale = 100'000'000;
     for (++i; i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])) != 0; ++i) {
@@ -126,7 +128,7 @@ std::chrono::system_clock::time_point parse_time(const std::string& s, const std
   } else if (i + 6 == s.size() && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
     int h = std::atoi(s.substr(i + 1, 2).c_str());
     int m = std::atoi(s.substr(i + 4, 2).c_str());
-    offset_s = (s[i] == '+' ? 1 : -1) * (h * 3600 + m * 60);
+    offset_s = (s[i] == '+' ? 1 : -1) * (std::int64_t{h} * 3600 + std::int64_t{m} * 60);
     i = s.size();
   }
   if (i != s.size()) {
@@ -142,9 +144,7 @@ std::chrono::system_clock::time_point parse_time(const std::string& s, const std
 void check_keys(const Json& j, const std::string& field, std::initializer_list<std::string_view> allowed) {
   for (const auto& [k, v] : j.items()) {
     if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
-      std::string list;
-      for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-      throw FieldError{"unknown field '" + field + "." + k + "' (expected: " + list + ")"};
+      throw FieldError{"unknown field '" + field + "." + k + "' (expected: " + detail::join(allowed) + ")"};
     }
   }
 }
@@ -153,9 +153,7 @@ EventData parse_event_or_throw(const Json& j, const std::string& default_id, con
   if (!j.is_object()) throw FieldError{"an event must be a JSON object, got " + type_name(j)};
   for (const auto& [k, v] : j.items()) {
     if (std::find(kKnownFields.begin(), kKnownFields.end(), k) == kKnownFields.end()) {
-      std::string list;
-      for (auto a : kKnownFields) list += (list.empty() ? "" : ", ") + std::string(a);
-      throw FieldError{"unknown field '" + k + "' (expected: " + list + ")"};
+      throw FieldError{"unknown field '" + k + "' (expected: " + detail::join(kKnownFields) + ")"};
     }
   }
   EventData d;
