@@ -1,0 +1,111 @@
+#pragma once
+/// @file
+/// A worker process and the processor's end of its shared-memory channel.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "nimbus/event.hpp"
+#include "nimbus/logger.hpp"
+#include "nimbus/result.hpp"
+
+namespace nimbus::engine {
+
+namespace shm {
+class Channel;
+}
+namespace workers {
+struct ResponseView;
+struct LogView;
+}  // namespace workers
+
+/// How to start a worker process.
+struct ProcessWorkerOptions {
+  std::filesystem::path worker_executable;  ///< nimbus-worker
+  std::filesystem::path config;             ///< function.yaml (optional)
+  std::filesystem::path library;            ///< the function's .so
+  std::string function;  ///< the NIMBUS_FUNCTION name (empty: from config, or the only one)
+  int worker_id = 0;
+  LogLevel log_level = LogLevel::kInfo;
+  std::size_t request_ring_bytes = std::size_t{1} << 22;
+  std::size_t response_ring_bytes = std::size_t{1} << 22;
+  std::chrono::milliseconds ready_timeout{10'000};
+};
+
+/// One worker process. One thread submits requests, one thread polls
+/// responses (it may be the same thread); `start` and the destructor are
+/// not concurrent with either.
+class ProcessWorker {
+ public:
+  /// Spawns the worker, passes it the channel, and waits until it is ready.
+  /// An init failure is an error with the worker's own message.
+  static Result<std::unique_ptr<ProcessWorker>> start(const ProcessWorkerOptions& options) noexcept;
+
+  ProcessWorker(const ProcessWorker&) = delete;
+  ProcessWorker& operator=(const ProcessWorker&) = delete;
+  /// Asks the worker to exit, then kills it if it does not within a second.
+  ~ProcessWorker();
+
+  /// Queues a request holding `event`'s bytes; false when the ring is full.
+  bool try_submit(std::uint64_t request_id, const Event& event,
+                  std::chrono::steady_clock::time_point deadline) noexcept;
+  /// Wakes the worker if it sleeps; call once after a batch of submits.
+  void flush() noexcept;
+
+  /// Hands every queued response and log record to the callbacks, in order;
+  /// returns how many responses there were. The views are valid during the call.
+  template <class OnResponse, class OnLog>
+  std::size_t poll(OnResponse&& on_response, OnLog&& on_log);
+  /// Waits up to `timeout` for something to poll.
+  bool wait(std::chrono::microseconds timeout) noexcept;
+
+  /// The worker's exit description ("exited with status 3", "killed by
+  /// signal 11 (Segmentation fault)") once it has died; nothing while it runs.
+  std::optional<std::string> check_exit() noexcept;
+  /// Kills the worker (for a stuck event).
+  void kill() noexcept;
+
+  [[nodiscard]] pid_t pid() const noexcept { return pid_; }
+  [[nodiscard]] const std::string& function_name() const noexcept { return function_name_; }
+
+ private:
+  ProcessWorker() = default;
+  // Reads one message; false when there is none. Calls exactly one callback.
+  bool next(void (*dispatch)(void*, const workers::ResponseView*, const workers::LogView*), void* target);
+
+  std::unique_ptr<shm::Channel> channel_;
+  pid_t pid_ = -1;
+  int socket_ = -1;
+  bool reaped_ = false;
+  std::string exit_description_;
+  std::string function_name_;
+};
+
+template <class OnResponse, class OnLog>
+std::size_t ProcessWorker::poll(OnResponse&& on_response, OnLog&& on_log) {
+  struct Target {
+    OnResponse& r;
+    OnLog& l;
+    std::size_t responses = 0;
+  } target{on_response, on_log};
+  auto dispatch = [](void* t, const workers::ResponseView* r, const workers::LogView* l) {
+    auto* self = static_cast<Target*>(t);
+    if (r != nullptr) {
+      self->r(*r);
+      ++self->responses;
+    } else {
+      self->l(*l);
+    }
+  };
+  while (next(dispatch, &target)) {
+  }
+  return target.responses;
+}
+
+}  // namespace nimbus::engine

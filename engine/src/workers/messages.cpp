@@ -1,0 +1,101 @@
+#include "messages.hpp"
+
+namespace nimbus::engine::workers {
+namespace {
+
+void put(std::byte*& at, const void* data, std::size_t n) noexcept {
+  if (n != 0) std::memcpy(at, data, n);
+  at += n;
+}
+
+std::string_view view(std::span<const std::byte> s) noexcept {
+  return {reinterpret_cast<const char*>(s.data()),
+          s.size()};  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): char view of bytes
+}
+
+}  // namespace
+
+std::size_t response_size(const Response& r) noexcept {
+  std::size_t n = sizeof(ResponseHeader) + r.content_type().size() + r.body().size();
+  for (const auto& [k, v] : r.headers()) n += 8 + k.size() + v.size();
+  return n;
+}
+
+void write_response(std::span<std::byte> out, std::uint64_t request_id, const Response& r) noexcept {
+  ResponseHeader h{request_id, r.status(), static_cast<std::uint32_t>(r.headers().size()),
+                   static_cast<std::uint32_t>(r.content_type().size()),
+                   static_cast<std::uint32_t>(r.body().size())};
+  std::byte* at = out.data();
+  put(at, &h, sizeof h);
+  for (const auto& [k, v] : r.headers()) {
+    std::uint32_t sizes[2] = {
+        static_cast<std::uint32_t>(k.size()),  // NOLINT(modernize-avoid-c-arrays): wire pair
+        static_cast<std::uint32_t>(v.size())};
+    put(at, sizes, sizeof sizes);
+    put(at, k.data(), k.size());
+    put(at, v.data(), v.size());
+  }
+  put(at, r.content_type().data(), r.content_type().size());
+  put(at, r.body().data(), r.body().size());
+}
+
+std::optional<ResponseView> read_response(std::span<const std::byte> p) noexcept {
+  ResponseHeader h{};
+  if (p.size() < sizeof h) return std::nullopt;
+  std::memcpy(&h, p.data(), sizeof h);
+  std::size_t at = sizeof h;
+  const std::size_t headers_start = at;
+  for (std::uint32_t i = 0; i < h.header_count; ++i) {
+    std::uint32_t
+        sizes[2];  // NOLINT(modernize-avoid-c-arrays,cppcoreguidelines-pro-type-member-init): read below
+    if (p.size() - at < sizeof sizes) return std::nullopt;
+    std::memcpy(sizes, p.data() + at, sizeof sizes);
+    at += sizeof sizes;
+    if (p.size() - at < std::size_t{sizes[0]} + sizes[1]) return std::nullopt;
+    at += std::size_t{sizes[0]} + sizes[1];
+  }
+  if (p.size() - at != std::size_t{h.content_type_size} + h.body_size) return std::nullopt;
+  ResponseView v;
+  v.request_id = h.request_id;
+  v.status = h.status;
+  v.header_count = h.header_count;
+  v.headers = p.subspan(headers_start, at - headers_start);
+  v.content_type = view(p.subspan(at, h.content_type_size));
+  v.body = view(p.subspan(at + h.content_type_size, h.body_size));
+  return v;
+}
+
+Response ResponseView::to_response() const {
+  Response r = Response::bytes(std::string(body), std::string(content_type), status);
+  std::size_t at = 0;
+  for (std::uint32_t i = 0; i < header_count; ++i) {
+    std::uint32_t
+        sizes[2];  // NOLINT(modernize-avoid-c-arrays,cppcoreguidelines-pro-type-member-init): read below
+    std::memcpy(sizes, headers.data() + at, sizeof sizes);
+    at += sizeof sizes;
+    r.with_header(std::string(view(headers.subspan(at, sizes[0]))),
+                  std::string(view(headers.subspan(at + sizes[0], sizes[1]))));
+    at += std::size_t{sizes[0]} + sizes[1];
+  }
+  return r;
+}
+
+std::optional<LogView> read_log(std::span<const std::byte> p) noexcept {
+  LogHeader h{};
+  if (p.size() < sizeof h) return std::nullopt;
+  std::memcpy(&h, p.data(), sizeof h);
+  if (h.level > static_cast<std::uint32_t>(LogLevel::kError)) return std::nullopt;
+  if (p.size() - sizeof h != std::size_t{h.message_size} + h.fields_size + h.logger_size) return std::nullopt;
+  LogView v;
+  v.request_id = h.request_id;
+  v.level = static_cast<LogLevel>(h.level);
+  std::size_t at = sizeof h;
+  v.message = view(p.subspan(at, h.message_size));
+  at += h.message_size;
+  v.fields_json = view(p.subspan(at, h.fields_size));
+  at += h.fields_size;
+  v.logger = view(p.subspan(at, h.logger_size));
+  return v;
+}
+
+}  // namespace nimbus::engine::workers

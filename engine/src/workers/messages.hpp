@@ -1,0 +1,79 @@
+#pragma once
+// The messages on a worker channel's rings (docs/wire-protocol.md, "Worker
+// messages"). Writers loan ring space and write in place; readers view
+// payloads in place and check every length against the payload first.
+
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "../shm/ring.hpp"
+#include "nimbus/logger.hpp"
+#include "nimbus/response.hpp"
+
+namespace nimbus::engine::workers {
+
+enum MessageType : std::uint32_t {
+  kRequest = 1,     // processor -> worker: RequestHeader, then an encoded event
+  kResponse = 2,    // worker -> processor: ResponseHeader, headers, content type, body
+  kLog = 3,         // worker -> processor: LogHeader, message, fields (JSON), logger name
+  kReady = 4,       // worker -> processor: the function is loaded and initialised
+  kInitFailed = 5,  // worker -> processor: why it could not start (text)
+  kShutdown = 6,    // processor -> worker: finish what is queued and exit
+};
+
+struct RequestHeader {
+  std::uint64_t request_id;
+  std::int64_t deadline_ns;  // CLOCK_MONOTONIC
+};
+
+struct ResponseHeader {
+  std::uint64_t request_id;
+  std::int32_t status;
+  std::uint32_t header_count;
+  std::uint32_t content_type_size;
+  std::uint32_t body_size;
+};
+
+struct LogHeader {
+  std::uint64_t request_id;
+  std::uint32_t level;
+  std::uint32_t message_size;
+  std::uint32_t fields_size;
+  std::uint32_t logger_size;
+};
+
+/// A response read in place from the ring; valid until the message is released.
+struct ResponseView {
+  std::uint64_t request_id = 0;
+  int status = 0;
+  std::string_view content_type;
+  std::string_view body;
+  std::span<const std::byte> headers;  // header_count × (u32 name size, u32 value size, name, value)
+  std::uint32_t header_count = 0;
+
+  /// Copies it into a `Response`.
+  [[nodiscard]] Response to_response() const;
+};
+
+/// A log record read in place from the ring.
+struct LogView {
+  std::uint64_t request_id = 0;
+  LogLevel level = LogLevel::kInfo;
+  std::string_view message;
+  std::string_view fields_json;
+  std::string_view logger;
+};
+
+/// Bytes a response message needs.
+std::size_t response_size(const Response& r) noexcept;
+/// Writes `r` into `out` (of `response_size(r)` bytes).
+void write_response(std::span<std::byte> out, std::uint64_t request_id, const Response& r) noexcept;
+/// Reads a response message; nothing when its lengths do not add up.
+std::optional<ResponseView> read_response(std::span<const std::byte> payload) noexcept;
+/// Reads a log message; nothing when its lengths do not add up.
+std::optional<LogView> read_log(std::span<const std::byte> payload) noexcept;
+
+}  // namespace nimbus::engine::workers

@@ -1,0 +1,184 @@
+#include "nimbus/engine/process_worker.hpp"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../shm/channel.hpp"
+#include "messages.hpp"
+
+extern char** environ;  // NOLINT(readability-redundant-declaration): POSIX, for posix_spawn
+
+namespace nimbus::engine {
+namespace {
+
+constexpr int kChildSocketFd = 3;
+
+std::string describe_status(int status) {
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    int sig = WTERMSIG(status);
+    const char* name = strsignal(sig);
+    return "killed by signal " + std::to_string(sig) + " (" + (name != nullptr ? name : "?") + ")";
+  }
+  return "stopped";
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ProcessWorker>> ProcessWorker::start(const ProcessWorkerOptions& o) noexcept {
+  try {
+    auto channel = shm::Channel::create(o.request_ring_bytes, o.response_ring_bytes);
+    if (!channel) return channel.error();
+    int fds[2];  // NOLINT(modernize-avoid-c-arrays): socketpair's out-parameter
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+      return Error{std::string("socketpair: ") + std::strerror(errno)};
+    }
+    std::unique_ptr<ProcessWorker> w(new ProcessWorker());
+    w->channel_ = std::make_unique<shm::Channel>(std::move(*channel));
+    w->socket_ = fds[0];
+
+    std::vector<std::string> argv = {o.worker_executable.string(),
+                                     "--socket",
+                                     std::to_string(kChildSocketFd),
+                                     "--library",
+                                     o.library.string(),
+                                     "--worker-id",
+                                     std::to_string(o.worker_id),
+                                     "--log-level",
+                                     std::string(to_string(o.log_level))};
+    if (!o.config.empty()) argv.insert(argv.end(), {"--config", o.config.string()});
+    if (!o.function.empty()) argv.insert(argv.end(), {"--function", o.function});
+    std::vector<char*> args;
+    args.reserve(argv.size() + 1);
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], kChildSocketFd);  // dup2 clears CLOEXEC
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    int rc = posix_spawn(&w->pid_, args[0], &actions, nullptr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(fds[1]);
+    if (rc != 0) {
+      w->pid_ = -1;
+      return Error{"cannot start worker " + o.worker_executable.string() + ": " + std::strerror(rc)};
+    }
+    if (auto sent = shm::send_fd(w->socket_, w->channel_->fd()); !sent) return sent.error();
+
+    // The ready handshake: the worker's first message says whether it started.
+    auto deadline = std::chrono::steady_clock::now() + o.ready_timeout;
+    shm::Ring& responses = w->channel_->responses();
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (auto msg = responses.try_peek()) {
+        std::string text(
+            reinterpret_cast<const char*>(msg->payload.data()),
+            msg->payload.size());  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): char view of bytes
+        auto type = msg->type;
+        responses.release();
+        if (type == workers::kReady) {
+          w->function_name_ = std::move(text);
+          return w;
+        }
+        if (type == workers::kInitFailed) return Error{text};
+        continue;
+      }
+      if (auto exited = w->check_exit()) return Error{"worker " + *exited + " before it was ready"};
+      responses.wait_for_message(std::chrono::microseconds(10'000), 0);
+    }
+    return Error{"worker was not ready within " + std::to_string(o.ready_timeout.count()) + " ms"};
+  } catch (const std::exception& e) {
+    return Error{std::string("starting a worker: ") + e.what()};
+  }
+}
+
+ProcessWorker::~ProcessWorker() {
+  if (pid_ > 0 && !reaped_) {
+    shm::Ring& requests = channel_->requests();
+    if (requests.try_reserve(workers::kShutdown, 0)) {
+      requests.commit();
+      requests.wake_consumer();
+    }
+    for (int i = 0; i < 100 && !check_exit(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (!reaped_) {
+      ::kill(pid_, SIGKILL);
+      int status = 0;
+      waitpid(pid_, &status, 0);
+    }
+  }
+  if (socket_ >= 0) close(socket_);
+}
+
+bool ProcessWorker::try_submit(std::uint64_t request_id, const Event& event,
+                               std::chrono::steady_clock::time_point deadline) noexcept {
+  auto bytes = event.bytes();
+  auto loan =
+      channel_->requests().try_reserve(workers::kRequest, sizeof(workers::RequestHeader) + bytes.size());
+  if (!loan) return false;
+  workers::RequestHeader h{
+      request_id, std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count()};
+  std::memcpy(loan->data(), &h, sizeof h);
+  std::memcpy(loan->data() + sizeof h, bytes.data(), bytes.size());
+  channel_->requests().commit();
+  return true;
+}
+
+void ProcessWorker::flush() noexcept { channel_->requests().wake_consumer(); }
+
+bool ProcessWorker::wait(std::chrono::microseconds timeout) noexcept {
+  return channel_->responses().wait_for_message(timeout);
+}
+
+bool ProcessWorker::next(void (*dispatch)(void*, const workers::ResponseView*, const workers::LogView*),
+                         void* target) {
+  shm::Ring& responses = channel_->responses();
+  for (;;) {
+    auto msg = responses.try_peek();
+    if (!msg) {
+      responses.wake_producer();
+      return false;
+    }
+    bool delivered = false;
+    if (msg->type == workers::kResponse) {
+      if (auto r = workers::read_response(msg->payload)) {
+        dispatch(target, &*r, nullptr);
+        delivered = true;
+      }
+    } else if (msg->type == workers::kLog) {
+      if (auto l = workers::read_log(msg->payload)) {
+        dispatch(target, nullptr, &*l);
+        delivered = true;
+      }
+    }
+    responses.release();
+    if (delivered) return true;
+  }
+}
+
+std::optional<std::string> ProcessWorker::check_exit() noexcept {
+  if (reaped_) return exit_description_;
+  if (pid_ <= 0) return std::string("not started");
+  int status = 0;
+  pid_t r = waitpid(pid_, &status, WNOHANG);
+  if (r == 0) return std::nullopt;
+  reaped_ = true;
+  exit_description_ = r == pid_ ? describe_status(status) : "lost";
+  return exit_description_;
+}
+
+// NOLINTNEXTLINE(readability-make-member-function-const): it changes the worker, if not this object
+void ProcessWorker::kill() noexcept {
+  if (pid_ > 0 && !reaped_) ::kill(pid_, SIGKILL);
+}
+
+}  // namespace nimbus::engine
