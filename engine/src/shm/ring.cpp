@@ -70,6 +70,14 @@ Result<Ring> Ring::attach(void* memory, std::size_t size) noexcept {
   return r;
 }
 
+Ring Ring::attach_reader(const Ring& ring) noexcept {
+  Ring r(ring.c_, ring.data_, ring.capacity_);
+  r.head_ = ring.c_->head.load(std::memory_order_acquire);
+  r.cached_tail_ = r.head_;
+  r.read_only_ = true;
+  return r;
+}
+
 std::optional<std::span<std::byte>> Ring::try_reserve(std::uint32_t type, std::size_t size) noexcept {
   if (size > max_payload()) return std::nullopt;
   const std::uint64_t need = sizeof(MessageHeader) + align8(size);
@@ -141,7 +149,7 @@ std::optional<Message> Ring::try_peek() noexcept {
     std::memcpy(&h, data_ + (head_ & mask_), sizeof h);
     if (h.type == kPadding) {
       head_ += sizeof(MessageHeader) + h.size;
-      c_->head.store(head_, std::memory_order_release);
+      if (!read_only_) c_->head.store(head_, std::memory_order_release);
       continue;
     }
     peeked_end_ = head_ + sizeof(MessageHeader) + align8(h.size);

@@ -89,6 +89,13 @@ class Ring {
   /// sleeps on the futex up to `timeout`. True when the ring is not empty.
   bool wait_for_message(std::chrono::microseconds timeout, int spin = 200) noexcept;
 
+  /// A consumer-side copy of `ring` that starts at the shared `head` and
+  /// whose `release_local()` does not touch shared memory: for reading what
+  /// a dead consumer left unreleased.
+  static Ring attach_reader(const Ring& ring) noexcept;
+  /// Steps past the peeked message without publishing `head`.
+  void release_local() noexcept { head_ = peeked_end_; }
+
   /// True when nothing is published and unreleased.
   [[nodiscard]] bool empty() const noexcept;
 
@@ -111,6 +118,7 @@ class Ring {
   std::uint64_t head_ = 0;
   std::uint64_t cached_tail_ = 0;
   std::uint64_t peeked_end_ = 0;
+  bool read_only_ = false;  // attach_reader: never publishes head
 };
 
 }  // namespace nimbus::engine::shm

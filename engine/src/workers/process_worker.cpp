@@ -176,6 +176,25 @@ std::optional<std::string> ProcessWorker::check_exit() noexcept {
   return exit_description_;
 }
 
+std::vector<ProcessWorker::Unanswered> ProcessWorker::unanswered() const {
+  std::vector<Unanswered> out;
+  // A second consumer view of the request ring, from the worker's last released position.
+  shm::Ring view = channel_->requests();
+  auto reader = shm::Ring::attach_reader(view);
+  while (auto msg = reader.try_peek()) {
+    if (msg->type == workers::kRequest && msg->payload.size() >= sizeof(workers::RequestHeader)) {
+      workers::RequestHeader h{};
+      std::memcpy(&h, msg->payload.data(), sizeof h);
+      auto event = msg->payload.subspan(sizeof h);
+      out.push_back({h.request_id,
+                     std::chrono::steady_clock::time_point(std::chrono::nanoseconds(h.deadline_ns)),
+                     std::vector<std::byte>(event.begin(), event.end())});
+    }
+    reader.release_local();
+  }
+  return out;
+}
+
 // NOLINTNEXTLINE(readability-make-member-function-const): it changes the worker, if not this object
 void ProcessWorker::kill() noexcept {
   if (pid_ > 0 && !reaped_) ::kill(pid_, SIGKILL);

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "nimbus/event.hpp"
 #include "nimbus/logger.hpp"
@@ -70,6 +71,16 @@ class ProcessWorker {
   std::optional<std::string> check_exit() noexcept;
   /// Kills the worker (for a stuck event).
   void kill() noexcept;
+
+  /// A request still in the request ring: the worker had not answered it.
+  struct Unanswered {
+    std::uint64_t request_id;
+    std::chrono::steady_clock::time_point deadline;
+    std::vector<std::byte> event;  // the encoded event
+  };
+  /// After the worker died: copies the requests it had not released, oldest
+  /// first (the first may be the one it died on; the rest never started).
+  [[nodiscard]] std::vector<Unanswered> unanswered() const;
 
   [[nodiscard]] pid_t pid() const noexcept { return pid_; }
   [[nodiscard]] const std::string& function_name() const noexcept { return function_name_; }

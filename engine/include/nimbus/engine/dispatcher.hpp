@@ -1,0 +1,72 @@
+#pragma once
+/// @file
+/// The dispatcher: a pool of worker processes that events are submitted to,
+/// with crash replacement and event timeouts.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nimbus/engine/process_worker.hpp"
+#include "nimbus/event.hpp"
+#include "nimbus/response.hpp"
+#include "nimbus/result.hpp"
+
+namespace nimbus::engine {
+
+/// How to run the pool.
+struct DispatcherOptions {
+  ProcessWorkerOptions worker;  ///< for every worker; `worker_id` is set per worker
+  int num_workers = 1;
+  std::chrono::milliseconds event_timeout{30'000};
+  /// Receives every function log record (worker id, record); called on a
+  /// worker's poller thread. Optional.
+  std::function<void(int, const LogRecord&)> on_log;
+};
+
+/// Runs `num_workers` worker processes, each with a poller thread.
+///
+/// - An event goes to the worker with the fewest events in flight.
+/// - A worker that dies (a segfault, an abort) is replaced; the event it died
+///   on is answered 500 naming how it died, and the events queued behind it
+///   are given to the replacement.
+/// - An event past its timeout is answered 504; its worker is killed and
+///   replaced the same way.
+///
+/// Completions run on poller threads.
+class Dispatcher {
+ public:
+  using Completion = std::function<void(Response)>;
+
+  /// Starts every worker and waits until all are ready.
+  static Result<std::unique_ptr<Dispatcher>> start(DispatcherOptions options) noexcept;
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+  /// Waits for the events in flight to complete, then stops the workers.
+  ~Dispatcher();
+
+  /// Submits an event; `done` receives its response exactly once.
+  void submit(const Event& event, Completion done);
+
+  /// How many workers were replaced since the start.
+  [[nodiscard]] std::uint64_t restarts() const noexcept { return restarts_.load(); }
+  /// Events submitted and not yet completed.
+  [[nodiscard]] std::size_t in_flight() const noexcept;
+
+ private:
+  struct Slot;
+  Dispatcher() = default;
+  void poll_loop(Slot& slot);
+
+  DispatcherOptions o_;
+  std::vector<std::unique_ptr<Slot>> slots_;
+  std::atomic<std::uint64_t> next_id_{1};
+  std::atomic<std::uint64_t> restarts_{0};
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace nimbus::engine

@@ -1,0 +1,227 @@
+#include "nimbus/engine/dispatcher.hpp"
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+#include "messages.hpp"
+
+namespace nimbus::engine {
+
+struct Dispatcher::Slot {
+  struct Pending {
+    Completion done;
+    std::chrono::steady_clock::time_point deadline;
+  };
+  int id = 0;
+  std::mutex mutex;  // guards worker replacement, the request ring's producer side and `pending`
+  std::unique_ptr<ProcessWorker> worker;
+  std::map<std::uint64_t, Pending> pending;  // by request id: submission order
+  std::atomic<std::size_t> load{0};
+  std::thread poller;
+};
+
+Result<std::unique_ptr<Dispatcher>> Dispatcher::start(DispatcherOptions options) noexcept {
+  try {
+    if (options.num_workers < 1) return Error{"numWorkers must be at least 1"};
+    std::unique_ptr<Dispatcher> d(new Dispatcher());
+    d->o_ = std::move(options);
+    for (int i = 0; i < d->o_.num_workers; ++i) {
+      auto slot = std::make_unique<Slot>();
+      slot->id = i;
+      ProcessWorkerOptions wo = d->o_.worker;
+      wo.worker_id = i;
+      auto w = ProcessWorker::start(wo);
+      if (!w) return Error{"worker " + std::to_string(i) + ": " + w.error().message};
+      slot->worker = std::move(*w);
+      d->slots_.push_back(std::move(slot));
+    }
+    for (auto& slot : d->slots_) {
+      Slot* s = slot.get();
+      Dispatcher* self = d.get();
+      s->poller = std::thread([self, s] { self->poll_loop(*s); });
+    }
+    return d;
+  } catch (const std::exception& e) {
+    return Error{std::string("starting workers: ") + e.what()};
+  }
+}
+
+Dispatcher::~Dispatcher() {
+  auto deadline = std::chrono::steady_clock::now() + o_.event_timeout + std::chrono::seconds(1);
+  while (in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  stopping_ = true;
+  for (auto& s : slots_) {
+    if (s->poller.joinable()) s->poller.join();
+  }
+}
+
+std::size_t Dispatcher::in_flight() const noexcept {
+  std::size_t n = 0;
+  for (const auto& s : slots_) n += s->load.load(std::memory_order_relaxed);
+  return n;
+}
+
+void Dispatcher::submit(const Event& event, Completion done) {
+  Slot* best = slots_.front().get();
+  for (auto& s : slots_) {
+    if (s->load.load(std::memory_order_relaxed) < best->load.load(std::memory_order_relaxed)) best = s.get();
+  }
+  const std::uint64_t id = next_id_.fetch_add(1);
+  const auto deadline = std::chrono::steady_clock::now() + o_.event_timeout;
+  std::unique_lock lock(best->mutex);
+  while (!best->worker->try_submit(id, event, deadline)) {
+    best->worker->flush();
+    lock.unlock();
+    std::this_thread::sleep_for(std::chrono::microseconds(50));  // the ring is full: the worker is behind
+    lock.lock();
+  }
+  best->pending.emplace(id, Slot::Pending{std::move(done), deadline});
+  best->load.fetch_add(1, std::memory_order_relaxed);
+  best->worker->flush();
+}
+
+void Dispatcher::poll_loop(Slot& s) {
+  std::vector<std::pair<Completion, Response>> ready;
+  while (!stopping_.load()) {
+    ProcessWorker* w = s.worker.get();
+    {
+      std::lock_guard lock(s.mutex);
+      w->poll(
+          [&](const workers::ResponseView& r) {
+            auto it = s.pending.find(r.request_id);
+            if (it == s.pending.end()) return;
+            ready.emplace_back(std::move(it->second.done), r.to_response());
+            s.pending.erase(it);
+            s.load.fetch_sub(1, std::memory_order_relaxed);
+          },
+          [&](const workers::LogView& l) {
+            if (!o_.on_log) return;
+            LogRecord rec;
+            rec.level = l.level;
+            rec.message = l.message;
+            rec.fields = l.fields_json.empty() ? Json::object() : Json::parse(l.fields_json, nullptr, false);
+            rec.logger = l.logger;
+            rec.time = std::chrono::system_clock::now();
+            o_.on_log(s.id, rec);
+          });
+    }
+    for (auto& [done, response] : ready) done(std::move(response));
+    ready.clear();
+
+    // A stuck event: kill its worker; the death is handled below with a 504.
+    bool timed_out = false;
+    {
+      std::lock_guard lock(s.mutex);
+      if (!s.pending.empty() && s.pending.begin()->second.deadline < std::chrono::steady_clock::now()) {
+        timed_out = true;
+        w->kill();
+      }
+    }
+    std::optional<std::string> exit = w->check_exit();
+    if (timed_out && !exit) {
+      for (int i = 0; i < 1000 && !(exit = w->check_exit()); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    if (exit) {
+      std::unique_lock lock(s.mutex);
+      // Answers that arrived before the death are delivered first.
+      w->poll(
+          [&](const workers::ResponseView& r) {
+            auto it = s.pending.find(r.request_id);
+            if (it == s.pending.end()) return;
+            ready.emplace_back(std::move(it->second.done), r.to_response());
+            s.pending.erase(it);
+            s.load.fetch_sub(1, std::memory_order_relaxed);
+          },
+          [](const workers::LogView&) {});
+      auto unanswered = w->unanswered();
+      if (!s.pending.empty()) {
+        auto first = s.pending.begin();
+        Response failure =
+            timed_out ? Response::text("event timed out after " + std::to_string(o_.event_timeout.count()) +
+                                           " ms; worker " + std::to_string(s.id) + " was restarted",
+                                       504)
+                      : Response::text("worker " + std::to_string(s.id) + " " + *exit +
+                                           " while handling this event; it was restarted",
+                                       500);
+        ready.emplace_back(std::move(first->second.done), std::move(failure));
+        std::uint64_t failed_id = first->first;
+        s.pending.erase(first);
+        s.load.fetch_sub(1, std::memory_order_relaxed);
+        std::erase_if(unanswered,
+                      [&](const ProcessWorker::Unanswered& u) { return u.request_id == failed_id; });
+      }
+      ProcessWorkerOptions wo = o_.worker;
+      wo.worker_id = s.id;
+      auto replacement = ProcessWorker::start(wo);
+      restarts_.fetch_add(1);
+      if (!replacement) {
+        // Without a worker, everything queued on this one fails.
+        for (auto& [id, p] : s.pending) {
+          ready.emplace_back(std::move(p.done),
+                             Response::text("worker " + std::to_string(s.id) +
+                                                " could not be restarted: " + replacement.error().message,
+                                            503));
+        }
+        s.load.fetch_sub(s.pending.size());
+        s.pending.clear();
+        lock.unlock();
+        for (auto& [done, response] : ready) done(std::move(response));
+        ready.clear();
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        continue;
+      }
+      s.worker = std::move(*replacement);
+      // The events queued behind the failed one never started: give them to the new worker.
+      const auto now = std::chrono::steady_clock::now();
+      for (const auto& u : unanswered) {
+        auto pending = s.pending.find(u.request_id);
+        if (pending == s.pending.end()) continue;
+        if (pending->second.deadline < now) {  // it ran out of time waiting in the dead worker's queue
+          ready.emplace_back(
+              std::move(pending->second.done),
+              Response::text("event timed out after " + std::to_string(o_.event_timeout.count()) +
+                                 " ms waiting in worker " + std::to_string(s.id) + "'s queue",
+                             504));
+          s.pending.erase(pending);
+          s.load.fetch_sub(1, std::memory_order_relaxed);
+          continue;
+        }
+        auto view = Event::from_bytes(u.event);
+        if (!view || !s.worker->try_submit(u.request_id, *view, u.deadline)) {
+          auto it = s.pending.find(u.request_id);
+          ready.emplace_back(std::move(it->second.done),
+                             Response::text("event lost in a worker restart", 503));
+          s.pending.erase(it);
+          s.load.fetch_sub(1, std::memory_order_relaxed);
+        }
+      }
+      // Anything else this worker held is accounted for, never left waiting.
+      for (auto it = s.pending.begin(); it != s.pending.end();) {
+        bool requeued =
+            std::any_of(unanswered.begin(), unanswered.end(),
+                        [&](const ProcessWorker::Unanswered& u) { return u.request_id == it->first; });
+        if (requeued) {
+          ++it;
+          continue;
+        }
+        ready.emplace_back(std::move(it->second.done), Response::text("event lost in a worker restart", 503));
+        it = s.pending.erase(it);
+        s.load.fetch_sub(1, std::memory_order_relaxed);
+      }
+      s.worker->flush();
+      lock.unlock();
+      for (auto& [done, response] : ready) done(std::move(response));
+      ready.clear();
+      continue;
+    }
+    w->wait(std::chrono::microseconds(1000));
+  }
+}
+
+}  // namespace nimbus::engine
