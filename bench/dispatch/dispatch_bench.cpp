@@ -4,8 +4,9 @@
 //   build/bench/dispatch/dispatch_bench [events-per-round] [rounds]
 //
 // Prints, each as the median of its rounds:
-//  - throughput: events/s with many events in flight (batches in, batches out);
-//  - latency: one event's round trip, p50 and p99, with one event in flight;
+//  - throughput: events/s with many events in flight (batches in, batches out),
+//    to a worker process and to a worker thread;
+//  - latency (process mode): one event's round trip, p50 and p99, with one event in flight;
 //  - baseline, in the same run: the raw ring moving 64-byte messages between
 //    two threads, and the ratio of dispatch to it.
 #include <algorithm>
@@ -18,13 +19,13 @@
 
 #include "../../engine/src/shm/ring.hpp"
 #include "../../engine/src/workers/messages.hpp"
-#include "nimbus/engine/process_worker.hpp"
+#include "nimbus/engine/worker.hpp"
 #include "nimbus/testing/event_builder.hpp"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using nimbus::engine::ProcessWorker;
+using nimbus::engine::Worker;
 using nimbus::engine::workers::LogView;
 using nimbus::engine::workers::ResponseView;
 
@@ -33,7 +34,7 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-double dispatch_round(ProcessWorker& w, const nimbus::Event& event, std::uint64_t count) {
+double dispatch_round(Worker& w, const nimbus::Event& event, std::uint64_t count) {
   auto deadline = Clock::now() + std::chrono::hours(1);
   std::uint64_t sent = 0;
   std::uint64_t received = 0;
@@ -49,7 +50,7 @@ double dispatch_round(ProcessWorker& w, const nimbus::Event& event, std::uint64_
   return static_cast<double>(count) / took.count();
 }
 
-std::pair<double, double> latency_round(ProcessWorker& w, const nimbus::Event& event, int count) {
+std::pair<double, double> latency_round(Worker& w, const nimbus::Event& event, int count) {
   std::vector<double> us;
   us.reserve(static_cast<std::size_t>(count));
   auto deadline = Clock::now() + std::chrono::hours(1);
@@ -108,12 +109,14 @@ int main(int argc, char** argv) {
   const std::uint64_t count = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 2'000'000;
   const int rounds = argc > 2 ? std::atoi(argv[2]) : 5;
 
-  nimbus::engine::ProcessWorkerOptions o;
+  nimbus::engine::WorkerOptions o;
   o.worker_executable = NIMBUS_WORKER;
   o.library = NIMBUS_NOOP_LIBRARY;
-  auto w = ProcessWorker::start(o);
-  if (!w) {
-    std::fprintf(stderr, "dispatch_bench: %s\n", w.error().message.c_str());
+  auto w = Worker::start(o);
+  o.mode = nimbus::engine::WorkerMode::kThread;
+  auto t = Worker::start(o);
+  if (!w || !t) {
+    std::fprintf(stderr, "dispatch_bench: %s\n", (!w ? w : t).error().message.c_str());
     return 1;
   }
   auto event = nimbus::testing::EventBuilder().path("/bench").header("Host", "localhost").build();
@@ -125,16 +128,19 @@ int main(int argc, char** argv) {
   std::vector<double> p50s;
   std::vector<double> p99s;
   std::vector<double> raw;
+  std::vector<double> thread_rates;
   for (int r = 0; r < rounds; ++r) {
     rates.push_back(dispatch_round(**w, event, count));
     auto [p50, p99] = latency_round(**w, event, 20'000);
     p50s.push_back(p50);
     p99s.push_back(p99);
     raw.push_back(raw_ring_round(count * 4));
+    thread_rates.push_back(dispatch_round(**t, event, count));
   }
   const double rate = median(rates);
   const double raw_rate = median(raw);
   std::printf("dispatch throughput (process mode, median): %12.0f events/s\n", rate);
+  std::printf("dispatch throughput (thread mode, median):  %12.0f events/s\n", median(thread_rates));
   std::printf("one-event round trip: p50 %.1f us, p99 %.1f us (medians of rounds)\n", median(p50s),
               median(p99s));
   std::printf("baseline, raw ring 64-byte messages between threads: %12.0f messages/s\n", raw_rate);

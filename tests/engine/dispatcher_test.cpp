@@ -135,3 +135,28 @@ TEST(DispatcherTest, TenThousandEventsOverTwoWorkers) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(DispatcherTest, ThreadModeAnswersAndAbandonsAStuckThread) {
+  auto o = options(2, 300ms);
+  o.worker.mode = nimbus::engine::WorkerMode::kThread;
+  auto d = Dispatcher::start(o);
+  ASSERT_TRUE(d) << d.error().message;
+  Results results;
+  (*d)->submit(EventBuilder().path("/hang").build(), results.on("hang"));
+  for (int i = 0; i < 100; ++i) {
+    (*d)->submit(EventBuilder().path("/" + std::to_string(i)).build(), results.on(std::to_string(i)));
+  }
+  ASSERT_TRUE(results.wait_for(101));
+  EXPECT_EQ(results.get("hang").status(), 504);
+  EXPECT_EQ(results.get("hang").body(), "event timed out after 300 ms; worker 0 was restarted");
+  int ok = 0;
+  for (int i = 0; i < 100; ++i)
+    ok += results.get(std::to_string(i)).body() == "ok /" + std::to_string(i) ? 1 : 0;
+  // Events that were queued behind the stuck one for the whole timeout are 504s; all others are answered.
+  EXPECT_GE(ok, 50);
+  EXPECT_EQ((*d)->restarts(), 1U);
+}
+
+}  // namespace

@@ -17,7 +17,7 @@ struct Dispatcher::Slot {
   };
   int id = 0;
   std::mutex mutex;  // guards worker replacement, the request ring's producer side and `pending`
-  std::unique_ptr<ProcessWorker> worker;
+  std::unique_ptr<Worker> worker;
   std::map<std::uint64_t, Pending> pending;  // by request id: submission order
   std::atomic<std::size_t> load{0};
   std::thread poller;
@@ -31,9 +31,9 @@ Result<std::unique_ptr<Dispatcher>> Dispatcher::start(DispatcherOptions options)
     for (int i = 0; i < d->o_.num_workers; ++i) {
       auto slot = std::make_unique<Slot>();
       slot->id = i;
-      ProcessWorkerOptions wo = d->o_.worker;
+      WorkerOptions wo = d->o_.worker;
       wo.worker_id = i;
-      auto w = ProcessWorker::start(wo);
+      auto w = Worker::start(wo);
       if (!w) return Error{"worker " + std::to_string(i) + ": " + w.error().message};
       slot->worker = std::move(*w);
       d->slots_.push_back(std::move(slot));
@@ -88,7 +88,7 @@ void Dispatcher::submit(const Event& event, Completion done) {
 void Dispatcher::poll_loop(Slot& s) {
   std::vector<std::pair<Completion, Response>> ready;
   while (!stopping_.load()) {
-    ProcessWorker* w = s.worker.get();
+    Worker* w = s.worker.get();
     {
       std::lock_guard lock(s.mutex);
       w->poll(
@@ -153,12 +153,11 @@ void Dispatcher::poll_loop(Slot& s) {
         std::uint64_t failed_id = first->first;
         s.pending.erase(first);
         s.load.fetch_sub(1, std::memory_order_relaxed);
-        std::erase_if(unanswered,
-                      [&](const ProcessWorker::Unanswered& u) { return u.request_id == failed_id; });
+        std::erase_if(unanswered, [&](const Worker::Unanswered& u) { return u.request_id == failed_id; });
       }
-      ProcessWorkerOptions wo = o_.worker;
+      WorkerOptions wo = o_.worker;
       wo.worker_id = s.id;
-      auto replacement = ProcessWorker::start(wo);
+      auto replacement = Worker::start(wo);
       restarts_.fetch_add(1);
       if (!replacement) {
         // Without a worker, everything queued on this one fails.
@@ -203,9 +202,8 @@ void Dispatcher::poll_loop(Slot& s) {
       }
       // Anything else this worker held is accounted for, never left waiting.
       for (auto it = s.pending.begin(); it != s.pending.end();) {
-        bool requeued =
-            std::any_of(unanswered.begin(), unanswered.end(),
-                        [&](const ProcessWorker::Unanswered& u) { return u.request_id == it->first; });
+        bool requeued = std::any_of(unanswered.begin(), unanswered.end(),
+                                    [&](const Worker::Unanswered& u) { return u.request_id == it->first; });
         if (requeued) {
           ++it;
           continue;

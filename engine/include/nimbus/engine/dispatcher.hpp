@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "nimbus/engine/process_worker.hpp"
+#include "nimbus/engine/worker.hpp"
 #include "nimbus/event.hpp"
 #include "nimbus/response.hpp"
 #include "nimbus/result.hpp"
@@ -20,7 +20,7 @@ namespace nimbus::engine {
 
 /// How to run the pool.
 struct DispatcherOptions {
-  ProcessWorkerOptions worker;  ///< for every worker; `worker_id` is set per worker
+  WorkerOptions worker;  ///< for every worker; `worker_id` is set per worker
   int num_workers = 1;
   std::chrono::milliseconds event_timeout{30'000};
   /// Receives every function log record (worker id, record); called on a

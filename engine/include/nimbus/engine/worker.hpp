@@ -1,15 +1,18 @@
 #pragma once
 /// @file
-/// A worker process and the processor's end of its shared-memory channel.
+/// A worker — a process or a thread running the function — and the
+/// processor's end of its shared-memory channel.
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "nimbus/event.hpp"
@@ -26,9 +29,16 @@ struct ResponseView;
 struct LogView;
 }  // namespace workers
 
-/// How to start a worker process.
-struct ProcessWorkerOptions {
-  std::filesystem::path worker_executable;  ///< nimbus-worker
+/// Where a worker runs the function.
+enum class WorkerMode {
+  kProcess,  ///< a separate nimbus-worker process: a crash or a stuck handler costs only that worker
+  kThread,   ///< a thread of this process, for trusted functions: a crash takes the process down
+};
+
+/// How to start a worker.
+struct WorkerOptions {
+  WorkerMode mode = WorkerMode::kProcess;
+  std::filesystem::path worker_executable;  ///< nimbus-worker (process mode)
   std::filesystem::path config;             ///< function.yaml (optional)
   std::filesystem::path library;            ///< the function's .so
   std::string function;  ///< the NIMBUS_FUNCTION name (empty: from config, or the only one)
@@ -39,19 +49,22 @@ struct ProcessWorkerOptions {
   std::chrono::milliseconds ready_timeout{10'000};
 };
 
-/// One worker process. One thread submits requests, one thread polls
+/// One worker. Both modes serve the same channel with the same loop
+/// (`workers::serve_channel`), so the function sees the same Context, Event
+/// and logger in each. One thread submits requests, one thread polls
 /// responses (it may be the same thread); `start` and the destructor are
 /// not concurrent with either.
-class ProcessWorker {
+class Worker {
  public:
-  /// Spawns the worker, passes it the channel, and waits until it is ready.
+  /// Starts the worker (spawns the process and passes it the channel, or
+  /// starts the thread) and waits until it is ready.
   /// An init failure is an error with the worker's own message.
-  static Result<std::unique_ptr<ProcessWorker>> start(const ProcessWorkerOptions& options) noexcept;
+  static Result<std::unique_ptr<Worker>> start(const WorkerOptions& options) noexcept;
 
-  ProcessWorker(const ProcessWorker&) = delete;
-  ProcessWorker& operator=(const ProcessWorker&) = delete;
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
   /// Asks the worker to exit, then kills it if it does not within a second.
-  ~ProcessWorker();
+  ~Worker();
 
   /// Queues a request holding `event`'s bytes; false when the ring is full.
   bool try_submit(std::uint64_t request_id, const Event& event,
@@ -69,7 +82,8 @@ class ProcessWorker {
   /// The worker's exit description ("exited with status 3", "killed by
   /// signal 11 (Segmentation fault)") once it has died; nothing while it runs.
   std::optional<std::string> check_exit() noexcept;
-  /// Kills the worker (for a stuck event).
+  /// Kills the worker (for a stuck event). A thread cannot be killed: it is
+  /// abandoned (left running detached, keeping its channel) and counts as exited.
   void kill() noexcept;
 
   /// A request still in the request ring: the worker had not answered it.
@@ -82,16 +96,21 @@ class ProcessWorker {
   /// first (the first may be the one it died on; the rest never started).
   [[nodiscard]] std::vector<Unanswered> unanswered() const;
 
+  /// The worker's process id; -1 in thread mode.
   [[nodiscard]] pid_t pid() const noexcept { return pid_; }
   [[nodiscard]] const std::string& function_name() const noexcept { return function_name_; }
 
  private:
-  ProcessWorker() = default;
+  Worker() = default;
   // Reads one message; false when there is none. Calls exactly one callback.
   bool next(void (*dispatch)(void*, const workers::ResponseView*, const workers::LogView*), void* target);
 
-  std::unique_ptr<shm::Channel> channel_;
+  WorkerMode mode_ = WorkerMode::kProcess;
+  std::shared_ptr<shm::Channel> channel_;
   pid_t pid_ = -1;
+  std::thread thread_;
+  std::shared_ptr<std::atomic<int>> thread_status_;  // -1 while the thread serves
+  std::shared_ptr<std::atomic<bool>> thread_stop_;
   int socket_ = -1;
   bool reaped_ = false;
   std::string exit_description_;
@@ -99,7 +118,7 @@ class ProcessWorker {
 };
 
 template <class OnResponse, class OnLog>
-std::size_t ProcessWorker::poll(OnResponse&& on_response, OnLog&& on_log) {
+std::size_t Worker::poll(OnResponse&& on_response, OnLog&& on_log) {
   struct Target {
     OnResponse& r;
     OnLog& l;

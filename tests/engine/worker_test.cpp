@@ -1,5 +1,5 @@
 // Integration tests: a real nimbus-worker process over a real shared-memory channel.
-#include "nimbus/engine/process_worker.hpp"
+#include "nimbus/engine/worker.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,15 +10,15 @@
 
 namespace {
 
-using nimbus::engine::ProcessWorker;
-using nimbus::engine::ProcessWorkerOptions;
+using nimbus::engine::Worker;
+using nimbus::engine::WorkerOptions;
 using nimbus::engine::workers::LogView;
 using nimbus::engine::workers::ResponseView;
 using nimbus::testing::EventBuilder;
 using namespace std::chrono_literals;
 
-ProcessWorkerOptions options_for(const std::string& library, const std::string& function = "") {
-  ProcessWorkerOptions o;
+WorkerOptions options_for(const std::string& library, const std::string& function = "") {
+  WorkerOptions o;
   o.worker_executable = NIMBUS_WORKER;
   o.library = std::string(NIMBUS_FIXTURE_DIR) + "/" + library;
   o.function = function;
@@ -33,7 +33,7 @@ struct Collected {
 };
 
 // Polls until `count` responses arrived or the worker died; a watchdog bounds the wait.
-void collect(ProcessWorker& w, Collected& c, std::size_t count, std::chrono::seconds limit = 20s) {
+void collect(Worker& w, Collected& c, std::size_t count, std::chrono::seconds limit = 20s) {
   auto deadline = std::chrono::steady_clock::now() + limit;
   while (c.responses.size() < count && std::chrono::steady_clock::now() < deadline) {
     w.poll([&](const ResponseView& r) { c.responses.emplace(r.request_id, r.to_response()); },
@@ -47,8 +47,8 @@ void collect(ProcessWorker& w, Collected& c, std::size_t count, std::chrono::sec
 
 auto far() { return std::chrono::steady_clock::now() + 30s; }
 
-TEST(ProcessWorkerTest, RoundTripsWithInitHookAndLogs) {
-  auto w = ProcessWorker::start(options_for("multi.so", "second"));
+TEST(WorkerTest, RoundTripsWithInitHookAndLogs) {
+  auto w = Worker::start(options_for("multi.so", "second"));
   ASSERT_TRUE(w) << w.error().message;
   EXPECT_EQ((*w)->function_name(), "second");
   for (std::uint64_t id = 1; id <= 3; ++id) {
@@ -63,8 +63,8 @@ TEST(ProcessWorkerTest, RoundTripsWithInitHookAndLogs) {
   EXPECT_EQ(c.responses[3].content_type(), "application/json");
 }
 
-TEST(ProcessWorkerTest, ThrowingHandlerIsA500WithItsErrorLog) {
-  auto w = ProcessWorker::start(options_for("throws.so"));
+TEST(WorkerTest, ThrowingHandlerIsA500WithItsErrorLog) {
+  auto w = Worker::start(options_for("throws.so"));
   ASSERT_TRUE(w) << w.error().message;
   ASSERT_TRUE((*w)->try_submit(7, EventBuilder().method("POST").path("/x").build(), far()));
   ASSERT_TRUE((*w)->try_submit(8, EventBuilder().build(), far()));
@@ -79,8 +79,8 @@ TEST(ProcessWorkerTest, ThrowingHandlerIsA500WithItsErrorLog) {
   EXPECT_EQ(c.logs[1], (std::pair<std::uint64_t, std::string>{8, "fine"}));
 }
 
-TEST(ProcessWorkerTest, ACrashIsDetectedWithItsSignal) {
-  auto w = ProcessWorker::start(options_for("crashes.so"));
+TEST(WorkerTest, ACrashIsDetectedWithItsSignal) {
+  auto w = Worker::start(options_for("crashes.so"));
   ASSERT_TRUE(w) << w.error().message;
   ASSERT_TRUE((*w)->try_submit(1, EventBuilder().path("/fine").build(), far()));
   ASSERT_TRUE((*w)->try_submit(2, EventBuilder().path("/segv").build(), far()));
@@ -95,8 +95,8 @@ TEST(ProcessWorkerTest, ACrashIsDetectedWithItsSignal) {
   EXPECT_EQ(*exit, "killed by signal 11 (Segmentation fault)");
 }
 
-TEST(ProcessWorkerTest, AStuckWorkerCanBeKilled) {
-  auto w = ProcessWorker::start(options_for("crashes.so"));
+TEST(WorkerTest, AStuckWorkerCanBeKilled) {
+  auto w = Worker::start(options_for("crashes.so"));
   ASSERT_TRUE(w) << w.error().message;
   ASSERT_TRUE((*w)->try_submit(1, EventBuilder().path("/hang").build(), far()));
   (*w)->flush();
@@ -109,25 +109,25 @@ TEST(ProcessWorkerTest, AStuckWorkerCanBeKilled) {
   EXPECT_EQ(*exit, "killed by signal 9 (Killed)");
 }
 
-TEST(ProcessWorkerTest, StartFailuresCarryTheWorkersReason) {
-  auto init = ProcessWorker::start(options_for("init_fails.so"));
+TEST(WorkerTest, StartFailuresCarryTheWorkersReason) {
+  auto init = Worker::start(options_for("init_fails.so"));
   ASSERT_FALSE(init);
   EXPECT_EQ(init.error().message, "init hook of 'handler' failed: model file missing");
-  auto foreign = ProcessWorker::start(options_for("not_nimbus.so"));
+  auto foreign = Worker::start(options_for("not_nimbus.so"));
   ASSERT_FALSE(foreign);
   EXPECT_NE(foreign.error().message.find("not a Nimbus function library"), std::string::npos);
   auto missing_exe = options_for("throws.so");
   missing_exe.worker_executable = "/nonexistent/nimbus-worker";
-  auto r = ProcessWorker::start(missing_exe);
+  auto r = Worker::start(missing_exe);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message, "cannot start worker /nonexistent/nimbus-worker: No such file or directory");
 }
 
-TEST(ProcessWorkerTest, TenThousandRequestsAllAnsweredInOrder) {
+TEST(WorkerTest, TenThousandRequestsAllAnsweredInOrder) {
   auto o = options_for("crashes.so");
   o.request_ring_bytes = 1 << 16;  // small rings, so both sides wait for space
   o.response_ring_bytes = 1 << 16;
-  auto w = ProcessWorker::start(o);
+  auto w = Worker::start(o);
   ASSERT_TRUE(w) << w.error().message;
   constexpr std::uint64_t kCount = 10'000;
   std::vector<std::uint64_t> order;
@@ -153,6 +153,36 @@ TEST(ProcessWorkerTest, TenThousandRequestsAllAnsweredInOrder) {
   ASSERT_EQ(order.size(), kCount);
   EXPECT_TRUE(bodies_ok);
   EXPECT_TRUE(std::is_sorted(order.begin(), order.end()));
+}
+
+}  // namespace
+
+namespace {
+
+TEST(WorkerTest, ThreadModeServesTheSameWay) {
+  auto o = options_for("throws.so");
+  o.mode = nimbus::engine::WorkerMode::kThread;
+  auto w = Worker::start(o);
+  ASSERT_TRUE(w) << w.error().message;
+  EXPECT_EQ((*w)->pid(), -1);
+  ASSERT_TRUE((*w)->try_submit(7, EventBuilder().method("POST").path("/x").build(), far()));
+  ASSERT_TRUE((*w)->try_submit(8, EventBuilder().build(), far()));
+  (*w)->flush();
+  Collected c;
+  collect(**w, c, 2);
+  EXPECT_EQ(c.responses[7].status(), 500);
+  EXPECT_EQ(c.responses[7].body(), "handler error: cannot handle /x");
+  EXPECT_EQ(c.responses[8].body(), "ok");
+  ASSERT_EQ(c.logs.size(), 2U);
+  EXPECT_EQ(c.logs[1], (std::pair<std::uint64_t, std::string>{8, "fine"}));
+}
+
+TEST(WorkerTest, ThreadModeInitFailure) {
+  auto o = options_for("init_fails.so");
+  o.mode = nimbus::engine::WorkerMode::kThread;
+  auto w = Worker::start(o);
+  ASSERT_FALSE(w);
+  EXPECT_EQ(w.error().message, "init hook of 'handler' failed: model file missing");
 }
 
 }  // namespace

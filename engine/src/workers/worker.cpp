@@ -1,4 +1,4 @@
-#include "nimbus/engine/process_worker.hpp"
+#include "nimbus/engine/worker.hpp"
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -15,6 +15,7 @@
 
 #include "../shm/channel.hpp"
 #include "messages.hpp"
+#include "worker_loop.hpp"
 
 extern char** environ;  // NOLINT(readability-redundant-declaration): POSIX, for posix_spawn
 
@@ -35,7 +36,7 @@ std::string describe_status(int status) {
 
 }  // namespace
 
-Result<std::unique_ptr<ProcessWorker>> ProcessWorker::start(const ProcessWorkerOptions& o) noexcept {
+Result<std::unique_ptr<Worker>> Worker::start(const WorkerOptions& o) noexcept {
   try {
     auto channel = shm::Channel::create(o.request_ring_bytes, o.response_ring_bytes);
     if (!channel) return channel.error();
@@ -43,38 +44,50 @@ Result<std::unique_ptr<ProcessWorker>> ProcessWorker::start(const ProcessWorkerO
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
       return Error{std::string("socketpair: ") + std::strerror(errno)};
     }
-    std::unique_ptr<ProcessWorker> w(new ProcessWorker());
-    w->channel_ = std::make_unique<shm::Channel>(std::move(*channel));
-    w->socket_ = fds[0];
+    std::unique_ptr<Worker> w(new Worker());
+    w->mode_ = o.mode;
+    w->channel_ = std::make_shared<shm::Channel>(std::move(*channel));
+    if (o.mode == WorkerMode::kThread) {
+      close(fds[0]);
+      close(fds[1]);
+      workers::WorkerSpec spec{o.config.string(), o.library.string(), o.function, o.worker_id, o.log_level};
+      w->thread_status_ = std::make_shared<std::atomic<int>>(-1);
+      w->thread_stop_ = std::make_shared<std::atomic<bool>>(false);
+      w->thread_ =
+          std::thread([channel = w->channel_, spec, status = w->thread_status_, stop = w->thread_stop_] {
+            status->store(workers::serve_channel(*channel, spec, stop.get()));
+          });
+    } else {
+      w->socket_ = fds[0];
+      std::vector<std::string> argv = {o.worker_executable.string(),
+                                       "--socket",
+                                       std::to_string(kChildSocketFd),
+                                       "--library",
+                                       o.library.string(),
+                                       "--worker-id",
+                                       std::to_string(o.worker_id),
+                                       "--log-level",
+                                       std::string(to_string(o.log_level))};
+      if (!o.config.empty()) argv.insert(argv.end(), {"--config", o.config.string()});
+      if (!o.function.empty()) argv.insert(argv.end(), {"--function", o.function});
+      std::vector<char*> args;
+      args.reserve(argv.size() + 1);
+      for (auto& a : argv) args.push_back(a.data());
+      args.push_back(nullptr);
 
-    std::vector<std::string> argv = {o.worker_executable.string(),
-                                     "--socket",
-                                     std::to_string(kChildSocketFd),
-                                     "--library",
-                                     o.library.string(),
-                                     "--worker-id",
-                                     std::to_string(o.worker_id),
-                                     "--log-level",
-                                     std::string(to_string(o.log_level))};
-    if (!o.config.empty()) argv.insert(argv.end(), {"--config", o.config.string()});
-    if (!o.function.empty()) argv.insert(argv.end(), {"--function", o.function});
-    std::vector<char*> args;
-    args.reserve(argv.size() + 1);
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], kChildSocketFd);  // dup2 clears CLOEXEC
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    int rc = posix_spawn(&w->pid_, args[0], &actions, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    close(fds[1]);
-    if (rc != 0) {
-      w->pid_ = -1;
-      return Error{"cannot start worker " + o.worker_executable.string() + ": " + std::strerror(rc)};
+      posix_spawn_file_actions_t actions;
+      posix_spawn_file_actions_init(&actions);
+      posix_spawn_file_actions_adddup2(&actions, fds[1], kChildSocketFd);  // dup2 clears CLOEXEC
+      posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+      int rc = posix_spawn(&w->pid_, args[0], &actions, nullptr, args.data(), environ);
+      posix_spawn_file_actions_destroy(&actions);
+      close(fds[1]);
+      if (rc != 0) {
+        w->pid_ = -1;
+        return Error{"cannot start worker " + o.worker_executable.string() + ": " + std::strerror(rc)};
+      }
+      if (auto sent = shm::send_fd(w->socket_, w->channel_->fd()); !sent) return sent.error();
     }
-    if (auto sent = shm::send_fd(w->socket_, w->channel_->fd()); !sent) return sent.error();
 
     // The ready handshake: the worker's first message says whether it started.
     auto deadline = std::chrono::steady_clock::now() + o.ready_timeout;
@@ -102,25 +115,35 @@ Result<std::unique_ptr<ProcessWorker>> ProcessWorker::start(const ProcessWorkerO
   }
 }
 
-ProcessWorker::~ProcessWorker() {
-  if (pid_ > 0 && !reaped_) {
+Worker::~Worker() {
+  const bool running = mode_ == WorkerMode::kThread ? thread_.joinable() : (pid_ > 0 && !reaped_);
+  if (running) {
     shm::Ring& requests = channel_->requests();
     if (requests.try_reserve(workers::kShutdown, 0)) {
       requests.commit();
       requests.wake_consumer();
     }
     for (int i = 0; i < 100 && !check_exit(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    if (!reaped_) {
-      ::kill(pid_, SIGKILL);
-      int status = 0;
-      waitpid(pid_, &status, 0);
+  }
+  if (mode_ == WorkerMode::kThread) {
+    if (thread_.joinable()) {
+      thread_stop_->store(true);
+      if (thread_status_->load() >= 0) {
+        thread_.join();
+      } else {
+        thread_.detach();  // stuck in the handler: it keeps its channel alive on its own
+      }
     }
+  } else if (pid_ > 0 && !reaped_) {
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    waitpid(pid_, &status, 0);
   }
   if (socket_ >= 0) close(socket_);
 }
 
-bool ProcessWorker::try_submit(std::uint64_t request_id, const Event& event,
-                               std::chrono::steady_clock::time_point deadline) noexcept {
+bool Worker::try_submit(std::uint64_t request_id, const Event& event,
+                        std::chrono::steady_clock::time_point deadline) noexcept {
   auto bytes = event.bytes();
   auto loan =
       channel_->requests().try_reserve(workers::kRequest, sizeof(workers::RequestHeader) + bytes.size());
@@ -133,14 +156,14 @@ bool ProcessWorker::try_submit(std::uint64_t request_id, const Event& event,
   return true;
 }
 
-void ProcessWorker::flush() noexcept { channel_->requests().wake_consumer(); }
+void Worker::flush() noexcept { channel_->requests().wake_consumer(); }
 
-bool ProcessWorker::wait(std::chrono::microseconds timeout) noexcept {
+bool Worker::wait(std::chrono::microseconds timeout) noexcept {
   return channel_->responses().wait_for_message(timeout);
 }
 
-bool ProcessWorker::next(void (*dispatch)(void*, const workers::ResponseView*, const workers::LogView*),
-                         void* target) {
+bool Worker::next(void (*dispatch)(void*, const workers::ResponseView*, const workers::LogView*),
+                  void* target) {
   shm::Ring& responses = channel_->responses();
   for (;;) {
     auto msg = responses.try_peek();
@@ -165,8 +188,15 @@ bool ProcessWorker::next(void (*dispatch)(void*, const workers::ResponseView*, c
   }
 }
 
-std::optional<std::string> ProcessWorker::check_exit() noexcept {
+std::optional<std::string> Worker::check_exit() noexcept {
   if (reaped_) return exit_description_;
+  if (mode_ == WorkerMode::kThread) {
+    int status = thread_status_ ? thread_status_->load() : 0;
+    if (status < 0) return std::nullopt;
+    reaped_ = true;
+    exit_description_ = "thread stopped with status " + std::to_string(status);
+    return exit_description_;
+  }
   if (pid_ <= 0) return std::string("not started");
   int status = 0;
   pid_t r = waitpid(pid_, &status, WNOHANG);
@@ -176,7 +206,7 @@ std::optional<std::string> ProcessWorker::check_exit() noexcept {
   return exit_description_;
 }
 
-std::vector<ProcessWorker::Unanswered> ProcessWorker::unanswered() const {
+std::vector<Worker::Unanswered> Worker::unanswered() const {
   std::vector<Unanswered> out;
   // A second consumer view of the request ring, from the worker's last released position.
   shm::Ring view = channel_->requests();
@@ -195,9 +225,18 @@ std::vector<ProcessWorker::Unanswered> ProcessWorker::unanswered() const {
   return out;
 }
 
-// NOLINTNEXTLINE(readability-make-member-function-const): it changes the worker, if not this object
-void ProcessWorker::kill() noexcept {
-  if (pid_ > 0 && !reaped_) ::kill(pid_, SIGKILL);
+void Worker::kill() noexcept {
+  if (reaped_) return;
+  if (mode_ == WorkerMode::kThread) {
+    if (thread_.joinable()) {
+      thread_stop_->store(true);
+      thread_.detach();
+    }
+    reaped_ = true;
+    exit_description_ = "thread was abandoned (a thread cannot be killed)";
+    return;
+  }
+  if (pid_ > 0) ::kill(pid_, SIGKILL);
 }
 
 }  // namespace nimbus::engine

@@ -1,0 +1,147 @@
+#include "worker_loop.hpp"
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "messages.hpp"
+#include "nimbus/engine/binding_registry.hpp"
+#include "nimbus/engine/function_config.hpp"
+#include "nimbus/engine/function_library.hpp"
+#include "nimbus/event.hpp"
+#include "nimbus/function.hpp"
+
+namespace nimbus::engine::workers {
+namespace {
+
+using shm::Ring;
+
+// Loans space on the response ring, waiting (and waking the processor) while it is full.
+std::span<std::byte> loan(Ring& ring, std::uint32_t type, std::size_t size) {
+  for (;;) {
+    if (auto l = ring.try_reserve(type, size)) return *l;
+    ring.wake_consumer();
+    ring.wait_for_space(size, std::chrono::microseconds(10'000));
+  }
+}
+
+void send_text(Ring& ring, std::uint32_t type, std::string_view text) {
+  auto out = loan(ring, type, text.size());
+  std::memcpy(out.data(), text.data(), text.size());
+  ring.commit();
+  ring.wake_consumer();
+}
+
+// Function logs go back on the response ring, in order with the responses.
+class RingLogSink : public LogSink {
+ public:
+  explicit RingLogSink(Ring& ring) : ring_(ring) {}
+  void set_request(std::uint64_t id) noexcept { request_id_ = id; }
+  void write(const LogRecord& r) override {
+    std::string fields = r.fields.empty() ? std::string() : r.fields.dump();
+    LogHeader h{request_id_, static_cast<std::uint32_t>(r.level),
+                static_cast<std::uint32_t>(r.message.size()), static_cast<std::uint32_t>(fields.size()),
+                static_cast<std::uint32_t>(r.logger.size())};
+    std::size_t size = sizeof h + r.message.size() + fields.size() + r.logger.size();
+    if (size > ring_.max_payload()) return;  // a record larger than half the ring is dropped
+    auto out = loan(ring_, kLog, size);
+    std::byte* at = out.data();
+    std::memcpy(at, &h, sizeof h);
+    at += sizeof h;
+    std::memcpy(at, r.message.data(), r.message.size());
+    at += r.message.size();
+    std::memcpy(at, fields.data(), fields.size());
+    at += fields.size();
+    std::memcpy(at, r.logger.data(), r.logger.size());
+    ring_.commit();
+  }
+
+ private:
+  Ring& ring_;
+  std::uint64_t request_id_ = 0;
+};
+
+}  // namespace
+
+int serve_channel(shm::Channel& channel, const WorkerSpec& spec, const std::atomic<bool>* stop) {
+  Ring& requests = channel.requests();
+  Ring& responses = channel.responses();
+  auto fail = [&](const std::string& message) {
+    send_text(responses, kInitFailed, message);
+    return 3;
+  };
+
+  FunctionConfig config;
+  if (!spec.config.empty()) {
+    auto loaded = load_function_config(spec.config);
+    if (!loaded) return fail(loaded.error().message);
+    config = std::move(*loaded);
+  }
+  if (!spec.function.empty()) config.function = spec.function;
+  auto library = FunctionLibrary::open(spec.library);
+  if (!library) return fail(library.error().message);
+  auto entry = library->entry(config.function);
+  if (!entry) return fail(entry.error().message);
+
+  BindingRegistry registry;
+  register_builtin_bindings(registry);
+  BindingMap bindings;
+  for (const auto& binding : config.bindings) {
+    auto b = registry.make(binding);
+    if (!b) return fail(b.error().message);
+    bindings[binding.name] = std::move(*b);
+  }
+  for (const auto& [k, v] : config.env) setenv(k.c_str(), v.c_str(), 1);
+
+  RingLogSink sink(responses);
+  Context ctx(Context::Options{config.name.empty() ? std::string((*entry)->name) : config.name,
+                               config.version, spec.worker_id, Logger(&sink, spec.level),
+                               std::move(bindings)});
+  if (auto init = call_init(**entry, ctx); !init) return fail(init.error().message);
+  send_text(responses, kReady, ctx.function_name());
+
+  for (;;) {
+    bool worked = false;
+    while (auto msg = requests.try_peek()) {
+      worked = true;
+      if (msg->type == kShutdown) {
+        requests.release();
+        responses.wake_consumer();
+        return 0;
+      }
+      if (msg->type != kRequest || msg->payload.size() < sizeof(RequestHeader)) {
+        requests.release();
+        continue;
+      }
+      RequestHeader rh{};
+      std::memcpy(&rh, msg->payload.data(), sizeof rh);
+      Response response;
+      auto event = Event::from_bytes(msg->payload.subspan(sizeof rh));
+      sink.set_request(rh.request_id);
+      if (!event) {
+        response = Response::text("bad event: " + event.error().message, 400);
+      } else {
+        ctx.begin_event(event->trigger_kind(), event->trigger_name(),
+                        std::chrono::steady_clock::time_point(std::chrono::nanoseconds(rh.deadline_ns)));
+        response = call_handler(**entry, ctx, *event);
+      }
+      std::size_t size = response_size(response);
+      if (size > responses.max_payload()) {
+        response =
+            Response::text("response of " + std::to_string(size) + " bytes exceeds the channel's limit", 500);
+        size = response_size(response);
+      }
+      write_response(loan(responses, kResponse, size), rh.request_id, response);
+      responses.commit();
+      requests.release();  // the event was read in place until now
+    }
+    if (worked) {
+      responses.wake_consumer();
+      requests.wake_producer();
+    }
+    if (stop != nullptr && stop->load(std::memory_order_relaxed)) return 0;
+    requests.wait_for_message(std::chrono::microseconds(100'000));
+  }
+}
+
+}  // namespace nimbus::engine::workers
