@@ -51,6 +51,9 @@ TEST(WorkerTest, RoundTripsWithInitHookAndLogs) {
   auto w = Worker::start(options_for("multi.so", "second"));
   ASSERT_TRUE(w) << w.error().message;
   EXPECT_EQ((*w)->function_name(), "second");
+  ASSERT_EQ((*w)->init_logs().size(), 1U);
+  EXPECT_EQ((*w)->init_logs()[0].message, "init");
+  EXPECT_EQ((*w)->init_logs()[0].fields, (nimbus::Json{{"worker", 0}}));
   for (std::uint64_t id = 1; id <= 3; ++id) {
     ASSERT_TRUE((*w)->try_submit(id, EventBuilder().trigger("cron", "nightly").build(), far()));
   }

@@ -36,6 +36,9 @@ Result<std::unique_ptr<Dispatcher>> Dispatcher::start(DispatcherOptions options)
       auto w = Worker::start(wo);
       if (!w) return Error{"worker " + std::to_string(i) + ": " + w.error().message};
       slot->worker = std::move(*w);
+      if (d->o_.on_log) {
+        for (const auto& rec : slot->worker->init_logs()) d->o_.on_log(i, rec);
+      }
       d->slots_.push_back(std::move(slot));
     }
     for (auto& slot : d->slots_) {
@@ -100,14 +103,7 @@ void Dispatcher::poll_loop(Slot& s) {
             s.load.fetch_sub(1, std::memory_order_relaxed);
           },
           [&](const workers::LogView& l) {
-            if (!o_.on_log) return;
-            LogRecord rec;
-            rec.level = l.level;
-            rec.message = l.message;
-            rec.fields = l.fields_json.empty() ? Json::object() : Json::parse(l.fields_json, nullptr, false);
-            rec.logger = l.logger;
-            rec.time = std::chrono::system_clock::now();
-            o_.on_log(s.id, rec);
+            if (o_.on_log) o_.on_log(s.id, l.to_record());
           });
     }
     for (auto& [done, response] : ready) done(std::move(response));
@@ -176,6 +172,9 @@ void Dispatcher::poll_loop(Slot& s) {
         continue;
       }
       s.worker = std::move(*replacement);
+      if (o_.on_log) {
+        for (const auto& rec : s.worker->init_logs()) o_.on_log(s.id, rec);
+      }
       // The events queued behind the failed one never started: give them to the new worker.
       const auto now = std::chrono::steady_clock::now();
       for (const auto& u : unanswered) {

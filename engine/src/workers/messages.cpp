@@ -80,6 +80,17 @@ Response ResponseView::to_response() const {
   return r;
 }
 
+LogRecord LogView::to_record() const {
+  LogRecord rec;
+  rec.level = level;
+  rec.message = message;
+  rec.fields = fields_json.empty() ? Json::object() : Json::parse(fields_json, nullptr, false);
+  if (rec.fields.is_discarded() || !rec.fields.is_object()) rec.fields = Json::object();
+  rec.logger = logger;
+  rec.time = std::chrono::system_clock::now();
+  return rec;
+}
+
 std::optional<LogView> read_log(std::span<const std::byte> p) noexcept {
   LogHeader h{};
   if (p.size() < sizeof h) return std::nullopt;

@@ -3,6 +3,7 @@
 // messages"). Writers loan ring space and write in place; readers view
 // payloads in place and check every length against the payload first.
 
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -65,6 +66,9 @@ struct LogView {
   std::string_view message;
   std::string_view fields_json;
   std::string_view logger;
+
+  /// Copies it into a `LogRecord`, timed now.
+  [[nodiscard]] LogRecord to_record() const;
 };
 
 /// Bytes a response message needs.

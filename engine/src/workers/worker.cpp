@@ -94,6 +94,11 @@ Result<std::unique_ptr<Worker>> Worker::start(const WorkerOptions& o) noexcept {
     shm::Ring& responses = w->channel_->responses();
     while (std::chrono::steady_clock::now() < deadline) {
       if (auto msg = responses.try_peek()) {
+        if (msg->type == workers::kLog) {
+          if (auto l = workers::read_log(msg->payload)) w->init_logs_.push_back(l->to_record());
+          responses.release();
+          continue;
+        }
         std::string text(
             reinterpret_cast<const char*>(msg->payload.data()),
             msg->payload.size());  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): char view of bytes

@@ -96,6 +96,9 @@ class Worker {
   /// first (the first may be the one it died on; the rest never started).
   [[nodiscard]] std::vector<Unanswered> unanswered() const;
 
+  /// The log records the init hook wrote, before the worker was ready.
+  [[nodiscard]] const std::vector<LogRecord>& init_logs() const noexcept { return init_logs_; }
+
   /// The worker's process id; -1 in thread mode.
   [[nodiscard]] pid_t pid() const noexcept { return pid_; }
   [[nodiscard]] const std::string& function_name() const noexcept { return function_name_; }
@@ -115,6 +118,7 @@ class Worker {
   bool reaped_ = false;
   std::string exit_description_;
   std::string function_name_;
+  std::vector<LogRecord> init_logs_;
 };
 
 template <class OnResponse, class OnLog>
