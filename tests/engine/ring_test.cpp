@@ -34,6 +34,22 @@ bool check(std::span<const std::byte> in, std::uint32_t seq) {
 }
 std::size_t size_of(std::uint32_t seq) { return (seq * 7919U) % 97U; }
 
+// Sends `count` messages, waiting for space when the ring is full and waking
+// the consumer every `wake_every` messages.
+void produce(Ring& producer, std::uint32_t count, std::uint32_t wake_every) {
+  for (std::uint32_t seq = 0; seq < count; ++seq) {
+    std::optional<std::span<std::byte>> loan;
+    while (!(loan = producer.try_reserve(seq, size_of(seq)))) {
+      producer.wake_consumer();
+      producer.wait_for_space(size_of(seq), microseconds(1000));
+    }
+    fill(*loan, seq);
+    producer.commit();
+    if (seq % wake_every == 0) producer.wake_consumer();
+  }
+  producer.wake_consumer();
+}
+
 TEST(RingTest, WrapsAroundWithPadding) {
   Memory m(256);
   auto ring = Ring::create(m.ptr.get(), 256);
@@ -110,19 +126,7 @@ TEST(RingTest, ProducerAndConsumerThreads) {
   auto producer = Ring::create(m.ptr.get(), kCapacity);
   auto consumer = Ring::attach(m.ptr.get(), m.size);
   ASSERT_TRUE(producer && consumer);
-  std::thread t([&] {
-    for (std::uint32_t seq = 0; seq < kCount; ++seq) {
-      std::optional<std::span<std::byte>> loan;
-      while (!(loan = producer->try_reserve(seq, size_of(seq)))) {
-        producer->wake_consumer();
-        producer->wait_for_space(size_of(seq), microseconds(1000));
-      }
-      fill(*loan, seq);
-      producer->commit();
-      if (seq % 16 == 0) producer->wake_consumer();
-    }
-    producer->wake_consumer();
-  });
+  std::thread t([&] { produce(*producer, kCount, 16); });
   std::uint32_t expected = 0;
   bool ok = true;
   while (expected < kCount && ok) {
@@ -152,17 +156,7 @@ TEST(RingTest, AcrossProcesses) {
   if (pid == 0) {
     auto producer = Ring::attach(mem, size);
     if (!producer) _exit(3);
-    for (std::uint32_t seq = 0; seq < kCount; ++seq) {
-      std::optional<std::span<std::byte>> loan;
-      while (!(loan = producer->try_reserve(seq, size_of(seq)))) {
-        producer->wake_consumer();
-        producer->wait_for_space(size_of(seq), microseconds(1000));
-      }
-      fill(*loan, seq);
-      producer->commit();
-      if (seq % 64 == 0) producer->wake_consumer();
-    }
-    producer->wake_consumer();
+    produce(*producer, kCount, 64);
     _exit(0);
   }
   auto consumer = Ring::attach(mem, size);

@@ -88,23 +88,27 @@ void Dispatcher::submit(const Event& event, Completion done) {
   best->worker->flush();
 }
 
+void Dispatcher::drain(Slot& s, std::vector<std::pair<Completion, Response>>& ready) {
+  s.worker->poll(
+      [&](const workers::ResponseView& r) {
+        auto it = s.pending.find(r.request_id);
+        if (it == s.pending.end()) return;
+        ready.emplace_back(std::move(it->second.done), r.to_response());
+        s.pending.erase(it);
+        s.load.fetch_sub(1, std::memory_order_relaxed);
+      },
+      [&](const workers::LogView& l) {
+        if (o_.on_log) o_.on_log(s.id, l.to_record());
+      });
+}
+
 void Dispatcher::poll_loop(Slot& s) {
   std::vector<std::pair<Completion, Response>> ready;
   while (!stopping_.load()) {
     Worker* w = s.worker.get();
     {
       std::lock_guard lock(s.mutex);
-      w->poll(
-          [&](const workers::ResponseView& r) {
-            auto it = s.pending.find(r.request_id);
-            if (it == s.pending.end()) return;
-            ready.emplace_back(std::move(it->second.done), r.to_response());
-            s.pending.erase(it);
-            s.load.fetch_sub(1, std::memory_order_relaxed);
-          },
-          [&](const workers::LogView& l) {
-            if (o_.on_log) o_.on_log(s.id, l.to_record());
-          });
+      drain(s, ready);
     }
     for (auto& [done, response] : ready) done(std::move(response));
     ready.clear();
@@ -125,16 +129,7 @@ void Dispatcher::poll_loop(Slot& s) {
     }
     if (exit) {
       std::unique_lock lock(s.mutex);
-      // Answers that arrived before the death are delivered first.
-      w->poll(
-          [&](const workers::ResponseView& r) {
-            auto it = s.pending.find(r.request_id);
-            if (it == s.pending.end()) return;
-            ready.emplace_back(std::move(it->second.done), r.to_response());
-            s.pending.erase(it);
-            s.load.fetch_sub(1, std::memory_order_relaxed);
-          },
-          [](const workers::LogView&) {});
+      drain(s, ready);  // answers and logs that arrived before the death come first
       auto unanswered = w->unanswered();
       if (!s.pending.empty()) {
         auto first = s.pending.begin();

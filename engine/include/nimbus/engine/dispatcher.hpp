@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nimbus/engine/worker.hpp"
@@ -61,6 +62,8 @@ class Dispatcher {
   struct Slot;
   Dispatcher() = default;
   void poll_loop(Slot& slot);
+  // Moves the slot's answered events to `ready` and forwards its logs; under the slot's mutex.
+  void drain(Slot& slot, std::vector<std::pair<Completion, Response>>& ready);
 
   DispatcherOptions o_;
   std::vector<std::unique_ptr<Slot>> slots_;
