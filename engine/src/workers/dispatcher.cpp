@@ -88,7 +88,7 @@ void Dispatcher::submit(const Event& event, Completion done) {
   best->worker->flush();
 }
 
-void Dispatcher::drain(Slot& s, std::vector<std::pair<Completion, Response>>& ready) {
+void Dispatcher::drain(Slot& s, std::vector<std::pair<Completion, Response>>& ready) const {
   s.worker->poll(
       [&](const workers::ResponseView& r) {
         auto it = s.pending.find(r.request_id);

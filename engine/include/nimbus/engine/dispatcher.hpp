@@ -63,7 +63,7 @@ class Dispatcher {
   Dispatcher() = default;
   void poll_loop(Slot& slot);
   // Moves the slot's answered events to `ready` and forwards its logs; under the slot's mutex.
-  void drain(Slot& slot, std::vector<std::pair<Completion, Response>>& ready);
+  void drain(Slot& slot, std::vector<std::pair<Completion, Response>>& ready) const;
 
   DispatcherOptions o_;
   std::vector<std::unique_ptr<Slot>> slots_;
