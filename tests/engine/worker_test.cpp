@@ -66,9 +66,15 @@ TEST(WorkerTest, RoundTripsWithInitHookAndLogs) {
   EXPECT_EQ(c.responses[3].content_type(), "application/json");
 }
 
-TEST(WorkerTest, ThrowingHandlerIsA500WithItsErrorLog) {
-  auto w = Worker::start(options_for("throws.so"));
+// The same handler, logs and failure in a worker process and in a worker thread.
+class WorkerModeTest : public ::testing::TestWithParam<nimbus::engine::WorkerMode> {};
+
+TEST_P(WorkerModeTest, ThrowingHandlerIsA500WithItsErrorLog) {
+  auto o = options_for("throws.so");
+  o.mode = GetParam();
+  auto w = Worker::start(o);
   ASSERT_TRUE(w) << w.error().message;
+  EXPECT_EQ((*w)->pid() == -1, GetParam() == nimbus::engine::WorkerMode::kThread);
   ASSERT_TRUE((*w)->try_submit(7, EventBuilder().method("POST").path("/x").build(), far()));
   ASSERT_TRUE((*w)->try_submit(8, EventBuilder().build(), far()));
   (*w)->flush();
@@ -81,6 +87,10 @@ TEST(WorkerTest, ThrowingHandlerIsA500WithItsErrorLog) {
   EXPECT_EQ(c.logs[0], (std::pair<std::uint64_t, std::string>{7, "handler failed"}));
   EXPECT_EQ(c.logs[1], (std::pair<std::uint64_t, std::string>{8, "fine"}));
 }
+
+INSTANTIATE_TEST_SUITE_P(Modes, WorkerModeTest,
+                         ::testing::Values(nimbus::engine::WorkerMode::kProcess,
+                                           nimbus::engine::WorkerMode::kThread));
 
 TEST(WorkerTest, ACrashIsDetectedWithItsSignal) {
   auto w = Worker::start(options_for("crashes.so"));
@@ -161,24 +171,6 @@ TEST(WorkerTest, TenThousandRequestsAllAnsweredInOrder) {
 }  // namespace
 
 namespace {
-
-TEST(WorkerTest, ThreadModeServesTheSameWay) {
-  auto o = options_for("throws.so");
-  o.mode = nimbus::engine::WorkerMode::kThread;
-  auto w = Worker::start(o);
-  ASSERT_TRUE(w) << w.error().message;
-  EXPECT_EQ((*w)->pid(), -1);
-  ASSERT_TRUE((*w)->try_submit(7, EventBuilder().method("POST").path("/x").build(), far()));
-  ASSERT_TRUE((*w)->try_submit(8, EventBuilder().build(), far()));
-  (*w)->flush();
-  Collected c;
-  collect(**w, c, 2);
-  EXPECT_EQ(c.responses[7].status(), 500);
-  EXPECT_EQ(c.responses[7].body(), "handler error: cannot handle /x");
-  EXPECT_EQ(c.responses[8].body(), "ok");
-  ASSERT_EQ(c.logs.size(), 2U);
-  EXPECT_EQ(c.logs[1], (std::pair<std::uint64_t, std::string>{8, "fine"}));
-}
 
 TEST(WorkerTest, ThreadModeInitFailure) {
   auto o = options_for("init_fails.so");

@@ -117,16 +117,31 @@ void Channel::reset() noexcept {
   fd_ = -1;
 }
 
-Result<void> send_fd(int socket, int fd) noexcept {
+namespace {
+
+// A one-byte message with room for one descriptor, as SCM_RIGHTS needs.
+struct FdMessage {
   char tag = 'C';
-  iovec iov{&tag, 1};
-  alignas(
-      cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};  // NOLINT(modernize-avoid-c-arrays): cmsg buffer
+  iovec iov{};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
   msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
+  FdMessage() {
+    iov = {&tag, 1};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+  }
+  FdMessage(const FdMessage&) = delete;
+  FdMessage& operator=(const FdMessage&) = delete;
+  ~FdMessage() = default;
+};
+
+}  // namespace
+
+Result<void> send_fd(int socket, int fd) noexcept {
+  FdMessage m;
+  msghdr& msg = m.msg;
   cmsghdr* cm = CMSG_FIRSTHDR(&msg);
   cm->cmsg_level = SOL_SOCKET;
   cm->cmsg_type = SCM_RIGHTS;
@@ -139,15 +154,8 @@ Result<void> send_fd(int socket, int fd) noexcept {
 }
 
 Result<int> receive_fd(int socket) noexcept {
-  char tag = 0;
-  iovec iov{&tag, 1};
-  alignas(
-      cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};  // NOLINT(modernize-avoid-c-arrays): cmsg buffer
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
+  FdMessage m;
+  msghdr& msg = m.msg;
   ssize_t n = 0;
   while ((n = recvmsg(socket, &msg, MSG_CMSG_CLOEXEC)) < 0) {
     if (errno != EINTR) return Error{"receiving the channel: " + errno_text()};
