@@ -40,16 +40,10 @@ Result<std::unique_ptr<Worker>> Worker::start(const WorkerOptions& o) noexcept {
   try {
     auto channel = shm::Channel::create(o.request_ring_bytes, o.response_ring_bytes);
     if (!channel) return channel.error();
-    int fds[2];  // NOLINT(modernize-avoid-c-arrays): socketpair's out-parameter
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
-      return Error{std::string("socketpair: ") + std::strerror(errno)};
-    }
     std::unique_ptr<Worker> w(new Worker());
     w->mode_ = o.mode;
     w->channel_ = std::make_shared<shm::Channel>(std::move(*channel));
     if (o.mode == WorkerMode::kThread) {
-      close(fds[0]);
-      close(fds[1]);
       workers::WorkerSpec spec{o.config.string(), o.library.string(), o.function, o.worker_id, o.log_level};
       w->thread_status_ = std::make_shared<std::atomic<int>>(-1);
       w->thread_stop_ = std::make_shared<std::atomic<bool>>(false);
@@ -58,6 +52,10 @@ Result<std::unique_ptr<Worker>> Worker::start(const WorkerOptions& o) noexcept {
             status->store(workers::serve_channel(*channel, spec, stop.get()));
           });
     } else {
+      int fds[2];  // NOLINT(modernize-avoid-c-arrays): socketpair's out-parameter
+      if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+        return Error{std::string("socketpair: ") + std::strerror(errno)};
+      }
       w->socket_ = fds[0];
       std::vector<std::string> argv = {o.worker_executable.string(),
                                        "--socket",
