@@ -5,6 +5,7 @@
 #include <cxxopts.hpp>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,32 @@ int fail(const std::string& message) {
   return kExitError;
 }
 
+// Parses a command's arguments. Returns an exit status when the command is
+// already done (--help printed, or a parse error reported).
+std::optional<int> parse_command(cxxopts::Options& opts, int argc, char** argv, const std::string& command,
+                                 cxxopts::ParseResult& args) {
+  opts.parse_positional({"target"});
+  try {
+    args = opts.parse(argc, argv);
+  } catch (const cxxopts::exceptions::exception& e) {
+    return fail(command + ": " + e.what());
+  }
+  if (args.count("help") != 0U) {
+    std::cout << opts.help();
+    return 0;
+  }
+  return std::nullopt;
+}
+
+// How `nimbus` builds functions: against the SDK package it finds, saying so on stderr.
+nimbus::engine::BuildOptions build_options(bool force) {
+  nimbus::engine::BuildOptions options;
+  options.package_dir = nimbus::cli::sdk_package_dir();
+  options.force = force;
+  options.progress = &std::cerr;
+  return options;
+}
+
 // The function to run: its configuration and its built library.
 struct Target {
   FunctionConfig config;
@@ -65,11 +92,7 @@ Result<Target> resolve_target(const std::string& target, const std::string& hand
   auto config = nimbus::engine::load_function_config(path);
   if (!config) return config.error();
   if (!handler.empty()) config->function = handler;
-  nimbus::engine::BuildOptions options;
-  options.package_dir = nimbus::cli::sdk_package_dir();
-  options.force = rebuild;
-  options.progress = &std::cerr;
-  auto built = nimbus::engine::build_function(*config, options);
+  auto built = nimbus::engine::build_function(*config, build_options(rebuild));
   if (!built) return built.error();
   return Target{std::move(*config), built->library};
 }
@@ -101,17 +124,8 @@ int run_command(int argc, char** argv) {
       "handler", "the function to run in a library that exports several", cxxopts::value<std::string>())(
       "color", "colour output: auto, always, never", cxxopts::value<std::string>()->default_value("auto"))(
       "rebuild", "build the function even if it looks up to date")("h,help", "show this help");
-  opts.parse_positional({"target"});
   cxxopts::ParseResult args;
-  try {
-    args = opts.parse(argc, argv);
-  } catch (const cxxopts::exceptions::exception& e) {
-    return fail(std::string("run: ") + e.what());
-  }
-  if (args.count("help") != 0U) {
-    std::cout << opts.help();
-    return 0;
-  }
+  if (auto done = parse_command(opts, argc, argv, "run", args)) return *done;
   if (args.count("target") == 0U) return fail("run: name a function.yaml or a .so (see 'nimbus run --help')");
 
   auto level = nimbus::parse_log_level(args["log-level"].as<std::string>());
@@ -172,25 +186,12 @@ int build_command(int argc, char** argv) {
   opts.positional_help("");
   opts.add_options()("target", "function.yaml", cxxopts::value<std::string>())(
       "force", "build even if the library looks up to date")("h,help", "show this help");
-  opts.parse_positional({"target"});
   cxxopts::ParseResult args;
-  try {
-    args = opts.parse(argc, argv);
-  } catch (const cxxopts::exceptions::exception& e) {
-    return fail(std::string("build: ") + e.what());
-  }
-  if (args.count("help") != 0U) {
-    std::cout << opts.help();
-    return 0;
-  }
+  if (auto done = parse_command(opts, argc, argv, "build", args)) return *done;
   if (args.count("target") == 0U) return fail("build: name a function.yaml");
   auto config = nimbus::engine::load_function_config(args["target"].as<std::string>());
   if (!config) return fail(config.error().message);
-  nimbus::engine::BuildOptions options;
-  options.package_dir = nimbus::cli::sdk_package_dir();
-  options.force = args.count("force") != 0U;
-  options.progress = &std::cerr;
-  auto built = nimbus::engine::build_function(*config, options);
+  auto built = nimbus::engine::build_function(*config, build_options(args.count("force") != 0U));
   if (!built) return fail(built.error().message);
   std::cout << built->library.string() << (built->rebuilt ? "" : " (up to date)") << '\n';
   return 0;
