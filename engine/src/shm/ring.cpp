@@ -1,6 +1,7 @@
 #include "ring.hpp"
 
 #include <linux/futex.h>
+#include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -123,7 +124,11 @@ bool Ring::wake_consumer() noexcept {
   c_->tail.fetch_add(0, std::memory_order_seq_cst);
   if (c_->consumer_sleeping.load(std::memory_order_seq_cst) == 0) return false;
   c_->consumer_sleeping.store(0, std::memory_order_relaxed);
-  futex_wake(&c_->consumer_sleeping);
+  if (notify_fd_ >= 0) {
+    eventfd_write(notify_fd_, 1);
+  } else {
+    futex_wake(&c_->consumer_sleeping);
+  }
   return true;
 }
 
@@ -181,6 +186,15 @@ bool Ring::wait_for_message(std::chrono::microseconds timeout, int spin) noexcep
   c_->consumer_sleeping.store(0, std::memory_order_relaxed);
   return ready();
 }
+
+bool Ring::prepare_sleep() noexcept {
+  c_->consumer_sleeping.store(1, std::memory_order_seq_cst);
+  if (c_->tail.load(std::memory_order_seq_cst) == head_) return true;
+  c_->consumer_sleeping.store(0, std::memory_order_relaxed);
+  return false;
+}
+
+void Ring::end_sleep() noexcept { c_->consumer_sleeping.store(0, std::memory_order_relaxed); }
 
 bool Ring::empty() const noexcept {
   return c_->tail.load(std::memory_order_acquire) == c_->head.load(std::memory_order_acquire);

@@ -73,6 +73,10 @@ class Ring {
   /// Wakes the consumer if it said it is going to sleep; call once after a
   /// batch of commits. True when a wake-up was sent.
   bool wake_consumer() noexcept;
+  /// Wakes the consumer by writing 1 to the eventfd `fd` instead of the
+  /// futex: for a consumer that sleeps in an event loop (epoll), not in
+  /// `wait_for_message`. -1 goes back to the futex.
+  void notify_consumer_with(int fd) noexcept { notify_fd_ = fd; }
   /// Waits until `size` bytes might fit, up to `timeout`.
   void wait_for_space(std::size_t size, std::chrono::microseconds timeout) noexcept;
 
@@ -88,6 +92,12 @@ class Ring {
   /// Waits until a message might be there: spins for `spin` polls, then
   /// sleeps on the futex up to `timeout`. True when the ring is not empty.
   bool wait_for_message(std::chrono::microseconds timeout, int spin = 200) noexcept;
+  /// For a consumer that sleeps elsewhere (an event loop woken through the
+  /// producer's notify fd): says it is going to sleep and returns true when
+  /// it may, false when a message is already there. Pair with `end_sleep`.
+  bool prepare_sleep() noexcept;
+  /// Says the consumer is awake again.
+  void end_sleep() noexcept;
 
   /// A consumer-side copy of `ring` that starts at the shared `head` and
   /// whose `release_local()` does not touch shared memory: for reading what
@@ -113,6 +123,7 @@ class Ring {
   std::uint64_t cached_head_ = 0;  // last head we read
   std::uint64_t loan_at_ = 0;      // where the open loan's header is
   std::uint64_t loan_end_ = 0;     // tail after the open loan commits
+  int notify_fd_ = -1;             // an eventfd to wake the consumer with, or the futex
 
   // Consumer-local state.
   std::uint64_t head_ = 0;

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "../util/strings.hpp"
+#include "../util/url.hpp"
 
 namespace nimbus::engine {
 namespace {
@@ -40,28 +41,6 @@ std::vector<std::pair<std::string, std::string>> need_string_map(const Json& j, 
       out.emplace_back(k, v.dump());
     } else {
       throw FieldError{"field '" + field + "." + k + "': expected a string, got " + type_name(v)};
-    }
-  }
-  return out;
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string url_decode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
     }
   }
   return out;
@@ -211,19 +190,9 @@ EventData parse_event_or_throw(const Json& j, const std::string& default_id, con
   auto q = target.find('?');
   d.path = target.substr(0, q);
   if (q != std::string::npos) {
-    std::string_view query(target);
-    query.remove_prefix(q + 1);
-    while (!query.empty()) {
-      auto amp = query.find('&');
-      std::string_view part = query.substr(0, amp);
-      auto eq = part.find('=');
-      if (!part.empty()) {
-        d.fields.emplace_back(url_decode(part.substr(0, eq)),
-                              eq == std::string_view::npos ? "" : url_decode(part.substr(eq + 1)));
-      }
-      if (amp == std::string_view::npos) break;
-      query.remove_prefix(amp + 1);
-    }
+    detail::for_each_query_pair(std::string_view(target).substr(q + 1), [&](std::string k, std::string v) {
+      d.fields.emplace_back(std::move(k), std::move(v));
+    });
   } else if (!d.fields.empty() && !j.contains("url")) {
     d.url += '?';
     for (std::size_t i = 0; i < d.fields.size(); ++i) {

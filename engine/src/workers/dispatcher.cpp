@@ -20,7 +20,9 @@ struct Dispatcher::Slot {
   std::unique_ptr<Worker> worker;
   std::map<std::uint64_t, Pending> pending;  // by request id: submission order
   std::atomic<std::size_t> load{0};
-  std::thread poller;
+  std::thread poller;                                  // threaded mode only
+  bool unflushed = false;                              // event-loop mode: submitted since the last flush
+  std::chrono::steady_clock::time_point next_restart;  // after a failed restart, when to try again
 };
 
 Result<std::unique_ptr<Dispatcher>> Dispatcher::start(DispatcherOptions options) noexcept {
@@ -33,6 +35,7 @@ Result<std::unique_ptr<Dispatcher>> Dispatcher::start(DispatcherOptions options)
       slot->id = i;
       WorkerOptions wo = d->o_.worker;
       wo.worker_id = i;
+      wo.notify_fd = d->o_.notify_fd;
       auto w = Worker::start(wo);
       if (!w) return Error{"worker " + std::to_string(i) + ": " + w.error().message};
       slot->worker = std::move(*w);
@@ -41,7 +44,9 @@ Result<std::unique_ptr<Dispatcher>> Dispatcher::start(DispatcherOptions options)
       }
       d->slots_.push_back(std::move(slot));
     }
+    d->o_.worker.notify_fd = d->o_.notify_fd;
     for (auto& slot : d->slots_) {
+      if (d->o_.notify_fd >= 0) break;  // event-loop mode: the owner polls
       Slot* s = slot.get();
       Dispatcher* self = d.get();
       s->poller = std::thread([self, s] { self->poll_loop(*s); });
@@ -55,6 +60,10 @@ Result<std::unique_ptr<Dispatcher>> Dispatcher::start(DispatcherOptions options)
 Dispatcher::~Dispatcher() {
   auto deadline = std::chrono::steady_clock::now() + o_.event_timeout + std::chrono::seconds(1);
   while (in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
+    if (o_.notify_fd >= 0) {
+      flush();
+      poll();
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   stopping_ = true;
@@ -85,7 +94,11 @@ void Dispatcher::submit(const Event& event, Completion done) {
   }
   best->pending.emplace(id, Slot::Pending{std::move(done), deadline});
   best->load.fetch_add(1, std::memory_order_relaxed);
-  best->worker->flush();
+  if (o_.notify_fd >= 0) {
+    best->unflushed = true;
+  } else {
+    best->worker->flush();
+  }
 }
 
 void Dispatcher::drain(Slot& s, std::vector<std::pair<Completion, Response>>& ready) const {
@@ -105,115 +118,140 @@ void Dispatcher::drain(Slot& s, std::vector<std::pair<Completion, Response>>& re
 void Dispatcher::poll_loop(Slot& s) {
   std::vector<std::pair<Completion, Response>> ready;
   while (!stopping_.load()) {
-    Worker* w = s.worker.get();
-    {
-      std::lock_guard lock(s.mutex);
-      drain(s, ready);
-    }
+    bool active = service(s, ready);
     for (auto& [done, response] : ready) done(std::move(response));
     ready.clear();
-
-    // A stuck event: kill its worker; the death is handled below with a 504.
-    bool timed_out = false;
+    if (active) continue;
+    Worker* w = nullptr;
     {
       std::lock_guard lock(s.mutex);
-      if (!s.pending.empty() && s.pending.begin()->second.deadline < std::chrono::steady_clock::now()) {
-        timed_out = true;
-        w->kill();
-      }
-    }
-    std::optional<std::string> exit = w->check_exit();
-    if (timed_out && !exit) {
-      for (int i = 0; i < 1000 && !(exit = w->check_exit()); ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    if (exit) {
-      std::unique_lock lock(s.mutex);
-      drain(s, ready);  // answers and logs that arrived before the death come first
-      auto unanswered = w->unanswered();
-      if (!s.pending.empty()) {
-        auto first = s.pending.begin();
-        Response failure =
-            timed_out ? Response::text("event timed out after " + std::to_string(o_.event_timeout.count()) +
-                                           " ms; worker " + std::to_string(s.id) + " was restarted",
-                                       504)
-                      : Response::text("worker " + std::to_string(s.id) + " " + *exit +
-                                           " while handling this event; it was restarted",
-                                       500);
-        ready.emplace_back(std::move(first->second.done), std::move(failure));
-        std::uint64_t failed_id = first->first;
-        s.pending.erase(first);
-        s.load.fetch_sub(1, std::memory_order_relaxed);
-        std::erase_if(unanswered, [&](const Worker::Unanswered& u) { return u.request_id == failed_id; });
-      }
-      WorkerOptions wo = o_.worker;
-      wo.worker_id = s.id;
-      auto replacement = Worker::start(wo);
-      restarts_.fetch_add(1);
-      if (!replacement) {
-        // Without a worker, everything queued on this one fails.
-        for (auto& [id, p] : s.pending) {
-          ready.emplace_back(std::move(p.done),
-                             Response::text("worker " + std::to_string(s.id) +
-                                                " could not be restarted: " + replacement.error().message,
-                                            503));
-        }
-        s.load.fetch_sub(s.pending.size());
-        s.pending.clear();
-        lock.unlock();
-        for (auto& [done, response] : ready) done(std::move(response));
-        ready.clear();
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        continue;
-      }
-      s.worker = std::move(*replacement);
-      if (o_.on_log) {
-        for (const auto& rec : s.worker->init_logs()) o_.on_log(s.id, rec);
-      }
-      // The events queued behind the failed one never started: give them to the new worker.
-      const auto now = std::chrono::steady_clock::now();
-      for (const auto& u : unanswered) {
-        auto pending = s.pending.find(u.request_id);
-        if (pending == s.pending.end()) continue;
-        if (pending->second.deadline < now) {  // it ran out of time waiting in the dead worker's queue
-          ready.emplace_back(
-              std::move(pending->second.done),
-              Response::text("event timed out after " + std::to_string(o_.event_timeout.count()) +
-                                 " ms waiting in worker " + std::to_string(s.id) + "'s queue",
-                             504));
-          s.pending.erase(pending);
-          s.load.fetch_sub(1, std::memory_order_relaxed);
-          continue;
-        }
-        auto view = Event::from_bytes(u.event);
-        if (!view || !s.worker->try_submit(u.request_id, *view, u.deadline)) {
-          auto it = s.pending.find(u.request_id);
-          ready.emplace_back(std::move(it->second.done),
-                             Response::text("event lost in a worker restart", 503));
-          s.pending.erase(it);
-          s.load.fetch_sub(1, std::memory_order_relaxed);
-        }
-      }
-      // Anything else this worker held is accounted for, never left waiting.
-      for (auto it = s.pending.begin(); it != s.pending.end();) {
-        bool requeued = std::any_of(unanswered.begin(), unanswered.end(),
-                                    [&](const Worker::Unanswered& u) { return u.request_id == it->first; });
-        if (requeued) {
-          ++it;
-          continue;
-        }
-        ready.emplace_back(std::move(it->second.done), Response::text("event lost in a worker restart", 503));
-        it = s.pending.erase(it);
-        s.load.fetch_sub(1, std::memory_order_relaxed);
-      }
-      s.worker->flush();
-      lock.unlock();
-      for (auto& [done, response] : ready) done(std::move(response));
-      ready.clear();
-      continue;
+      w = s.worker.get();
     }
     w->wait(std::chrono::microseconds(1000));
   }
+}
+
+std::size_t Dispatcher::poll() {
+  std::size_t completed = 0;
+  for (auto& s : slots_) {
+    service(*s, ready_);
+    completed += ready_.size();
+    for (auto& [done, response] : ready_) done(std::move(response));
+    ready_.clear();
+  }
+  return completed;
+}
+
+void Dispatcher::flush() noexcept {
+  for (auto& s : slots_) {
+    if (s->unflushed) {
+      s->unflushed = false;
+      s->worker->flush();
+    }
+  }
+}
+
+bool Dispatcher::prepare_sleep() noexcept {
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    if (!slots_[i]->worker->prepare_sleep()) {
+      for (std::size_t j = 0; j < i; ++j) slots_[j]->worker->end_sleep();
+      return false;
+    }
+  }
+  return true;
+}
+
+void Dispatcher::end_sleep() noexcept {
+  for (auto& s : slots_) s->worker->end_sleep();
+}
+
+bool Dispatcher::service(Slot& s, std::vector<std::pair<Completion, Response>>& ready) {
+  Worker* w = nullptr;
+  {
+    std::lock_guard lock(s.mutex);
+    w = s.worker.get();
+    drain(s, ready);
+  }
+  bool active = !ready.empty();
+
+  // A stuck event: kill its worker; the death is handled below with a 504.
+  bool timed_out = false;
+  {
+    std::lock_guard lock(s.mutex);
+    if (!s.pending.empty() && s.pending.begin()->second.deadline < std::chrono::steady_clock::now()) {
+      timed_out = true;
+      w->kill();
+    }
+  }
+  std::optional<std::string> exit = w->check_exit();
+  if (timed_out && !exit) {
+    for (int i = 0; i < 1000 && !(exit = w->check_exit()); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (!exit) return active;
+  if (std::chrono::steady_clock::now() < s.next_restart) return active;
+
+  std::lock_guard lock(s.mutex);
+  drain(s, ready);  // answers and logs that arrived before the death come first
+  auto unanswered = w->unanswered();
+  auto fail = [&](std::map<std::uint64_t, Slot::Pending>::iterator it, Response response) {
+    ready.emplace_back(std::move(it->second.done), std::move(response));
+    s.load.fetch_sub(1, std::memory_order_relaxed);
+    return s.pending.erase(it);
+  };
+  if (!s.pending.empty()) {
+    std::uint64_t failed_id = s.pending.begin()->first;
+    fail(s.pending.begin(),
+         timed_out ? Response::text("event timed out after " + std::to_string(o_.event_timeout.count()) +
+                                        " ms; worker " + std::to_string(s.id) + " was restarted",
+                                    504)
+                   : Response::text("worker " + std::to_string(s.id) + " " + *exit +
+                                        " while handling this event; it was restarted",
+                                    500));
+    std::erase_if(unanswered, [&](const Worker::Unanswered& u) { return u.request_id == failed_id; });
+  }
+  WorkerOptions wo = o_.worker;
+  wo.worker_id = s.id;
+  auto replacement = Worker::start(wo);
+  restarts_.fetch_add(1);
+  if (!replacement) {
+    // Without a worker, everything queued on this one fails; the next attempt waits a little.
+    while (!s.pending.empty()) {
+      fail(s.pending.begin(), Response::text("worker " + std::to_string(s.id) +
+                                                 " could not be restarted: " + replacement.error().message,
+                                             503));
+    }
+    s.next_restart = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
+    return true;
+  }
+  s.worker = std::move(*replacement);
+  if (o_.on_log) {
+    for (const auto& rec : s.worker->init_logs()) o_.on_log(s.id, rec);
+  }
+  // The events queued behind the failed one never started: give them to the new worker.
+  const auto now = std::chrono::steady_clock::now();
+  for (const auto& u : unanswered) {
+    auto pending = s.pending.find(u.request_id);
+    if (pending == s.pending.end()) continue;
+    if (pending->second.deadline < now) {  // it ran out of time waiting in the dead worker's queue
+      fail(pending, Response::text("event timed out after " + std::to_string(o_.event_timeout.count()) +
+                                       " ms waiting in worker " + std::to_string(s.id) + "'s queue",
+                                   504));
+      continue;
+    }
+    auto view = Event::from_bytes(u.event);
+    if (!view || !s.worker->try_submit(u.request_id, *view, u.deadline)) {
+      fail(pending, Response::text("event lost in a worker restart", 503));
+    }
+  }
+  // Anything else this worker held is accounted for, never left waiting.
+  for (auto it = s.pending.begin(); it != s.pending.end();) {
+    bool requeued = std::any_of(unanswered.begin(), unanswered.end(),
+                                [&](const Worker::Unanswered& u) { return u.request_id == it->first; });
+    it = requeued ? std::next(it) : fail(it, Response::text("event lost in a worker restart", 503));
+  }
+  s.worker->flush();
+  return true;
 }
 
 }  // namespace nimbus::engine

@@ -23,6 +23,7 @@ namespace nimbus::engine {
 namespace {
 
 constexpr int kChildSocketFd = 3;
+constexpr int kChildNotifyFd = 4;
 
 std::string describe_status(int status) {
   if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
@@ -44,7 +45,8 @@ Result<std::unique_ptr<Worker>> Worker::start(const WorkerOptions& o) noexcept {
     w->mode_ = o.mode;
     w->channel_ = std::make_shared<shm::Channel>(std::move(*channel));
     if (o.mode == WorkerMode::kThread) {
-      workers::WorkerSpec spec{o.config.string(), o.library.string(), o.function, o.worker_id, o.log_level};
+      workers::WorkerSpec spec{o.config.string(), o.library.string(), o.function, o.worker_id, o.log_level,
+                                o.notify_fd};
       w->thread_status_ = std::make_shared<std::atomic<int>>(-1);
       w->thread_stop_ = std::make_shared<std::atomic<bool>>(false);
       w->thread_ =
@@ -68,6 +70,7 @@ Result<std::unique_ptr<Worker>> Worker::start(const WorkerOptions& o) noexcept {
                                        std::string(to_string(o.log_level))};
       if (!o.config.empty()) argv.insert(argv.end(), {"--config", o.config.string()});
       if (!o.function.empty()) argv.insert(argv.end(), {"--function", o.function});
+      if (o.notify_fd >= 0) argv.insert(argv.end(), {"--notify-fd", std::to_string(kChildNotifyFd)});
       std::vector<char*> args;
       args.reserve(argv.size() + 1);
       for (auto& a : argv) args.push_back(a.data());
@@ -76,6 +79,7 @@ Result<std::unique_ptr<Worker>> Worker::start(const WorkerOptions& o) noexcept {
       posix_spawn_file_actions_t actions;
       posix_spawn_file_actions_init(&actions);
       posix_spawn_file_actions_adddup2(&actions, fds[1], kChildSocketFd);  // dup2 clears CLOEXEC
+      if (o.notify_fd >= 0) posix_spawn_file_actions_adddup2(&actions, o.notify_fd, kChildNotifyFd);
       posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
       int rc = posix_spawn(&w->pid_, args[0], &actions, nullptr, args.data(), environ);
       posix_spawn_file_actions_destroy(&actions);
@@ -164,6 +168,10 @@ void Worker::flush() noexcept { channel_->requests().wake_consumer(); }
 bool Worker::wait(std::chrono::microseconds timeout) noexcept {
   return channel_->responses().wait_for_message(timeout);
 }
+
+bool Worker::prepare_sleep() noexcept { return channel_->responses().prepare_sleep(); }
+
+void Worker::end_sleep() noexcept { channel_->responses().end_sleep(); }
 
 bool Worker::next(void (*dispatch)(void*, const workers::ResponseView*, const workers::LogView*),
                   void* target) {

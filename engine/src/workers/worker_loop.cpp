@@ -99,6 +99,7 @@ int serve_channel(shm::Channel& channel, const WorkerSpec& spec, const std::atom
                                std::move(bindings)});
   if (auto init = call_init(**entry, ctx); !init) return fail(init.error().message);
   send_text(responses, kReady, ctx.function_name());
+  responses.notify_consumer_with(spec.notify_fd);  // after the handshake, which the processor waits for on the futex
 
   for (;;) {
     bool worked = false;

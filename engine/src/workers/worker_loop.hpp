@@ -19,6 +19,7 @@ struct WorkerSpec {
   std::string function;  ///< the NIMBUS_FUNCTION name, or empty
   int worker_id = 0;
   LogLevel level = LogLevel::kInfo;
+  int notify_fd = -1;  ///< an eventfd that wakes the processor's event loop, or -1 (the futex)
 };
 
 /// Serves `channel` until a shutdown message (returns 0), an init failure

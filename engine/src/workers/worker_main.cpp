@@ -23,6 +23,7 @@ struct Args {
   std::string function;
   int worker_id = 0;
   nimbus::LogLevel level = nimbus::LogLevel::kInfo;
+  int notify_fd = -1;
 };
 
 bool parse(int argc, char** argv, Args& a) {
@@ -37,6 +38,8 @@ bool parse(int argc, char** argv, Args& a) {
       a.library = v;
     else if (k == "--function")
       a.function = v;
+    else if (k == "--notify-fd")
+      a.notify_fd = std::atoi(v.c_str());
     else if (k == "--worker-id")
       a.worker_id = std::atoi(v.c_str());
     else if (k == "--log-level")
@@ -54,7 +57,7 @@ int main(int argc, char** argv) {
   if (!parse(argc, argv, args)) {
     std::cerr
         << "usage: nimbus-worker --socket FD --library LIB.so [--config function.yaml] [--function NAME] "
-           "[--worker-id N] [--log-level L]\n";
+           "[--worker-id N] [--log-level L] [--notify-fd FD]\n";
     return 2;
   }
   prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the processor
@@ -71,6 +74,6 @@ int main(int argc, char** argv) {
     return 1;
   }
   nimbus::engine::workers::WorkerSpec spec{args.config, args.library, args.function, args.worker_id,
-                                           args.level};
+                                           args.level, args.notify_fd};
   return nimbus::engine::workers::serve_channel(*channel, spec, nullptr);
 }

@@ -12,22 +12,24 @@ using detail::EventHeader;
 using detail::PairRef;
 using detail::StrRef;
 
-std::array<const std::string*, detail::kStrCount> strings_of(const EventData& d) {
-  std::array<const std::string*, detail::kStrCount> s{};
-  s[detail::kId] = &d.id;
-  s[detail::kTriggerKind] = &d.trigger_kind;
-  s[detail::kTriggerName] = &d.trigger_name;
-  s[detail::kContentType] = &d.content_type;
-  s[detail::kMethod] = &d.method;
-  s[detail::kPath] = &d.path;
-  s[detail::kUrl] = &d.url;
-  s[detail::kCeType] = &d.ce_type;
-  s[detail::kCeSource] = &d.ce_source;
-  s[detail::kCeSpecVersion] = &d.ce_spec_version;
-  s[detail::kCeSubject] = &d.ce_subject;
-  s[detail::kCeTime] = &d.ce_time;
-  s[detail::kTopic] = &d.topic;
-  s[detail::kBody] = &d.body;
+// EventData and EventParts have the same member names; one encoder serves both.
+template <class D>
+std::array<std::string_view, detail::kStrCount> strings_of(const D& d) {
+  std::array<std::string_view, detail::kStrCount> s{};
+  s[detail::kId] = d.id;
+  s[detail::kTriggerKind] = d.trigger_kind;
+  s[detail::kTriggerName] = d.trigger_name;
+  s[detail::kContentType] = d.content_type;
+  s[detail::kMethod] = d.method;
+  s[detail::kPath] = d.path;
+  s[detail::kUrl] = d.url;
+  s[detail::kCeType] = d.ce_type;
+  s[detail::kCeSource] = d.ce_source;
+  s[detail::kCeSpecVersion] = d.ce_spec_version;
+  s[detail::kCeSubject] = d.ce_subject;
+  s[detail::kCeTime] = d.ce_time;
+  s[detail::kTopic] = d.topic;
+  s[detail::kBody] = d.body;
   return s;
 }
 
@@ -39,47 +41,56 @@ StrRef put(std::byte* out, std::uint32_t& cursor, std::string_view s) noexcept {
   return r;
 }
 
-}  // namespace
-
-std::size_t EventData::encoded_size() const {
-  std::size_t n = sizeof(EventHeader) + (headers.size() + fields.size()) * sizeof(PairRef);
-  for (const std::string* s : strings_of(*this)) n += s->size();
-  for (const auto& [k, v] : headers) n += k.size() + v.size();
-  for (const auto& [k, v] : fields) n += k.size() + v.size();
+template <class D>
+std::size_t encoded_size_of(const D& d) {
+  std::size_t n = sizeof(EventHeader) + (d.headers.size() + d.fields.size()) * sizeof(PairRef);
+  for (std::string_view s : strings_of(d)) n += s.size();
+  for (const auto& [k, v] : d.headers) n += k.size() + v.size();
+  for (const auto& [k, v] : d.fields) n += k.size() + v.size();
   if (n > std::numeric_limits<std::uint32_t>::max()) {
     throw std::length_error("event of " + std::to_string(n) + " bytes exceeds the 4 GiB event limit");
   }
   return n;
 }
 
-void EventData::encode_to(std::span<std::byte> out) const noexcept {
+template <class D>
+void encode_event(const D& d, std::span<std::byte> out) noexcept {
   EventHeader h{};
   h.magic = detail::kEventMagic;
   h.version = detail::kEventLayoutVersion;
-  h.flags = has_stream ? detail::kEventHasStream : 0;
+  h.flags = d.has_stream ? detail::kEventHasStream : 0;
   h.total_size = static_cast<std::uint32_t>(out.size());
-  h.header_count = static_cast<std::uint32_t>(headers.size());
-  h.field_count = static_cast<std::uint32_t>(fields.size());
+  h.header_count = static_cast<std::uint32_t>(d.headers.size());
+  h.field_count = static_cast<std::uint32_t>(d.fields.size());
   h.pairs_offset = sizeof(EventHeader);
-  h.timestamp_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(timestamp.time_since_epoch()).count();
-  h.partition = partition;
-  h.offset = offset;
+  h.timestamp_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(d.timestamp.time_since_epoch()).count();
+  h.partition = d.partition;
+  h.offset = d.offset;
 
   std::byte* base = out.data();
   auto cursor =
-      static_cast<std::uint32_t>(h.pairs_offset + (headers.size() + fields.size()) * sizeof(PairRef));
+      static_cast<std::uint32_t>(h.pairs_offset + (d.headers.size() + d.fields.size()) * sizeof(PairRef));
   std::uint32_t pair_cursor = h.pairs_offset;
-  for (const auto* list : {&headers, &fields}) {
-    for (const auto& [k, v] : *list) {
+  auto put_pairs = [&](const auto& list) {
+    for (const auto& [k, v] : list) {
       PairRef p{put(base, cursor, k), put(base, cursor, v)};
       std::memcpy(base + pair_cursor, &p, sizeof p);
       pair_cursor += sizeof(PairRef);
     }
-  }
-  auto strings = strings_of(*this);
-  for (std::uint32_t i = 0; i < detail::kStrCount; ++i) h.strings[i] = put(base, cursor, *strings[i]);
+  };
+  put_pairs(d.headers);
+  put_pairs(d.fields);
+  auto strings = strings_of(d);
+  for (std::uint32_t i = 0; i < detail::kStrCount; ++i) h.strings[i] = put(base, cursor, strings[i]);
   std::memcpy(base, &h, sizeof h);
 }
+
+}  // namespace
+
+std::size_t EventData::encoded_size() const { return encoded_size_of(*this); }
+void EventData::encode_to(std::span<std::byte> out) const noexcept { encode_event(*this, out); }
+std::size_t EventParts::encoded_size() const { return encoded_size_of(*this); }
+void EventParts::encode_to(std::span<std::byte> out) const noexcept { encode_event(*this, out); }
 
 std::vector<std::byte> EventData::encode() const {
   std::vector<std::byte> out(encoded_size());

@@ -27,6 +27,13 @@ struct DispatcherOptions {
   /// Receives every function log record (worker id, record); called on a
   /// worker's poller thread. Optional.
   std::function<void(int, const LogRecord&)> on_log;
+  /// Event-loop mode, when not -1: an eventfd (not owned) that the workers
+  /// write to when they answer while the owner sleeps. The dispatcher then
+  /// starts no threads: its owner calls `flush()` after a batch of submits,
+  /// `poll()` when the fd is readable (and every few milliseconds while events
+  /// are in flight, for timeouts and crashes), and brackets its wait with
+  /// `prepare_sleep()` / `end_sleep()`. Completions then run inside `poll()`.
+  int notify_fd = -1;
 };
 
 /// Runs `num_workers` worker processes, each with a poller thread.
@@ -38,7 +45,7 @@ struct DispatcherOptions {
 /// - An event past its timeout is answered 504; its worker is killed and
 ///   replaced the same way.
 ///
-/// Completions run on poller threads.
+/// Completions run on poller threads, or in `poll()` in event-loop mode.
 class Dispatcher {
  public:
   using Completion = std::function<void(Response)>;
@@ -51,7 +58,21 @@ class Dispatcher {
   ~Dispatcher();
 
   /// Submits an event; `done` receives its response exactly once.
+  /// In event-loop mode the worker is woken by the next `flush()`.
   void submit(const Event& event, Completion done);
+
+  // --- event-loop mode ----------------------------------------------------
+
+  /// Wakes the workers that were given events since the last flush: once per batch.
+  void flush() noexcept;
+  /// Completes every answered event, forwards logs, and handles timed-out and
+  /// dead workers; returns how many events completed.
+  std::size_t poll();
+  /// Before the owner's wait: true when it may sleep (workers will write the
+  /// notify fd), false when an answer is already there to poll.
+  bool prepare_sleep() noexcept;
+  /// After the owner's wait.
+  void end_sleep() noexcept;
 
   /// How many workers were replaced since the start.
   [[nodiscard]] std::uint64_t restarts() const noexcept { return restarts_.load(); }
@@ -62,6 +83,9 @@ class Dispatcher {
   struct Slot;
   Dispatcher() = default;
   void poll_loop(Slot& slot);
+  // Drains the slot, then handles a stuck or dead worker; completions go to `ready`, to be called
+  // without the slot's lock. True when something happened.
+  bool service(Slot& slot, std::vector<std::pair<Completion, Response>>& ready);
   // Moves the slot's answered events to `ready` and forwards its logs; under the slot's mutex.
   void drain(Slot& slot, std::vector<std::pair<Completion, Response>>& ready) const;
 
@@ -70,6 +94,7 @@ class Dispatcher {
   std::atomic<std::uint64_t> next_id_{1};
   std::atomic<std::uint64_t> restarts_{0};
   std::atomic<bool> stopping_{false};
+  std::vector<std::pair<Completion, Response>> ready_;  // event-loop mode's completions, reused
 };
 
 }  // namespace nimbus::engine

@@ -47,6 +47,10 @@ struct WorkerOptions {
   std::size_t request_ring_bytes = std::size_t{1} << 22;
   std::size_t response_ring_bytes = std::size_t{1} << 22;
   std::chrono::milliseconds ready_timeout{10'000};
+  /// An eventfd the worker writes to when it publishes responses while the
+  /// processor sleeps in an event loop (see `Dispatcher`); -1: the processor
+  /// waits on the response ring's futex instead. Not owned.
+  int notify_fd = -1;
 };
 
 /// One worker. Both modes serve the same channel with the same loop
@@ -78,6 +82,11 @@ class Worker {
   std::size_t poll(OnResponse&& on_response, OnLog&& on_log);
   /// Waits up to `timeout` for something to poll.
   bool wait(std::chrono::microseconds timeout) noexcept;
+  /// For an owner that waits on the notify fd instead: true when it may
+  /// sleep (the worker will write the fd), false when there is something to poll.
+  bool prepare_sleep() noexcept;
+  /// After that wait.
+  void end_sleep() noexcept;
 
   /// The worker's exit description ("exited with status 3", "killed by
   /// signal 11 (Segmentation fault)") once it has died; nothing while it runs.

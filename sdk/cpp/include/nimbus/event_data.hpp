@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -50,6 +51,38 @@ struct EventData {
   void encode_to(std::span<std::byte> out) const noexcept;
   /// The encoding in a new buffer.
   [[nodiscard]] std::vector<std::byte> encode() const;
+};
+
+/// The same parts as `EventData`, as views into someone else's buffers: a
+/// trigger encodes an event straight from its own parsed request with no
+/// strings built first. The views must stay valid until `encode_to` returns.
+struct EventParts {
+  using Pair = std::pair<std::string_view, std::string_view>;
+  std::string_view id;
+  std::string_view trigger_kind;
+  std::string_view trigger_name;
+  std::string_view content_type;
+  std::string_view method;
+  std::string_view path;
+  std::string_view url;
+  std::span<const Pair> headers;
+  std::span<const Pair> fields;
+  std::string_view body;
+  std::chrono::system_clock::time_point timestamp{};
+  std::string_view ce_type;
+  std::string_view ce_source;
+  std::string_view ce_spec_version;
+  std::string_view ce_subject;
+  std::string_view ce_time;
+  bool has_stream = false;
+  std::string_view topic;
+  std::int64_t partition = 0;
+  std::int64_t offset = 0;
+
+  /// The encoded size in bytes (throws std::length_error past 4 GiB).
+  [[nodiscard]] std::size_t encoded_size() const;
+  /// Encodes into `out`, which must be exactly `encoded_size()` bytes.
+  void encode_to(std::span<std::byte> out) const noexcept;
 };
 
 /// Copies an encoded event back into owned values.
