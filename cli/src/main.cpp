@@ -1,6 +1,10 @@
 // nimbus: the one command.
 #include <unistd.h>
 
+#include <bit>
+#include <csignal>
+#include <cstdio>
+
 #include <cstdlib>
 #include <cxxopts.hpp>
 #include <filesystem>
@@ -14,6 +18,7 @@
 #include "nimbus/engine/event_file.hpp"
 #include "nimbus/engine/function_builder.hpp"
 #include "nimbus/engine/function_config.hpp"
+#include "nimbus/engine/processor.hpp"
 #include "nimbus/function.hpp"
 #include "nimbus/version.hpp"
 #include "sdk_package.hpp"
@@ -32,6 +37,7 @@ constexpr const char* kUsage = R"(usage: nimbus <command> [options]
 
 commands:
   run <function.yaml | lib.so>   run a function in the emulator against event files
+  serve <function.yaml | lib.so> serve a function over HTTP with the shared-memory engine
   build <function.yaml>          build a C++ function's shared library into .nimbus/
   version                        print the version
 
@@ -61,10 +67,11 @@ std::optional<int> parse_command(cxxopts::Options& opts, int argc, char** argv, 
 }
 
 // How `nimbus` builds functions: against the SDK package it finds, saying so on stderr.
-nimbus::engine::BuildOptions build_options(bool force) {
+nimbus::engine::BuildOptions build_options(bool force, bool optimized = false) {
   nimbus::engine::BuildOptions options;
   options.package_dir = nimbus::cli::sdk_package_dir();
   options.force = force;
+  options.optimized = optimized;
   options.progress = &std::cerr;
   return options;
 }
@@ -73,9 +80,11 @@ nimbus::engine::BuildOptions build_options(bool force) {
 struct Target {
   FunctionConfig config;
   fs::path library;
+  bool has_config_file = false;  // false when given a .so: the config is made up
 };
 
-Result<Target> resolve_target(const std::string& target, const std::string& handler, bool rebuild) {
+Result<Target> resolve_target(const std::string& target, const std::string& handler, bool rebuild,
+                              bool optimized = false) {
   fs::path path(target);
   std::error_code ec;
   if (path.extension() == ".so" || (path.string().find(".so.") != std::string::npos)) {
@@ -87,14 +96,14 @@ Result<Target> resolve_target(const std::string& target, const std::string& hand
     c.function = handler;
     c.name = handler.empty() ? c.module : handler;
     c.handler = c.module + ":" + handler;
-    return Target{std::move(c), path};
+    return Target{std::move(c), path, false};
   }
   auto config = nimbus::engine::load_function_config(path);
   if (!config) return config.error();
   if (!handler.empty()) config->function = handler;
-  auto built = nimbus::engine::build_function(*config, build_options(rebuild));
+  auto built = nimbus::engine::build_function(*config, build_options(rebuild, optimized));
   if (!built) return built.error();
-  return Target{std::move(*config), built->library};
+  return Target{std::move(*config), built->library, true};
 }
 
 nimbus::engine::EventDefaults event_defaults(const FunctionConfig& config) {
@@ -180,6 +189,163 @@ int run_command(int argc, char** argv) {
   return summary.exit_code() == 0 ? 0 : kExitFailed;
 }
 
+nimbus::engine::Processor* g_serving = nullptr;  // for the signal handler
+
+extern "C" void on_stop_signal(int /*signal*/) {
+  if (g_serving != nullptr) g_serving->request_stop();
+}
+
+// A trigger attribute as a string, or `fallback`.
+std::string attribute(const nimbus::engine::TriggerSpec& t, const std::string& key, const std::string& fallback) {
+  auto it = t.attributes.find(key);
+  if (it == t.attributes.end()) return fallback;
+  return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+Result<int> parse_int(const std::string& text, const std::string& what, long long low, long long high) {
+  char* end = nullptr;
+  errno = 0;
+  long long v = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno != 0 || v < low || v > high) {
+    return Error{what + ": expected a whole number from " + std::to_string(low) + " to " + std::to_string(high) +
+                 ", got '" + text + "'"};
+  }
+  return static_cast<int>(v);
+}
+
+int serve_command(int argc, char** argv) {
+  cxxopts::Options opts("nimbus serve", "Serve a function over HTTP with the shared-memory runtime engine.");
+  opts.custom_help("<function.yaml | lib.so> [options]");
+  opts.positional_help("");
+  opts.add_options()("target", "function.yaml or a function's .so", cxxopts::value<std::string>())(
+      "port", "the HTTP trigger's port (default: the trigger's attributes.port, else 8080); 0 picks a free one",
+      cxxopts::value<std::string>())("admin-port",
+                                     "the admin port: /live, /ready, /metrics (default 8081); 0 picks a free one",
+                                     cxxopts::value<std::string>()->default_value("8081"))(
+      "host", "the IPv4 address to listen on", cxxopts::value<std::string>()->default_value("0.0.0.0"))(
+      "workers", "worker count (default: the trigger's numWorkers)", cxxopts::value<std::string>())(
+      "worker-mode", "process (default) or thread (trusted C++ functions only)", cxxopts::value<std::string>())(
+      "max-body-size", "largest request body in bytes; larger ones get 413 (default 1048576)",
+      cxxopts::value<std::string>())("log-level", "lowest level of function logs written: debug, info, warn, error",
+                                     cxxopts::value<std::string>()->default_value("info"))(
+      "event-timeout", "answer 504 and replace the worker after this long, e.g. 500ms or 30s "
+                       "(default: spec.eventTimeout, else 30s)", cxxopts::value<std::string>())(
+      "handler", "the function to run in a library that exports several", cxxopts::value<std::string>())(
+      "rebuild", "build the function even if it looks up to date")("h,help", "show this help");
+  cxxopts::ParseResult args;
+  if (auto done = parse_command(opts, argc, argv, "serve", args)) return *done;
+  if (args.count("target") == 0U) return fail("serve: name a function.yaml or a .so (see 'nimbus serve --help')");
+  auto level = nimbus::parse_log_level(args["log-level"].as<std::string>());
+  if (!level)
+    return fail("serve: --log-level " + args["log-level"].as<std::string>() +
+                ": expected debug, info, warn or error");
+
+  std::string handler = args.count("handler") != 0U ? args["handler"].as<std::string>() : "";
+  auto target = resolve_target(args["target"].as<std::string>(), handler, args.count("rebuild") != 0U, true);
+  if (!target) return fail(target.error().message);
+  const FunctionConfig& config = target->config;
+
+  // The HTTP trigger: the function's, or a default one.
+  nimbus::engine::TriggerSpec trigger{"http", "http", 1, nimbus::Json::object()};
+  for (const auto& t : config.triggers) {
+    if (t.kind != "http") {
+      return fail(config.file.filename().string() + ": spec.triggers." + t.name + ": kind '" + t.kind +
+                  "' cannot be served yet; nimbus serve runs http triggers");
+    }
+  }
+  if (config.triggers.size() > 1) {
+    return fail(config.file.filename().string() + ": spec.triggers: " + std::to_string(config.triggers.size()) +
+                " http triggers; nimbus serve runs one");
+  }
+  if (!config.triggers.empty()) trigger = config.triggers.front();
+  const std::string where = "spec.triggers." + trigger.name + ".";
+
+  nimbus::engine::ProcessorOptions o;
+  o.trigger_name = trigger.name;
+  o.host = args["host"].as<std::string>();
+  auto port = parse_int(args.count("port") != 0U ? args["port"].as<std::string>()
+                                                  : attribute(trigger, "port", "8080"),
+                        args.count("port") != 0U ? "--port" : where + "attributes.port", 0, 65535);
+  auto admin_port = parse_int(args["admin-port"].as<std::string>(), "--admin-port", 0, 65535);
+  auto workers = args.count("workers") != 0U ? parse_int(args["workers"].as<std::string>(), "--workers", 1, 1024)
+                                             : Result<int>(trigger.num_workers);
+  auto max_body = parse_int(args.count("max-body-size") != 0U ? args["max-body-size"].as<std::string>()
+                                                               : attribute(trigger, "maxRequestBodySize", "1048576"),
+                            args.count("max-body-size") != 0U ? "--max-body-size"
+                                                              : where + "attributes.maxRequestBodySize",
+                            0, 256 << 20);
+  for (const auto* r : {&port, &admin_port, &workers, &max_body}) {
+    if (!*r) return fail("serve: " + r->error().message);
+  }
+  std::string mode = args.count("worker-mode") != 0U ? args["worker-mode"].as<std::string>()
+                                                     : attribute(trigger, "workerMode", "process");
+  if (mode != "process" && mode != "thread") {
+    return fail("serve: " + std::string(args.count("worker-mode") != 0U ? "--worker-mode" : where + "attributes.workerMode") +
+                ": expected process or thread, got '" + mode + "'");
+  }
+  o.port = *port;
+  o.admin_port = *admin_port;
+  o.max_body_bytes = static_cast<std::size_t>(*max_body);
+
+  nimbus::engine::DispatcherOptions& d = o.dispatch;
+  d.num_workers = *workers;
+  d.event_timeout = config.event_timeout;
+  if (args.count("event-timeout") != 0U) {
+    auto timeout = nimbus::engine::parse_duration(args["event-timeout"].as<std::string>());
+    if (!timeout) return fail("serve: --event-timeout: " + timeout.error().message);
+    d.event_timeout = *timeout;
+  }
+  d.worker.mode = mode == "thread" ? nimbus::engine::WorkerMode::kThread : nimbus::engine::WorkerMode::kProcess;
+  d.worker.worker_executable = nimbus::cli::worker_executable();
+  d.worker.library = target->library;
+  if (target->has_config_file) d.worker.config = config.file;
+  d.worker.function = config.function;
+  d.worker.log_level = *level;
+  // Room for the largest event (body and headers) several times over.
+  const std::size_t ring = std::bit_ceil(std::max<std::size_t>(std::size_t{4} << 20, 4 * (o.max_body_bytes + (64U << 10))));
+  d.worker.request_ring_bytes = ring;
+  // Function logs: one JSON line each on stderr, written once per loop iteration.
+  auto logs = std::make_shared<std::string>();
+  d.on_log = [logs](int worker, const nimbus::LogRecord& r) {
+    nimbus::Json j{{"time", nimbus::emulator::format_time(r.time)},
+                   {"level", nimbus::to_string(r.level)},
+                   {"worker", worker},
+                   {"message", r.message}};
+    if (!r.fields.empty()) j["fields"] = r.fields;
+    if (!r.logger.empty()) j["logger"] = r.logger;
+    *logs += j.dump();
+    *logs += '\n';
+  };
+  o.after_iteration = [logs] {
+    if (logs->empty()) return;
+    std::fwrite(logs->data(), 1, logs->size(), stderr);
+    logs->clear();
+  };
+
+  auto processor = nimbus::engine::Processor::start(std::move(o));
+  if (!processor) return fail(processor.error().message);
+  g_serving = processor->get();
+  struct sigaction stop {};
+  stop.sa_handler = on_stop_signal;
+  sigemptyset(&stop.sa_mask);
+  sigaction(SIGTERM, &stop, nullptr);
+  sigaction(SIGINT, &stop, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  nimbus::Json ready{{"serving", config.name.empty() ? config.module : config.name},
+                     {"host", args["host"].as<std::string>()},
+                     {"port", (*processor)->port()},
+                     {"admin_port", (*processor)->admin_port()},
+                     {"workers", *workers},
+                     {"worker_mode", mode}};
+  std::cout << ready.dump() << std::endl;
+  (*processor)->run();
+  g_serving = nullptr;
+  processor->reset();
+  std::cerr << "nimbus: stopped\n";
+  return 0;
+}
+
 int build_command(int argc, char** argv) {
   cxxopts::Options opts("nimbus build", "Build a C++ function's shared library into .nimbus/ beside it.");
   opts.custom_help("<function.yaml> [options]");
@@ -206,6 +372,7 @@ int main(int argc, char** argv) {
   }
   std::string command = argv[1];
   if (command == "run") return run_command(argc - 1, argv + 1);
+  if (command == "serve") return serve_command(argc - 1, argv + 1);
   if (command == "build") return build_command(argc - 1, argv + 1);
   if (command == "version" || command == "--version") {
     std::cout << "nimbus " << nimbus::kSdkVersion << " (function ABI " << nimbus::kAbiVersion << ")\n";

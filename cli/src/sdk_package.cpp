@@ -17,4 +17,13 @@ std::filesystem::path sdk_package_dir() {
   return NIMBUS_BUILD_PACKAGE_DIR;
 }
 
+std::filesystem::path worker_executable() {
+  namespace fs = std::filesystem;
+  if (const char* env = std::getenv("NIMBUS_WORKER"); env != nullptr && *env != '\0') return env;
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec && fs::exists(exe.parent_path() / "nimbus-worker", ec)) return exe.parent_path() / "nimbus-worker";
+  return NIMBUS_BUILD_WORKER;
+}
+
 }  // namespace nimbus::cli

@@ -1,5 +1,6 @@
 #pragma once
-// Where the SDK's CMake package is, for building functions.
+// Where nimbus finds its parts: the SDK's CMake package (for building
+// functions) and the worker executable (for serving them).
 
 #include <filesystem>
 
@@ -9,5 +10,9 @@ namespace nimbus::cli {
 /// executable (<prefix>/bin/nimbus -> <prefix>/lib/cmake/Nimbus); else the
 /// build tree this executable was built in.
 std::filesystem::path sdk_package_dir();
+
+/// NIMBUS_WORKER if set; else nimbus-worker beside this executable; else the
+/// one in the build tree this executable was built in.
+std::filesystem::path worker_executable();
 
 }  // namespace nimbus::cli

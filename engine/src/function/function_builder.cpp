@@ -139,8 +139,8 @@ fs::path loaded_sdk_library() {
   return fs::canonical(info.dli_fname);
 }
 
-fs::path function_library_path(const FunctionConfig& config) {
-  return config.dir / ".nimbus" / "lib" / (config.module + ".so");
+fs::path function_library_path(const FunctionConfig& config, bool optimized) {
+  return config.dir / ".nimbus" / (optimized ? "release/lib" : "lib") / (config.module + ".so");
 }
 
 Result<BuildResult> build_function(const FunctionConfig& config, const BuildOptions& options) noexcept {
@@ -163,11 +163,12 @@ Result<BuildResult> build_function(const FunctionConfig& config, const BuildOpti
     }
 
     const fs::path cache = config.dir / ".nimbus";
-    const fs::path build_dir = cache / "build";
-    const fs::path lib_dir = cache / "lib";
-    const fs::path library = function_library_path(config);
-    const fs::path stamp = cache / "sdk";
-    const fs::path log = cache / "build.log";
+    const fs::path base = options.optimized ? cache / "release" : cache;
+    const fs::path build_dir = base / "build";
+    const fs::path library = function_library_path(config, options.optimized);
+    const fs::path lib_dir = library.parent_path();
+    const fs::path stamp = base / "sdk";
+    const fs::path log = base / "build.log";
     fs::create_directories(lib_dir);
     FileLock lock(cache / "lock");
 
@@ -180,7 +181,8 @@ Result<BuildResult> build_function(const FunctionConfig& config, const BuildOpti
       return BuildResult{library, false};
     }
     if (options.progress != nullptr)
-      *options.progress << "nimbus: building " << config.name << " (" << where << ")\n";
+      *options.progress << "nimbus: building " << config.name << (options.optimized ? ", optimized" : "")
+                        << " (" << where << ")\n";
 
     fs::path source_dir = b.path;
     bool has_cmake_project = b.sources.empty() && fs::exists(b.path / "CMakeLists.txt");
@@ -223,7 +225,8 @@ Result<BuildResult> build_function(const FunctionConfig& config, const BuildOpti
                                           build_dir.string(),
                                           "-DNimbus_DIR=" + sdk,
                                           "-DNIMBUS_FUNCTION_OUTPUT_DIR=" + lib_dir.string(),
-                                          "-DCMAKE_BUILD_TYPE=Debug"};
+                                          options.optimized ? "-DCMAKE_BUILD_TYPE=RelWithDebInfo"
+                                                            : "-DCMAKE_BUILD_TYPE=Debug"};
     if (!fs::exists(build_dir / "CMakeCache.txt")) {
       configure.emplace_back("-G");
       configure.emplace_back(access("/usr/bin/ninja", X_OK) == 0 ? "Ninja" : "Unix Makefiles");

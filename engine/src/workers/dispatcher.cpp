@@ -83,11 +83,22 @@ void Dispatcher::submit(const Event& event, Completion done) {
   for (auto& s : slots_) {
     if (s->load.load(std::memory_order_relaxed) < best->load.load(std::memory_order_relaxed)) best = s.get();
   }
+  if (event.bytes().size() > best->worker->max_event_bytes()) {  // it would never fit in the ring
+    done(Response::text("event of " + std::to_string(event.bytes().size()) +
+                            " bytes exceeds the worker channel's limit of " +
+                            std::to_string(best->worker->max_event_bytes()) + " bytes",
+                        413));
+    return;
+  }
   const std::uint64_t id = next_id_.fetch_add(1);
   const auto deadline = std::chrono::steady_clock::now() + o_.event_timeout;
   std::unique_lock lock(best->mutex);
   while (!best->worker->try_submit(id, event, deadline)) {
     best->worker->flush();
+    // In event-loop mode nobody else reads the answers: take them now (to be
+    // completed by the next poll), or a worker waiting for answer space and
+    // this loop waiting for request space would wait for each other.
+    if (o_.notify_fd >= 0) drain(*best, ready_);
     lock.unlock();
     std::this_thread::sleep_for(std::chrono::microseconds(50));  // the ring is full: the worker is behind
     lock.lock();
@@ -133,7 +144,7 @@ void Dispatcher::poll_loop(Slot& s) {
 
 std::size_t Dispatcher::poll() {
   std::size_t completed = 0;
-  for (auto& s : slots_) {
+  for (auto& s : slots_) {  // ready_ may already hold answers drained by a submit that waited for space
     service(*s, ready_);
     completed += ready_.size();
     for (auto& [done, response] : ready_) done(std::move(response));
@@ -159,6 +170,10 @@ bool Dispatcher::prepare_sleep() noexcept {
     }
   }
   return true;
+}
+
+bool Dispatcher::answers_waiting() const noexcept {
+  return std::any_of(slots_.begin(), slots_.end(), [](const auto& s) { return s->worker->has_messages(); });
 }
 
 void Dispatcher::end_sleep() noexcept {

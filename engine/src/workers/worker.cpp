@@ -163,6 +163,10 @@ bool Worker::try_submit(std::uint64_t request_id, const Event& event,
   return true;
 }
 
+std::size_t Worker::max_event_bytes() const noexcept {
+  return channel_->requests().max_payload() - sizeof(workers::RequestHeader);
+}
+
 void Worker::flush() noexcept { channel_->requests().wake_consumer(); }
 
 bool Worker::wait(std::chrono::microseconds timeout) noexcept {
@@ -172,6 +176,8 @@ bool Worker::wait(std::chrono::microseconds timeout) noexcept {
 bool Worker::prepare_sleep() noexcept { return channel_->responses().prepare_sleep(); }
 
 void Worker::end_sleep() noexcept { channel_->responses().end_sleep(); }
+
+bool Worker::has_messages() const noexcept { return !channel_->responses().empty(); }
 
 bool Worker::next(void (*dispatch)(void*, const workers::ResponseView*, const workers::LogView*),
                   void* target) {

@@ -73,6 +73,9 @@ class Dispatcher {
   bool prepare_sleep() noexcept;
   /// After the owner's wait.
   void end_sleep() noexcept;
+  /// True when some worker has published an answer or a log to poll: cheap
+  /// (a few shared-memory loads), for spinning briefly before sleeping.
+  [[nodiscard]] bool answers_waiting() const noexcept;
 
   /// How many workers were replaced since the start.
   [[nodiscard]] std::uint64_t restarts() const noexcept { return restarts_.load(); }

@@ -21,6 +21,10 @@ struct BuildOptions {
   std::filesystem::path sdk_library;
   /// Build even when the library looks up to date.
   bool force = false;
+  /// An optimized build with debug symbols (RelWithDebInfo, for serving) in
+  /// `.nimbus/release/`, instead of the Debug build (for the emulator and
+  /// the debugger) in `.nimbus/`.
+  bool optimized = false;
   /// Where to say "building ..." (null: say nothing).
   std::ostream* progress = nullptr;
 };
@@ -34,8 +38,9 @@ struct BuildResult {
 /// The file of the SDK shared library loaded in this process.
 std::filesystem::path loaded_sdk_library();
 
-/// The library a function's build produces: `<dir>/.nimbus/lib/<module>.so`.
-std::filesystem::path function_library_path(const FunctionConfig& config);
+/// The library a function's build produces: `<dir>/.nimbus/lib/<module>.so`,
+/// or `<dir>/.nimbus/release/lib/<module>.so` when `optimized`.
+std::filesystem::path function_library_path(const FunctionConfig& config, bool optimized = false);
 
 /// Builds the function when needed. Fails with the tail of the compiler's
 /// output when the build fails; the whole log is kept in `.nimbus/build.log`.

@@ -73,6 +73,8 @@ class Worker {
   /// Queues a request holding `event`'s bytes; false when the ring is full.
   bool try_submit(std::uint64_t request_id, const Event& event,
                   std::chrono::steady_clock::time_point deadline) noexcept;
+  /// The largest encoded event `try_submit` can ever take.
+  [[nodiscard]] std::size_t max_event_bytes() const noexcept;
   /// Wakes the worker if it sleeps; call once after a batch of submits.
   void flush() noexcept;
 
@@ -87,6 +89,8 @@ class Worker {
   bool prepare_sleep() noexcept;
   /// After that wait.
   void end_sleep() noexcept;
+  /// True when the worker has published something to poll.
+  [[nodiscard]] bool has_messages() const noexcept;
 
   /// The worker's exit description ("exited with status 3", "killed by
   /// signal 11 (Segmentation fault)") once it has died; nothing while it runs.

@@ -1,0 +1,305 @@
+"""Integration tests of `nimbus serve`: the real processor, real worker
+processes (or threads), real HTTP over loopback.
+
+Run by ctest (which sets NIMBUS, NIMBUS_FIXTURES and NIMBUS_SOURCE_DIR), or by
+hand: NIMBUS=build/cli/nimbus NIMBUS_FIXTURES=build/tests/fixtures \
+      NIMBUS_SOURCE_DIR=. python3 -m unittest -v test_serve
+"""
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+import unittest
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+NIMBUS = os.environ["NIMBUS"]
+FIXTURES = Path(os.environ["NIMBUS_FIXTURES"])
+SOURCE = Path(os.environ["NIMBUS_SOURCE_DIR"])
+HELLO = SOURCE / "examples" / "hello" / "function.yaml"
+CRASHES = FIXTURES / "crashes.so"
+
+
+class Server:
+    """A running `nimbus serve` on free loopback ports."""
+
+    def __init__(self, target, *args):
+        self.proc = subprocess.Popen(
+            [NIMBUS, "serve", str(target), "--host", "127.0.0.1", "--port", "0", "--admin-port", "0", *map(str, args)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=SOURCE)
+        line = self.proc.stdout.readline()  # the one machine-readable line, once both ports listen
+        if not line:
+            raise AssertionError(f"nimbus serve did not start: {self.proc.stderr.read()}")
+        self.info = json.loads(line)
+        self.port = self.info["port"]
+        self.admin_port = self.info["admin_port"]
+        self.stderr_lines = []
+        self._reader = threading.Thread(target=self._read_stderr, daemon=True)
+        self._reader.start()
+
+    def _read_stderr(self):
+        for line in self.proc.stderr:
+            self.stderr_lines.append(line.rstrip("\n"))
+
+    def connection(self, timeout=30):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+
+    def request(self, method, path, body=None, headers=None, timeout=30):
+        c = self.connection(timeout)
+        try:
+            c.request(method, path, body=body, headers=headers or {})
+            r = c.getresponse()
+            return r.status, dict(r.getheaders()), r.read()
+        finally:
+            c.close()
+
+    def admin(self, path):
+        c = http.client.HTTPConnection("127.0.0.1", self.admin_port, timeout=10)
+        try:
+            c.request("GET", path)
+            r = c.getresponse()
+            return r.status, r.read().decode()
+        finally:
+            c.close()
+
+    def metric(self, name):
+        _, text = self.admin("/metrics")
+        for line in text.splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[-1])
+        return 0.0
+
+    def stop(self, timeout=30):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(timeout)
+        self._reader.join(5)
+        return code
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+
+
+def raw_exchange(port, data, timeout=10):
+    """Sends raw bytes and returns everything the server sends back before it closes or goes quiet."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        try:
+            s.sendall(data)
+            s.shutdown(socket.SHUT_WR)
+        except OSError:  # the server answered and closed before reading it all
+            pass
+        chunks = []
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        except (ConnectionResetError, socket.timeout):
+            pass
+        return b"".join(chunks)
+
+
+class HelloTest(unittest.TestCase):
+    """HTTP round trips with the hello example, in both worker modes."""
+
+    def round_trips(self, mode):
+        with Server(HELLO, "--worker-mode", mode, "--workers", "2") as s:
+            self.assertEqual(s.info["worker_mode"], mode)
+            self.assertEqual(s.info["workers"], 2)
+            status, headers, body = s.request("GET", "/greet?name=Ada")
+            self.assertEqual(status, 200)
+            self.assertEqual(headers["content-type"], "application/json")
+            self.assertEqual(json.loads(body), {"greeting": "hello, Ada", "again": False})
+            status, _, body = s.request("POST", "/", body=json.dumps({"name": "Bo"}),
+                                        headers={"Content-Type": "application/json"})
+            self.assertEqual((status, json.loads(body)), (200, {"greeting": "hello, Bo", "again": False}))
+            status, _, body = s.request("GET", "/", headers={"X-Name": "Cy"})
+            self.assertEqual(json.loads(body)["greeting"], "hello, Cy")
+
+            # Keep-alive: many requests on one connection.
+            c = s.connection()
+            for i in range(20):
+                c.request("GET", f"/?name=k{i}")
+                r = c.getresponse()
+                self.assertEqual(json.loads(r.read())["greeting"], f"hello, k{i}")
+            c.close()
+
+            # Pipelining: several requests written at once are answered in order.
+            pipelined = b"".join(f"GET /?name=p{i} HTTP/1.1\r\nHost: x\r\n\r\n".encode() for i in range(5))
+            reply = raw_exchange(s.port, pipelined + b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            names = [json.loads(part.split(b"\r\n\r\n", 1)[1].split(b"}")[0] + b"}")["greeting"]
+                     for part in reply.split(b"HTTP/1.1 200 OK")[1:]]
+            self.assertEqual(names, [f"hello, p{i}" for i in range(5)] + ["hello, world"])
+
+            # The function's logs arrive as JSON lines on stderr.
+            self.assertEqual(s.admin("/live"), (200, "live\n"))
+            self.assertEqual(s.admin("/ready"), (200, "ready\n"))
+            self.assertEqual(s.metric('nimbus_events_total{trigger="http",status="200"}'), 29)
+            self.assertEqual(s.metric('nimbus_workers{trigger="http"}'), 2)
+            self.assertEqual(s.stop(), 0)
+            logs = [json.loads(l) for l in s.stderr_lines if l.startswith("{")]
+            self.assertIn({"name": "Ada", "again": False}, [l.get("fields") for l in logs if l["message"] == "greeting"])
+
+    def test_process_mode(self):
+        self.round_trips("process")
+
+    def test_thread_mode(self):
+        self.round_trips("thread")
+
+    def test_ten_thousand_requests_over_a_hundred_connections(self):
+        with Server(HELLO, "--log-level", "warn") as s:
+            def client(n):
+                c = s.connection()
+                wrong = []
+                for i in range(100):
+                    name = f"c{n}-{i}"
+                    c.request("GET", f"/?name={name}")
+                    r = c.getresponse()
+                    body = r.read()
+                    if r.status != 200 or json.loads(body)["greeting"] != f"hello, {name}":
+                        wrong.append((name, r.status, body))
+                c.close()
+                return wrong
+            with ThreadPoolExecutor(100) as pool:
+                wrong = [w for ws in pool.map(client, range(100)) for w in ws]
+            self.assertEqual(wrong, [])
+            self.assertEqual(s.metric('nimbus_events_total{trigger="http",status="200"}'), 10_000)
+            self.assertEqual(s.metric('nimbus_queue_depth{trigger="http"}'), 0)
+            self.assertEqual(s.stop(), 0)
+
+
+class FailureTest(unittest.TestCase):
+    """Crashes, timeouts, shutdown and bad HTTP."""
+
+    def test_a_crash_is_a_500_and_the_worker_is_replaced(self):
+        with Server(CRASHES, "--workers", "2") as s:
+            status, _, body = s.request("GET", "/segv")
+            self.assertEqual(status, 500)
+            self.assertRegex(body.decode(), r"worker \d killed by signal 11 \(Segmentation fault\) while handling "
+                                            r"this event; it was restarted")
+            status, _, body = s.request("GET", "/abort")
+            self.assertEqual(status, 500)
+            self.assertIn("killed by signal 6 (Aborted)", body.decode())
+            for i in range(10):  # the processor keeps serving
+                self.assertEqual(s.request("GET", f"/fine{i}")[2], f"ok /fine{i}".encode())
+            self.assertEqual(s.metric('nimbus_worker_restarts_total{trigger="http"}'), 2)
+            self.assertEqual(s.metric('nimbus_events_total{trigger="http",status="500"}'), 2)
+            self.assertEqual(s.stop(), 0)
+
+    def test_a_crash_does_not_disturb_events_on_other_workers(self):
+        with Server(CRASHES, "--workers", "2") as s:
+            with ThreadPoolExecutor(8) as pool:
+                slow = [pool.submit(s.request, "GET", "/sleep?ms=300") for _ in range(4)]
+                time.sleep(0.1)
+                crash = pool.submit(s.request, "GET", "/segv")
+                self.assertEqual(crash.result()[0], 500)
+                self.assertEqual([f.result()[0] for f in slow], [200] * 4)
+            self.assertEqual(s.stop(), 0)
+
+    def test_a_hanging_handler_times_out_with_a_504(self):
+        with Server(CRASHES, "--event-timeout", "500ms") as s:
+            started = time.monotonic()
+            status, _, body = s.request("GET", "/hang")
+            self.assertEqual(status, 504)
+            self.assertEqual(body.decode(), "event timed out after 500 ms; worker 0 was restarted")
+            self.assertGreaterEqual(time.monotonic() - started, 0.5)
+            self.assertEqual(s.request("GET", "/after")[2], b"ok /after")
+            self.assertEqual(s.metric('nimbus_worker_restarts_total{trigger="http"}'), 1)
+            self.assertEqual(s.stop(), 0)
+
+    def test_sigterm_finishes_the_requests_in_flight(self):
+        with Server(CRASHES, "--workers", "2") as s:
+            with ThreadPoolExecutor(16) as pool:
+                inflight = [pool.submit(s.request, "GET", f"/sleep?ms=400&n={i}") for i in range(16)]
+                deadline = time.monotonic() + 5
+                while s.metric('nimbus_queue_depth{trigger="http"}') < 16 and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                self.assertEqual(s.metric('nimbus_queue_depth{trigger="http"}'), 16)
+                s.proc.send_signal(signal.SIGTERM)
+                results = [f.result() for f in inflight]
+            self.assertEqual([r[0] for r in results], [200] * 16, "no request in flight is lost")
+            self.assertEqual(sorted(r[2] for r in results), [b"ok /sleep"] * 16)
+            self.assertEqual(s.proc.wait(30), 0)
+            with self.assertRaises(ConnectionRefusedError):
+                socket.create_connection(("127.0.0.1", s.port), timeout=5)
+
+    def test_malformed_requests_get_400_and_never_a_crash(self):
+        corpus = [
+            b"this is not http\r\n\r\n",
+            b"GET\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost x\r\n\r\n",                                    # header without a colon
+            b"GET / HTTP/1.1\r\nHo st: x\r\n\r\n",                                  # space in a header name
+            b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",           # non-numeric length
+            b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",            # negative length
+            b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+            b"G\x00T / HTTP/1.1\r\nHost: x\r\n\r\n",                               # NUL in the method
+            b"GET / HTTP/1.1\r\nHost: x\r\nX: \x01\x02\r\n\r\n" + b"\r\n" * 3,
+            b"\r\n\r\n\r\n",
+            b"GET / HTTP/1.1\r\n" + b"X-Long: " + b"a" * 600_000 + b"\r\n\r\n",  # an endless header
+            bytes(range(256)) * 4,
+        ]
+        with Server(CRASHES) as s:
+            for bad in corpus:
+                with self.subTest(request=bad[:40]):
+                    reply = raw_exchange(s.port, bad)
+                    if reply:  # a server may also just close: what it must not do is answer 2xx or crash
+                        status = int(reply.split(b" ", 2)[1])
+                        self.assertEqual(status // 100, 4, reply[:200])
+                    self.assertIsNone(s.proc.poll(), "the processor is still running")
+            statuses = [int(raw_exchange(s.port, bad).split(b" ", 2)[1]) for bad in corpus[:8]]
+            self.assertEqual(statuses, [400] * 8)
+            self.assertEqual(s.request("GET", "/still-fine")[2], b"ok /still-fine")
+            self.assertEqual(s.stop(), 0)
+
+    def test_a_body_over_the_limit_gets_413(self):
+        with Server(CRASHES, "--max-body-size", "1000") as s:
+            status, _, _ = s.request("POST", "/upload", body=b"x" * 1001)
+            self.assertEqual(status, 413)
+            status, _, body = s.request("POST", "/upload", body=b"x" * 1000)
+            self.assertEqual((status, body), (200, b"ok /upload"))
+            self.assertEqual(s.stop(), 0)
+
+
+class BadConfigTest(unittest.TestCase):
+    def serve_fails(self, *args):
+        r = subprocess.run([NIMBUS, "serve", *map(str, args)], capture_output=True, text=True, timeout=120, cwd=SOURCE)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        return [l for l in r.stderr.splitlines() if not l.startswith("nimbus: building ")]
+
+    def test_bad_flags_are_named(self):
+        self.assertEqual(self.serve_fails(CRASHES, "--port", "99999"),
+                         ["nimbus: serve: --port: expected a whole number from 0 to 65535, got '99999'"])
+        self.assertEqual(self.serve_fails(CRASHES, "--worker-mode", "fiber"),
+                         ["nimbus: serve: --worker-mode: expected process or thread, got 'fiber'"])
+        self.assertEqual(self.serve_fails(CRASHES, "--workers", "0"),
+                         ["nimbus: serve: --workers: expected a whole number from 1 to 1024, got '0'"])
+
+    def test_a_port_in_use(self):
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            port = taken.getsockname()[1]
+            lines = self.serve_fails(CRASHES, "--host", "127.0.0.1", "--port", port)
+            self.assertEqual(lines, [f"nimbus: HTTP trigger: cannot listen on 127.0.0.1:{port}: Address already in use"])
+
+    def test_init_failure_refuses_to_start(self):
+        lines = self.serve_fails(FIXTURES / "init_fails.so", "--host", "127.0.0.1", "--port", "0", "--admin-port", "0")
+        self.assertEqual(len(lines), 1)
+        self.assertTrue(lines[0].startswith("nimbus: worker 0: "), lines)
+
+
+if __name__ == "__main__":
+    unittest.main()
