@@ -8,6 +8,8 @@ packages=(
   libgtest-dev libgmock-dev
   nlohmann-json3-dev libfmt-dev libcxxopts-dev libyaml-cpp-dev
   pybind11-dev libcurl4-openssl-dev python3 gdb clang-format clang-tidy
+  libh2o-evloop-dev libssl-dev   # the HTTP trigger (docs/architecture.md, "The processor")
+  nginx-light wrk                # bench/http: the baseline server and the load generator
 )
 
 missing=()
@@ -25,5 +27,11 @@ if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
+  # Packages with daemons (nginx) must not start them: the benchmarks run their own.
+  policy=/usr/sbin/policy-rc.d
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

@@ -304,24 +304,6 @@ int serve_command(int argc, char** argv) {
   // Room for the largest event (body and headers) several times over.
   const std::size_t ring = std::bit_ceil(std::max<std::size_t>(std::size_t{4} << 20, 4 * (o.max_body_bytes + (64U << 10))));
   d.worker.request_ring_bytes = ring;
-  // Function logs: one JSON line each on stderr, written once per loop iteration.
-  auto logs = std::make_shared<std::string>();
-  d.on_log = [logs](int worker, const nimbus::LogRecord& r) {
-    nimbus::Json j{{"time", nimbus::emulator::format_time(r.time)},
-                   {"level", nimbus::to_string(r.level)},
-                   {"worker", worker},
-                   {"message", r.message}};
-    if (!r.fields.empty()) j["fields"] = r.fields;
-    if (!r.logger.empty()) j["logger"] = r.logger;
-    *logs += j.dump();
-    *logs += '\n';
-  };
-  o.after_iteration = [logs] {
-    if (logs->empty()) return;
-    std::fwrite(logs->data(), 1, logs->size(), stderr);
-    logs->clear();
-  };
-
   auto processor = nimbus::engine::Processor::start(std::move(o));
   if (!processor) return fail(processor.error().message);
   g_serving = processor->get();

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "../util/url.hpp"
+#include "log_writer.hpp"
 #include "metrics.hpp"
 #include "nimbus/event_data.hpp"
 
@@ -120,6 +121,7 @@ struct Processor::Impl {
   int notify_fd = -1;
   std::unique_ptr<Dispatcher> dispatcher;
   detail::Metrics metrics{""};
+  detail::JsonLogWriter logs{-1};
 
   h2o_evloop_t* loop = nullptr;
   h2o_globalconf_t http_conf{};
@@ -150,6 +152,7 @@ struct Processor::Impl {
 
   ~Impl() {
     dispatcher.reset();
+    logs.flush();  // what the last answers logged
     if (http_listener != nullptr) h2o_socket_close(http_listener);
     if (admin_listener != nullptr) h2o_socket_close(admin_listener);
     bool disposable = true;
@@ -397,7 +400,7 @@ struct Processor::Impl {
         const bool idle = live_count == 0 && dispatcher->in_flight() == 0 &&
                           h2o_linklist_is_empty(&http_ctx.http1._conns);
         if (idle || std::chrono::steady_clock::now() > drain_deadline) {
-          if (o.after_iteration) o.after_iteration();
+          logs.flush();
           return;
         }
       }
@@ -418,7 +421,7 @@ struct Processor::Impl {
       if (sleeping) dispatcher->end_sleep();
       dispatcher->flush();  // one wake-up per worker for this iteration's events
       answered = dispatcher->poll();
-      if (o.after_iteration) o.after_iteration();
+      logs.flush();
     }
   }
 };
@@ -459,6 +462,10 @@ Result<std::unique_ptr<Processor>> Processor::start(ProcessorOptions options) no
       return Error{std::string("eventfd: ") + std::strerror(errno)};
     }
     m.o.dispatch.notify_fd = m.notify_fd;
+    if (m.o.log_fd >= 0) {
+      m.logs = detail::JsonLogWriter(m.o.log_fd);
+      m.o.dispatch.on_log = [&m](const LogEntry& e) { m.logs.add(e); };
+    }
 
     h2o_config_init(&m.http_conf);
     h2o_config_init(&m.admin_conf);
@@ -483,6 +490,7 @@ Result<std::unique_ptr<Processor>> Processor::start(ProcessorOptions options) no
     auto dispatcher = Dispatcher::start(m.o.dispatch);
     if (!dispatcher) return dispatcher.error();
     m.dispatcher = std::move(*dispatcher);
+    m.logs.flush();  // the init hooks' logs
     return std::unique_ptr<Processor>(new Processor(std::move(impl)));
   } catch (const std::exception& e) {
     return Error{std::string("starting the processor: ") + e.what()};

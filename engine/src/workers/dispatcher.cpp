@@ -39,9 +39,7 @@ Result<std::unique_ptr<Dispatcher>> Dispatcher::start(DispatcherOptions options)
       auto w = Worker::start(wo);
       if (!w) return Error{"worker " + std::to_string(i) + ": " + w.error().message};
       slot->worker = std::move(*w);
-      if (d->o_.on_log) {
-        for (const auto& rec : slot->worker->init_logs()) d->o_.on_log(i, rec);
-      }
+      d->forward_init_logs(i, *slot->worker);
       d->slots_.push_back(std::move(slot));
     }
     d->o_.worker.notify_fd = d->o_.notify_fd;
@@ -54,6 +52,18 @@ Result<std::unique_ptr<Dispatcher>> Dispatcher::start(DispatcherOptions options)
     return d;
   } catch (const std::exception& e) {
     return Error{std::string("starting workers: ") + e.what()};
+  }
+}
+
+LogRecord LogEntry::to_record() const {
+  return workers::LogView{0, level, message, fields_json, logger, time}.to_record();
+}
+
+void Dispatcher::forward_init_logs(int worker, const Worker& w) const {
+  if (!o_.on_log) return;
+  for (const auto& rec : w.init_logs()) {
+    std::string fields = rec.fields.empty() ? std::string() : rec.fields.dump();
+    o_.on_log(LogEntry{worker, rec.level, rec.time, rec.message, fields, rec.logger});
   }
 }
 
@@ -122,7 +132,7 @@ void Dispatcher::drain(Slot& s, std::vector<std::pair<Completion, Response>>& re
         s.load.fetch_sub(1, std::memory_order_relaxed);
       },
       [&](const workers::LogView& l) {
-        if (o_.on_log) o_.on_log(s.id, l.to_record());
+        if (o_.on_log) o_.on_log(LogEntry{s.id, l.level, l.time, l.message, l.fields_json, l.logger});
       });
 }
 
@@ -240,9 +250,7 @@ bool Dispatcher::service(Slot& s, std::vector<std::pair<Completion, Response>>& 
     return true;
   }
   s.worker = std::move(*replacement);
-  if (o_.on_log) {
-    for (const auto& rec : s.worker->init_logs()) o_.on_log(s.id, rec);
-  }
+  forward_init_logs(s.id, *s.worker);
   // The events queued behind the failed one never started: give them to the new worker.
   const auto now = std::chrono::steady_clock::now();
   for (const auto& u : unanswered) {

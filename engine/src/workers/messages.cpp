@@ -87,7 +87,7 @@ LogRecord LogView::to_record() const {
   rec.fields = fields_json.empty() ? Json::object() : Json::parse(fields_json, nullptr, false);
   if (rec.fields.is_discarded() || !rec.fields.is_object()) rec.fields = Json::object();
   rec.logger = logger;
-  rec.time = std::chrono::system_clock::now();
+  rec.time = time;
   return rec;
 }
 
@@ -100,6 +100,8 @@ std::optional<LogView> read_log(std::span<const std::byte> p) noexcept {
   LogView v;
   v.request_id = h.request_id;
   v.level = static_cast<LogLevel>(h.level);
+  v.time = std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(h.time_ns)));
   std::size_t at = sizeof h;
   v.message = view(p.subspan(at, h.message_size));
   at += h.message_size;

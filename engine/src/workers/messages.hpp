@@ -40,6 +40,7 @@ struct ResponseHeader {
 
 struct LogHeader {
   std::uint64_t request_id;
+  std::int64_t time_ns;  // when the function logged it: system clock, ns since the epoch
   std::uint32_t level;
   std::uint32_t message_size;
   std::uint32_t fields_size;
@@ -66,8 +67,9 @@ struct LogView {
   std::string_view message;
   std::string_view fields_json;
   std::string_view logger;
+  std::chrono::system_clock::time_point time;  // when the function logged it
 
-  /// Copies it into a `LogRecord`, timed now.
+  /// Copies it into a `LogRecord`.
   [[nodiscard]] LogRecord to_record() const;
 };
 

@@ -39,7 +39,9 @@ class RingLogSink : public LogSink {
   void set_request(std::uint64_t id) noexcept { request_id_ = id; }
   void write(const LogRecord& r) override {
     std::string fields = r.fields.empty() ? std::string() : r.fields.dump();
-    LogHeader h{request_id_, static_cast<std::uint32_t>(r.level),
+    LogHeader h{request_id_,
+                std::chrono::duration_cast<std::chrono::nanoseconds>(r.time.time_since_epoch()).count(),
+                static_cast<std::uint32_t>(r.level),
                 static_cast<std::uint32_t>(r.message.size()), static_cast<std::uint32_t>(fields.size()),
                 static_cast<std::uint32_t>(r.logger.size())};
     std::size_t size = sizeof h + r.message.size() + fields.size() + r.logger.size();

@@ -9,24 +9,39 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "nimbus/engine/worker.hpp"
+#include "nimbus/logger.hpp"
 #include "nimbus/event.hpp"
 #include "nimbus/response.hpp"
 #include "nimbus/result.hpp"
 
 namespace nimbus::engine {
 
+/// A function's log record as it arrives from a worker. The views are valid
+/// during the callback only; the fields stay JSON text until someone needs them.
+struct LogEntry {
+  int worker = 0;
+  LogLevel level = LogLevel::kInfo;
+  std::chrono::system_clock::time_point time;  ///< when the function logged it
+  std::string_view message;
+  std::string_view fields_json;  ///< a JSON object, or empty for none
+  std::string_view logger;       ///< the child logger's name; empty for the root
+  /// Copies it into a `LogRecord`, parsing the fields.
+  [[nodiscard]] LogRecord to_record() const;
+};
+
 /// How to run the pool.
 struct DispatcherOptions {
   WorkerOptions worker;  ///< for every worker; `worker_id` is set per worker
   int num_workers = 1;
   std::chrono::milliseconds event_timeout{30'000};
-  /// Receives every function log record (worker id, record); called on a
-  /// worker's poller thread. Optional.
-  std::function<void(int, const LogRecord&)> on_log;
+  /// Receives every function log record, in order per worker; called on a
+  /// worker's poller thread (in `poll()` in event-loop mode). Optional.
+  std::function<void(const LogEntry&)> on_log;
   /// Event-loop mode, when not -1: an eventfd (not owned) that the workers
   /// write to when they answer while the owner sleeps. The dispatcher then
   /// starts no threads: its owner calls `flush()` after a batch of submits,
@@ -86,6 +101,7 @@ class Dispatcher {
   struct Slot;
   Dispatcher() = default;
   void poll_loop(Slot& slot);
+  void forward_init_logs(int worker, const Worker& w) const;
   // Drains the slot, then handles a stuck or dead worker; completions go to `ready`, to be called
   // without the slot's lock. True when something happened.
   bool service(Slot& slot, std::vector<std::pair<Completion, Response>>& ready);

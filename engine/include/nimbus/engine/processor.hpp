@@ -22,9 +22,9 @@ struct ProcessorOptions {
   int port = 8080;                  ///< the HTTP trigger's port; 0 picks a free one
   int admin_port = 8081;            ///< the admin port; 0 picks a free one
   std::size_t max_body_bytes = std::size_t{1} << 20;  ///< larger request bodies get 413
-  /// Called on the loop thread after every iteration (after its answers and
-  /// logs): where a log writer flushes. Optional.
-  std::function<void()> after_iteration;
+  /// Where the function's logs go, one JSON object per line, written once
+  /// per loop iteration; -1 for nowhere (then `dispatch.on_log` is used as given).
+  int log_fd = 2;
 };
 
 /// One processor: one event-loop thread runs the HTTP trigger and the admin

@@ -1,0 +1,35 @@
+#pragma once
+// Function logs as JSON lines, buffered and written once per loop iteration:
+// {"time":"2026-11-27T16:17:50.699Z","level":"info","worker":0,"message":"...","fields":{...},"logger":"..."}
+// The fields arrive as JSON text from the worker and are copied, not re-parsed.
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "nimbus/engine/dispatcher.hpp"
+
+namespace nimbus::engine::detail {
+
+/// Appends `s` as a JSON string literal (quotes included).
+void append_json_string(std::string& out, std::string_view s);
+
+class JsonLogWriter {
+ public:
+  /// Writes to `fd` (not owned).
+  explicit JsonLogWriter(int fd) : fd_(fd) {}
+  /// Formats one record into the buffer.
+  void add(const LogEntry& e);
+  /// Writes the buffer out.
+  void flush() noexcept;
+  /// The buffered text (for tests).
+  [[nodiscard]] const std::string& buffered() const noexcept { return buffer_; }
+
+ private:
+  int fd_;
+  std::string buffer_;
+  std::chrono::sys_seconds cached_second_{};
+  std::string cached_prefix_;  // "2026-11-27T16:17:50" of cached_second_
+};
+
+}  // namespace nimbus::engine::detail
