@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "../util/spin.hpp"
 #include "../util/url.hpp"
 #include "log_writer.hpp"
 #include "metrics.hpp"
@@ -390,7 +391,9 @@ struct Processor::Impl {
   void run() {
     auto drain_deadline = std::chrono::steady_clock::time_point::max();
     std::size_t answered = 0;
-    const int spin_budget = std::getenv("NIMBUS_SPIN_US") != nullptr ? std::atoi(std::getenv("NIMBUS_SPIN_US")) : 0;
+    // While events are in flight, spin briefly for their answers before sleeping.
+    detail::AdaptiveSpin spin(std::chrono::microseconds(50));
+    bool spun = false;
     for (;;) {
       if (stop_requested.load(std::memory_order_relaxed) && !draining) {
         begin_drain();
@@ -409,16 +412,18 @@ struct Processor::Impl {
       // Answers sent last iteration are written by h2o at the start of this
       // one: never sleep before that.
       std::int32_t wait_ms = 0;
-      if (answered == 0 && dispatcher->in_flight() > 0 && spin_budget > 0) {
-        auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(spin_budget);
-        while (!dispatcher->answers_waiting() && std::chrono::steady_clock::now() < until) {
-          __builtin_ia32_pause();
-        }
+      if (answered == 0 && dispatcher->in_flight() > 0) {
+        spun = spin.spin([&] { return dispatcher->answers_waiting(); });
       }
       const bool sleeping = answered == 0 && dispatcher->prepare_sleep();
+      const auto slept_at = detail::AdaptiveSpin::clock::now();
       if (sleeping) wait_ms = dispatcher->in_flight() > 0 || draining ? 5 : 1000;
       h2o_evloop_run(loop, wait_ms);
-      if (sleeping) dispatcher->end_sleep();
+      if (sleeping) {
+        dispatcher->end_sleep();
+        if (!spun && dispatcher->answers_waiting()) spin.slept(detail::AdaptiveSpin::clock::now() - slept_at);
+      }
+      spun = false;
       dispatcher->flush();  // one wake-up per worker for this iteration's events
       answered = dispatcher->poll();
       logs.flush();

@@ -23,6 +23,7 @@ struct Dispatcher::Slot {
   std::thread poller;                                  // threaded mode only
   bool unflushed = false;                              // event-loop mode: submitted since the last flush
   std::chrono::steady_clock::time_point next_restart;  // after a failed restart, when to try again
+  std::chrono::steady_clock::time_point next_exit_check;
 };
 
 Result<std::unique_ptr<Dispatcher>> Dispatcher::start(DispatcherOptions options) noexcept {
@@ -208,6 +209,10 @@ bool Dispatcher::service(Slot& s, std::vector<std::pair<Completion, Response>>& 
       w->kill();
     }
   }
+  // Whether the worker died costs a system call: ask at most once a millisecond.
+  const auto now = std::chrono::steady_clock::now();
+  if (!timed_out && now < s.next_exit_check) return active;
+  s.next_exit_check = now + std::chrono::milliseconds(1);
   std::optional<std::string> exit = w->check_exit();
   if (timed_out && !exit) {
     for (int i = 0; i < 1000 && !(exit = w->check_exit()); ++i)
@@ -252,11 +257,11 @@ bool Dispatcher::service(Slot& s, std::vector<std::pair<Completion, Response>>& 
   s.worker = std::move(*replacement);
   forward_init_logs(s.id, *s.worker);
   // The events queued behind the failed one never started: give them to the new worker.
-  const auto now = std::chrono::steady_clock::now();
+  const auto requeue_time = std::chrono::steady_clock::now();
   for (const auto& u : unanswered) {
     auto pending = s.pending.find(u.request_id);
     if (pending == s.pending.end()) continue;
-    if (pending->second.deadline < now) {  // it ran out of time waiting in the dead worker's queue
+    if (pending->second.deadline < requeue_time) {  // it ran out of time waiting in the dead worker's queue
       fail(pending, Response::text("event timed out after " + std::to_string(o_.event_timeout.count()) +
                                        " ms waiting in worker " + std::to_string(s.id) + "'s queue",
                                    504));

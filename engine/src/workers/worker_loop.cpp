@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string>
 
+#include "../util/spin.hpp"
 #include "messages.hpp"
 #include "nimbus/engine/binding_registry.hpp"
 #include "nimbus/engine/function_config.hpp"
@@ -103,6 +104,9 @@ int serve_channel(shm::Channel& channel, const WorkerSpec& spec, const std::atom
   send_text(responses, kReady, ctx.function_name());
   responses.notify_consumer_with(spec.notify_fd);  // after the handshake, which the processor waits for on the futex
 
+  // The next request often comes within microseconds: spin for it a
+  // while, as long as spinning pays (docs/architecture.md, "Wake-ups").
+  detail::AdaptiveSpin spin(std::chrono::microseconds(200));
   for (;;) {
     bool worked = false;
     while (auto msg = requests.try_peek()) {
@@ -143,7 +147,11 @@ int serve_channel(shm::Channel& channel, const WorkerSpec& spec, const std::atom
       requests.wake_producer();
     }
     if (stop != nullptr && stop->load(std::memory_order_relaxed)) return 0;
-    requests.wait_for_message(std::chrono::microseconds(100'000));
+    if (spin.spin([&] { return !requests.empty(); })) continue;
+    const auto slept_at = detail::AdaptiveSpin::clock::now();
+    if (requests.wait_for_message(std::chrono::microseconds(100'000), 0)) {
+      spin.slept(detail::AdaptiveSpin::clock::now() - slept_at);
+    }
   }
 }
 
