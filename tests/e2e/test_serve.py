@@ -54,7 +54,7 @@ class Server:
         try:
             c.request(method, path, body=body, headers=headers or {})
             r = c.getresponse()
-            return r.status, dict(r.getheaders()), r.read()
+            return r.status, r.headers, r.read()
         finally:
             c.close()
 

@@ -1,29 +1,35 @@
-// The processor: libh2o's event loop runs the HTTP trigger and the admin
-// port on one thread; events go to the dispatcher in event-loop mode, so a
-// loop iteration's requests reach each worker with one wake-up and the
-// workers' answers wake the same loop through one eventfd.
+// The processor: one thread runs an edge-triggered epoll loop for the HTTP
+// trigger and the admin port; requests are parsed by Beast's HTTP/1.1 parser
+// in place in each connection's buffer and go to the dispatcher in
+// event-loop mode, so a loop iteration's requests reach each worker with one
+// wake-up and the workers' answers wake the same loop through one eventfd.
 // docs/architecture.md ("The processor") explains the choices.
 
 #include "nimbus/engine/processor.hpp"
 
 #include <arpa/inet.h>
-#include <h2o.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <algorithm>
+#include <array>
 #include <atomic>
+#include <boost/beast/http/error.hpp>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <deque>
+#include <optional>
 #include <random>
 #include <string_view>
 #include <vector>
 
 #include "../util/spin.hpp"
 #include "../util/url.hpp"
+#include "http.hpp"
 #include "log_writer.hpp"
 #include "metrics.hpp"
 #include "nimbus/event_data.hpp"
@@ -31,45 +37,17 @@
 namespace nimbus::engine {
 namespace {
 
-std::string_view view(h2o_iovec_t v) noexcept { return {v.base, v.len}; }
+constexpr std::uint32_t kHeaderLimit = 64U << 10;             // larger request headers get 431
+constexpr std::size_t kMaxPipelined = 64;                     // requests per connection awaiting answers
+constexpr std::size_t kReadChunk = 16U << 10;                 // bytes asked of each read
+constexpr auto kIdleTimeout = std::chrono::seconds(60);       // a keep-alive connection with nothing to do
+constexpr auto kRequestTimeout = std::chrono::seconds(30);    // a request that does not finish arriving
 
-const char* reason_phrase(int status) noexcept {
-  switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 422: return "Unprocessable Entity";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return status < 400 ? "OK" : "Error";
-  }
-}
-
-bool equals_lowercase(std::string_view name, std::string_view lower) noexcept {
-  return name.size() == lower.size() && std::equal(name.begin(), name.end(), lower.begin(), [](char a, char b) {
-           return (a >= 'A' && a <= 'Z' ? static_cast<char>(a + ('a' - 'A')) : a) == b;
-         });
-}
-
-// Headers the HTTP layer owns: a function's response cannot set them.
-bool framing_header(std::string_view name) noexcept {
-  return equals_lowercase(name, "content-length") || equals_lowercase(name, "transfer-encoding") ||
-         equals_lowercase(name, "connection");
-}
+// epoll data: small tags for the fixed sockets, connection slots above them.
+constexpr std::uint64_t kHttpListener = 0;
+constexpr std::uint64_t kAdminListener = 1;
+constexpr std::uint64_t kNotify = 2;
+constexpr std::uint64_t kFirstConnection = 16;
 
 // Binds a listening TCP socket; the port actually bound goes to `port`.
 Result<int> listen_on(const std::string& host, int& port) {
@@ -99,49 +77,66 @@ Result<int> listen_on(const std::string& host, int& port) {
 }  // namespace
 
 struct Processor::Impl {
-  // h2o calls handlers with its own struct; ours extends it with the processor.
-  struct Handler {
-    h2o_handler_t super;
-    Impl* self;
-  };
-  // A request between its arrival and its pool's disposal. The generation
-  // tells a late answer (the client went away) from the current one.
-  struct Live {
-    h2o_req_t* req = nullptr;
+  // One client connection. Requests are parsed in place in `in`; their
+  // answers are written in request order (pipelining), whatever order the
+  // workers finish them in.
+  struct Connection {
+    int fd = -1;
     std::uint32_t generation = 0;
-    std::chrono::steady_clock::time_point arrived;
-  };
-  // Lives in the request's memory pool; its disposal frees the Live slot.
-  struct Guard {
-    Impl* self;
-    std::uint32_t index;
-    std::uint32_t generation;
+    bool admin = false;
+    http::InputBuffer in;        // bytes read and not yet consumed
+    std::size_t request_at = 0;  // where the request being parsed starts in `in`
+    std::size_t parsed = 0;      // bytes of it the parser has taken
+    std::optional<http::RequestParser> parser;
+    http::RequestParts parts;
+    bool sent_continue = false;
+    std::string out;  // bytes to write
+    std::size_t out_sent = 0;
+    struct Pending {
+      std::optional<std::string> answer;  // the encoded response, once there
+      std::chrono::steady_clock::time_point arrived;
+    };
+    std::deque<Pending> pending;  // in request order
+    std::uint64_t first_seq = 0;  // the sequence number of pending.front()
+    bool closing = false;         // close once the pending answers are written
+    bool read_paused = false;     // input left unread until the pipeline drains
+    bool dirty = false;           // in the to-write list
+    std::chrono::steady_clock::time_point last_active;
+
+    // Back to unused, as the next generation (the object stays: callers may hold it).
+    void reset() {
+      fd = -1;
+      ++generation;
+      admin = false;
+      in.clear();
+      request_at = parsed = 0;
+      parser.reset();
+      parts.clear();
+      sent_continue = false;
+      out.clear();
+      out_sent = 0;
+      pending.clear();
+      first_seq = 0;
+      closing = read_paused = false;  // `dirty` stays: the to-write list may still name this slot
+    }
   };
 
   ProcessorOptions o;
+  int epoll_fd = -1;
   int notify_fd = -1;
+  int http_fd = -1;
+  int admin_fd = -1;
   std::unique_ptr<Dispatcher> dispatcher;
   detail::Metrics metrics{""};
   detail::JsonLogWriter logs{-1};
-
-  h2o_evloop_t* loop = nullptr;
-  h2o_globalconf_t http_conf{};
-  h2o_globalconf_t admin_conf{};
-  h2o_context_t http_ctx{};
-  h2o_context_t admin_ctx{};
-  h2o_accept_ctx_t http_accept{};
-  h2o_accept_ctx_t admin_accept{};
-  h2o_socket_t* http_listener = nullptr;
-  h2o_socket_t* admin_listener = nullptr;
-  h2o_socket_t* notify_socket = nullptr;
-  bool configs_ready = false;
-  bool contexts_ready = false;
+  http::DateCache date;
 
   std::atomic<bool> stop_requested{false};
   bool draining = false;
-  std::vector<Live> live;
-  std::vector<std::uint32_t> free_live;
-  std::size_t live_count = 0;
+  std::vector<std::unique_ptr<Connection>> connections;  // by slot
+  std::vector<std::uint32_t> free_slots;
+  std::size_t open_connections = 0;
+  std::vector<std::uint32_t> dirty;  // connections with answers to write
 
   // Scratch space for encoding events, reused across requests.
   std::vector<EventParts::Pair> headers;
@@ -154,151 +149,256 @@ struct Processor::Impl {
   ~Impl() {
     dispatcher.reset();
     logs.flush();  // what the last answers logged
-    if (http_listener != nullptr) h2o_socket_close(http_listener);
-    if (admin_listener != nullptr) h2o_socket_close(admin_listener);
-    bool disposable = true;
-    if (contexts_ready) {
-      // h2o can dispose a context only once its connections are gone: ask
-      // them to close, give them a moment, and otherwise leave h2o's state
-      // to the process exit (kept reachable, so leak checkers stay quiet).
-      h2o_context_request_shutdown(&http_ctx);
-      h2o_context_request_shutdown(&admin_ctx);
-      for (int i = 0; i < 100 && !connections_closed(); ++i) h2o_evloop_run(loop, 1);
-      disposable = connections_closed();
-      if (disposable) {
-        for (h2o_context_t* ctx : {&http_ctx, &admin_ctx}) {  // request_shutdown's HTTP/2 timer
-          if (h2o_timeout_is_linked(&ctx->http2._graceful_shutdown_timeout)) {
-            h2o_timeout_unlink(&ctx->http2._graceful_shutdown_timeout);
-          }
-        }
-        h2o_context_dispose(&http_ctx);
-        h2o_context_dispose(&admin_ctx);
-      }
+    for (auto& c : connections) {
+      if (c && c->fd >= 0) close(c->fd);
     }
-    if (notify_socket != nullptr) h2o_socket_close(notify_socket);  // closes notify_fd
-    if (!disposable) {
-      static std::vector<h2o_evloop_t*> abandoned;
-      abandoned.push_back(loop);
+    for (int fd : {http_fd, admin_fd, notify_fd, epoll_fd}) {
+      if (fd >= 0) close(fd);
+    }
+  }
+
+  // --- connections -----------------------------------------------------------
+
+  void accept_all(int listener, bool admin) {
+    for (;;) {
+      int fd = accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) return;  // EAGAIN, or a connection that went away before we took it
+      int one = 1;
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      std::uint32_t slot = 0;
+      if (free_slots.empty()) {
+        slot = static_cast<std::uint32_t>(connections.size());
+        connections.push_back(std::make_unique<Connection>());
+      } else {
+        slot = free_slots.back();
+        free_slots.pop_back();
+      }
+      Connection& c = *connections[slot];
+      c.fd = fd;
+      c.admin = admin;
+      c.last_active = std::chrono::steady_clock::now();
+      ++open_connections;
+      epoll_event ev{};
+      ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+      ev.data.u64 = kFirstConnection + slot;
+      epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+      on_readable(slot);  // the request may already be there
+    }
+  }
+
+  void close_connection(std::uint32_t slot) {
+    Connection& c = *connections[slot];
+    if (c.fd < 0) return;
+    close(c.fd);
+    c.reset();  // answers still on their way find a different generation and are dropped
+    free_slots.push_back(slot);
+    --open_connections;
+  }
+
+  void on_readable(std::uint32_t slot) {
+    Connection& c = *connections[slot];
+    if (c.fd < 0) return;
+    bool eof = false;
+    while (!c.read_paused) {
+      if (c.in.size() - c.request_at > o.max_body_bytes + kHeaderLimit + kReadChunk) {
+        c.read_paused = true;  // more than one request can hold: parse first
+        break;
+      }
+      ssize_t n = read(c.fd, c.in.prepare(kReadChunk), kReadChunk);
+      if (n > 0) c.in.commit(static_cast<std::size_t>(n));
+      if (n > 0) {
+        c.last_active = std::chrono::steady_clock::now();
+        if (static_cast<std::size_t>(n) < kReadChunk) break;  // drained for now (edge-triggered: no EAGAIN needed)
+        continue;
+      }
+      if (n == 0) eof = true;
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno != EAGAIN) eof = true;
+      break;
+    }
+    parse(slot);
+    if (eof && c.fd >= 0) {
+      // The client finished sending: answer what it asked, then close.
+      c.closing = true;
+      if (c.pending.empty()) close_connection(slot);
+    }
+  }
+
+  void on_writable(std::uint32_t slot) { write_out(slot); }
+
+  // Parses every complete request in the buffer, up to the pipelining limit.
+  void parse(std::uint32_t slot) {
+    Connection& c = *connections[slot];
+    while (c.fd >= 0 && !c.closing && c.pending.size() < kMaxPipelined && c.in.size() > c.request_at + c.parsed) {
+      if (!c.parser) {
+        c.parts.clear();
+        c.parser.emplace(c.parts);
+        c.parser->header_limit(kHeaderLimit);
+        c.parser->body_limit(o.max_body_bytes);
+        c.parser->eager(true);
+        c.sent_continue = false;
+      }
+      const char* request = c.in.data() + c.request_at;
+      c.parser->rebase(request, c.in.size() - c.request_at);
+      boost::beast::error_code ec;
+      c.parsed += c.parser->put(boost::asio::const_buffer(request + c.parsed, c.in.size() - c.request_at - c.parsed), ec);
+      if (ec == boost::beast::http::error::need_more || (!ec && !c.parser->is_done())) {
+        if (c.parser->is_header_done() && c.parts.expect_continue && !c.sent_continue && c.pending.empty()) {
+          c.sent_continue = true;
+          c.out += "HTTP/1.1 100 Continue\r\n\r\n";
+          mark_dirty(slot);
+        }
+        break;
+      }
+      if (ec) {
+        auto [status, message] = http::describe_parse_error(ec);
+        reject(slot, Response::text(message + "\n", status));
+        break;
+      }
+      const bool keep_alive = c.parser->keep_alive() && !draining;
+      const bool head = c.parts.method.in(request) == "HEAD";
+      c.pending.push_back({std::nullopt, std::chrono::steady_clock::now()});
+      const std::uint64_t seq = c.first_seq + c.pending.size() - 1;
+      if (c.admin) {
+        answer_admin(slot, request);
+      } else {
+        submit(slot, seq, request, keep_alive, head);
+      }
+      if (c.fd < 0) return;
+      c.request_at += c.parsed;
+      c.parsed = 0;
+      c.parser.reset();
+      if (!keep_alive) c.closing = true;
+    }
+    // Keep the buffer small: drop what was consumed.
+    if (!c.parser && c.request_at == c.in.size()) {
+      c.in.clear();
+      c.request_at = 0;
+    } else if (c.request_at > kReadChunk && !c.parser) {
+      c.in.consume(c.request_at);
+      c.request_at = 0;
+    }
+  }
+
+  // Answers a request that could not be parsed, after the ones before it, and closes.
+  void reject(std::uint32_t slot, const Response& r) {
+    Connection& c = *connections[slot];
+    std::string bytes;
+    http::append_response(bytes, r, date.now(), false, false);
+    c.pending.push_back({std::move(bytes), std::chrono::steady_clock::now()});
+    c.closing = true;
+    c.parser.reset();
+    metrics.record(r.status(), std::chrono::nanoseconds(0));
+    mark_dirty(slot);
+  }
+
+  void mark_dirty(std::uint32_t slot) {
+    Connection& c = *connections[slot];
+    if (!c.dirty) {
+      c.dirty = true;
+      dirty.push_back(slot);
+    }
+  }
+
+  // Moves the answers that are next in order to the output and writes.
+  void write_out(std::uint32_t slot) {
+    Connection& c = *connections[slot];
+    if (c.fd < 0) return;
+    while (!c.pending.empty() && c.pending.front().answer) {
+      c.out += *c.pending.front().answer;
+      c.pending.pop_front();
+      ++c.first_seq;
+    }
+    while (c.out_sent < c.out.size()) {
+      ssize_t n = send(c.fd, c.out.data() + c.out_sent, c.out.size() - c.out_sent, MSG_NOSIGNAL);
+      if (n > 0) {
+        c.out_sent += static_cast<std::size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) return;  // EPOLLOUT calls again
+      close_connection(slot);                // the client is gone
       return;
     }
-    if (loop != nullptr) {
-      h2o_evloop_run(loop, 0);  // lets h2o finish closing the sockets
-      h2o_evloop_destroy(loop);
+    c.out.clear();
+    c.out_sent = 0;
+    c.last_active = std::chrono::steady_clock::now();
+    if (c.closing && c.pending.empty()) {
+      close_connection(slot);
+      return;
     }
-    if (configs_ready) {
-      h2o_config_dispose(&http_conf);
-      h2o_config_dispose(&admin_conf);
-    }
-    if (notify_socket == nullptr && notify_fd >= 0) close(notify_fd);
-  }
-
-  [[nodiscard]] bool connections_closed() noexcept {
-    return h2o_linklist_is_empty(&http_ctx.http1._conns) && h2o_linklist_is_empty(&admin_ctx.http1._conns);
-  }
-
-  static void register_handler(h2o_globalconf_t& conf, Impl* self, int (*on_req)(h2o_handler_t*, h2o_req_t*)) {
-    h2o_hostconf_t* host = h2o_config_register_host(&conf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
-    h2o_pathconf_t* path = h2o_config_register_path(host, "/", 0);
-    auto* h = static_cast<Handler*>(static_cast<void*>(h2o_create_handler(path, sizeof(Handler))));
-    h->super.on_req = on_req;
-    h->self = self;
-  }
-
-  static Impl* of(h2o_handler_t* h) noexcept { return static_cast<Handler*>(static_cast<void*>(h))->self; }
-
-  static void on_accept(h2o_socket_t* listener, const char* err) {
-    if (err != nullptr) return;
-    auto* accept = static_cast<h2o_accept_ctx_t*>(listener->data);
-    // Accept the whole backlog: one wake-up, many connections.
-    for (int i = 0; i < 64; ++i) {
-      h2o_socket_t* sock = h2o_evloop_socket_accept(listener);
-      if (sock == nullptr) return;
-      h2o_accept(accept, sock);
+    if (c.read_paused && c.pending.size() < kMaxPipelined) {
+      c.read_paused = false;
+      on_readable(slot);
+    } else if (c.pending.empty() && c.in.size() > c.request_at) {
+      parse(slot);  // pipelined requests waiting for room
     }
   }
 
-  static void on_notify(h2o_socket_t* sock, const char* err) {
-    if (err != nullptr) return;
-    eventfd_t value = 0;
-    eventfd_read(h2o_socket_get_fd(sock), &value);  // the loop polls the workers after every iteration
-  }
-
-  static h2o_socket_t* watch(h2o_evloop_t* loop, int fd, void* data, h2o_socket_cb cb) {
-    h2o_socket_t* sock = h2o_evloop_socket_create(loop, fd, H2O_SOCKET_FLAG_DONT_READ);
-    sock->data = data;
-    h2o_socket_read_start(sock, cb);
-    return sock;
+  void flush_dirty() {
+    for (std::size_t i = 0; i < dirty.size(); ++i) {  // write_out may add to the list
+      std::uint32_t slot = dirty[i];
+      connections[slot]->dirty = false;
+      write_out(slot);
+    }
+    dirty.clear();
   }
 
   // --- the HTTP trigger ---------------------------------------------------
 
-  static int on_http(h2o_handler_t* h, h2o_req_t* req) { return of(h)->handle(req); }
-
-  int handle(h2o_req_t* req) {
-    std::uint32_t index = 0;
-    if (free_live.empty()) {
-      index = static_cast<std::uint32_t>(live.size());
-      live.emplace_back();
-    } else {
-      index = free_live.back();
-      free_live.pop_back();
-    }
-    Live& l = live[index];
-    l.req = req;
-    l.arrived = std::chrono::steady_clock::now();
-    ++live_count;
-    auto* guard = static_cast<Guard*>(h2o_mem_alloc_shared(&req->pool, sizeof(Guard), &on_request_disposed));
-    *guard = Guard{this, index, l.generation};
-
-    auto event = encode(req);
+  void submit(std::uint32_t slot, std::uint64_t seq, const char* request, bool keep_alive, bool head) {
+    Connection& c = *connections[slot];
+    auto event = encode(c.parts, request);
     if (!event) {
-      send(req, Response::text(event.error().message + "\n", 400));
-      return 0;
+      complete(slot, c.generation, seq, Response::text(event.error().message + "\n", 400), keep_alive, head);
+      return;
     }
-    dispatcher->submit(*event, [this, index, generation = l.generation](Response r) {
-      answer(index, generation, std::move(r));
+    dispatcher->submit(*event, [this, slot, generation = c.generation, seq, keep_alive, head](Response r) {
+      complete(slot, generation, seq, r, keep_alive, head);
     });
-    return 0;
   }
 
-  static void on_request_disposed(void* p) {
-    auto* g = static_cast<Guard*>(p);
-    Impl* self = g->self;
-    Live& l = self->live[g->index];
-    if (l.generation != g->generation) return;
-    l.req = nullptr;
-    ++l.generation;
-    self->free_live.push_back(g->index);
-    --self->live_count;
+  void complete(std::uint32_t slot, std::uint32_t generation, std::uint64_t seq, const Response& r,
+                bool keep_alive, bool head) {
+    Connection& c = *connections[slot];
+    if (c.generation != generation || c.fd < 0 || seq < c.first_seq) {  // the client went away
+      metrics.record(r.status(), std::chrono::nanoseconds(0));
+      return;
+    }
+    auto& p = c.pending[seq - c.first_seq];
+    metrics.record(r.status(), std::chrono::steady_clock::now() - p.arrived);
+    p.answer.emplace();
+    http::append_response(*p.answer, r, date.now(), keep_alive && !draining, head);
+    if (draining) c.closing = true;
+    mark_dirty(slot);
   }
 
-  Result<Event> encode(h2o_req_t* req) {
+  Result<Event> encode(const http::RequestParts& parts, const char* request) {
     EventParts p;
     headers.clear();
-    for (std::size_t i = 0; i < req->headers.size; ++i) {
-      const h2o_header_t& h = req->headers.entries[i];
-      std::string_view name = h.orig_name != nullptr ? std::string_view(h.orig_name, h.name->len) : view(*h.name);
-      std::string_view value = view(h.value);
+    for (const auto& [n, v] : parts.headers) {
+      std::string_view name = n.in(request);
+      std::string_view value = v.in(request);
       headers.emplace_back(name, value);
-      if (h.name->len > 3 && std::memcmp(h.name->base, "ce-", 3) == 0) {  // a binary-mode CloudEvent
-        std::string_view attr = view(*h.name).substr(3);
-        if (attr == "type") p.ce_type = value;
-        if (attr == "source") p.ce_source = value;
-        if (attr == "specversion") p.ce_spec_version = value;
-        if (attr == "subject") p.ce_subject = value;
-        if (attr == "time") p.ce_time = value;
+      if (name.size() > 3 && (name[0] == 'c' || name[0] == 'C') && (name[1] == 'e' || name[1] == 'E') &&
+          name[2] == '-') {  // a binary-mode CloudEvent
+        std::string lower(name.substr(3));
+        for (char& ch : lower) ch = static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch + ('a' - 'A') : ch);
+        if (lower == "type") p.ce_type = value;
+        if (lower == "source") p.ce_source = value;
+        if (lower == "specversion") p.ce_spec_version = value;
+        if (lower == "subject") p.ce_subject = value;
+        if (lower == "time") p.ce_time = value;
       }
     }
-    if (ssize_t ct = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1); ct >= 0) {
-      p.content_type = view(req->headers.entries[ct].value);
-    }
-    std::string_view target = view(req->path);
+    if (parts.has_content_type) p.content_type = parts.content_type.in(request);
+    std::string_view target = parts.target.in(request);
     fields.clear();
     field_storage.clear();
     p.path = target;
-    if (req->query_at != SIZE_MAX) {
-      p.path = target.substr(0, req->query_at);
-      detail::for_each_query_pair(target.substr(req->query_at + 1), [&](std::string k, std::string v) {
+    if (auto q = target.find('?'); q != std::string_view::npos) {
+      p.path = target.substr(0, q);
+      detail::for_each_query_pair(target.substr(q + 1), [&](std::string k, std::string v) {
         field_storage.push_back(std::move(k));
         field_storage.push_back(std::move(v));
       });
@@ -315,119 +415,123 @@ struct Processor::Impl {
     p.id = id;
     p.trigger_kind = "http";
     p.trigger_name = o.trigger_name;
-    p.method = view(req->method);
+    p.method = parts.method.in(request);
     p.url = target;
     p.headers = headers;
     p.fields = fields;
-    p.body = req->entity.base != nullptr ? view(req->entity) : std::string_view();
+    p.body = parts.body_in(request);
     p.timestamp = std::chrono::system_clock::now();
     encoded.resize(p.encoded_size());
     p.encode_to(encoded);
     return Event::from_bytes(encoded);
   }
 
-  void answer(std::uint32_t index, std::uint32_t generation, Response r) {
-    Live& l = live[index];
-    if (l.generation != generation || l.req == nullptr) {  // the client went away
-      metrics.record(r.status(), std::chrono::nanoseconds(0));
-      return;
-    }
-    metrics.record(r.status(), std::chrono::steady_clock::now() - l.arrived);
-    send(l.req, r);
-  }
+  // --- the admin port ---------------------------------------------------------
 
-  void send(h2o_req_t* req, const Response& r) {
-    req->res.status = r.status();
-    req->res.reason = reason_phrase(r.status());
-    if (!r.content_type().empty()) {
-      h2o_iovec_t ct = h2o_strdup(&req->pool, r.content_type().data(), r.content_type().size());
-      h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, nullptr, ct.base, ct.len);
-    }
-    for (const auto& [name, value] : r.headers()) {
-      if (framing_header(name) || (!r.content_type().empty() && equals_lowercase(name, "content-type"))) continue;
-      h2o_iovec_t n = h2o_strdup(&req->pool, name.data(), name.size());
-      h2o_iovec_t v = h2o_strdup(&req->pool, value.data(), value.size());
-      h2o_add_header_by_str(&req->pool, &req->res.headers, n.base, n.len, 0, nullptr, v.base, v.len);
-    }
-    if (draining) req->http1_is_persistent = 0;
-    req->res.content_length = r.body().size();
-    static h2o_generator_t generator{nullptr, nullptr};
-    h2o_start_response(req, &generator);
-    h2o_iovec_t body = h2o_strdup(&req->pool, r.body().data(), r.body().size());
-    h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
-  }
-
-  // --- the admin port -------------------------------------------------------
-
-  static int on_admin(h2o_handler_t* h, h2o_req_t* req) { return of(h)->admin(req); }
-
-  int admin(h2o_req_t* req) {
-    std::string_view path = view(req->path_normalized);
+  void answer_admin(std::uint32_t slot, const char* request) {
+    Connection& c = *connections[slot];
+    std::string_view target = c.parts.target.in(request);
+    std::string_view path = target.substr(0, target.find('?'));
+    Response r = Response::text("not found; try /live, /ready or /metrics\n", 404);
     if (path == "/live" || path == "/healthz") {
-      send(req, Response::text("live\n"));
+      r = Response::text("live\n");
     } else if (path == "/ready" || path == "/readyz") {
-      send(req, draining ? Response::text("draining\n", 503) : Response::text("ready\n"));
+      r = draining ? Response::text("draining\n", 503) : Response::text("ready\n");
     } else if (path == "/metrics") {
       detail::Gauges g{dispatcher->restarts(), dispatcher->in_flight(), o.dispatch.num_workers, !draining};
-      send(req, Response::bytes(metrics.render(g), "text/plain; version=0.0.4; charset=utf-8"));
-    } else {
-      send(req, Response::text("not found; try /live, /ready or /metrics\n", 404));
+      r = Response::bytes(metrics.render(g), "text/plain; version=0.0.4; charset=utf-8");
     }
-    return 0;
+    auto& p = c.pending.back();
+    p.answer.emplace();
+    http::append_response(*p.answer, r, date.now(), !draining, c.parts.method.in(request) == "HEAD");
+    mark_dirty(slot);
   }
 
   // --- the loop -------------------------------------------------------------
 
   void begin_drain() {
     draining = true;
-    if (http_listener != nullptr) {
-      h2o_socket_read_stop(http_listener);
-      h2o_socket_close(http_listener);
-      http_listener = nullptr;
+    if (http_fd >= 0) {
+      epoll_ctl(epoll_fd, EPOLL_CTL_DEL, http_fd, nullptr);
+      close(http_fd);  // new connections are refused from now on
+      http_fd = -1;
     }
-    h2o_context_request_shutdown(&http_ctx);  // idle keep-alive connections close; busy ones after their answer
+    // Idle connections close now; busy ones after their last answer.
+    for (std::uint32_t slot = 0; slot < connections.size(); ++slot) {
+      Connection& c = *connections[slot];
+      if (c.fd < 0) continue;
+      c.closing = true;
+      if (c.pending.empty() && c.out.empty()) close_connection(slot);
+    }
+  }
+
+  // Closes connections that sat idle, or sent half a request, for too long.
+  void sweep(std::chrono::steady_clock::time_point now) {
+    for (std::uint32_t slot = 0; slot < connections.size(); ++slot) {
+      Connection& c = *connections[slot];
+      if (c.fd < 0 || !c.pending.empty() || !c.out.empty()) continue;
+      const bool partial = c.in.size() > c.request_at;
+      if (now - c.last_active > (partial ? kRequestTimeout : kIdleTimeout)) close_connection(slot);
+    }
   }
 
   void run() {
     auto drain_deadline = std::chrono::steady_clock::time_point::max();
-    std::size_t answered = 0;
+    auto next_sweep = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     // While events are in flight, spin briefly for their answers before sleeping.
     detail::AdaptiveSpin spin(std::chrono::microseconds(50));
-    bool spun = false;
+    std::array<epoll_event, 256> events{};
     for (;;) {
       if (stop_requested.load(std::memory_order_relaxed) && !draining) {
         begin_drain();
         drain_deadline = std::chrono::steady_clock::now() + o.dispatch.event_timeout + std::chrono::seconds(2);
       }
       if (draining) {
-        const bool idle = live_count == 0 && dispatcher->in_flight() == 0 &&
-                          h2o_linklist_is_empty(&http_ctx.http1._conns);
-        if (idle || std::chrono::steady_clock::now() > drain_deadline) {
-          logs.flush();
-          return;
-        }
+        const bool idle = dispatcher->in_flight() == 0 && std::all_of(connections.begin(), connections.end(),
+                                                                        [](const auto& c) {
+                                                                          return c->fd < 0 || c->admin;
+                                                                        });
+        if (idle || std::chrono::steady_clock::now() > drain_deadline) break;
       }
+      bool spun = false;
+      if (dispatcher->in_flight() > 0) spun = spin.spin([&] { return dispatcher->answers_waiting(); });
       // Sleep only when no answer is waiting; while events are in flight,
       // wake every few milliseconds to notice timeouts and crashes.
-      // Answers sent last iteration are written by h2o at the start of this
-      // one: never sleep before that.
-      std::int32_t wait_ms = 0;
-      if (answered == 0 && dispatcher->in_flight() > 0) {
-        spun = spin.spin([&] { return dispatcher->answers_waiting(); });
-      }
-      const bool sleeping = answered == 0 && dispatcher->prepare_sleep();
-      const auto slept_at = detail::AdaptiveSpin::clock::now();
+      int wait_ms = 0;
+      const bool sleeping = !spun && dispatcher->prepare_sleep();
       if (sleeping) wait_ms = dispatcher->in_flight() > 0 || draining ? 5 : 1000;
-      h2o_evloop_run(loop, wait_ms);
+      const auto slept_at = detail::AdaptiveSpin::clock::now();
+      int n = epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()), wait_ms);
       if (sleeping) {
         dispatcher->end_sleep();
-        if (!spun && dispatcher->answers_waiting()) spin.slept(detail::AdaptiveSpin::clock::now() - slept_at);
+        if (dispatcher->answers_waiting()) spin.slept(detail::AdaptiveSpin::clock::now() - slept_at);
       }
-      spun = false;
+      for (int i = 0; i < n; ++i) {
+        const std::uint64_t tag = events[static_cast<std::size_t>(i)].data.u64;
+        const std::uint32_t what = events[static_cast<std::size_t>(i)].events;
+        if (tag == kHttpListener) {
+          if (http_fd >= 0) accept_all(http_fd, false);
+        } else if (tag == kAdminListener) {
+          accept_all(admin_fd, true);
+        } else if (tag == kNotify) {
+          eventfd_t value = 0;
+          eventfd_read(notify_fd, &value);  // the workers are polled below
+        } else {
+          const auto slot = static_cast<std::uint32_t>(tag - kFirstConnection);
+          if ((what & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0U) on_readable(slot);
+          if ((what & EPOLLOUT) != 0U) on_writable(slot);
+        }
+      }
       dispatcher->flush();  // one wake-up per worker for this iteration's events
-      answered = dispatcher->poll();
+      dispatcher->poll();
+      flush_dirty();  // one write per connection for this iteration's answers
       logs.flush();
+      if (auto now = std::chrono::steady_clock::now(); now > next_sweep) {
+        sweep(now);
+        next_sweep = now + std::chrono::seconds(1);
+      }
     }
+    logs.flush();
   }
 };
 
@@ -454,44 +558,26 @@ Result<std::unique_ptr<Processor>> Processor::start(ProcessorOptions options) no
 
     auto http_fd = listen_on(m.o.host, m.o.port);
     if (!http_fd) return Error{"HTTP trigger: " + http_fd.error().message};
+    m.http_fd = *http_fd;
     auto admin_fd = listen_on(m.o.host, m.o.admin_port);
-    if (!admin_fd) {
-      close(*http_fd);
-      return Error{"admin port: " + admin_fd.error().message};
+    if (!admin_fd) return Error{"admin port: " + admin_fd.error().message};
+    m.admin_fd = *admin_fd;
+    m.notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    m.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    if (m.notify_fd < 0 || m.epoll_fd < 0) return Error{std::string("eventfd/epoll: ") + std::strerror(errno)};
+    for (auto [fd, tag] : {std::pair{m.http_fd, kHttpListener}, std::pair{m.admin_fd, kAdminListener},
+                           std::pair{m.notify_fd, kNotify}}) {
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.u64 = tag;
+      epoll_ctl(m.epoll_fd, EPOLL_CTL_ADD, fd, &ev);
     }
 
-    m.notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (m.notify_fd < 0) {
-      close(*http_fd);
-      close(*admin_fd);
-      return Error{std::string("eventfd: ") + std::strerror(errno)};
-    }
     m.o.dispatch.notify_fd = m.notify_fd;
     if (m.o.log_fd >= 0) {
       m.logs = detail::JsonLogWriter(m.o.log_fd);
       m.o.dispatch.on_log = [&m](const LogEntry& e) { m.logs.add(e); };
     }
-
-    h2o_config_init(&m.http_conf);
-    h2o_config_init(&m.admin_conf);
-    m.configs_ready = true;
-    m.http_conf.server_name = h2o_iovec_init(H2O_STRLIT("nimbus"));
-    m.admin_conf.server_name = m.http_conf.server_name;
-    m.http_conf.max_request_entity_size = m.o.max_body_bytes;
-    Impl::register_handler(m.http_conf, &m, &Impl::on_http);
-    Impl::register_handler(m.admin_conf, &m, &Impl::on_admin);
-    m.loop = h2o_evloop_create();
-    h2o_context_init(&m.http_ctx, m.loop, &m.http_conf);
-    h2o_context_init(&m.admin_ctx, m.loop, &m.admin_conf);
-    m.contexts_ready = true;
-    m.http_accept.ctx = &m.http_ctx;
-    m.http_accept.hosts = m.http_conf.hosts;
-    m.admin_accept.ctx = &m.admin_ctx;
-    m.admin_accept.hosts = m.admin_conf.hosts;
-    m.http_listener = Impl::watch(m.loop, *http_fd, &m.http_accept, &Impl::on_accept);
-    m.admin_listener = Impl::watch(m.loop, *admin_fd, &m.admin_accept, &Impl::on_accept);
-    m.notify_socket = Impl::watch(m.loop, m.notify_fd, &m, &Impl::on_notify);
-
     auto dispatcher = Dispatcher::start(m.o.dispatch);
     if (!dispatcher) return dispatcher.error();
     m.dispatcher = std::move(*dispatcher);
