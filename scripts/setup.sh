@@ -8,7 +8,7 @@ packages=(
   libgtest-dev libgmock-dev
   nlohmann-json3-dev libfmt-dev libcxxopts-dev libyaml-cpp-dev
   pybind11-dev libcurl4-openssl-dev python3 gdb clang-format clang-tidy
-  libh2o-evloop-dev libssl-dev   # the HTTP trigger (docs/architecture.md, "The processor")
+  libboost1.81-dev               # Beast's HTTP/1.1 parser for the HTTP trigger (docs/architecture.md)
   nginx-light wrk                # bench/http: the baseline server and the load generator
 )
 

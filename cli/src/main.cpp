@@ -4,7 +4,6 @@
 #include <bit>
 #include <csignal>
 #include <cstdio>
-
 #include <cstdlib>
 #include <cxxopts.hpp>
 #include <filesystem>
@@ -196,7 +195,8 @@ extern "C" void on_stop_signal(int /*signal*/) {
 }
 
 // A trigger attribute as a string, or `fallback`.
-std::string attribute(const nimbus::engine::TriggerSpec& t, const std::string& key, const std::string& fallback) {
+std::string attribute(const nimbus::engine::TriggerSpec& t, const std::string& key,
+                      const std::string& fallback) {
   auto it = t.attributes.find(key);
   if (it == t.attributes.end()) return fallback;
   return it->is_string() ? it->get<std::string>() : it->dump();
@@ -207,8 +207,8 @@ Result<int> parse_int(const std::string& text, const std::string& what, long lon
   errno = 0;
   long long v = std::strtoll(text.c_str(), &end, 10);
   if (text.empty() || *end != '\0' || errno != 0 || v < low || v > high) {
-    return Error{what + ": expected a whole number from " + std::to_string(low) + " to " + std::to_string(high) +
-                 ", got '" + text + "'"};
+    return Error{what + ": expected a whole number from " + std::to_string(low) + " to " +
+                 std::to_string(high) + ", got '" + text + "'"};
   }
   return static_cast<int>(v);
 }
@@ -218,23 +218,29 @@ int serve_command(int argc, char** argv) {
   opts.custom_help("<function.yaml | lib.so> [options]");
   opts.positional_help("");
   opts.add_options()("target", "function.yaml or a function's .so", cxxopts::value<std::string>())(
-      "port", "the HTTP trigger's port (default: the trigger's attributes.port, else 8080); 0 picks a free one",
-      cxxopts::value<std::string>())("admin-port",
-                                     "the admin port: /live, /ready, /metrics (default 8081); 0 picks a free one",
-                                     cxxopts::value<std::string>()->default_value("8081"))(
+      "port",
+      "the HTTP trigger's port (default: the trigger's attributes.port, else 8080); 0 picks a free one",
+      cxxopts::value<std::string>())(
+      "admin-port", "the admin port: /live, /ready, /metrics (default 8081); 0 picks a free one",
+      cxxopts::value<std::string>()->default_value("8081"))(
       "host", "the IPv4 address to listen on", cxxopts::value<std::string>()->default_value("0.0.0.0"))(
       "workers", "worker count (default: the trigger's numWorkers)", cxxopts::value<std::string>())(
-      "worker-mode", "process (default) or thread (trusted C++ functions only)", cxxopts::value<std::string>())(
-      "max-body-size", "largest request body in bytes; larger ones get 413 (default 1048576)",
-      cxxopts::value<std::string>())("log-level", "lowest level of function logs written: debug, info, warn, error",
-                                     cxxopts::value<std::string>()->default_value("info"))(
-      "event-timeout", "answer 504 and replace the worker after this long, e.g. 500ms or 30s "
-                       "(default: spec.eventTimeout, else 30s)", cxxopts::value<std::string>())(
-      "handler", "the function to run in a library that exports several", cxxopts::value<std::string>())(
+      "worker-mode", "process (default) or thread (trusted C++ functions only)",
+      cxxopts::value<std::string>())("max-body-size",
+                                     "largest request body in bytes; larger ones get 413 (default 1048576)",
+                                     cxxopts::value<std::string>())(
+      "log-level", "lowest level of function logs written: debug, info, warn, error",
+      cxxopts::value<std::string>()->default_value("info"))(
+      "event-timeout",
+      "answer 504 and replace the worker after this long, e.g. 500ms or 30s "
+      "(default: spec.eventTimeout, else 30s)",
+      cxxopts::value<std::string>())("handler", "the function to run in a library that exports several",
+                                     cxxopts::value<std::string>())(
       "rebuild", "build the function even if it looks up to date")("h,help", "show this help");
   cxxopts::ParseResult args;
   if (auto done = parse_command(opts, argc, argv, "serve", args)) return *done;
-  if (args.count("target") == 0U) return fail("serve: name a function.yaml or a .so (see 'nimbus serve --help')");
+  if (args.count("target") == 0U)
+    return fail("serve: name a function.yaml or a .so (see 'nimbus serve --help')");
   auto level = nimbus::parse_log_level(args["log-level"].as<std::string>());
   if (!level)
     return fail("serve: --log-level " + args["log-level"].as<std::string>() +
@@ -254,8 +260,8 @@ int serve_command(int argc, char** argv) {
     }
   }
   if (config.triggers.size() > 1) {
-    return fail(config.file.filename().string() + ": spec.triggers: " + std::to_string(config.triggers.size()) +
-                " http triggers; nimbus serve runs one");
+    return fail(config.file.filename().string() + ": spec.triggers: " +
+                std::to_string(config.triggers.size()) + " http triggers; nimbus serve runs one");
   }
   if (!config.triggers.empty()) trigger = config.triggers.front();
   const std::string where = "spec.triggers." + trigger.name + ".";
@@ -263,25 +269,28 @@ int serve_command(int argc, char** argv) {
   nimbus::engine::ProcessorOptions o;
   o.trigger_name = trigger.name;
   o.host = args["host"].as<std::string>();
-  auto port = parse_int(args.count("port") != 0U ? args["port"].as<std::string>()
-                                                  : attribute(trigger, "port", "8080"),
-                        args.count("port") != 0U ? "--port" : where + "attributes.port", 0, 65535);
+  auto port = parse_int(
+      args.count("port") != 0U ? args["port"].as<std::string>() : attribute(trigger, "port", "8080"),
+      args.count("port") != 0U ? "--port" : where + "attributes.port", 0, 65535);
   auto admin_port = parse_int(args["admin-port"].as<std::string>(), "--admin-port", 0, 65535);
-  auto workers = args.count("workers") != 0U ? parse_int(args["workers"].as<std::string>(), "--workers", 1, 1024)
-                                             : Result<int>(trigger.num_workers);
-  auto max_body = parse_int(args.count("max-body-size") != 0U ? args["max-body-size"].as<std::string>()
-                                                               : attribute(trigger, "maxRequestBodySize", "1048576"),
-                            args.count("max-body-size") != 0U ? "--max-body-size"
-                                                              : where + "attributes.maxRequestBodySize",
-                            0, 256 << 20);
+  auto workers = args.count("workers") != 0U
+                     ? parse_int(args["workers"].as<std::string>(), "--workers", 1, 1024)
+                     : Result<int>(trigger.num_workers);
+  auto max_body = parse_int(
+      args.count("max-body-size") != 0U ? args["max-body-size"].as<std::string>()
+                                        : attribute(trigger, "maxRequestBodySize", "1048576"),
+      args.count("max-body-size") != 0U ? "--max-body-size" : where + "attributes.maxRequestBodySize", 0,
+      256 << 20);
   for (const auto* r : {&port, &admin_port, &workers, &max_body}) {
     if (!*r) return fail("serve: " + r->error().message);
   }
   std::string mode = args.count("worker-mode") != 0U ? args["worker-mode"].as<std::string>()
                                                      : attribute(trigger, "workerMode", "process");
   if (mode != "process" && mode != "thread") {
-    return fail("serve: " + std::string(args.count("worker-mode") != 0U ? "--worker-mode" : where + "attributes.workerMode") +
-                ": expected process or thread, got '" + mode + "'");
+    return fail(
+        "serve: " +
+        std::string(args.count("worker-mode") != 0U ? "--worker-mode" : where + "attributes.workerMode") +
+        ": expected process or thread, got '" + mode + "'");
   }
   o.port = *port;
   o.admin_port = *admin_port;
@@ -295,14 +304,16 @@ int serve_command(int argc, char** argv) {
     if (!timeout) return fail("serve: --event-timeout: " + timeout.error().message);
     d.event_timeout = *timeout;
   }
-  d.worker.mode = mode == "thread" ? nimbus::engine::WorkerMode::kThread : nimbus::engine::WorkerMode::kProcess;
+  d.worker.mode =
+      mode == "thread" ? nimbus::engine::WorkerMode::kThread : nimbus::engine::WorkerMode::kProcess;
   d.worker.worker_executable = nimbus::cli::worker_executable();
   d.worker.library = target->library;
   if (target->has_config_file) d.worker.config = config.file;
   d.worker.function = config.function;
   d.worker.log_level = *level;
   // Room for the largest event (body and headers) several times over.
-  const std::size_t ring = std::bit_ceil(std::max<std::size_t>(std::size_t{4} << 20, 4 * (o.max_body_bytes + (64U << 10))));
+  const std::size_t ring =
+      std::bit_ceil(std::max<std::size_t>(std::size_t{4} << 20, 4 * (o.max_body_bytes + (64U << 10))));
   d.worker.request_ring_bytes = ring;
   auto processor = nimbus::engine::Processor::start(std::move(o));
   if (!processor) return fail(processor.error().message);

@@ -273,6 +273,26 @@ class FailureTest(unittest.TestCase):
             self.assertEqual(s.stop(), 0)
 
 
+class ProtocolTest(unittest.TestCase):
+    def test_expect_100_continue_http_1_0_and_head(self):
+        with Server(CRASHES) as s:
+            with socket.create_connection(("127.0.0.1", s.port), timeout=10) as c:
+                c.sendall(b"POST /up HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+                self.assertEqual(c.recv(100), b"HTTP/1.1 100 Continue\r\n\r\n")
+                c.sendall(b"hello")
+                self.assertTrue(c.recv(1000).startswith(b"HTTP/1.1 200 OK\r\n"))
+            # HTTP/1.0 without keep-alive: one answer, then the server closes.
+            reply = raw_exchange(s.port, b"GET /old HTTP/1.0\r\n\r\n")
+            self.assertTrue(reply.startswith(b"HTTP/1.1 200 OK\r\n"))
+            self.assertIn(b"Connection: close\r\n", reply)
+            self.assertTrue(reply.endswith(b"\r\n\r\nok /old"))
+            # HEAD: the same headers, no body.
+            reply = raw_exchange(s.port, b"HEAD /h HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            self.assertIn(b"Content-Length: 5\r\n", reply)
+            self.assertTrue(reply.endswith(b"\r\n\r\n"))
+            self.assertEqual(s.stop(), 0)
+
+
 class BadConfigTest(unittest.TestCase):
     def serve_fails(self, *args):
         r = subprocess.run([NIMBUS, "serve", *map(str, args)], capture_output=True, text=True, timeout=120, cwd=SOURCE)

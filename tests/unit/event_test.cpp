@@ -70,10 +70,11 @@ TEST(EventTest, PartsEncodeExactlyAsOwnedData) {
   const EventData d = full_event();
   std::vector<nimbus::EventParts::Pair> headers(d.headers.begin(), d.headers.end());
   std::vector<nimbus::EventParts::Pair> fields(d.fields.begin(), d.fields.end());
-  nimbus::EventParts p{d.id,      d.trigger_kind, d.trigger_name, d.content_type,    d.method,
-                       d.path,    d.url,          headers,        fields,            d.body,
-                       d.timestamp, d.ce_type,    d.ce_source,    d.ce_spec_version, d.ce_subject,
-                       d.ce_time, d.has_stream,   d.topic,        d.partition,       d.offset};
+  nimbus::EventParts p{
+      d.id,        d.trigger_kind,    d.trigger_name, d.content_type, d.method,     d.path,
+      d.url,       headers,           fields,         d.body,         d.timestamp,  d.ce_type,
+      d.ce_source, d.ce_spec_version, d.ce_subject,   d.ce_time,      d.has_stream, d.topic,
+      d.partition, d.offset};
   std::vector<std::byte> out(p.encoded_size());
   p.encode_to(out);
   EXPECT_EQ(out, d.encode());

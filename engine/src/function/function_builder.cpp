@@ -218,15 +218,15 @@ Result<BuildResult> build_function(const FunctionConfig& config, const BuildOpti
     }
 
     std::ofstream(log, std::ios::trunc).close();
-    std::vector<std::string> configure = {"cmake",
-                                          "-S",
-                                          source_dir.string(),
-                                          "-B",
-                                          build_dir.string(),
-                                          "-DNimbus_DIR=" + sdk,
-                                          "-DNIMBUS_FUNCTION_OUTPUT_DIR=" + lib_dir.string(),
-                                          options.optimized ? "-DCMAKE_BUILD_TYPE=RelWithDebInfo"
-                                                            : "-DCMAKE_BUILD_TYPE=Debug"};
+    std::vector<std::string> configure = {
+        "cmake",
+        "-S",
+        source_dir.string(),
+        "-B",
+        build_dir.string(),
+        "-DNimbus_DIR=" + sdk,
+        "-DNIMBUS_FUNCTION_OUTPUT_DIR=" + lib_dir.string(),
+        options.optimized ? "-DCMAKE_BUILD_TYPE=RelWithDebInfo" : "-DCMAKE_BUILD_TYPE=Debug"};
     if (!fs::exists(build_dir / "CMakeCache.txt")) {
       configure.emplace_back("-G");
       configure.emplace_back(access("/usr/bin/ninja", X_OK) == 0 ? "Ninja" : "Unix Makefiles");

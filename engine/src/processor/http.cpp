@@ -18,8 +18,8 @@ bool iequals(std::string_view a, std::string_view lower) noexcept {
 }
 
 bool owned_by_http(std::string_view name, bool has_content_type) noexcept {
-  return iequals(name, "content-length") || iequals(name, "transfer-encoding") || iequals(name, "connection") ||
-         (has_content_type && iequals(name, "content-type"));
+  return iequals(name, "content-length") || iequals(name, "transfer-encoding") ||
+         iequals(name, "connection") || (has_content_type && iequals(name, "content-type"));
 }
 
 bool header_safe(std::string_view s) noexcept {
@@ -83,7 +83,8 @@ std::size_t RequestParser::on_body_impl(string_view body, error_code& ec) {
   return body.size();
 }
 
-std::size_t RequestParser::on_chunk_body_impl(std::uint64_t /*remain*/, string_view body, error_code& /*ec*/) {
+std::size_t RequestParser::on_chunk_body_impl(std::uint64_t /*remain*/, string_view body,
+                                              error_code& /*ec*/) {
   parts_.chunked_body.append(body.data(), body.size());
   return body.size();
 }
@@ -136,11 +137,13 @@ std::string_view DateCache::now() {
 
 void append_response(std::string& out, const Response& r, std::string_view date, bool keep_alive, bool head) {
   auto o = std::back_inserter(out);
-  fmt::format_to(o, "HTTP/1.1 {} {}\r\nServer: nimbus\r\nDate: {}\r\n", r.status(), reason_phrase(r.status()), date);
+  fmt::format_to(o, "HTTP/1.1 {} {}\r\nServer: nimbus\r\nDate: {}\r\n", r.status(), reason_phrase(r.status()),
+                 date);
   const bool has_content_type = !r.content_type().empty() && header_safe(r.content_type());
   if (has_content_type) fmt::format_to(o, "Content-Type: {}\r\n", r.content_type());
   for (const auto& [name, value] : r.headers()) {
-    if (owned_by_http(name, has_content_type) || !header_safe(name) || !header_safe(value) || name.empty()) continue;
+    if (owned_by_http(name, has_content_type) || !header_safe(name) || !header_safe(value) || name.empty())
+      continue;
     out += name;
     out += ": ";
     out += value;
@@ -156,30 +159,54 @@ void append_response(std::string& out, const Response& r, std::string_view date,
 
 const char* reason_phrase(int status) noexcept {
   switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 413: return "Content Too Large";
-    case 422: return "Unprocessable Content";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return status < 400 ? "OK" : "Error";
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 304:
+      return "Not Modified";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Content Too Large";
+    case 422:
+      return "Unprocessable Content";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return status < 400 ? "OK" : "Error";
   }
 }
 

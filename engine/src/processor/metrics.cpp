@@ -37,7 +37,8 @@ std::string Metrics::render(const Gauges& g) const {
     fmt::format_to(o, "nimbus_event_duration_seconds_bucket{{trigger=\"{}\",le=\"{}\"}} {}\n", trigger_,
                    kBuckets[b], cumulative);
   }
-  fmt::format_to(o, "nimbus_event_duration_seconds_bucket{{trigger=\"{}\",le=\"+Inf\"}} {}\n", trigger_, count_);
+  fmt::format_to(o, "nimbus_event_duration_seconds_bucket{{trigger=\"{}\",le=\"+Inf\"}} {}\n", trigger_,
+                 count_);
   fmt::format_to(o, "nimbus_event_duration_seconds_sum{{trigger=\"{}\"}} {}\n", trigger_, latency_sum_);
   fmt::format_to(o, "nimbus_event_duration_seconds_count{{trigger=\"{}\"}} {}\n", trigger_, count_);
   fmt::format_to(o,

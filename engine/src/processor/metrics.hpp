@@ -38,7 +38,7 @@ class Metrics {
 
  private:
   std::string trigger_;
-  std::array<std::uint64_t, 500> by_status_{};           // index: status - 100
+  std::array<std::uint64_t, 500> by_status_{};                // index: status - 100
   std::array<std::uint64_t, kBuckets.size() + 1> buckets_{};  // the last one is +Inf
   double latency_sum_ = 0;
   std::uint64_t count_ = 0;

@@ -37,11 +37,11 @@
 namespace nimbus::engine {
 namespace {
 
-constexpr std::uint32_t kHeaderLimit = 64U << 10;             // larger request headers get 431
-constexpr std::size_t kMaxPipelined = 64;                     // requests per connection awaiting answers
-constexpr std::size_t kReadChunk = 16U << 10;                 // bytes asked of each read
-constexpr auto kIdleTimeout = std::chrono::seconds(60);       // a keep-alive connection with nothing to do
-constexpr auto kRequestTimeout = std::chrono::seconds(30);    // a request that does not finish arriving
+constexpr std::uint32_t kHeaderLimit = 64U << 10;           // larger request headers get 431
+constexpr std::size_t kMaxPipelined = 64;                   // requests per connection awaiting answers
+constexpr std::size_t kReadChunk = 16U << 10;               // bytes asked of each read
+constexpr auto kIdleTimeout = std::chrono::seconds(60);     // a keep-alive connection with nothing to do
+constexpr auto kRequestTimeout = std::chrono::seconds(30);  // a request that does not finish arriving
 
 // epoll data: small tags for the fixed sockets, connection slots above them.
 constexpr std::uint64_t kHttpListener = 0;
@@ -208,7 +208,8 @@ struct Processor::Impl {
       if (n > 0) c.in.commit(static_cast<std::size_t>(n));
       if (n > 0) {
         c.last_active = std::chrono::steady_clock::now();
-        if (static_cast<std::size_t>(n) < kReadChunk) break;  // drained for now (edge-triggered: no EAGAIN needed)
+        if (static_cast<std::size_t>(n) < kReadChunk)
+          break;  // drained for now (edge-triggered: no EAGAIN needed)
         continue;
       }
       if (n == 0) eof = true;
@@ -229,7 +230,8 @@ struct Processor::Impl {
   // Parses every complete request in the buffer, up to the pipelining limit.
   void parse(std::uint32_t slot) {
     Connection& c = *connections[slot];
-    while (c.fd >= 0 && !c.closing && c.pending.size() < kMaxPipelined && c.in.size() > c.request_at + c.parsed) {
+    while (c.fd >= 0 && !c.closing && c.pending.size() < kMaxPipelined &&
+           c.in.size() > c.request_at + c.parsed) {
       if (!c.parser) {
         c.parts.clear();
         c.parser.emplace(c.parts);
@@ -241,7 +243,8 @@ struct Processor::Impl {
       const char* request = c.in.data() + c.request_at;
       c.parser->rebase(request, c.in.size() - c.request_at);
       boost::beast::error_code ec;
-      c.parsed += c.parser->put(boost::asio::const_buffer(request + c.parsed, c.in.size() - c.request_at - c.parsed), ec);
+      c.parsed += c.parser->put(
+          boost::asio::const_buffer(request + c.parsed, c.in.size() - c.request_at - c.parsed), ec);
       if (ec == boost::beast::http::error::need_more || (!ec && !c.parser->is_done())) {
         if (c.parser->is_header_done() && c.parts.expect_continue && !c.sent_continue && c.pending.empty()) {
           c.sent_continue = true;
@@ -336,7 +339,8 @@ struct Processor::Impl {
   }
 
   void flush_dirty() {
-    for (std::size_t i = 0; i < dirty.size(); ++i) {  // write_out may add to the list
+    // NOLINTNEXTLINE(modernize-loop-convert): write_out may add to the list while it is walked
+    for (std::size_t i = 0; i < dirty.size(); ++i) {
       std::uint32_t slot = dirty[i];
       connections[slot]->dirty = false;
       write_out(slot);
@@ -353,9 +357,10 @@ struct Processor::Impl {
       complete(slot, c.generation, seq, Response::text(event.error().message + "\n", 400), keep_alive, head);
       return;
     }
-    dispatcher->submit(*event, [this, slot, generation = c.generation, seq, keep_alive, head](Response r) {
-      complete(slot, generation, seq, r, keep_alive, head);
-    });
+    dispatcher->submit(*event,
+                       [this, slot, generation = c.generation, seq, keep_alive, head](const Response& r) {
+                         complete(slot, generation, seq, r, keep_alive, head);
+                       });
   }
 
   void complete(std::uint32_t slot, std::uint32_t generation, std::uint64_t seq, const Response& r,
@@ -484,13 +489,13 @@ struct Processor::Impl {
     for (;;) {
       if (stop_requested.load(std::memory_order_relaxed) && !draining) {
         begin_drain();
-        drain_deadline = std::chrono::steady_clock::now() + o.dispatch.event_timeout + std::chrono::seconds(2);
+        drain_deadline =
+            std::chrono::steady_clock::now() + o.dispatch.event_timeout + std::chrono::seconds(2);
       }
       if (draining) {
-        const bool idle = dispatcher->in_flight() == 0 && std::all_of(connections.begin(), connections.end(),
-                                                                        [](const auto& c) {
-                                                                          return c->fd < 0 || c->admin;
-                                                                        });
+        const bool idle =
+            dispatcher->in_flight() == 0 && std::all_of(connections.begin(), connections.end(),
+                                                        [](const auto& c) { return c->fd < 0 || c->admin; });
         if (idle || std::chrono::steady_clock::now() > drain_deadline) break;
       }
       bool spun = false;
@@ -564,7 +569,8 @@ Result<std::unique_ptr<Processor>> Processor::start(ProcessorOptions options) no
     m.admin_fd = *admin_fd;
     m.notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     m.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-    if (m.notify_fd < 0 || m.epoll_fd < 0) return Error{std::string("eventfd/epoll: ") + std::strerror(errno)};
+    if (m.notify_fd < 0 || m.epoll_fd < 0)
+      return Error{std::string("eventfd/epoll: ") + std::strerror(errno)};
     for (auto [fd, tag] : {std::pair{m.http_fd, kHttpListener}, std::pair{m.admin_fd, kAdminListener},
                            std::pair{m.notify_fd, kNotify}}) {
       epoll_event ev{};

@@ -19,7 +19,8 @@ void for_each_query_pair(std::string_view query, F&& f) {
     std::string_view part = query.substr(0, amp);
     if (!part.empty()) {
       auto eq = part.find('=');
-      f(url_decode(part.substr(0, eq)), eq == std::string_view::npos ? std::string() : url_decode(part.substr(eq + 1)));
+      f(url_decode(part.substr(0, eq)),
+        eq == std::string_view::npos ? std::string() : url_decode(part.substr(eq + 1)));
     }
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);

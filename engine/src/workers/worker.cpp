@@ -45,8 +45,8 @@ Result<std::unique_ptr<Worker>> Worker::start(const WorkerOptions& o) noexcept {
     w->mode_ = o.mode;
     w->channel_ = std::make_shared<shm::Channel>(std::move(*channel));
     if (o.mode == WorkerMode::kThread) {
-      workers::WorkerSpec spec{o.config.string(), o.library.string(), o.function, o.worker_id, o.log_level,
-                                o.notify_fd};
+      workers::WorkerSpec spec{o.config.string(), o.library.string(), o.function,
+                               o.worker_id,       o.log_level,        o.notify_fd};
       w->thread_status_ = std::make_shared<std::atomic<int>>(-1);
       w->thread_stop_ = std::make_shared<std::atomic<bool>>(false);
       w->thread_ =

@@ -43,7 +43,8 @@ class RingLogSink : public LogSink {
     LogHeader h{request_id_,
                 std::chrono::duration_cast<std::chrono::nanoseconds>(r.time.time_since_epoch()).count(),
                 static_cast<std::uint32_t>(r.level),
-                static_cast<std::uint32_t>(r.message.size()), static_cast<std::uint32_t>(fields.size()),
+                static_cast<std::uint32_t>(r.message.size()),
+                static_cast<std::uint32_t>(fields.size()),
                 static_cast<std::uint32_t>(r.logger.size())};
     std::size_t size = sizeof h + r.message.size() + fields.size() + r.logger.size();
     if (size > ring_.max_payload()) return;  // a record larger than half the ring is dropped
@@ -102,7 +103,8 @@ int serve_channel(shm::Channel& channel, const WorkerSpec& spec, const std::atom
                                std::move(bindings)});
   if (auto init = call_init(**entry, ctx); !init) return fail(init.error().message);
   send_text(responses, kReady, ctx.function_name());
-  responses.notify_consumer_with(spec.notify_fd);  // after the handshake, which the processor waits for on the futex
+  responses.notify_consumer_with(
+      spec.notify_fd);  // after the handshake, which the processor waits for on the futex
 
   // The next request often comes within microseconds: spin for it a
   // while, as long as spinning pays (docs/architecture.md, "Wake-ups").

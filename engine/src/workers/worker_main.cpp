@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
     std::cerr << "nimbus-worker: " << channel.error().message << '\n';
     return 1;
   }
-  nimbus::engine::workers::WorkerSpec spec{args.config, args.library, args.function, args.worker_id,
-                                           args.level, args.notify_fd};
+  nimbus::engine::workers::WorkerSpec spec{args.config,    args.library, args.function,
+                                           args.worker_id, args.level,   args.notify_fd};
   return nimbus::engine::workers::serve_channel(*channel, spec, nullptr);
 }

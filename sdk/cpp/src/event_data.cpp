@@ -63,7 +63,8 @@ void encode_event(const D& d, std::span<std::byte> out) noexcept {
   h.header_count = static_cast<std::uint32_t>(d.headers.size());
   h.field_count = static_cast<std::uint32_t>(d.fields.size());
   h.pairs_offset = sizeof(EventHeader);
-  h.timestamp_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(d.timestamp.time_since_epoch()).count();
+  h.timestamp_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(d.timestamp.time_since_epoch()).count();
   h.partition = d.partition;
   h.offset = d.offset;
 

@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "nimbus/engine/worker.hpp"
-#include "nimbus/logger.hpp"
 #include "nimbus/event.hpp"
+#include "nimbus/logger.hpp"
 #include "nimbus/response.hpp"
 #include "nimbus/result.hpp"
 

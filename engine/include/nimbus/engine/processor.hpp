@@ -16,11 +16,11 @@ namespace nimbus::engine {
 
 /// How to serve a function.
 struct ProcessorOptions {
-  DispatcherOptions dispatch;       ///< the workers (dispatch.notify_fd is set by the processor)
+  DispatcherOptions dispatch;         ///< the workers (dispatch.notify_fd is set by the processor)
   std::string trigger_name = "http";  ///< names the trigger in events and metrics
-  std::string host = "0.0.0.0";     ///< the address both ports listen on
-  int port = 8080;                  ///< the HTTP trigger's port; 0 picks a free one
-  int admin_port = 8081;            ///< the admin port; 0 picks a free one
+  std::string host = "0.0.0.0";       ///< the address both ports listen on
+  int port = 8080;                    ///< the HTTP trigger's port; 0 picks a free one
+  int admin_port = 8081;              ///< the admin port; 0 picks a free one
   std::size_t max_body_bytes = std::size_t{1} << 20;  ///< larger request bodies get 413
   /// Where the function's logs go, one JSON object per line, written once
   /// per loop iteration; -1 for nowhere (then `dispatch.on_log` is used as given).
