@@ -4,6 +4,8 @@
 // vain burned a core that its peer (or the load generator) may have needed.
 // The budget follows what the last waits saw, within [0, max].
 
+#include <sched.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -29,6 +31,11 @@ class AdaptiveSpin {
     const auto until = clock::now() + budget_;
     do {
       for (int i = 0; i < 16; ++i) cpu_relax();
+      if (ready()) return true;
+      // Give the core away if anyone else wants it: with more runnable
+      // threads than cores (the load generator, the loop, other workers),
+      // the peer we wait for may be the one waiting for this core.
+      sched_yield();
       if (ready()) return true;
     } while (clock::now() < until);
     budget_ /= 4;
