@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <map>
 #include <nimbus/bindings.hpp>
+#include <nimbus/context.hpp>
 #include <thread>
 
 namespace {
@@ -48,6 +50,95 @@ TEST(MemoryKeyValueStoreTest, SafeAcrossThreads) {
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(kv.size(), 2000U);
+}
+
+}  // namespace
+
+namespace {
+
+// Keeps every call; answers from `answers` when it has one for the operation.
+class Observer : public nimbus::BindingObserver {
+ public:
+  std::optional<nimbus::Json> answer(const nimbus::BindingCall& call) override {
+    auto it = answers.find(std::string(call.operation));
+    if (it == answers.end()) return std::nullopt;
+    return it->second;
+  }
+  void completed(const nimbus::BindingCall& call, const nimbus::Json& result,
+                 const std::string* error) override {
+    seen.push_back({{"binding", call.binding},
+                    {"operation", call.operation},
+                    {"arguments", call.arguments},
+                    {"result", result},
+                    {"error", error != nullptr ? nimbus::Json(*error) : nimbus::Json(nullptr)}});
+  }
+  std::map<std::string, nimbus::Json> answers;
+  std::vector<nimbus::Json> seen;
+};
+
+// A store whose every operation fails.
+class BrokenStore : public nimbus::KeyValueStore {
+ protected:
+  std::optional<std::string> do_get(std::string_view) override {
+    throw std::runtime_error("connection refused");
+  }
+  void do_put(std::string_view, std::string_view, std::optional<std::chrono::milliseconds>) override {}
+  bool do_remove(std::string_view) override { return false; }
+  std::vector<std::string> do_list(std::string_view) override { return {}; }
+};
+
+TEST(BindingObserverTest, SeesEveryCallWithItsArgumentsAndResult) {
+  auto kv = std::make_shared<MemoryKeyValueStore>();
+  nimbus::Context ctx(nimbus::Context::Options{"f", "1", 0, nimbus::Logger(), {{"seen", kv}}});
+  Observer o;
+  ctx.observe_bindings(&o);
+  auto& store = ctx.kv("seen");
+  store.put("ada", "1", std::chrono::milliseconds(500));
+  EXPECT_EQ(store.get("ada"), "1");
+  EXPECT_FALSE(store.get("bo"));
+  EXPECT_TRUE(store.remove("ada"));
+  EXPECT_TRUE(store.list("a").empty());
+  ASSERT_EQ(o.seen.size(), 5U);
+  EXPECT_EQ(o.seen[0], (nimbus::Json{{"binding", "seen"},
+                                     {"operation", "put"},
+                                     {"arguments", {{"key", "ada"}, {"value", "1"}, {"ttl_ms", 500}}},
+                                     {"result", nullptr},
+                                     {"error", nullptr}}));
+  EXPECT_EQ(o.seen[1]["result"], "1");
+  EXPECT_EQ(o.seen[2]["result"], nullptr);
+  EXPECT_EQ(o.seen[3]["result"], true);
+  EXPECT_EQ(o.seen[4]["arguments"], (nimbus::Json{{"prefix", "a"}}));
+
+  ctx.observe_bindings(nullptr);  // the fast path again: nothing is seen
+  store.put("x", "y");
+  EXPECT_EQ(o.seen.size(), 5U);
+}
+
+TEST(BindingObserverTest, AnAnswerReplacesTheBinding) {
+  auto kv = std::make_shared<MemoryKeyValueStore>();
+  nimbus::Context ctx(nimbus::Context::Options{"f", "1", 0, nimbus::Logger(), {}});
+  Observer o;
+  o.answers["get"] = "from the tape";
+  o.answers["list"] = nimbus::Json::array({"k1", "k2"});
+  o.answers["put"] = nullptr;
+  ctx.observe_bindings(&o);
+  ctx.set_binding("cache", kv);  // a binding added later is observed too
+  auto& store = ctx.kv("cache");
+  EXPECT_EQ(store.get("anything"), "from the tape");
+  EXPECT_EQ(store.list(), (std::vector<std::string>{"k1", "k2"}));
+  store.put("k", "v");
+  EXPECT_EQ(kv->size(), 0U) << "an answered put never reaches the store";
+  EXPECT_EQ(o.seen.size(), 3U);
+}
+
+TEST(BindingObserverTest, ErrorsAreReportedAndStillThrown) {
+  nimbus::Context ctx(
+      nimbus::Context::Options{"f", "1", 0, nimbus::Logger(), {{"db", std::make_shared<BrokenStore>()}}});
+  Observer o;
+  ctx.observe_bindings(&o);
+  EXPECT_THROW((void)ctx.kv("db").get("k"), std::runtime_error);
+  ASSERT_EQ(o.seen.size(), 1U);
+  EXPECT_EQ(o.seen[0]["error"], "connection refused");
 }
 
 }  // namespace

@@ -10,8 +10,11 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
+
+#include "nimbus/json.hpp"
 
 namespace nimbus {
 
@@ -20,6 +23,32 @@ namespace nimbus {
 class BindingError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+/// One call a function made on a binding, as a recorder or a replayer sees it.
+struct BindingCall {
+  std::string_view binding;    ///< the binding's name in function.yaml
+  std::string_view operation;  ///< "get", "put", "remove", "list", ...
+  const Json& arguments;       ///< e.g. {"key": "ada"}
+};
+
+/// Watches the calls a function makes on its bindings (the recorder) and may
+/// answer them itself instead of the binding (the replayer). Every binding
+/// interface reports its calls through `Binding::observed`, so a binding
+/// added later is recorded and replayed with no work in the recorder or the
+/// replayer. Set with `Context::observe_bindings`.
+class BindingObserver {
+ public:
+  BindingObserver() = default;
+  BindingObserver(const BindingObserver&) = delete;
+  BindingObserver& operator=(const BindingObserver&) = delete;
+  virtual ~BindingObserver() = default;
+  /// Before the binding runs: a result to answer with instead of running it,
+  /// or nothing to let it run. Throwing fails the call with that exception.
+  virtual std::optional<Json> answer(const BindingCall& call) = 0;
+  /// After the call: its result as JSON (null for none), or, when `error` is
+  /// not null, the message of the exception it failed with.
+  virtual void completed(const BindingCall& call, const Json& result, const std::string* error) = 0;
 };
 
 /// Base of every data binding. A binding lives across invocations: a worker
@@ -32,6 +61,57 @@ class Binding {
   virtual ~Binding() = default;
   /// The interface this binding implements, e.g. "kv".
   [[nodiscard]] virtual std::string_view interface_name() const noexcept = 0;
+  /// Its name in function.yaml (set when a context adopts it).
+  [[nodiscard]] const std::string& binding_name() const noexcept { return name_; }
+  /// Host use (through `Context`): names the binding and sets who observes
+  /// its calls (null for nobody).
+  void observe(std::string name, BindingObserver* observer) {
+    name_ = std::move(name);
+    observer_ = observer;
+  }
+
+ protected:
+  /// True when calls must go through `observed`; when false, an interface
+  /// method may call its implementation directly (the fast path).
+  [[nodiscard]] bool is_observed() const noexcept { return observer_ != nullptr; }
+
+  /// Runs `call` (the implementation) as operation `operation` with
+  /// `arguments`, letting the observer answer it instead; `encode` turns a
+  /// result into JSON, `decode` a JSON answer back into a result. Interface
+  /// authors write each public method with it; implementations never see it.
+  template <class Call, class Encode, class Decode>
+  auto observed(std::string_view operation, const Json& arguments, Call&& call, Encode&& encode,
+                Decode&& decode) -> decltype(call()) {
+    using R = decltype(call());
+    const BindingCall c{name_, operation, arguments};
+    if (std::optional<Json> answer = observer_->answer(c)) {
+      observer_->completed(c, *answer, nullptr);
+      if constexpr (std::is_void_v<R>) {
+        return;
+      } else {
+        return decode(*answer);
+      }
+    }
+    try {
+      if constexpr (std::is_void_v<R>) {
+        call();
+        observer_->completed(c, Json(nullptr), nullptr);
+        return;
+      } else {
+        R result = call();
+        observer_->completed(c, encode(result), nullptr);
+        return result;
+      }
+    } catch (const std::exception& e) {
+      const std::string what = e.what();
+      observer_->completed(c, Json(nullptr), &what);
+      throw;
+    }
+  }
+
+ private:
+  std::string name_;
+  BindingObserver* observer_ = nullptr;
 };
 
 /// A key-value store.
@@ -48,16 +128,42 @@ class KeyValueStore : public Binding {
   [[nodiscard]] std::string_view interface_name() const noexcept override { return "kv"; }
 
   /// The value stored under `key`, if any (and not expired).
-  std::optional<std::string> get(std::string_view key) { return do_get(key); }
+  std::optional<std::string> get(std::string_view key) {
+    if (!is_observed()) return do_get(key);
+    return observed(
+        "get", Json{{"key", key}}, [&] { return do_get(key); },
+        [](const std::optional<std::string>& v) { return v ? Json(*v) : Json(nullptr); },
+        [](const Json& j) {
+          return j.is_string() ? std::optional<std::string>(j.get<std::string>()) : std::nullopt;
+        });
+  }
   /// Stores `value` under `key`; with a `ttl`, the entry expires after it.
   void put(std::string_view key, std::string_view value,
            std::optional<std::chrono::milliseconds> ttl = std::nullopt) {
-    do_put(key, value, ttl);
+    if (!is_observed()) return do_put(key, value, ttl);
+    Json args{{"key", key}, {"value", value}};
+    if (ttl) args["ttl_ms"] = ttl->count();
+    observed(
+        "put", args, [&] { do_put(key, value, ttl); }, [] { return Json(nullptr); }, [](const Json&) {});
   }
   /// Deletes `key`; true when it existed.
-  bool remove(std::string_view key) { return do_remove(key); }
+  bool remove(std::string_view key) {
+    if (!is_observed()) return do_remove(key);
+    return observed(
+        "remove", Json{{"key", key}}, [&] { return do_remove(key); },
+        [](bool existed) { return Json(existed); },
+        [](const Json& j) { return j.is_boolean() && j.get<bool>(); });
+  }
   /// The keys that start with `prefix`, sorted.
-  std::vector<std::string> list(std::string_view prefix = {}) { return do_list(prefix); }
+  std::vector<std::string> list(std::string_view prefix = {}) {
+    if (!is_observed()) return do_list(prefix);
+    return observed(
+        "list", Json{{"prefix", prefix}}, [&] { return do_list(prefix); },
+        [](const std::vector<std::string>& keys) { return Json(keys); },
+        [](const Json& j) {
+          return j.is_array() ? j.get<std::vector<std::string>>() : std::vector<std::string>();
+        });
+  }
 
  protected:
   virtual std::optional<std::string> do_get(std::string_view key) = 0;

@@ -43,7 +43,11 @@ class Context {
     BindingMap bindings;
   };
 
-  explicit Context(Options options) : o_(std::move(options)) {}
+  explicit Context(Options options) : o_(std::move(options)) {
+    for (auto& [name, b] : o_.bindings) {
+      if (b) b->observe(name, nullptr);
+    }
+  }
 
   /// The function's logger.
   [[nodiscard]] Logger& logger() noexcept { return o_.logger; }
@@ -79,7 +83,16 @@ class Context {
 
   /// Host and test use: adds or replaces the binding named `name`.
   void set_binding(std::string name, std::shared_ptr<Binding> binding) {
+    if (binding) binding->observe(name, observer_);
     o_.bindings.insert_or_assign(std::move(name), std::move(binding));
+  }
+  /// Host use: reports every binding call to `observer` (a recorder, a
+  /// replayer), or to nobody when null. It must outlive its use.
+  void observe_bindings(BindingObserver* observer) {
+    observer_ = observer;
+    for (auto& [name, b] : o_.bindings) {
+      if (b) b->observe(name, observer);
+    }
   }
 
   /// Host use: sets the trigger and deadline before each event.
@@ -97,6 +110,7 @@ class Context {
   TriggerInfo trigger_;
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
   std::any user_data_;
+  BindingObserver* observer_ = nullptr;
 };
 
 }  // namespace nimbus
