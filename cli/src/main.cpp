@@ -19,6 +19,7 @@
 #include "nimbus/engine/function_config.hpp"
 #include "nimbus/engine/processor.hpp"
 #include "nimbus/function.hpp"
+#include "nimbus/recorder/recorder.hpp"
 #include "nimbus/version.hpp"
 #include "sdk_package.hpp"
 
@@ -116,6 +117,50 @@ nimbus::engine::EventDefaults event_defaults(const FunctionConfig& config) {
   return d;
 }
 
+// True for an environment variable whose value is a secret by its name.
+bool secret_name(std::string name) {
+  for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (const char* word : {"SECRET", "TOKEN", "PASSWORD", "PASSWD", "KEY", "CREDENTIAL"}) {
+    if (name.find(word) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// The recorder for --record, or null without it.
+Result<std::unique_ptr<nimbus::recorder::Recorder>> make_recorder(const cxxopts::ParseResult& args,
+                                                                  const FunctionConfig& config,
+                                                                  const std::string& source) {
+  if (args.count("record") == 0U) {
+    if (args.count("record-sample") != 0U) return Error{"--record-sample needs --record"};
+    return std::unique_ptr<nimbus::recorder::Recorder>();
+  }
+  double sample = 1.0;
+  if (args.count("record-sample") != 0U) {
+    const std::string text = args["record-sample"].as<std::string>();
+    char* end = nullptr;
+    sample = std::strtod(text.c_str(), &end);
+    if (text.empty() || *end != '\0' || !(sample > 0.0 && sample <= 1.0)) {
+      return Error{"--record-sample " + text + ": expected a fraction above 0 and at most 1, e.g. 0.1"};
+    }
+  }
+  nimbus::recorder::Redaction redaction;
+  if (args.count("redact-header") != 0U) {
+    for (const auto& h : args["redact-header"].as<std::vector<std::string>>()) redaction.headers.push_back(h);
+  }
+  for (const auto& [name, value] : config.env) {
+    if (secret_name(name)) redaction.secrets.push_back(value);
+  }
+  nimbus::recorder::TapeHeader header;
+  header.function_name = config.name;
+  header.function_version = config.version;
+  header.created = nimbus::emulator::format_time(std::chrono::system_clock::now());
+  header.source = source;
+  auto tape =
+      nimbus::recorder::TapeWriter::open(args["record"].as<std::string>(), header, std::move(redaction));
+  if (!tape) return tape.error();
+  return std::make_unique<nimbus::recorder::Recorder>(std::move(*tape), sample);
+}
+
 int run_command(int argc, char** argv) {
   cxxopts::Options opts("nimbus run", "Run a function in the emulator against event files.");
   opts.custom_help("<function.yaml | lib.so> [options]");
@@ -131,7 +176,12 @@ int run_command(int argc, char** argv) {
       cxxopts::value<std::string>()->default_value("debug"))(
       "handler", "the function to run in a library that exports several", cxxopts::value<std::string>())(
       "color", "colour output: auto, always, never", cxxopts::value<std::string>()->default_value("auto"))(
-      "rebuild", "build the function even if it looks up to date")("h,help", "show this help");
+      "rebuild", "build the function even if it looks up to date")(
+      "record", "write every invocation to this tape (docs/tape-format.md)", cxxopts::value<std::string>())(
+      "record-sample", "the fraction of invocations recorded, e.g. 0.1", cxxopts::value<std::string>())(
+      "redact-header",
+      "also redact this header on the tape (repeatable; Authorization, Cookie, ... always are)",
+      cxxopts::value<std::vector<std::string>>())("h,help", "show this help");
   cxxopts::ParseResult args;
   if (auto done = parse_command(opts, argc, argv, "run", args)) return *done;
   if (args.count("target") == 0U) return fail("run: name a function.yaml or a .so (see 'nimbus run --help')");
@@ -175,6 +225,10 @@ int run_command(int argc, char** argv) {
 
   auto feed = nimbus::engine::EventFileFeed::open(inputs, event_defaults(target->config), &std::cin);
   if (!feed) return fail(feed.error().message);
+
+  auto recorder = make_recorder(args, target->config, "emulator");
+  if (!recorder) return fail(recorder.error().message);
+  options.tap = recorder->get();
 
   nimbus::emulator::ReporterOptions style;
   style.json = args.count("json") != 0U;

@@ -42,10 +42,14 @@ Result<std::unique_ptr<Emulator>> Emulator::create(const engine::FunctionConfig&
     emu->library_ = std::make_unique<engine::FunctionLibrary>(std::move(*lib));
     emu->entry_ = *entry;
     emu->reporter_ = &reporter;
+    emu->sink_ = std::make_unique<Sink>(reporter, emu->tap_);
     emu->context_ = std::make_unique<Context>(Context::Options{
-        config.name, config.version, 0, Logger(&reporter, options.log_level), std::move(bindings)});
+        config.name, config.version, 0, Logger(emu->sink_.get(), options.log_level), std::move(bindings)});
     auto init = call_init(*emu->entry_, *emu->context_);
     if (!init) return Error{config.file.string() + ": " + init.error().message};
+    // The tap sees invocations only, not the init hook.
+    emu->tap_ = options.tap;
+    emu->context_->observe_bindings(options.tap);
     return emu;
   } catch (const std::exception& e) {
     return Error{config.file.string() + ": " + e.what()};
@@ -56,8 +60,11 @@ Response Emulator::invoke(const Event& event, std::string_view origin) {
   reporter_->begin_event(event, origin);
   auto start = std::chrono::steady_clock::now();
   context_->begin_event(event.trigger_kind(), event.trigger_name(), start + config_.event_timeout);
+  if (tap_ != nullptr) tap_->begin(event);
   Response response = call_handler(*entry_, *context_, event);
-  reporter_->end_event(response, std::chrono::steady_clock::now() - start);
+  const auto took = std::chrono::steady_clock::now() - start;
+  if (tap_ != nullptr) tap_->end(response, took);
+  reporter_->end_event(response, took);
   return response;
 }
 

@@ -2,54 +2,10 @@
 
 #include <ctime>
 
+#include "nimbus/engine/encoding.hpp"
+
 namespace nimbus::emulator {
 namespace {
-
-// True when `s` is well-formed UTF-8 without control bytes other than tab, CR and LF.
-bool printable_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      if (c < 0x20 && c != '\n' && c != '\r' && c != '\t') return false;
-      ++i;
-      continue;
-    }
-    std::size_t n = (c >> 5U) == 0x6 ? 1 : (c >> 4U) == 0xE ? 2 : (c >> 3U) == 0x1E ? 3 : 0;
-    if (n == 0 || i + n >= s.size()) return false;
-    for (std::size_t k = 1; k <= n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) >> 6U) != 0x2) return false;
-    }
-    i += n + 1;
-  }
-  return true;
-}
-
-std::string base64(std::string_view in) {
-  static constexpr std::string_view kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    auto n = (static_cast<std::uint32_t>(static_cast<unsigned char>(in[i])) << 16U) |
-             (static_cast<std::uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8U) |
-             static_cast<unsigned char>(in[i + 2]);
-    out += kAlphabet[(n >> 18U) & 63U];
-    out += kAlphabet[(n >> 12U) & 63U];
-    out += kAlphabet[(n >> 6U) & 63U];
-    out += kAlphabet[n & 63U];
-  }
-  if (i < in.size()) {
-    auto n = static_cast<std::uint32_t>(static_cast<unsigned char>(in[i])) << 16U;
-    if (i + 1 < in.size()) n |= static_cast<std::uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8U;
-    out += kAlphabet[(n >> 18U) & 63U];
-    out += kAlphabet[(n >> 12U) & 63U];
-    out += i + 1 < in.size() ? kAlphabet[(n >> 6U) & 63U] : '=';
-    out += '=';
-  }
-  return out;
-}
 
 const char* level_color(LogLevel level) {
   switch (level) {
@@ -116,7 +72,7 @@ void Reporter::write(const LogRecord& record) {
 
 void Reporter::end_event(const Response& response, std::chrono::nanoseconds took) {
   double ms = static_cast<double>(took.count()) / 1e6;
-  const bool text = printable_utf8(response.body());
+  const bool text = engine::printable_utf8(response.body());
   if (o_.json) {
     Json headers = Json::object();
     for (const auto& [k, v] : response.headers()) headers[k] = v;
@@ -129,7 +85,7 @@ void Reporter::end_event(const Response& response, std::chrono::nanoseconds took
     if (text) {
       j["body"] = response.body();
     } else {
-      j["body_base64"] = base64(response.body());
+      j["body_base64"] = engine::base64_encode(response.body());
     }
     j["duration_ms"] = ms;
     out_ << j.dump() << '\n';

@@ -15,6 +15,7 @@
 #include "nimbus/engine/event_file.hpp"
 #include "nimbus/engine/function_config.hpp"
 #include "nimbus/engine/function_library.hpp"
+#include "nimbus/engine/tap.hpp"
 #include "nimbus/result.hpp"
 
 namespace nimbus::emulator {
@@ -27,6 +28,8 @@ struct EmulatorOptions {
   /// Environment set after `spec.env`, overriding it.
   std::vector<std::pair<std::string, std::string>> env;
   LogLevel log_level = LogLevel::kDebug;
+  /// Sees every invocation (a recorder, a replayer); optional, not owned.
+  engine::InvocationTap* tap = nullptr;
 };
 
 /// Totals of a run.
@@ -70,6 +73,21 @@ class Emulator {
   const FunctionEntry* entry_ = nullptr;
   std::unique_ptr<Context> context_;
   Reporter* reporter_ = nullptr;
+  engine::InvocationTap* tap_ = nullptr;
+  // The function's log sink: the reporter, and the tap when there is one.
+  class Sink : public LogSink {
+   public:
+    Sink(Reporter& reporter, engine::InvocationTap*& tap) : reporter_(reporter), tap_(tap) {}
+    void write(const LogRecord& record) override {
+      reporter_.write(record);
+      if (tap_ != nullptr) tap_->log(record);
+    }
+
+   private:
+    Reporter& reporter_;
+    engine::InvocationTap*& tap_;
+  };
+  std::unique_ptr<Sink> sink_;
 };
 
 }  // namespace nimbus::emulator

@@ -1,0 +1,17 @@
+#pragma once
+/// @file
+/// Text helpers for the edges where bytes meet JSON (reports, tapes).
+
+#include <string>
+#include <string_view>
+
+namespace nimbus::engine {
+
+/// True when `s` is well-formed UTF-8 without control bytes other than tab,
+/// CR and LF: safe to show and to store as a JSON string.
+bool printable_utf8(std::string_view s);
+
+/// Standard base64 with padding.
+std::string base64_encode(std::string_view in);
+
+}  // namespace nimbus::engine

@@ -1,0 +1,52 @@
+#include "nimbus/engine/encoding.hpp"
+
+#include <cstdint>
+
+namespace nimbus::engine {
+
+bool printable_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if (c < 0x20 && c != '\n' && c != '\r' && c != '\t') return false;
+      ++i;
+      continue;
+    }
+    std::size_t n = (c >> 5U) == 0x6 ? 1 : (c >> 4U) == 0xE ? 2 : (c >> 3U) == 0x1E ? 3 : 0;
+    if (n == 0 || i + n >= s.size()) return false;
+    for (std::size_t k = 1; k <= n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) >> 6U) != 0x2) return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
+std::string base64_encode(std::string_view in) {
+  static constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    auto n = (static_cast<std::uint32_t>(static_cast<unsigned char>(in[i])) << 16U) |
+             (static_cast<std::uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8U) |
+             static_cast<unsigned char>(in[i + 2]);
+    out += kAlphabet[(n >> 18U) & 63U];
+    out += kAlphabet[(n >> 12U) & 63U];
+    out += kAlphabet[(n >> 6U) & 63U];
+    out += kAlphabet[n & 63U];
+  }
+  if (i < in.size()) {
+    auto n = static_cast<std::uint32_t>(static_cast<unsigned char>(in[i])) << 16U;
+    if (i + 1 < in.size()) n |= static_cast<std::uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8U;
+    out += kAlphabet[(n >> 18U) & 63U];
+    out += kAlphabet[(n >> 12U) & 63U];
+    out += i + 1 < in.size() ? kAlphabet[(n >> 6U) & 63U] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+}  // namespace nimbus::engine
