@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <cxxopts.hpp>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -20,6 +22,7 @@
 #include "nimbus/engine/processor.hpp"
 #include "nimbus/function.hpp"
 #include "nimbus/recorder/recorder.hpp"
+#include "nimbus/replay/replayer.hpp"
 #include "nimbus/version.hpp"
 #include "sdk_package.hpp"
 
@@ -38,6 +41,8 @@ constexpr const char* kUsage = R"(usage: nimbus <command> [options]
 commands:
   run <function.yaml | lib.so>   run a function in the emulator against event files
   serve <function.yaml | lib.so> serve a function over HTTP with the shared-memory engine
+  replay <tape> --function F     replay a tape against a function and show what changed
+  diff <a.ndjson> <b.ndjson>     compare two tapes
   build <function.yaml>          build a C++ function's shared library into .nimbus/
   version                        print the version
 
@@ -393,6 +398,149 @@ int serve_command(int argc, char** argv) {
   return 0;
 }
 
+// Writes --json's report; true when it could.
+bool write_json_report(const cxxopts::ParseResult& args, const nimbus::replay::Report& report, bool stopped) {
+  if (args.count("json") == 0U) return true;
+  const std::string path = args["json"].as<std::string>();
+  std::ofstream out(path, std::ios::trunc);
+  out << report.to_json(stopped).dump(2) << '\n';
+  if (!out) {
+    std::cerr << "nimbus: cannot write the report " << path << '\n';
+    return false;
+  }
+  return true;
+}
+
+bool color_for(const cxxopts::ParseResult& args) {
+  const std::string color = args["color"].as<std::string>();
+  return color == "always" || (color == "auto" && isatty(STDOUT_FILENO) != 0 && std::getenv("NO_COLOR") == nullptr);
+}
+
+int replay_command(int argc, char** argv) {
+  cxxopts::Options opts("nimbus replay", "Replay a tape against a function and show what changed.");
+  opts.custom_help("<tape.ndjson> --function <function.yaml | lib.so> [options]");
+  opts.positional_help("");
+  opts.add_options()("target", "the tape", cxxopts::value<std::string>())(
+      "function", "function.yaml or a function's .so to replay against", cxxopts::value<std::string>())(
+      "lenient", "let the function's configured bindings answer calls the tape does not have")(
+      "strict", "stop at the first unreadable tape line (exit 2)")(
+      "json", "also write the report as JSON to this file", cxxopts::value<std::string>())(
+      "log-level", "the lowest level of function logs compared: debug, info, warn, error",
+      cxxopts::value<std::string>()->default_value("debug"))(
+      "handler", "the function to run in a library that exports several", cxxopts::value<std::string>())(
+      "color", "colour output: auto, always, never", cxxopts::value<std::string>()->default_value("auto"))(
+      "rebuild", "build the function even if it looks up to date")("h,help", "show this help");
+  cxxopts::ParseResult args;
+  if (auto done = parse_command(opts, argc, argv, "replay", args)) return *done;
+  if (args.count("target") == 0U) return fail("replay: name a tape (see 'nimbus replay --help')");
+  if (args.count("function") == 0U) return fail("replay: name the function to replay against: --function F");
+  auto level = nimbus::parse_log_level(args["log-level"].as<std::string>());
+  if (!level) return fail("replay: --log-level " + args["log-level"].as<std::string>() + ": expected debug, info, warn or error");
+
+  const std::string tape_path = args["target"].as<std::string>();
+  auto tape = nimbus::recorder::TapeReader::open(tape_path);
+  if (!tape) return fail(tape.error().message);
+  std::string handler = args.count("handler") != 0U ? args["handler"].as<std::string>() : "";
+  auto target = resolve_target(args["function"].as<std::string>(), handler, args.count("rebuild") != 0U);
+  if (!target) return fail(target.error().message);
+
+  nimbus::replay::CompareOptions compare;
+  compare.lenient = args.count("lenient") != 0U;
+  nimbus::replay::RecordReplayer replayer(compare);
+  nimbus::emulator::EmulatorOptions options;
+  options.log_level = *level;
+  options.tap = &replayer;
+  std::ostringstream quiet;  // the emulator's own output is not the replay's
+  nimbus::emulator::Reporter reporter(quiet, quiet, nimbus::emulator::ReporterOptions{});
+  auto emu = nimbus::emulator::Emulator::create(target->config, target->library, options, reporter);
+  if (!emu) return fail(emu.error().message);
+
+  nimbus::replay::Report report(tape_path, args["function"].as<std::string>());
+  const bool progress = isatty(STDERR_FILENO) != 0;
+  std::size_t done = 0;
+  bool stopped = false;
+  while (auto item = (*tape)->next()) {
+    if (!*item) {
+      report.add({(*tape)->line(), "", nimbus::replay::Outcome::kUnreadable, {}, item->error().message, 0});
+      if (args.count("strict") != 0U) {
+        stopped = true;
+        break;
+      }
+      continue;
+    }
+    const nimbus::recorder::TapeRecord& record = **item;
+    auto data = nimbus::engine::parse_event(record.event, "tape-" + std::to_string((*tape)->line()));
+    if (!data) {
+      report.add({(*tape)->line(), "", nimbus::replay::Outcome::kUnreadable, {},
+                  tape_path + ":" + std::to_string((*tape)->line()) + ": event: " + data.error().message, 0});
+      continue;
+    }
+    nimbus::EventBuffer event(*data);
+    replayer.expect(record);
+    (*emu)->invoke(event.event(), tape_path);
+    report.add(replayer.finish((*tape)->line()));
+    if (progress && ++done % 256 == 0) std::cerr << "\rreplayed " << done << " records" << std::flush;
+    quiet.str({});
+  }
+  if (progress && done >= 256) std::cerr << "\r\x1b[K";
+  report.print(std::cout, color_for(args));
+  if (stopped) std::cerr << "nimbus: replay stopped at an unreadable tape line (--strict)\n";
+  if (!write_json_report(args, report, stopped)) return kExitError;
+  if (stopped) return kExitError;
+  return report.summary().exit_code();
+}
+
+int diff_command(int argc, char** argv) {
+  cxxopts::Options opts("nimbus diff", "Compare two tapes, record by record.");
+  opts.custom_help("<a.ndjson> <b.ndjson> [options]");
+  opts.positional_help("");
+  opts.add_options()("tapes", "the two tapes", cxxopts::value<std::vector<std::string>>())(
+      "json", "also write the report as JSON to this file", cxxopts::value<std::string>())(
+      "color", "colour output: auto, always, never", cxxopts::value<std::string>()->default_value("auto"))(
+      "h,help", "show this help");
+  opts.parse_positional({"tapes"});
+  cxxopts::ParseResult args;
+  try {
+    args = opts.parse(argc, argv);
+  } catch (const cxxopts::exceptions::exception& e) {
+    return fail(std::string("diff: ") + e.what());
+  }
+  if (args.count("help") != 0U) {
+    std::cout << opts.help();
+    return 0;
+  }
+  if (args.count("tapes") == 0U || args["tapes"].as<std::vector<std::string>>().size() != 2) {
+    return fail("diff: name two tapes");
+  }
+  const auto names = args["tapes"].as<std::vector<std::string>>();
+  auto a = nimbus::recorder::TapeReader::open(names[0]);
+  if (!a) return fail(a.error().message);
+  auto b = nimbus::recorder::TapeReader::open(names[1]);
+  if (!b) return fail(b.error().message);
+  nimbus::replay::Report report(names[0], names[1], names[0], names[1]);
+  for (;;) {
+    auto x = (*a)->next();
+    auto y = (*b)->next();
+    if (!x && !y) break;
+    const std::size_t line = (*a)->line();
+    if (!x || !y) {  // one tape is longer
+      const auto& extra = x ? *x : *y;
+      std::string where = x ? names[0] + ":" + std::to_string((*a)->line()) : names[1] + ":" + std::to_string((*b)->line());
+      report.add({line, extra ? extra->event.value("id", "") : "", nimbus::replay::Outcome::kUnreadable, {},
+                  where + ": only in " + (x ? names[0] : names[1]), 0});
+      continue;
+    }
+    if (!*x || !*y) {
+      report.add({line, "", nimbus::replay::Outcome::kUnreadable, {}, (!*x ? x->error() : y->error()).message, 0});
+      continue;
+    }
+    report.add(nimbus::replay::compare_records(**x, **y, line));
+  }
+  report.print(std::cout, color_for(args));
+  if (!write_json_report(args, report, false)) return kExitError;
+  return report.summary().exit_code();
+}
+
 int build_command(int argc, char** argv) {
   cxxopts::Options opts("nimbus build", "Build a C++ function's shared library into .nimbus/ beside it.");
   opts.custom_help("<function.yaml> [options]");
@@ -421,6 +569,8 @@ int main(int argc, char** argv) {
   if (command == "run") return run_command(argc - 1, argv + 1);
   if (command == "serve") return serve_command(argc - 1, argv + 1);
   if (command == "build") return build_command(argc - 1, argv + 1);
+  if (command == "replay") return replay_command(argc - 1, argv + 1);
+  if (command == "diff") return diff_command(argc - 1, argv + 1);
   if (command == "version" || command == "--version") {
     std::cout << "nimbus " << nimbus::kSdkVersion << " (function ABI " << nimbus::kAbiVersion << ")\n";
     return 0;

@@ -1,0 +1,123 @@
+#pragma once
+/// @file
+/// Replay: feeds a tape's events to a function, answers its binding calls
+/// from the tape, and compares what it does with what the tape recorded.
+
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nimbus/engine/tap.hpp"
+#include "nimbus/recorder/tape.hpp"
+
+namespace nimbus::replay {
+
+/// How a record's replay came out.
+enum class Outcome {
+  kPassed,      ///< the same response, logs and binding calls
+  kChanged,     ///< something differs
+  kUnreadable,  ///< the tape line could not be read
+};
+
+/// One difference in one part of a record.
+struct Difference {
+  std::string part;      ///< "response", "logs" or "calls"
+  std::string expected;  ///< the recorded part, as indented JSON
+  std::string actual;    ///< what the replay did, the same way
+};
+
+/// The result for one record.
+struct RecordResult {
+  std::size_t line = 0;  ///< on the tape
+  std::string event_id;
+  Outcome outcome = Outcome::kPassed;
+  std::vector<Difference> differences;
+  std::string error;  ///< for an unreadable record
+  double duration_ms = 0;
+};
+
+/// What a replay compares and how it treats a call the tape lacks.
+struct CompareOptions {
+  /// A binding call the tape does not have: false (strict) fails it with an
+  /// error (and the record shows the difference); true lets the configured
+  /// (fallback) binding answer it.
+  bool lenient = false;
+};
+
+/// The tap that replays one record at a time: set the record, run the
+/// event through the function (emulator or engine), then `finish`.
+class RecordReplayer final : public engine::InvocationTap {
+ public:
+  explicit RecordReplayer(CompareOptions options) : o_(options) {}
+
+  /// The record whose event is about to run.
+  void expect(const recorder::TapeRecord& record);
+  /// Compares what happened with the record.
+  RecordResult finish(std::size_t line);
+
+  void begin(const Event& event) override;
+  void log(const LogRecord& record) override;
+  void end(const Response& response, std::chrono::nanoseconds took) override;
+  std::optional<Json> answer(const BindingCall& call) override;
+  void completed(const BindingCall& call, const Json& result, const std::string* error) override;
+
+ private:
+  CompareOptions o_;
+  const recorder::TapeRecord* expected_ = nullptr;
+  std::size_t next_call_ = 0;
+  Json calls_ = Json::array();
+  Json logs_ = Json::array();
+  Json response_ = Json::object();
+  double duration_ms_ = 0;
+};
+
+/// Compares two JSON parts; a response body that holds JSON on both sides is
+/// compared as JSON (key order and spacing do not matter).
+std::optional<Difference> compare_part(const std::string& part, const Json& expected, const Json& actual);
+
+/// Compares two records (for `nimbus diff`).
+RecordResult compare_records(const recorder::TapeRecord& a, const recorder::TapeRecord& b, std::size_t line);
+
+/// A unified diff of two texts, line by line, with `context` lines around
+/// each change; empty when they are equal.
+std::string unified_diff(const std::string& expected, const std::string& actual, const std::string& from,
+                         const std::string& to, std::size_t context = 3);
+
+/// Totals of a replay.
+struct Summary {
+  std::size_t passed = 0;
+  std::size_t changed = 0;
+  std::size_t unreadable = 0;
+  [[nodiscard]] int exit_code() const noexcept { return changed + unreadable == 0 ? 0 : 1; }
+};
+
+}  // namespace nimbus::replay
+
+namespace nimbus::replay {
+
+/// Where a replay's findings go: the terminal, and optional report files.
+/// Results come one at a time; only changed and unreadable ones are kept.
+class Report {
+ public:
+  /// `from`/`to` label the two sides in diffs ("recorded"/"replayed", or two tapes' names).
+  Report(std::string tape, std::string against, std::string from = "recorded", std::string to = "replayed")
+      : tape_(std::move(tape)), against_(std::move(against)), from_(std::move(from)), to_(std::move(to)) {}
+  void add(RecordResult result);
+  [[nodiscard]] const Summary& summary() const noexcept { return summary_; }
+  /// The summary and a unified diff of every change.
+  void print(std::ostream& out, bool color) const;
+  /// The whole report as JSON (`--json`).
+  [[nodiscard]] Json to_json(bool stopped_early) const;
+
+ private:
+  std::string tape_;
+  std::string against_;
+  std::string from_;
+  std::string to_;
+  Summary summary_;
+  std::vector<RecordResult> findings_;
+};
+
+}  // namespace nimbus::replay
