@@ -1,6 +1,8 @@
 // nimbus: the one command.
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <bit>
 #include <csignal>
 #include <cstdio>
@@ -8,9 +10,9 @@
 #include <cxxopts.hpp>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <iostream>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -125,10 +127,10 @@ nimbus::engine::EventDefaults event_defaults(const FunctionConfig& config) {
 // True for an environment variable whose value is a secret by its name.
 bool secret_name(std::string name) {
   for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  for (const char* word : {"SECRET", "TOKEN", "PASSWORD", "PASSWD", "KEY", "CREDENTIAL"}) {
-    if (name.find(word) != std::string::npos) return true;
-  }
-  return false;
+  constexpr std::array<std::string_view, 6> kWords = {"SECRET", "TOKEN", "PASSWORD",
+                                                      "PASSWD", "KEY",   "CREDENTIAL"};
+  return std::any_of(kWords.begin(), kWords.end(),
+                     [&](std::string_view word) { return name.find(word) != std::string::npos; });
 }
 
 // The recorder for --record, or null without it.
@@ -413,7 +415,8 @@ bool write_json_report(const cxxopts::ParseResult& args, const nimbus::replay::R
 
 bool color_for(const cxxopts::ParseResult& args) {
   const std::string color = args["color"].as<std::string>();
-  return color == "always" || (color == "auto" && isatty(STDOUT_FILENO) != 0 && std::getenv("NO_COLOR") == nullptr);
+  return color == "always" ||
+         (color == "auto" && isatty(STDOUT_FILENO) != 0 && std::getenv("NO_COLOR") == nullptr);
 }
 
 int replay_command(int argc, char** argv) {
@@ -435,7 +438,9 @@ int replay_command(int argc, char** argv) {
   if (args.count("target") == 0U) return fail("replay: name a tape (see 'nimbus replay --help')");
   if (args.count("function") == 0U) return fail("replay: name the function to replay against: --function F");
   auto level = nimbus::parse_log_level(args["log-level"].as<std::string>());
-  if (!level) return fail("replay: --log-level " + args["log-level"].as<std::string>() + ": expected debug, info, warn or error");
+  if (!level)
+    return fail("replay: --log-level " + args["log-level"].as<std::string>() +
+                ": expected debug, info, warn or error");
 
   const std::string tape_path = args["target"].as<std::string>();
   auto tape = nimbus::recorder::TapeReader::open(tape_path);
@@ -471,8 +476,12 @@ int replay_command(int argc, char** argv) {
     const nimbus::recorder::TapeRecord& record = **item;
     auto data = nimbus::engine::parse_event(record.event, "tape-" + std::to_string((*tape)->line()));
     if (!data) {
-      report.add({(*tape)->line(), "", nimbus::replay::Outcome::kUnreadable, {},
-                  tape_path + ":" + std::to_string((*tape)->line()) + ": event: " + data.error().message, 0});
+      report.add({(*tape)->line(),
+                  "",
+                  nimbus::replay::Outcome::kUnreadable,
+                  {},
+                  tape_path + ":" + std::to_string((*tape)->line()) + ": event: " + data.error().message,
+                  0});
       continue;
     }
     nimbus::EventBuffer event(*data);
@@ -525,13 +534,19 @@ int diff_command(int argc, char** argv) {
     const std::size_t line = (*a)->line();
     if (!x || !y) {  // one tape is longer
       const auto& extra = x ? *x : *y;
-      std::string where = x ? names[0] + ":" + std::to_string((*a)->line()) : names[1] + ":" + std::to_string((*b)->line());
-      report.add({line, extra ? extra->event.value("id", "") : "", nimbus::replay::Outcome::kUnreadable, {},
-                  where + ": only in " + (x ? names[0] : names[1]), 0});
+      std::string where =
+          x ? names[0] + ":" + std::to_string((*a)->line()) : names[1] + ":" + std::to_string((*b)->line());
+      report.add({line,
+                  extra ? extra->event.value("id", "") : "",
+                  nimbus::replay::Outcome::kUnreadable,
+                  {},
+                  where + ": only in " + (x ? names[0] : names[1]),
+                  0});
       continue;
     }
     if (!*x || !*y) {
-      report.add({line, "", nimbus::replay::Outcome::kUnreadable, {}, (!*x ? x->error() : y->error()).message, 0});
+      report.add(
+          {line, "", nimbus::replay::Outcome::kUnreadable, {}, (!*x ? x->error() : y->error()).message, 0});
       continue;
     }
     report.add(nimbus::replay::compare_records(**x, **y, line));

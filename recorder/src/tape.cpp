@@ -249,7 +249,7 @@ std::optional<Result<TapeRecord>> TapeReader::next() {
       return record;
     } catch (const Json::parse_error& e) {
       std::string why = e.what();
-      if (auto at = why.find("]"); at != std::string::npos) why = why.substr(at + 2);
+      if (auto at = why.find(']'); at != std::string::npos) why = why.substr(at + 2);
       return Result<TapeRecord>(
           Error{name_ + ":" + std::to_string(line_) + ": truncated or corrupt record: " + why});
     }

@@ -80,7 +80,8 @@ std::optional<Json> RecordReplayer::answer(const BindingCall& call) {
         rec.contains("arguments") && unordered(rec["arguments"]) == unordered(call.arguments)) {
       ++next_call_;
       if (rec.contains("error")) {  // the recorded call failed: so does this one
-        const std::string error = rec["error"].is_string() ? rec["error"].get<std::string>() : rec["error"].dump();
+        const std::string error =
+            rec["error"].is_string() ? rec["error"].get<std::string>() : rec["error"].dump();
         calls_.push_back(recorder::call_to_json(call, Json(nullptr), &error));
         throw BindingError(error);
       }

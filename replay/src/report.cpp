@@ -38,16 +38,16 @@ void Report::print(std::ostream& out, bool color) const {
       out << (color ? "\x1b[1;31m" : "") << "unreadable: " << r.error << (color ? "\x1b[0m" : "") << '\n';
       continue;
     }
-    out << (color ? "\x1b[1;33m" : "") << "changed: event " << r.event_id << " (" << tape_ << ":" << r.line << ")"
-        << (color ? "\x1b[0m" : "") << '\n';
+    out << (color ? "\x1b[1;33m" : "") << "changed: event " << r.event_id << " (" << tape_ << ":" << r.line
+        << ")" << (color ? "\x1b[0m" : "") << '\n';
     for (const auto& d : r.differences) {
       std::istringstream diff(unified_diff(d.expected, d.actual, from_ + " " + d.part, to_ + " " + d.part));
       for (std::string line; std::getline(diff, line);) out << "  " << paint(line, color) << '\n';
     }
   }
   const std::size_t total = summary_.passed + summary_.changed + summary_.unreadable;
-  out << fmt::format("{} records: {} passed, {} changed, {} unreadable", total, summary_.passed, summary_.changed,
-                     summary_.unreadable)
+  out << fmt::format("{} records: {} passed, {} changed, {} unreadable", total, summary_.passed,
+                     summary_.changed, summary_.unreadable)
       << '\n';
 }
 
@@ -60,20 +60,22 @@ Json Report::to_json(bool stopped_early) const {
     if (!r.error.empty()) f["error"] = r.error;
     Json diffs = Json::array();
     for (const auto& d : r.differences) {
-      diffs.push_back({{"part", d.part},
-                       {"expected", Json::parse(d.expected)},
-                       {"actual", Json::parse(d.actual)},
-                       {"diff", unified_diff(d.expected, d.actual, from_ + " " + d.part, to_ + " " + d.part)}});
+      diffs.push_back(
+          {{"part", d.part},
+           {"expected", Json::parse(d.expected)},
+           {"actual", Json::parse(d.actual)},
+           {"diff", unified_diff(d.expected, d.actual, from_ + " " + d.part, to_ + " " + d.part)}});
     }
     if (!diffs.empty()) f["differences"] = std::move(diffs);
     findings.push_back(std::move(f));
   }
-  return Json{{"tape", tape_},
-              {"against", against_},
-              {"summary",
-               {{"passed", summary_.passed}, {"changed", summary_.changed}, {"unreadable", summary_.unreadable}}},
-              {"stoppedEarly", stopped_early},
-              {"findings", std::move(findings)}};
+  return Json{
+      {"tape", tape_},
+      {"against", against_},
+      {"summary",
+       {{"passed", summary_.passed}, {"changed", summary_.changed}, {"unreadable", summary_.unreadable}}},
+      {"stoppedEarly", stopped_early},
+      {"findings", std::move(findings)}};
 }
 
 }  // namespace nimbus::replay

@@ -1,0 +1,156 @@
+"""End-to-end tests of recording and replay: `nimbus run --record`,
+`nimbus replay`, `nimbus diff`, with real builds of the hello example.
+
+Run by ctest (which sets NIMBUS, NIMBUS_FIXTURES and NIMBUS_SOURCE_DIR), or by
+hand: NIMBUS=build/cli/nimbus NIMBUS_FIXTURES=build/tests/fixtures \
+      NIMBUS_SOURCE_DIR=. python3 -m unittest -v test_replay
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+from pathlib import Path
+
+NIMBUS = os.environ["NIMBUS"]
+FIXTURES = Path(os.environ["NIMBUS_FIXTURES"])
+SOURCE = Path(os.environ["NIMBUS_SOURCE_DIR"])
+
+
+def nimbus(*args, stdin=None, cwd=SOURCE):
+    return subprocess.run([NIMBUS, *map(str, args)], input=stdin, capture_output=True, text=True, cwd=cwd,
+                          timeout=300)
+
+
+def tape_lines(path):
+    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+
+
+class RecordReplayTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        # A private copy of the hello example, so changing it does not touch the tree.
+        cls.tmp = Path(tempfile.mkdtemp())
+        cls.hello = cls.tmp / "hello"
+        shutil.copytree(SOURCE / "examples" / "hello", cls.hello, ignore=shutil.ignore_patterns(".nimbus"))
+        cls.tape = cls.tmp / "tape.ndjson"
+        events = "\n".join([
+            '{"path": "/?name=Ada"}',
+            '{"headers": {"X-Name": "Bo", "Authorization": "Bearer s3cr3t-token"}}',
+            '{"path": "/?name=Ada"}',
+            '{"method": "POST", "body": {"name": "Cy"}, "bodyBase64": null}',
+        ]).replace(', "bodyBase64": null', "")
+        r = nimbus("run", cls.hello / "function.yaml", "--event", "-", "--record", cls.tape, stdin=events + "\n")
+        assert r.returncode == 0, r.stderr
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp)
+
+    def test_the_tape_holds_events_calls_logs_and_responses(self):
+        header, *records = tape_lines(self.tape)
+        self.assertEqual(header["nimbusTape"], 1)
+        self.assertEqual(header["function"], {"name": "hello", "version": "0"})
+        self.assertEqual(header["source"], "emulator")
+        self.assertEqual(len(records), 4)
+        first = records[0]
+        self.assertEqual(first["event"]["fields"], {"name": "Ada"})
+        self.assertEqual(first["calls"], [
+            {"binding": "seen", "operation": "get", "arguments": {"key": "Ada"}, "result": None},
+            {"binding": "seen", "operation": "put", "arguments": {"key": "Ada", "value": "1"}, "result": None}])
+        self.assertEqual(first["logs"], [{"level": "info", "message": "greeting",
+                                          "fields": {"name": "Ada", "again": False}}])
+        self.assertEqual(first["response"]["status"], 200)
+        self.assertEqual(json.loads(first["response"]["body"]), {"greeting": "hello, Ada", "again": False})
+        self.assertEqual(records[2]["calls"][0]["result"], "1", "the second Ada finds the first")
+        # Secrets never reach the tape.
+        self.assertEqual(records[1]["event"]["headers"]["Authorization"], "[REDACTED]")
+        self.assertNotIn("s3cr3t", self.tape.read_text())
+
+    def test_replay_against_the_same_build_finds_nothing(self):
+        r = nimbus("replay", self.tape, "--function", self.hello / "function.yaml")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(r.stdout.strip().splitlines()[-1], "4 records: 4 passed, 0 changed, 0 unreadable")
+
+    def test_replay_answers_binding_calls_from_the_tape(self):
+        # The replayed function's store starts empty, yet the third event still finds Ada: from the tape.
+        report = self.tmp / "same.json"
+        r = nimbus("replay", self.tape, "--function", self.hello / "function.yaml", "--json", report)
+        self.assertEqual(r.returncode, 0)
+        j = json.loads(report.read_text())
+        self.assertEqual(j["summary"], {"passed": 4, "changed": 0, "unreadable": 0})
+
+    def test_a_changed_build_shows_exactly_what_changed(self):
+        changed = self.tmp / "hello-changed"
+        if not changed.exists():
+            shutil.copytree(self.hello, changed, ignore=shutil.ignore_patterns(".nimbus"))
+            source = changed / "hello.cpp"
+            source.write_text(source.read_text().replace('ctx.logger().info_with("greeting"',
+                                                         'ctx.logger().info_with("greeted"'))
+        report = self.tmp / "changed.json"
+        r = nimbus("replay", self.tape, "--function", changed / "function.yaml", "--json", report, "--color", "never")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("4 records: 0 passed, 4 changed, 0 unreadable", r.stdout)
+        self.assertIn('-    "message": "greeting"', r.stdout)
+        self.assertIn('+    "message": "greeted"', r.stdout)
+        j = json.loads(report.read_text())
+        parts = {d["part"] for f in j["findings"] for d in f["differences"]}
+        self.assertEqual(parts, {"logs"}, "only the logs changed: responses and calls did not")
+
+    def test_a_call_the_tape_lacks_is_a_difference(self):
+        header, *records = tape_lines(self.tape)
+        records[0]["calls"] = []  # as if the recorded build had made no calls
+        edited = self.tmp / "no-calls.ndjson"
+        edited.write_text("\n".join(json.dumps(x) for x in [header, records[0]]) + "\n")
+        r = nimbus("replay", edited, "--function", self.hello / "function.yaml", "--color", "never")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('replay: seen.get({\\"key\\":\\"Ada\\"}) is not on the tape', r.stdout)
+        r = nimbus("replay", edited, "--function", self.hello / "function.yaml", "--lenient", "--color", "never")
+        self.assertIn("calls", r.stdout, "lenient: the configured binding answers, and the calls still differ")
+        self.assertNotIn("not on the tape", r.stdout)
+
+    def test_a_corrupt_tape(self):
+        lines = self.tape.read_text().splitlines()
+        corrupt = self.tmp / "corrupt.ndjson"
+        corrupt.write_text("\n".join([lines[0], lines[1], lines[2][:40], lines[3]]) + "\n")
+        report = self.tmp / "corrupt.json"
+        r = nimbus("replay", corrupt, "--function", self.hello / "function.yaml", "--json", report)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(f"unreadable: {corrupt}:3: truncated or corrupt record", r.stdout)
+        self.assertIn("3 records: 2 passed, 0 changed, 1 unreadable", r.stdout)
+        r = nimbus("replay", corrupt, "--function", self.hello / "function.yaml", "--strict", "--json", report)
+        self.assertEqual(r.returncode, 2)
+        j = json.loads(report.read_text())
+        self.assertTrue(j["stoppedEarly"], "a report is written even when the replay stops")
+        self.assertEqual(j["summary"], {"passed": 1, "changed": 0, "unreadable": 1})
+
+    def test_a_tape_from_a_newer_format_is_refused(self):
+        newer = self.tmp / "newer.ndjson"
+        newer.write_text('{"nimbusTape": 99, "function": {"name": "hello"}}\n')
+        r = nimbus("replay", newer, "--function", self.hello / "function.yaml")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(f"nimbus: {newer}:1: tape format 99 is newer than this nimbus reads (1)", r.stderr)
+
+    def test_diff_two_tapes(self):
+        other = self.tmp / "other.ndjson"
+        other.write_text(self.tape.read_text().replace("hello, Bo", "hi, Bo"))
+        r = nimbus("diff", self.tape, other, "--color", "never")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('-    "greeting": "hello, Bo"', r.stdout)
+        self.assertIn('+    "greeting": "hi, Bo"', r.stdout)
+        self.assertIn("4 records: 3 passed, 1 changed, 0 unreadable", r.stdout)
+        self.assertEqual(nimbus("diff", self.tape, self.tape).returncode, 0)
+
+    def test_record_sample_and_bad_flags(self):
+        r = nimbus("run", self.hello / "function.yaml", "--event", "-", "--record-sample", "0.5", stdin="{}\n")
+        self.assertEqual((r.returncode, r.stderr.strip().splitlines()[-1]), (2, "nimbus: --record-sample needs --record"))
+        r = nimbus("run", self.hello / "function.yaml", "--event", "-", "--record", self.tmp / "s.ndjson",
+                   "--record-sample", "2", stdin="{}\n")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--record-sample 2: expected a fraction above 0 and at most 1", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
