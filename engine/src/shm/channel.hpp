@@ -4,6 +4,7 @@
 // (worker -> processor). The memfd is passed over a unix socket with
 // SCM_RIGHTS, never by a name another process could open.
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -15,7 +16,7 @@ namespace nimbus::engine::shm {
 /// The first bytes of a channel's memory.
 struct alignas(64) ChannelHeader {
   static constexpr std::uint64_t kMagic = 0x4C4E4843424D494EULL;  // "NIMBCHNL"
-  static constexpr std::uint32_t kVersion = 1;
+  static constexpr std::uint32_t kVersion = 2;
   std::uint64_t magic;
   std::uint32_t version;
   std::uint32_t reserved;
@@ -23,6 +24,9 @@ struct alignas(64) ChannelHeader {
   std::uint64_t request_capacity;
   std::uint64_t response_offset;
   std::uint64_t response_capacity;
+  /// The request the worker's handler is running now, 0 between requests
+  /// (version 2): how the processor tells a stuck event from a queued one.
+  std::atomic<std::uint64_t> running;
 };
 
 /// A mapped channel. Move-only; unmaps and closes on destruction.
@@ -42,6 +46,10 @@ class Channel {
   /// The memfd, to pass to the worker.
   [[nodiscard]] int fd() const noexcept { return fd_; }
   Ring& requests() noexcept { return requests_; }
+  /// The request the worker is running (0: none); the worker sets it.
+  [[nodiscard]] std::atomic<std::uint64_t>& running() noexcept {
+    return static_cast<ChannelHeader*>(memory_)->running;
+  }
   Ring& responses() noexcept { return responses_; }
 
  private:

@@ -204,7 +204,9 @@ bool Dispatcher::service(Slot& s, std::vector<std::pair<Completion, Response>>& 
   bool timed_out = false;
   {
     std::lock_guard lock(s.mutex);
-    if (!s.pending.empty() && s.pending.begin()->second.deadline < std::chrono::steady_clock::now()) {
+    // Only an event the handler is running: one still queued is answered 504 by the worker itself.
+    if (!s.pending.empty() && s.pending.begin()->second.deadline < std::chrono::steady_clock::now() &&
+        w->running() == s.pending.begin()->first) {
       timed_out = true;
       w->kill();
     }

@@ -177,6 +177,8 @@ bool Worker::prepare_sleep() noexcept { return channel_->responses().prepare_sle
 
 void Worker::end_sleep() noexcept { channel_->responses().end_sleep(); }
 
+std::uint64_t Worker::running() const noexcept { return channel_->running().load(std::memory_order_acquire); }
+
 bool Worker::has_messages() const noexcept { return !channel_->responses().empty(); }
 
 bool Worker::next(void (*dispatch)(void*, const workers::ResponseView*, const workers::LogView*),

@@ -127,12 +127,18 @@ int serve_channel(shm::Channel& channel, const WorkerSpec& spec, const std::atom
       Response response;
       auto event = Event::from_bytes(msg->payload.subspan(sizeof rh));
       sink.set_request(rh.request_id);
+      const auto deadline = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(rh.deadline_ns));
       if (!event) {
         response = Response::text("bad event: " + event.error().message, 400);
+      } else if (std::chrono::steady_clock::now() >= deadline) {
+        // It waited in the queue past its deadline: answer without running it.
+        response = Response::text(
+            "event timed out waiting in worker " + std::to_string(spec.worker_id) + "'s queue", 504);
       } else {
-        ctx.begin_event(event->trigger_kind(), event->trigger_name(),
-                        std::chrono::steady_clock::time_point(std::chrono::nanoseconds(rh.deadline_ns)));
+        ctx.begin_event(event->trigger_kind(), event->trigger_name(), deadline);
+        channel.running().store(rh.request_id, std::memory_order_release);
         response = call_handler(**entry, ctx, *event);
+        channel.running().store(0, std::memory_order_release);
       }
       std::size_t size = response_size(response);
       if (size > responses.max_payload()) {

@@ -89,6 +89,8 @@ class Worker {
   bool prepare_sleep() noexcept;
   /// After that wait.
   void end_sleep() noexcept;
+  /// The request the worker's handler is running now; 0 between requests.
+  [[nodiscard]] std::uint64_t running() const noexcept;
   /// True when the worker has published something to poll.
   [[nodiscard]] bool has_messages() const noexcept;
 
