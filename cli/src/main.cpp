@@ -7,11 +7,15 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+// Repeated flags are repeated, never split on commas (a regex or a value may hold one).
+#define CXXOPTS_VECTOR_DELIMITER '\0'
 #include <cxxopts.hpp>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -419,6 +423,54 @@ bool color_for(const cxxopts::ParseResult& args) {
          (color == "auto" && isatty(STDOUT_FILENO) != 0 && std::getenv("NO_COLOR") == nullptr);
 }
 
+// The noise flags that replay and diff share.
+void add_noise_options(cxxopts::Options& opts) {
+  opts.add_options()("noise", "noise rules file (default: replay.yaml beside the tape, when there is one)",
+                     cxxopts::value<std::string>())("ignore-header",
+                                                    "a response header that may differ (repeatable)",
+                                                    cxxopts::value<std::vector<std::string>>())(
+      "ignore-path",
+      "a JSON pointer into a record that may differ, * for any key or index: /response/body/id "
+      "(repeatable)",
+      cxxopts::value<std::vector<std::string>>())("ignore-log-field",
+                                                  "a log field that may differ (repeatable)",
+                                                  cxxopts::value<std::vector<std::string>>())(
+      "mask", "a regular expression whose matches are replaced before comparing (repeatable)",
+      cxxopts::value<std::vector<std::string>>());
+}
+
+Result<nimbus::replay::NoiseRules> noise_rules(const cxxopts::ParseResult& args, const fs::path& tape) {
+  nimbus::replay::NoiseRules rules;
+  fs::path file = args.count("noise") != 0U ? fs::path(args["noise"].as<std::string>())
+                                            : tape.parent_path() / "replay.yaml";
+  std::error_code ec;
+  if (args.count("noise") != 0U || fs::exists(file, ec)) {
+    auto loaded = nimbus::replay::NoiseRules::load(file);
+    if (!loaded) return loaded.error();
+    rules = std::move(*loaded);
+  }
+  auto add = [&](const char* flag, std::vector<std::string>& out) {
+    if (args.count(flag) == 0U) return;
+    for (const auto& v : args[flag].as<std::vector<std::string>>()) out.push_back(v);
+  };
+  add("ignore-header", rules.headers);
+  add("ignore-path", rules.paths);
+  add("ignore-log-field", rules.log_fields);
+  add("mask", rules.masks);
+  for (const auto& m : rules.masks) {
+    try {
+      std::regex check(m);
+    } catch (const std::regex_error& e) {
+      return Error{"--mask " + m + ": not a regular expression: " + e.what()};
+    }
+  }
+  for (const auto& p : rules.paths) {
+    if (p.empty() || p[0] != '/')
+      return Error{"--ignore-path " + p + ": a JSON pointer starts with '/', e.g. /response/body/id"};
+  }
+  return rules;
+}
+
 int replay_command(int argc, char** argv) {
   cxxopts::Options opts("nimbus replay", "Replay a tape against a function and show what changed.");
   opts.custom_help("<tape.ndjson> --function <function.yaml | lib.so> [options]");
@@ -432,7 +484,9 @@ int replay_command(int argc, char** argv) {
       cxxopts::value<std::string>()->default_value("debug"))(
       "handler", "the function to run in a library that exports several", cxxopts::value<std::string>())(
       "color", "colour output: auto, always, never", cxxopts::value<std::string>()->default_value("auto"))(
+      "learn-noise", "first replay the tape twice and ignore whatever differs between those two runs")(
       "rebuild", "build the function even if it looks up to date")("h,help", "show this help");
+  add_noise_options(opts);
   cxxopts::ParseResult args;
   if (auto done = parse_command(opts, argc, argv, "replay", args)) return *done;
   if (args.count("target") == 0U) return fail("replay: name a tape (see 'nimbus replay --help')");
@@ -449,8 +503,11 @@ int replay_command(int argc, char** argv) {
   auto target = resolve_target(args["function"].as<std::string>(), handler, args.count("rebuild") != 0U);
   if (!target) return fail(target.error().message);
 
+  auto noise = noise_rules(args, tape_path);
+  if (!noise) return fail(noise.error().message);
   nimbus::replay::CompareOptions compare;
   compare.lenient = args.count("lenient") != 0U;
+  compare.noise = *noise;
   nimbus::replay::RecordReplayer replayer(compare);
   nimbus::emulator::EmulatorOptions options;
   options.log_level = *level;
@@ -459,6 +516,36 @@ int replay_command(int argc, char** argv) {
   nimbus::emulator::Reporter reporter(quiet, quiet, nimbus::emulator::ReporterOptions{});
   auto emu = nimbus::emulator::Emulator::create(target->config, target->library, options, reporter);
   if (!emu) return fail(emu.error().message);
+
+  if (args.count("learn-noise") != 0U) {
+    // Every record twice against this build: whatever differs between the two runs is noise.
+    auto learning = nimbus::recorder::TapeReader::open(tape_path);
+    if (!learning) return fail(learning.error().message);
+    std::set<std::string> learned;
+    while (auto item = (*learning)->next()) {
+      if (!*item) continue;
+      auto data = nimbus::engine::parse_event((*item)->event, "tape");
+      if (!data) continue;
+      nimbus::EventBuffer event(*data);
+      std::optional<nimbus::recorder::TapeRecord> first;
+      for (int run = 0; run < 2; ++run) {
+        replayer.expect(**item);
+        (*emu)->invoke(event.event(), tape_path);
+        if (run == 0) {
+          first = replayer.actual();
+        } else {
+          for (auto& path : nimbus::replay::NoiseRules::learn(*first, replayer.actual()))
+            learned.insert(path);
+        }
+        (void)replayer.finish((*learning)->line());
+      }
+      quiet.str({});
+    }
+    nimbus::replay::NoiseRules rules = compare.noise;
+    rules.paths.insert(rules.paths.end(), learned.begin(), learned.end());
+    for (const auto& path : learned) std::cerr << "nimbus: learned noise: " << path << '\n';
+    replayer.set_noise(std::move(rules));
+  }
 
   nimbus::replay::Report report(tape_path, args["function"].as<std::string>());
   const bool progress = isatty(STDERR_FILENO) != 0;
@@ -507,6 +594,7 @@ int diff_command(int argc, char** argv) {
       "json", "also write the report as JSON to this file", cxxopts::value<std::string>())(
       "color", "colour output: auto, always, never", cxxopts::value<std::string>()->default_value("auto"))(
       "h,help", "show this help");
+  add_noise_options(opts);
   opts.parse_positional({"tapes"});
   cxxopts::ParseResult args;
   try {
@@ -526,6 +614,8 @@ int diff_command(int argc, char** argv) {
   if (!a) return fail(a.error().message);
   auto b = nimbus::recorder::TapeReader::open(names[1]);
   if (!b) return fail(b.error().message);
+  auto noise = noise_rules(args, names[0]);
+  if (!noise) return fail(noise.error().message);
   nimbus::replay::Report report(names[0], names[1], names[0], names[1]);
   for (;;) {
     auto x = (*a)->next();
@@ -549,7 +639,7 @@ int diff_command(int argc, char** argv) {
           {line, "", nimbus::replay::Outcome::kUnreadable, {}, (!*x ? x->error() : y->error()).message, 0});
       continue;
     }
-    report.add(nimbus::replay::compare_records(**x, **y, line));
+    report.add(nimbus::replay::compare_records(**x, **y, line, *noise));
   }
   report.print(std::cout, color_for(args));
   if (!write_json_report(args, report, false)) return kExitError;

@@ -1,9 +1,11 @@
 #include "nimbus/replay/replayer.hpp"
 
 #include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 
 #include "nimbus/recorder/recorder.hpp"
@@ -22,6 +24,124 @@ nlohmann::json normalized_response(const Json& response) {
     if (!parsed.is_discarded() && (parsed.is_object() || parsed.is_array())) r["body"] = std::move(parsed);
   }
   return r;
+}
+
+// A record as one JSON document, its response body parsed when it is JSON.
+nlohmann::json whole(const recorder::TapeRecord& r) {
+  return nlohmann::json{{"response", normalized_response(r.response)},
+                        {"logs", unordered(r.logs)},
+                        {"calls", unordered(r.calls)}};
+}
+
+std::vector<std::string> split_pointer(const std::string& path) {
+  std::vector<std::string> tokens;
+  std::size_t at = 1;
+  while (at <= path.size() && !path.empty()) {
+    std::size_t slash = path.find('/', at);
+    tokens.push_back(path.substr(at, slash == std::string::npos ? std::string::npos : slash - at));
+    if (slash == std::string::npos) break;
+    at = slash + 1;
+  }
+  return tokens;
+}
+
+// Removes what `tokens[i...]` names under `j` ("*": every key or index).
+void erase_path(nlohmann::json& j, const std::vector<std::string>& tokens, std::size_t i) {
+  if (i >= tokens.size() || !j.is_structured()) return;
+  const std::string& t = tokens[i];
+  const bool last = i + 1 == tokens.size();
+  if (j.is_object()) {
+    if (t == "*") {
+      if (last) {
+        j = nlohmann::json::object();
+        return;
+      }
+      for (auto& [k, v] : j.items()) erase_path(v, tokens, i + 1);
+    } else if (j.contains(t)) {
+      if (last) {
+        j.erase(t);
+      } else {
+        erase_path(j[t], tokens, i + 1);
+      }
+    }
+    return;
+  }
+  // An array: "*" or an index.
+  if (t == "*") {
+    if (last) {
+      j = nlohmann::json::array();
+      return;
+    }
+    for (auto& v : j) erase_path(v, tokens, i + 1);
+    return;
+  }
+  char* end = nullptr;
+  const unsigned long index = std::strtoul(t.c_str(), &end, 10);
+  if (end == t.c_str() || *end != '\0' || index >= j.size()) return;
+  if (last) {
+    j[index] = nullptr;  // keep the other indices where they are
+  } else {
+    erase_path(j[index], tokens, i + 1);
+  }
+}
+
+void mask_strings(nlohmann::json& j, const std::vector<std::regex>& masks) {
+  if (j.is_string()) {
+    std::string s = j.get<std::string>();
+    for (const auto& m : masks) s = std::regex_replace(s, m, "<masked>");
+    j = s;
+  } else if (j.is_structured()) {
+    for (auto& v : j) mask_strings(v, masks);
+  }
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// `doc` (from `whole`) without what the rules call noise.
+void apply_noise(nlohmann::json& doc, const NoiseRules& rules, const std::vector<std::regex>& masks) {
+  if (!rules.headers.empty() && doc["response"].contains("headers") &&
+      doc["response"]["headers"].is_object()) {
+    auto& headers = doc["response"]["headers"];
+    for (auto it = headers.begin(); it != headers.end();) {
+      const std::string key = it.key();
+      const bool noisy = std::any_of(rules.headers.begin(), rules.headers.end(),
+                                     [&](const std::string& h) { return iequals(h, key); });
+      it = noisy ? headers.erase(it) : std::next(it);
+    }
+  }
+  for (auto& log : doc["logs"]) {
+    if (!log.contains("fields") || !log["fields"].is_object()) continue;
+    for (const auto& f : rules.log_fields) log["fields"].erase(f);
+  }
+  for (const auto& path : rules.paths) erase_path(doc, split_pointer(path), 0);
+  if (!masks.empty()) mask_strings(doc, masks);
+}
+
+// Paths where `a` and `b` differ, array indices as "*".
+void differing_paths(const nlohmann::json& a, const nlohmann::json& b, const std::string& at,
+                     std::vector<std::string>& out) {
+  if (a.is_object() && b.is_object()) {
+    for (const auto& [k, v] : a.items()) {
+      if (!b.contains(k)) {
+        out.push_back(at + "/" + k);
+      } else {
+        differing_paths(v, b.at(k), at + "/" + k, out);
+      }
+    }
+    for (const auto& [k, v] : b.items()) {
+      if (!a.contains(k)) out.push_back(at + "/" + k);
+    }
+    return;
+  }
+  if (a.is_array() && b.is_array() && a.size() == b.size()) {
+    for (std::size_t i = 0; i < a.size(); ++i) differing_paths(a[i], b[i], at + "/*", out);
+    return;
+  }
+  if (a != b) out.push_back(at);
 }
 
 std::vector<std::string> lines_of(const std::string& text) {
@@ -44,16 +164,79 @@ std::optional<Difference> compare_part(const std::string& part, const Json& expe
   return Difference{part, unordered(expected).dump(2), unordered(actual).dump(2)};
 }
 
-RecordResult compare_records(const recorder::TapeRecord& a, const recorder::TapeRecord& b, std::size_t line) {
+RecordResult compare_records(const recorder::TapeRecord& a, const recorder::TapeRecord& b, std::size_t line,
+                             const NoiseRules& noise) {
   RecordResult r;
   r.line = line;
   r.event_id = a.event.value("id", "");
+  r.duration_ms = b.duration_ms;
   if (auto d = compare_part("response", a.response, b.response)) r.differences.push_back(std::move(*d));
   if (auto d = compare_part("logs", a.logs, b.logs)) r.differences.push_back(std::move(*d));
   if (auto d = compare_part("calls", a.calls, b.calls)) r.differences.push_back(std::move(*d));
+  if (!r.differences.empty() && !noise.empty()) {
+    // Compare again without the noise; show what is left.
+    std::vector<std::regex> masks;
+    for (const auto& m : noise.masks) masks.emplace_back(m);
+    nlohmann::json x = whole(a);
+    nlohmann::json y = whole(b);
+    apply_noise(x, noise, masks);
+    apply_noise(y, noise, masks);
+    r.differences.clear();
+    for (const char* part : {"response", "logs", "calls"}) {
+      if (x[part] != y[part]) r.differences.push_back({part, x[part].dump(2), y[part].dump(2)});
+    }
+    r.noise_ignored = r.differences.empty();
+  }
   r.outcome = r.differences.empty() ? Outcome::kPassed : Outcome::kChanged;
-  r.duration_ms = b.duration_ms;
   return r;
+}
+
+Result<NoiseRules> NoiseRules::load(const std::filesystem::path& file) noexcept {
+  try {
+    YAML::Node root = YAML::LoadFile(file.string());
+    NoiseRules rules;
+    if (!root || root.IsNull()) return rules;
+    if (!root.IsMap()) return Error{file.string() + ": expected a mapping of noise rules"};
+    auto list = [&](const char* key, std::vector<std::string>& out) -> Result<void> {
+      const YAML::Node n = root[key];
+      if (!n) return {};
+      if (!n.IsSequence()) {
+        return Error{file.string() + ":" + std::to_string(n.Mark().line + 1) + ": " + key +
+                     ": expected a list"};
+      }
+      for (const auto& item : n) out.push_back(item.as<std::string>());
+      return {};
+    };
+    for (const auto& [key, out] :
+         {std::pair{"ignoreHeaders", &rules.headers}, std::pair{"ignorePaths", &rules.paths},
+          std::pair{"ignoreLogFields", &rules.log_fields}, std::pair{"masks", &rules.masks}}) {
+      if (auto ok = list(key, *out); !ok) return ok.error();
+    }
+    for (auto it = root.begin(); it != root.end(); ++it) {
+      const YAML::Node key = it->first;
+      const auto name = key.as<std::string>();
+      if (name != "ignoreHeaders" && name != "ignorePaths" && name != "ignoreLogFields" && name != "masks") {
+        return Error{file.string() + ":" + std::to_string(key.Mark().line + 1) + ": unknown rule '" + name +
+                     "' (expected ignoreHeaders, ignorePaths, ignoreLogFields or masks)"};
+      }
+    }
+    for (const auto& m : rules.masks) {
+      try {
+        std::regex check(m);
+      } catch (const std::regex_error& e) {
+        return Error{file.string() + ": masks: '" + m + "' is not a regular expression: " + e.what()};
+      }
+    }
+    return rules;
+  } catch (const YAML::Exception& e) {
+    return Error{file.string() + ": " + e.what()};
+  }
+}
+
+std::vector<std::string> NoiseRules::learn(const recorder::TapeRecord& a, const recorder::TapeRecord& b) {
+  std::vector<std::string> paths;
+  differing_paths(whole(a), whole(b), "", paths);
+  return paths;
 }
 
 void RecordReplayer::expect(const recorder::TapeRecord& record) {
@@ -101,13 +284,17 @@ void RecordReplayer::completed(const BindingCall& call, const Json& result, cons
   calls_.push_back(recorder::call_to_json(call, result, error));
 }
 
-RecordResult RecordReplayer::finish(std::size_t line) {
+recorder::TapeRecord RecordReplayer::actual() const {
   recorder::TapeRecord actual;
   actual.calls = calls_;
   actual.logs = logs_;
   actual.response = response_;
   actual.duration_ms = duration_ms_;
-  RecordResult r = compare_records(*expected_, actual, line);
+  return actual;
+}
+
+RecordResult RecordReplayer::finish(std::size_t line) {
+  RecordResult r = compare_records(*expected_, actual(), line, o_.noise);
   expected_ = nullptr;
   return r;
 }

@@ -21,6 +21,7 @@ void Report::add(RecordResult result) {
   switch (result.outcome) {
     case Outcome::kPassed:
       ++summary_.passed;
+      if (result.noise_ignored) ++summary_.noise_ignored;
       return;
     case Outcome::kChanged:
       ++summary_.changed;
@@ -47,8 +48,10 @@ void Report::print(std::ostream& out, bool color) const {
   }
   const std::size_t total = summary_.passed + summary_.changed + summary_.unreadable;
   out << fmt::format("{} records: {} passed, {} changed, {} unreadable", total, summary_.passed,
-                     summary_.changed, summary_.unreadable)
-      << '\n';
+                     summary_.changed, summary_.unreadable);
+  if (summary_.noise_ignored > 0)
+    out << fmt::format(" ({} passed only with noise ignored)", summary_.noise_ignored);
+  out << '\n';
 }
 
 Json Report::to_json(bool stopped_early) const {
@@ -69,13 +72,15 @@ Json Report::to_json(bool stopped_early) const {
     if (!diffs.empty()) f["differences"] = std::move(diffs);
     findings.push_back(std::move(f));
   }
-  return Json{
-      {"tape", tape_},
-      {"against", against_},
-      {"summary",
-       {{"passed", summary_.passed}, {"changed", summary_.changed}, {"unreadable", summary_.unreadable}}},
-      {"stoppedEarly", stopped_early},
-      {"findings", std::move(findings)}};
+  return Json{{"tape", tape_},
+              {"against", against_},
+              {"summary",
+               {{"passed", summary_.passed},
+                {"changed", summary_.changed},
+                {"unreadable", summary_.unreadable},
+                {"noiseIgnored", summary_.noise_ignored}}},
+              {"stoppedEarly", stopped_early},
+              {"findings", std::move(findings)}};
 }
 
 }  // namespace nimbus::replay

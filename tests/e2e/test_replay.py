@@ -80,7 +80,7 @@ class RecordReplayTest(unittest.TestCase):
         r = nimbus("replay", self.tape, "--function", self.hello / "function.yaml", "--json", report)
         self.assertEqual(r.returncode, 0)
         j = json.loads(report.read_text())
-        self.assertEqual(j["summary"], {"passed": 4, "changed": 0, "unreadable": 0})
+        self.assertEqual(j["summary"], {"passed": 4, "changed": 0, "unreadable": 0, "noiseIgnored": 0})
 
     def test_a_changed_build_shows_exactly_what_changed(self):
         changed = self.tmp / "hello-changed"
@@ -124,7 +124,7 @@ class RecordReplayTest(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         j = json.loads(report.read_text())
         self.assertTrue(j["stoppedEarly"], "a report is written even when the replay stops")
-        self.assertEqual(j["summary"], {"passed": 1, "changed": 0, "unreadable": 1})
+        self.assertEqual(j["summary"], {"passed": 1, "changed": 0, "unreadable": 1, "noiseIgnored": 0})
 
     def test_a_tape_from_a_newer_format_is_refused(self):
         newer = self.tmp / "newer.ndjson"
@@ -150,6 +150,75 @@ class RecordReplayTest(unittest.TestCase):
                    "--record-sample", "2", stdin="{}\n")
         self.assertEqual(r.returncode, 2)
         self.assertIn("--record-sample 2: expected a fraction above 0 and at most 1", r.stderr)
+
+
+class NoiseTest(unittest.TestCase):
+    """A function whose ids and timings change on every run."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = Path(tempfile.mkdtemp())
+        cls.tape = cls.tmp / "noisy.ndjson"
+        r = nimbus("run", FIXTURES / "noisy.so", "--event", "-", "--record", cls.tape,
+                   stdin='{"path": "/a"}\n{"path": "/b"}\n')
+        assert r.returncode == 0, r.stderr
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp)
+
+    def replay(self, *args, cwd=SOURCE):
+        return nimbus("replay", self.tape, "--function", FIXTURES / "noisy.so", "--color", "never", *args, cwd=cwd)
+
+    def test_without_rules_the_noise_is_a_change(self):
+        r = self.replay()
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("2 records: 0 passed, 2 changed", r.stdout)
+
+    def test_rules_on_the_command_line(self):
+        r = self.replay("--ignore-path", "/response/body/id", "--ignore-header", "x-request-id",
+                        "--ignore-log-field", "took_us")
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.assertIn("2 records: 2 passed, 0 changed, 0 unreadable (2 passed only with noise ignored)", r.stdout)
+        # Leaving one rule out leaves exactly that difference.
+        r = self.replay("--ignore-path", "/response/body/id", "--ignore-header", "x-request-id")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('"took_us"', r.stdout)
+        self.assertNotIn('"id"', r.stdout)
+
+    def test_a_mask(self):
+        r = self.replay("--mask", "[0-9]{5,}", "--ignore-log-field", "took_us")
+        self.assertEqual(r.returncode, 0, r.stdout)
+
+    def test_replay_yaml_beside_the_tape(self):
+        rules = self.tmp / "replay.yaml"
+        rules.write_text("ignorePaths: [/response/body/id, /logs/*/fields/took_us]\nignoreHeaders: [X-Request-Id]\n")
+        try:
+            r = self.replay()
+            self.assertEqual(r.returncode, 0, r.stdout)
+            rules.write_text("ignorePath: [/x]\n")
+            r = self.replay()
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("unknown rule 'ignorePath'", r.stderr)
+        finally:
+            rules.unlink()
+
+    def test_learn_noise(self):
+        r = self.replay("--learn-noise")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("nimbus: learned noise: /response/body/id", r.stderr)
+        self.assertIn("nimbus: learned noise: /logs/*/fields/took_us", r.stderr)
+        self.assertIn("2 records: 2 passed", r.stdout)
+
+    def test_learn_noise_does_not_hide_a_real_change(self):
+        header, *records = tape_lines(self.tape)
+        records[0]["response"]["contentType"] = "text/plain"  # as if the old build answered differently
+        edited = self.tmp / "real-change.ndjson"
+        edited.write_text("\n".join(json.dumps(x) for x in [header, *records]) + "\n")
+        r = nimbus("replay", edited, "--function", FIXTURES / "noisy.so", "--learn-noise", "--color", "never")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("2 records: 1 passed, 1 changed", r.stdout)
+        self.assertIn('-  "contentType": "text/plain"', r.stdout)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 /// from the tape, and compares what it does with what the tape recorded.
 
 #include <cstdint>
+#include <filesystem>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -21,6 +22,24 @@ enum class Outcome {
   kUnreadable,  ///< the tape line could not be read
 };
 
+/// What is not a difference: fields that change from run to run by nature
+/// (ids, timestamps). From `replay.yaml` beside the tape, the command line,
+/// or `--learn-noise`.
+struct NoiseRules {
+  std::vector<std::string> headers;     ///< response header names (any case)
+  std::vector<std::string> paths;       ///< JSON pointers into a record, `*` for any key or index:
+                                        ///< `/response/body/id`, `/logs/*/fields/took_ms`, `/calls/*/result`
+  std::vector<std::string> log_fields;  ///< log field names, in every log record
+  std::vector<std::string> masks;       ///< regular expressions; matching text becomes `<masked>`
+  [[nodiscard]] bool empty() const noexcept {
+    return headers.empty() && paths.empty() && log_fields.empty() && masks.empty();
+  }
+  /// Reads a replay.yaml: `{ignoreHeaders: [..], ignorePaths: [..], ignoreLogFields: [..], masks: [..]}`.
+  static Result<NoiseRules> load(const std::filesystem::path& file) noexcept;
+  /// The paths where two records differ (array indices as `*`), to ignore.
+  static std::vector<std::string> learn(const recorder::TapeRecord& a, const recorder::TapeRecord& b);
+};
+
 /// One difference in one part of a record.
 struct Difference {
   std::string part;      ///< "response", "logs" or "calls"
@@ -36,6 +55,7 @@ struct RecordResult {
   std::vector<Difference> differences;
   std::string error;  ///< for an unreadable record
   double duration_ms = 0;
+  bool noise_ignored = false;  ///< it passed only because noise rules hid differences
 };
 
 /// What a replay compares and how it treats a call the tape lacks.
@@ -44,18 +64,23 @@ struct CompareOptions {
   /// error (and the record shows the difference); true lets the configured
   /// (fallback) binding answer it.
   bool lenient = false;
+  NoiseRules noise;
 };
 
 /// The tap that replays one record at a time: set the record, run the
 /// event through the function (emulator or engine), then `finish`.
 class RecordReplayer final : public engine::InvocationTap {
  public:
-  explicit RecordReplayer(CompareOptions options) : o_(options) {}
+  explicit RecordReplayer(CompareOptions options) : o_(std::move(options)) {}
 
   /// The record whose event is about to run.
   void expect(const recorder::TapeRecord& record);
   /// Compares what happened with the record.
   RecordResult finish(std::size_t line);
+  /// What happened, as a record (after `end`).
+  [[nodiscard]] recorder::TapeRecord actual() const;
+  /// Replaces the noise rules (after learning them).
+  void set_noise(NoiseRules noise) { o_.noise = std::move(noise); }
 
   void begin(const Event& event) override;
   void log(const LogRecord& record) override;
@@ -77,8 +102,10 @@ class RecordReplayer final : public engine::InvocationTap {
 /// compared as JSON (key order and spacing do not matter).
 std::optional<Difference> compare_part(const std::string& part, const Json& expected, const Json& actual);
 
-/// Compares two records (for `nimbus diff`).
-RecordResult compare_records(const recorder::TapeRecord& a, const recorder::TapeRecord& b, std::size_t line);
+/// Compares two records (for `nimbus diff`), ignoring `noise`. A record
+/// whose only differences are noise passes, with `noise_ignored` set.
+RecordResult compare_records(const recorder::TapeRecord& a, const recorder::TapeRecord& b, std::size_t line,
+                             const NoiseRules& noise = {});
 
 /// A unified diff of two texts, line by line, with `context` lines around
 /// each change; empty when they are equal.
@@ -90,6 +117,7 @@ struct Summary {
   std::size_t passed = 0;
   std::size_t changed = 0;
   std::size_t unreadable = 0;
+  std::size_t noise_ignored = 0;  ///< passed records that differed only in noise
   [[nodiscard]] int exit_code() const noexcept { return changed + unreadable == 0 ? 0 : 1; }
 };
 
