@@ -404,8 +404,17 @@ int serve_command(int argc, char** argv) {
   return 0;
 }
 
-// Writes --json's report; true when it could.
+// Writes --json's and --junit's reports; true when it could.
 bool write_json_report(const cxxopts::ParseResult& args, const nimbus::replay::Report& report, bool stopped) {
+  if (args.count("junit") != 0U) {
+    const std::string path = args["junit"].as<std::string>();
+    std::ofstream out(path, std::ios::trunc);
+    report.write_junit(out);
+    if (!out) {
+      std::cerr << "nimbus: cannot write the report " << path << '\n';
+      return false;
+    }
+  }
   if (args.count("json") == 0U) return true;
   const std::string path = args["json"].as<std::string>();
   std::ofstream out(path, std::ios::trunc);
@@ -480,6 +489,7 @@ int replay_command(int argc, char** argv) {
       "lenient", "let the function's configured bindings answer calls the tape does not have")(
       "strict", "stop at the first unreadable tape line (exit 2)")(
       "json", "also write the report as JSON to this file", cxxopts::value<std::string>())(
+      "junit", "also write a JUnit XML report (one test case per record)", cxxopts::value<std::string>())(
       "log-level", "the lowest level of function logs compared: debug, info, warn, error",
       cxxopts::value<std::string>()->default_value("debug"))(
       "handler", "the function to run in a library that exports several", cxxopts::value<std::string>())(
@@ -548,6 +558,7 @@ int replay_command(int argc, char** argv) {
   }
 
   nimbus::replay::Report report(tape_path, args["function"].as<std::string>());
+  if (args.count("junit") != 0U) report.keep_passed();
   const bool progress = isatty(STDERR_FILENO) != 0;
   std::size_t done = 0;
   bool stopped = false;

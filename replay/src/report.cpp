@@ -22,6 +22,7 @@ void Report::add(RecordResult result) {
     case Outcome::kPassed:
       ++summary_.passed;
       if (result.noise_ignored) ++summary_.noise_ignored;
+      if (keep_passed_) findings_.push_back(std::move(result));
       return;
     case Outcome::kChanged:
       ++summary_.changed;
@@ -35,6 +36,7 @@ void Report::add(RecordResult result) {
 
 void Report::print(std::ostream& out, bool color) const {
   for (const auto& r : findings_) {
+    if (r.outcome == Outcome::kPassed) continue;
     if (r.outcome == Outcome::kUnreadable) {
       out << (color ? "\x1b[1;31m" : "") << "unreadable: " << r.error << (color ? "\x1b[0m" : "") << '\n';
       continue;
@@ -57,6 +59,7 @@ void Report::print(std::ostream& out, bool color) const {
 Json Report::to_json(bool stopped_early) const {
   Json findings = Json::array();
   for (const auto& r : findings_) {
+    if (r.outcome == Outcome::kPassed) continue;
     Json f{{"line", r.line},
            {"event", r.event_id},
            {"outcome", r.outcome == Outcome::kChanged ? "changed" : "unreadable"}};
@@ -81,6 +84,57 @@ Json Report::to_json(bool stopped_early) const {
                 {"noiseIgnored", summary_.noise_ignored}}},
               {"stoppedEarly", stopped_early},
               {"findings", std::move(findings)}};
+}
+
+void Report::write_junit(std::ostream& out) const {
+  auto xml = [](std::string_view s) {
+    std::string o;
+    for (char c : s) {
+      switch (c) {
+        case '&':
+          o += "&amp;";
+          break;
+        case '<':
+          o += "&lt;";
+          break;
+        case '>':
+          o += "&gt;";
+          break;
+        case '"':
+          o += "&quot;";
+          break;
+        default:
+          if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') {
+            o += ' ';  // not allowed in XML 1.0
+          } else {
+            o += c;
+          }
+      }
+    }
+    return o;
+  };
+  const std::size_t total = summary_.passed + summary_.changed + summary_.unreadable;
+  out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      << fmt::format(R"(<testsuite name="{}" tests="{}" failures="{}" errors="{}">)", xml("replay " + tape_),
+                     total, summary_.changed, summary_.unreadable)
+      << '\n';
+  for (const auto& r : findings_) {
+    const std::string name = r.event_id.empty() ? "line " + std::to_string(r.line) : r.event_id;
+    out << fmt::format(R"(  <testcase classname="{}" name="{}" time="{:.6f}">)", xml(tape_), xml(name),
+                       r.duration_ms / 1000.0);
+    if (r.outcome == Outcome::kChanged) {
+      std::string diffs;
+      for (const auto& d : r.differences) {
+        diffs += unified_diff(d.expected, d.actual, from_ + " " + d.part, to_ + " " + d.part);
+      }
+      out << fmt::format(R"x(<failure message="{} changed (line {})">{}</failure>)x", xml(name), r.line,
+                         xml(diffs));
+    } else if (r.outcome == Outcome::kUnreadable) {
+      out << fmt::format(R"(<error message="{}"/>)", xml(r.error));
+    }
+    out << "</testcase>\n";
+  }
+  out << "</testsuite>\n";
 }
 
 }  // namespace nimbus::replay

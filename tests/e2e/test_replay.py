@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import tempfile
 import unittest
+from xml.etree import ElementTree
 from pathlib import Path
 
 NIMBUS = os.environ["NIMBUS"]
@@ -171,9 +172,18 @@ class NoiseTest(unittest.TestCase):
         return nimbus("replay", self.tape, "--function", FIXTURES / "noisy.so", "--color", "never", *args, cwd=cwd)
 
     def test_without_rules_the_noise_is_a_change(self):
-        r = self.replay()
+        junit = self.tmp / "junit.xml"
+        r = self.replay("--junit", junit)
         self.assertEqual(r.returncode, 1)
         self.assertIn("2 records: 0 passed, 2 changed", r.stdout)
+        suite = ElementTree.parse(junit).getroot()
+        self.assertEqual((suite.get("tests"), suite.get("failures"), suite.get("errors")), ("2", "2", "0"))
+        self.assertEqual([c.get("name") for c in suite], ["stdin-1", "stdin-2"])
+        self.assertIn('"id"', suite[0].find("failure").text)
+        r = self.replay("--junit", junit, "--learn-noise")
+        suite = ElementTree.parse(junit).getroot()
+        self.assertEqual((suite.get("tests"), suite.get("failures")), ("2", "0"))
+        self.assertIsNone(suite[0].find("failure"))
 
     def test_rules_on_the_command_line(self):
         r = self.replay("--ignore-path", "/response/body/id", "--ignore-header", "x-request-id",

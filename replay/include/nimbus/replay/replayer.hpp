@@ -138,6 +138,11 @@ class Report {
   void print(std::ostream& out, bool color) const;
   /// The whole report as JSON (`--json`).
   [[nodiscard]] Json to_json(bool stopped_early) const;
+  /// Keeps passed records too, for a JUnit report (one test case per record).
+  void keep_passed() noexcept { keep_passed_ = true; }
+  /// JUnit XML (`--junit`): one test case per record; a change is a failure
+  /// holding its diffs, an unreadable line an error.
+  void write_junit(std::ostream& out) const;
 
  private:
   std::string tape_;
@@ -145,7 +150,8 @@ class Report {
   std::string from_;
   std::string to_;
   Summary summary_;
-  std::vector<RecordResult> findings_;
+  std::vector<RecordResult> findings_;  // in tape order; passed ones only with keep_passed()
+  bool keep_passed_ = false;
 };
 
 }  // namespace nimbus::replay
