@@ -16,12 +16,6 @@ std::string rfc3339(std::chrono::system_clock::time_point t) {
   return fmt::format("{:%FT%T}.{:09}Z", seconds, ns);
 }
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 // Pairs as an object; a repeated name keeps its values joined with ", " (as HTTP allows).
 Json pairs_to_object(const auto& pairs) {
   Json o = Json::object();
@@ -200,7 +194,7 @@ void TapeWriter::write(TapeRecord record) {
     if (!owner.contains("headers") || !owner["headers"].is_object()) return;
     for (auto& [name, value] : owner["headers"].items()) {
       for (const auto& secret : redaction_.headers) {
-        if (iequals(name, secret)) value = kRedacted;
+        if (engine::iequals(name, secret)) value = kRedacted;
       }
     }
   };

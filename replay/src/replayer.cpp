@@ -8,6 +8,7 @@
 #include <regex>
 #include <sstream>
 
+#include "nimbus/engine/encoding.hpp"
 #include "nimbus/recorder/recorder.hpp"
 
 namespace nimbus::replay {
@@ -95,12 +96,6 @@ void mask_strings(nlohmann::json& j, const std::vector<std::regex>& masks) {
   }
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 // `doc` (from `whole`) without what the rules call noise.
 void apply_noise(nlohmann::json& doc, const NoiseRules& rules, const std::vector<std::regex>& masks) {
   if (!rules.headers.empty() && doc["response"].contains("headers") &&
@@ -109,7 +104,7 @@ void apply_noise(nlohmann::json& doc, const NoiseRules& rules, const std::vector
     for (auto it = headers.begin(); it != headers.end();) {
       const std::string key = it.key();
       const bool noisy = std::any_of(rules.headers.begin(), rules.headers.end(),
-                                     [&](const std::string& h) { return iequals(h, key); });
+                                     [&](const std::string& h) { return engine::iequals(h, key); });
       it = noisy ? headers.erase(it) : std::next(it);
     }
   }

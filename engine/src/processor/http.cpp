@@ -8,18 +8,14 @@
 #include <ctime>
 #include <iterator>
 
+#include "nimbus/engine/encoding.hpp"
+
 namespace nimbus::engine::http {
 namespace {
 
-bool iequals(std::string_view a, std::string_view lower) noexcept {
-  return a.size() == lower.size() && std::equal(a.begin(), a.end(), lower.begin(), [](char x, char y) {
-           return (x >= 'A' && x <= 'Z' ? static_cast<char>(x + ('a' - 'A')) : x) == y;
-         });
-}
-
 bool owned_by_http(std::string_view name, bool has_content_type) noexcept {
-  return iequals(name, "content-length") || iequals(name, "transfer-encoding") ||
-         iequals(name, "connection") || (has_content_type && iequals(name, "content-type"));
+  return engine::iequals(name, "content-length") || engine::iequals(name, "transfer-encoding") ||
+         engine::iequals(name, "connection") || (has_content_type && engine::iequals(name, "content-type"));
 }
 
 bool header_safe(std::string_view s) noexcept {
@@ -67,7 +63,7 @@ void RequestParser::on_field_impl(field name, string_view name_string, string_vi
   if (name == field::content_type) {
     parts_.content_type = v;
     parts_.has_content_type = true;
-  } else if (name == field::expect && iequals({value.data(), value.size()}, "100-continue")) {
+  } else if (name == field::expect && engine::iequals({value.data(), value.size()}, "100-continue")) {
     parts_.expect_continue = true;
   }
 }

@@ -1,8 +1,15 @@
 #include "nimbus/engine/encoding.hpp"
 
+#include <algorithm>
 #include <cstdint>
 
 namespace nimbus::engine {
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; };
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [&](char x, char y) { return lower(x) == lower(y); });
+}
 
 bool printable_utf8(std::string_view s) {
   std::size_t i = 0;

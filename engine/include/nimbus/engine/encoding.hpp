@@ -11,6 +11,9 @@ namespace nimbus::engine {
 /// CR and LF: safe to show and to store as a JSON string.
 bool printable_utf8(std::string_view s);
 
+/// ASCII case-insensitive equality (header names, rule names).
+bool iequals(std::string_view a, std::string_view b) noexcept;
+
 /// Standard base64 with padding.
 std::string base64_encode(std::string_view in);
 
