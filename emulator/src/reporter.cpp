@@ -39,6 +39,7 @@ std::string Reporter::paint(std::string_view text, const char* code) const {
 }
 
 void Reporter::begin_event(const Event& event, std::string_view origin) {
+  if (o_.quiet) return;
   event_id_ = event.id();
   origin_ = origin;
   if (o_.json) return;
@@ -49,6 +50,7 @@ void Reporter::begin_event(const Event& event, std::string_view origin) {
 }
 
 void Reporter::write(const LogRecord& record) {
+  if (o_.quiet) return;
   if (o_.json) {
     Json j{{"type", "log"},
            {"event", event_id_},
@@ -71,6 +73,7 @@ void Reporter::write(const LogRecord& record) {
 }
 
 void Reporter::end_event(const Response& response, std::chrono::nanoseconds took) {
+  if (o_.quiet) return;
   double ms = static_cast<double>(took.count()) / 1e6;
   const bool text = engine::printable_utf8(response.body());
   if (o_.json) {
@@ -118,7 +121,7 @@ void Reporter::error(std::string_view origin, std::string_view message) {
 }
 
 void Reporter::summary(std::size_t ok, std::size_t failed, std::size_t unreadable) {
-  if (o_.json) return;
+  if (o_.json || o_.quiet) return;
   std::string line = fmt::format("{} event{}: {} ok, {} failed", ok + failed + unreadable,
                                  ok + failed + unreadable == 1 ? "" : "s", ok, failed);
   if (unreadable > 0) line += fmt::format(", {} unreadable", unreadable);

@@ -3,42 +3,19 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <iterator>
 
 #include "nimbus/engine/encoding.hpp"
 
 namespace nimbus::recorder {
 namespace {
 
-std::string rfc3339(std::chrono::system_clock::time_point t) {
-  auto seconds = std::chrono::floor<std::chrono::seconds>(t);
-  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t - seconds).count();
-  return fmt::format("{:%FT%T}.{:09}Z", seconds, ns);
-}
-
-// Pairs as an object; a repeated name keeps its values joined with ", " (as HTTP allows).
-Json pairs_to_object(const auto& pairs) {
-  Json o = Json::object();
-  for (auto [k, v] : pairs) {
-    std::string key(k);
-    if (o.contains(key)) {
-      o[key] = o[key].template get<std::string>() + ", " + std::string(v);
-    } else {
-      o[key] = std::string(v);
-    }
-  }
-  return o;
-}
-
-// A body as text when it is printable, else base64, under the given keys.
-void put_body(Json& j, std::string_view body, const char* text_key, const char* base64_key) {
-  if (body.empty()) return;
-  if (engine::printable_utf8(body)) {
-    j[text_key] = std::string(body);
-  } else {
-    j[base64_key] = engine::base64_encode(body);
-  }
-}
 
 Result<TapeHeader> header_from_json(const Json& j) {
   if (!j.is_object() || !j.contains("nimbusTape") || !j["nimbusTape"].is_number_integer()) {
@@ -111,101 +88,313 @@ Json TapeRecord::to_json() const {
               {"logs", logs}, {"response", response}, {"timing", {{"durationMs", duration_ms}}}};
 }
 
-Json event_to_json(const Event& e) {
-  Json j{{"id", std::string(e.id())},
-         {"trigger", {{"kind", std::string(e.trigger_kind())}, {"name", std::string(e.trigger_name())}}}};
-  if (!e.method().empty()) j["method"] = std::string(e.method());
-  if (!e.path().empty()) j["path"] = std::string(e.path());
-  if (!e.url().empty()) j["url"] = std::string(e.url());
-  if (e.headers().size() > 0) j["headers"] = pairs_to_object(e.headers());
-  if (e.fields().size() > 0) j["fields"] = pairs_to_object(e.fields());
-  j["contentType"] = std::string(e.content_type());
-  put_body(j, e.body(), "body", "bodyBase64");
-  j["timestamp"] = rfc3339(e.timestamp());
+// --- the text of a record --------------------------------------------------
+
+void RecordText::clear() noexcept {
+  event_.clear();
+  calls_.clear();
+  logs_.clear();
+  response_.clear();
+}
+
+namespace {
+
+void key(std::string& out, std::string_view k) {
+  out += '"';
+  out += k;
+  out += "\":";
+}
+
+void string_member(std::string& out, std::string_view k, std::string_view v) {
+  key(out, k);
+  engine::append_json_string(out, v);
+  out += ',';
+}
+
+// A body as text when it is printable, else base64, under the given keys.
+void body_member(std::string& out, std::string_view body) {
+  if (body.empty()) return;
+  if (engine::printable_utf8(body)) {
+    string_member(out, "body", body);
+  } else {
+    string_member(out, "bodyBase64", engine::base64_encode(body));
+  }
+}
+
+// Closes an object whose last member left a trailing comma.
+void close_object(std::string& out) {
+  if (out.back() == ',') {
+    out.back() = '}';
+  } else {
+    out += '}';
+  }
+}
+
+}  // namespace
+
+// Pairs as an object; a repeated name keeps its values joined with ", " (as HTTP allows).
+void RecordText::pairs(std::string& out, const auto& pairs, bool redact) {
+  out += '{';
+  for (auto it = pairs.begin(); it != pairs.end(); ++it) {
+    const auto [name, value] = *it;
+    bool seen = false;
+    for (auto before = pairs.begin(); before != it && !seen; ++before) seen = (*before).first == name;
+    if (seen) continue;
+    engine::append_json_string(out, name);
+    out += ':';
+    const bool hidden = redact && std::any_of(redacted_headers_.begin(), redacted_headers_.end(),
+                                    [&](const std::string& h) { return engine::iequals(h, name); });
+    if (hidden) {
+      engine::append_json_string(out, kRedacted);
+    } else {
+      std::string joined(value);
+      bool repeated = false;
+      for (auto later = std::next(it); later != pairs.end(); ++later) {
+        if ((*later).first == name) {
+          joined += ", ";
+          joined += (*later).second;
+          repeated = true;
+        }
+      }
+      engine::append_json_string(out, repeated ? std::string_view(joined) : value);
+    }
+    out += ',';
+  }
+  close_object(out);
+}
+
+void RecordText::event(const Event& e) {
+  std::string& out = event_;
+  out.clear();
+  out += '{';
+  string_member(out, "id", e.id());
+  key(out, "trigger");
+  out += '{';
+  string_member(out, "kind", e.trigger_kind());
+  string_member(out, "name", e.trigger_name());
+  close_object(out);
+  out += ',';
+  if (!e.method().empty()) string_member(out, "method", e.method());
+  if (!e.path().empty()) string_member(out, "path", e.path());
+  if (!e.url().empty()) string_member(out, "url", e.url());
+  if (e.headers().size() > 0) {
+    key(out, "headers");
+    pairs(out, e.headers(), true);
+    out += ',';
+  }
+  if (e.fields().size() > 0) {
+    key(out, "fields");
+    pairs(out, e.fields(), false);
+    out += ',';
+  }
+  string_member(out, "contentType", e.content_type());
+  body_member(out, e.body());
+  // The timestamp to the nanosecond, RFC 3339; the seconds' text is cached.
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(e.timestamp().time_since_epoch()).count();
+  const std::int64_t seconds = ns >= 0 ? ns / 1'000'000'000 : -((-ns + 999'999'999) / 1'000'000'000);
+  if (seconds != cached_second_) {
+    cached_second_ = seconds;
+    cached_prefix_ = fmt::format("{:%FT%T}", std::chrono::sys_seconds(std::chrono::seconds(seconds)));
+  }
+  fmt::format_to(std::back_inserter(out), R"("timestamp":"{}.{:09}Z",)", cached_prefix_,
+                 ns - seconds * 1'000'000'000);
   if (auto ce = e.cloud_event()) {
-    Json c{{"type", std::string(ce->type)},
-           {"source", std::string(ce->source)},
-           {"specversion", std::string(ce->spec_version)}};
-    if (!ce->subject.empty()) c["subject"] = std::string(ce->subject);
-    if (!ce->time.empty()) c["time"] = std::string(ce->time);
-    j["cloudEvent"] = std::move(c);
+    key(out, "cloudEvent");
+    out += '{';
+    string_member(out, "type", ce->type);
+    string_member(out, "source", ce->source);
+    string_member(out, "specversion", ce->spec_version);
+    if (!ce->subject.empty()) string_member(out, "subject", ce->subject);
+    if (!ce->time.empty()) string_member(out, "time", ce->time);
+    close_object(out);
+    out += ',';
   }
-  if (auto s = e.stream()) {
-    j["stream"] = {{"topic", std::string(s->topic)}, {"partition", s->partition}, {"offset", s->offset}};
+  if (auto st = e.stream()) {
+    key(out, "stream");
+    out += '{';
+    string_member(out, "topic", st->topic);
+    fmt::format_to(std::back_inserter(out), R"("partition":{},"offset":{})", st->partition, st->offset);
+    out += "},";
   }
-  return j;
+  close_object(out);
 }
 
-Json response_to_json(const Response& r) {
-  Json j{{"status", r.status()}};
-  if (!r.content_type().empty()) j["contentType"] = r.content_type();
-  if (!r.headers().empty()) j["headers"] = pairs_to_object(r.headers());
-  put_body(j, r.body(), "body", "bodyBase64");
-  return j;
+void RecordText::call(std::string_view binding, std::string_view operation, std::string_view arguments_json,
+                      std::string_view result_json, std::optional<std::string_view> error) {
+  std::string& out = calls_;
+  if (!out.empty()) out += ',';
+  out += '{';
+  string_member(out, "binding", binding);
+  string_member(out, "operation", operation);
+  key(out, "arguments");
+  out += arguments_json.empty() ? std::string_view("null") : arguments_json;
+  out += ',';
+  if (error) {
+    key(out, "error");
+    engine::append_json_string(out, *error);
+  } else {
+    key(out, "result");
+    out += result_json.empty() ? std::string_view("null") : result_json;
+  }
+  out += '}';
 }
 
-Json log_to_json(const LogRecord& record) {
-  Json j{{"level", to_string(record.level)}, {"message", record.message}};
-  if (!record.fields.empty()) j["fields"] = record.fields;
-  if (!record.logger.empty()) j["logger"] = record.logger;
-  return j;
+void RecordText::call(const BindingCall& c, const Json& result, const std::string* error) {
+  call(c.binding, c.operation, c.arguments.dump(-1, ' ', false, Json::error_handler_t::replace),
+       error != nullptr ? std::string() : result.dump(-1, ' ', false, Json::error_handler_t::replace),
+       error != nullptr ? std::optional<std::string_view>(*error) : std::nullopt);
+}
+
+void RecordText::log(LogLevel level, std::string_view message, std::string_view fields_json,
+                     std::string_view logger) {
+  std::string& out = logs_;
+  if (!out.empty()) out += ',';
+  out += R"({"level":")";
+  out += to_string(level);
+  out += "\",";
+  string_member(out, "message", message);
+  if (!fields_json.empty() && fields_json != "{}") {
+    key(out, "fields");
+    out += fields_json;
+    out += ',';
+  }
+  if (!logger.empty()) string_member(out, "logger", logger);
+  close_object(out);
+}
+
+void RecordText::log(const LogRecord& r) {
+  log(r.level, r.message,
+      r.fields.empty() ? std::string() : r.fields.dump(-1, ' ', false, Json::error_handler_t::replace), r.logger);
+}
+
+void RecordText::response(const Response& r) {
+  std::string& out = response_;
+  out.clear();
+  fmt::format_to(std::back_inserter(out), R"({{"status":{},)", r.status());
+  if (!r.content_type().empty()) string_member(out, "contentType", r.content_type());
+  if (!r.headers().empty()) {
+    key(out, "headers");
+    pairs(out, r.headers(), true);
+    out += ',';
+  }
+  body_member(out, r.body());
+  close_object(out);
+}
+
+void RecordText::append_line(std::string& out, std::uint64_t seq, double duration_ms) const {
+  fmt::format_to(std::back_inserter(out), R"({{"seq":{},"event":)", seq);
+  out += event_;
+  out += R"(,"calls":[)";
+  out += calls_;
+  out += R"(],"logs":[)";
+  out += logs_;
+  out += R"(],"response":)";
+  out += response_;
+  fmt::format_to(std::back_inserter(out), R"(,"timing":{{"durationMs":{}}}}})", duration_ms);
+}
+
+TapeRecord RecordText::to_record(double duration_ms) const {
+  TapeRecord r;
+  r.event = Json::parse(event_.empty() ? std::string_view("{}") : std::string_view(event_));
+  r.calls = Json::parse("[" + calls_ + "]");
+  r.logs = Json::parse("[" + logs_ + "]");
+  r.response = Json::parse(response_.empty() ? std::string_view("{}") : std::string_view(response_));
+  r.duration_ms = duration_ms;
+  return r;
 }
 
 // --- writing ---------------------------------------------------------------
+
+void redact_secrets(std::string& text, const std::vector<std::string>& secrets) {
+  for (const auto& secret : secrets) {
+    if (secret.size() < 4) continue;
+    std::string escaped;
+    engine::append_json_string(escaped, secret);
+    const std::string_view needle = std::string_view(escaped).substr(1, escaped.size() - 2);
+    if (text.find(needle) == std::string::npos) continue;  // the usual case: one search
+    // Walk the text, replacing inside string literals only.
+    std::string out;
+    out.reserve(text.size());
+    bool in_string = false;
+    for (std::size_t i = 0; i < text.size();) {
+      const char c = text[i];
+      if (in_string && text.compare(i, needle.size(), needle) == 0) {
+        out += kRedacted;
+        i += needle.size();
+        continue;
+      }
+      out += c;
+      if (in_string && c == '\\' && i + 1 < text.size()) {
+        out += text[i + 1];
+        i += 2;
+        continue;
+      }
+      if (c == '"') in_string = !in_string;
+      ++i;
+    }
+    text = std::move(out);
+  }
+}
 
 Result<std::unique_ptr<TapeWriter>> TapeWriter::open(const std::filesystem::path& path, TapeHeader header,
                                                      Redaction redaction) noexcept {
   try {
     std::unique_ptr<TapeWriter> w(new TapeWriter());
-    w->out_.open(path, std::ios::binary | std::ios::trunc);
-    if (!w->out_) return Error{"cannot write the tape " + path.string() + ": " + std::strerror(errno)};
+    w->path_ = path.string();
+    w->fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (w->fd_ < 0) return Error{"cannot write the tape " + path.string() + ": " + std::strerror(errno)};
     header.redacted_headers = redaction.headers;
-    // Secrets shorter than 4 characters would redact ordinary text: leave them.
     std::erase_if(redaction.secrets, [](const std::string& s) { return s.size() < 4; });
     w->redaction_ = std::move(redaction);
-    w->out_ << header.to_json().dump() << '\n';
-    w->out_.flush();
+    w->buffer_ = header.to_json().dump() + "\n";
+    if (!w->flush()) return Error{w->error_};
     return w;
   } catch (const std::exception& e) {
     return Error{"cannot write the tape " + path.string() + ": " + e.what()};
   }
 }
 
-void TapeWriter::redact(Json& j) const {
-  if (j.is_string()) {
-    if (redaction_.secrets.empty()) return;
-    auto s = j.get<std::string>();
-    bool changed = false;
-    for (const auto& secret : redaction_.secrets) {
-      for (std::size_t at = s.find(secret); at != std::string::npos; at = s.find(secret, at)) {
-        s.replace(at, secret.size(), kRedacted);
-        at += std::strlen(kRedacted);
-        changed = true;
-      }
-    }
-    if (changed) j = s;
-  } else if (j.is_structured()) {
-    for (auto& child : j) redact(child);
-  }
+TapeWriter::~TapeWriter() {
+  flush();
+  if (fd_ >= 0) ::close(fd_);
 }
 
-void TapeWriter::write(TapeRecord record) {
-  auto hide_headers = [&](Json& owner) {
-    if (!owner.contains("headers") || !owner["headers"].is_object()) return;
-    for (auto& [name, value] : owner["headers"].items()) {
-      for (const auto& secret : redaction_.headers) {
-        if (engine::iequals(name, secret)) value = kRedacted;
-      }
-    }
-  };
-  hide_headers(record.event);
-  hide_headers(record.response);
-  record.seq = written_ + 1;
-  Json j = record.to_json();
-  redact(j);
-  out_ << j.dump(-1, ' ', false, Json::error_handler_t::replace) << '\n';
-  out_.flush();
+void TapeWriter::write(const RecordText& record, double duration_ms) {
   ++written_;
+  if (redaction_.secrets.empty()) {
+    record.append_line(buffer_, written_, duration_ms);
+  } else {
+    std::string line;
+    record.append_line(line, written_, duration_ms);
+    redact_secrets(line, redaction_.secrets);
+    buffer_ += line;
+  }
+  buffer_ += '\n';
+}
+
+bool TapeWriter::flush() noexcept {
+  last_flush_ = std::chrono::steady_clock::now();
+  std::size_t done = 0;
+  while (done < buffer_.size()) {
+    const ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      error_ = "cannot write the tape " + path_ + ": " + std::strerror(errno);
+      buffer_.erase(0, done);
+      return false;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  buffer_.clear();
+  return true;
+}
+
+void TapeWriter::flush_if_due() noexcept {
+  if (buffer_.empty()) return;
+  if (buffer_.size() >= (std::size_t{64} << 10) ||
+      std::chrono::steady_clock::now() - last_flush_ >= std::chrono::milliseconds(100)) {
+    flush();
+  }
 }
 
 // --- reading ---------------------------------------------------------------
@@ -219,6 +408,9 @@ Result<std::unique_ptr<TapeReader>> TapeReader::open(const std::filesystem::path
     std::string first;
     if (!std::getline(r->in_, first)) return Error{r->name_ + ": empty; a tape starts with its header line"};
     r->line_ = 1;
+    r->bytes_read_ = first.size() + 1;
+    std::error_code ec;
+    r->size_ = std::filesystem::file_size(path, ec);
     Json j = Json::parse(first, nullptr, false);
     if (j.is_discarded()) return Error{r->name_ + ":1: the header line is not JSON"};
     auto header = header_from_json(j);
@@ -230,25 +422,136 @@ Result<std::unique_ptr<TapeReader>> TapeReader::open(const std::filesystem::path
   }
 }
 
-std::optional<Result<TapeRecord>> TapeReader::next() {
-  std::string text;
-  while (std::getline(in_, text)) {
-    ++line_;
-    if (text.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank lines are allowed
-    try {
-      Json j = Json::parse(text);
-      auto record = record_from_json(j);
-      if (!record)
-        return Result<TapeRecord>(Error{name_ + ":" + std::to_string(line_) + ": " + record.error().message});
-      return record;
-    } catch (const Json::parse_error& e) {
-      std::string why = e.what();
-      if (auto at = why.find(']'); at != std::string::npos) why = why.substr(at + 2);
-      return Result<TapeRecord>(
-          Error{name_ + ":" + std::to_string(line_) + ": truncated or corrupt record: " + why});
+namespace {
+
+// Where a JSON value that starts at text[i] ends (one past it), checking that
+// brackets balance and strings close; the contents are checked when parsed.
+Result<std::size_t> skip_value(std::string_view text, std::size_t i) {
+  std::size_t depth = 0;
+  bool in_string = false;
+  for (; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+        if (depth == 0) return i + 1;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"':
+        in_string = true;
+        break;
+      case '{':
+      case '[':
+        ++depth;
+        break;
+      case '}':
+      case ']':
+        if (depth == 0) return i;  // the end of the enclosing object: a scalar ended
+        if (--depth == 0) return i + 1;
+        break;
+      case ',':
+        if (depth == 0) return i;
+        break;
+      default:
+        break;
     }
   }
+  if (in_string) return Error{"a string does not end"};
+  if (depth != 0) return Error{"the line ends inside an object or array"};
+  return i;
+}
+
+std::size_t skip_space(std::string_view text, std::size_t i) {
+  while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r')) ++i;
+  return i;
+}
+
+// Finds the spans of a record's top-level members.
+constexpr const char* kCorrupt = "truncated or corrupt record: ";
+
+Result<void> scan_record(TapeLine& r) {
+  const std::string_view text = r.text;
+  std::size_t i = skip_space(text, 0);
+  if (i >= text.size() || text[i] != '{') return Error{kCorrupt + std::string("expected a record object")};
+  i = skip_space(text, i + 1);
+  bool have_event = false;
+  bool have_response = false;
+  while (i < text.size() && text[i] != '}') {
+    if (text[i] != '"') return Error{kCorrupt + std::string("expected a member name at column ") + std::to_string(i + 1)};
+    const std::size_t name_end = text.find('"', i + 1);
+    if (name_end == std::string_view::npos) return Error{kCorrupt + std::string("a member name does not end")};
+    const std::string_view name = text.substr(i + 1, name_end - i - 1);
+    i = skip_space(text, name_end + 1);
+    if (i >= text.size() || text[i] != ':') return Error{kCorrupt + std::string("expected ':' after \"") + std::string(name) + "\""};
+    i = skip_space(text, i + 1);
+    auto end = skip_value(text, i);
+    if (!end) return Error{kCorrupt + std::string("field '") + std::string(name) + "': " + end.error().message};
+    TapeLine::Span span{i, *end - i};
+    while (span.size > 0 && (text[span.at + span.size - 1] == ' ' || text[span.at + span.size - 1] == '\t'))
+      --span.size;
+    auto expect = [&](char open, const char* what) -> Result<void> {
+      if (span.size == 0 || text[span.at] != open)
+        return Error{"field '" + std::string(name) + "': expected " + what};
+      return {};
+    };
+    if (name == "event") {
+      if (auto ok = expect('{', "an object"); !ok) return ok;
+      r.event = span;
+      have_event = true;
+    } else if (name == "response") {
+      if (auto ok = expect('{', "an object"); !ok) return ok;
+      r.response = span;
+      have_response = true;
+    } else if (name == "calls") {
+      if (auto ok = expect('[', "an array"); !ok) return ok;
+      r.calls = span;
+    } else if (name == "logs") {
+      if (auto ok = expect('[', "an array"); !ok) return ok;
+      r.logs = span;
+    }
+    i = skip_space(text, *end);
+    if (i < text.size() && text[i] == ',') i = skip_space(text, i + 1);
+  }
+  if (i >= text.size()) return Error{kCorrupt + std::string("the line ends inside the record")};
+  if (skip_space(text, i + 1) != text.size()) return Error{kCorrupt + std::string("text after the record")};
+  if (!have_event) return Error{"field 'event': missing or not an object"};
+  if (!have_response) return Error{"field 'response': missing or not an object"};
+  return {};
+}
+
+}  // namespace
+
+std::optional<Result<TapeLine>> TapeReader::next() {
+  TapeLine r;
+  while (std::getline(in_, r.text)) {
+    ++line_;
+    bytes_read_ += r.text.size() + 1;
+    if (r.text.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank lines are allowed
+    r.number = line_;
+    r.where = name_ + ":" + std::to_string(line_);
+    if (auto ok = scan_record(r); !ok) {
+      return Result<TapeLine>(Error{r.where + ": " + ok.error().message});
+    }
+    return Result<TapeLine>(std::move(r));
+  }
   return std::nullopt;
+}
+
+Result<TapeRecord> TapeLine::parse() const {
+  try {
+    Json j = Json::parse(text);
+    auto record = record_from_json(j);
+    if (!record) return Error{where + ": " + record.error().message};
+    return record;
+  } catch (const Json::parse_error& e) {
+    std::string why = e.what();
+    if (auto at = why.find(']'); at != std::string::npos) why = why.substr(at + 2);
+    return Error{where + ": truncated or corrupt record: " + why};
+  }
 }
 
 }  // namespace nimbus::recorder

@@ -14,47 +14,14 @@ namespace {
 namespace fs = std::filesystem;
 using nimbus::Json;
 using nimbus::recorder::TapeReader;
-using nimbus::recorder::TapeRecord;
+using nimbus::recorder::RecordText;
 using nimbus::recorder::TapeWriter;
 
 fs::path temp_tape(const std::string& name) {
   return fs::temp_directory_path() / (name + "-" + std::to_string(getpid()) + ".ndjson");
 }
 
-TEST(TapeTest, WritesRedactedRecordsAndReadsThemBack) {
-  const fs::path path = temp_tape("tape");
-  nimbus::recorder::Redaction redaction;
-  redaction.secrets = {"hunter22"};
-  {
-    nimbus::recorder::TapeHeader header;
-    header.function_name = "f";
-    auto w = TapeWriter::open(path, header, redaction);
-    ASSERT_TRUE(w) << w.error().message;
-    TapeRecord r;
-    r.event = {{"id", "e1"}, {"headers", {{"cookie", "a=b"}, {"X-Ok", "fine"}}}, {"body", "pw=hunter22"}};
-    r.logs = Json::array({{{"level", "info"}, {"message", "login hunter22"}}});
-    r.response = {{"status", 200}};
-    (*w)->write(r);
-    (*w)->write(r);
-  }
-  auto reader = TapeReader::open(path);
-  ASSERT_TRUE(reader) << reader.error().message;
-  EXPECT_EQ((*reader)->header().function_name, "f");
-  auto first = (*reader)->next();
-  ASSERT_TRUE(first && *first) << (first ? (*first).error().message : "end");
-  EXPECT_EQ((**first).seq, 1U);
-  EXPECT_EQ((**first).event["headers"]["cookie"], "[REDACTED]");
-  EXPECT_EQ((**first).event["headers"]["X-Ok"], "fine");
-  EXPECT_EQ((**first).event["body"], "pw=[REDACTED]");
-  EXPECT_EQ((**first).logs[0]["message"], "login [REDACTED]");
-  auto second = (*reader)->next();
-  ASSERT_TRUE(second && *second);
-  EXPECT_EQ((**second).seq, 2U);
-  EXPECT_FALSE((*reader)->next());
-  fs::remove(path);
-}
-
-TEST(TapeTest, EventsRoundTripThroughTheEventFileFormat) {
+nimbus::EventData sample_event() {
   nimbus::EventData d;
   d.id = "e1";
   d.trigger_kind = "http";
@@ -63,16 +30,93 @@ TEST(TapeTest, EventsRoundTripThroughTheEventFileFormat) {
   d.path = "/a";
   d.url = "/a?x=1";
   d.fields = {{"x", "1"}};
+  d.headers = {{"cookie", "a=b"}, {"X-Ok", "fine"}, {"X-Ok", "twice"}, {"X-Bytes", "caf\xc3\xa9 \xff"}};
+  d.content_type = "text/plain";
+  d.body = "pw=hunter22 \"quoted\"\n";
+  d.timestamp = std::chrono::system_clock::time_point(std::chrono::nanoseconds(1'700'000'000'123'456'789LL));
+  return d;
+}
+
+TEST(TapeTest, WritesRedactedRecordsAndReadsThemBack) {
+  const fs::path path = temp_tape("tape");
+  nimbus::recorder::Redaction redaction;
+  redaction.secrets = {"hunter22", "123"};  // too short to redact: left alone
+  nimbus::EventBuffer event(sample_event());
+  {
+    nimbus::recorder::TapeHeader header;
+    header.function_name = "f";
+    auto w = TapeWriter::open(path, header, redaction);
+    ASSERT_TRUE(w) << w.error().message;
+    RecordText r((*w)->redaction().headers);
+    r.event(event.event());
+    r.log(nimbus::LogLevel::kInfo, "login hunter22", R"({"user":"hunter22"})", "");
+    r.call("kv", "get", R"({"key":"hunter22"})", "null", std::nullopt);
+    r.call("kv", "put", R"({"key":"a"})", "", std::string_view("disk full"));
+    r.response(nimbus::Response::text("ok", 200).with_header("Set-Cookie", "s=1"));
+    (*w)->write(r, 1.5);
+    (*w)->write(r, 2.0);
+  }
+  auto reader = TapeReader::open(path);
+  ASSERT_TRUE(reader) << reader.error().message;
+  EXPECT_EQ((*reader)->header().function_name, "f");
+  auto first = (*reader)->next();
+  ASSERT_TRUE(first && *first) << (first ? (*first).error().message : "end");
+  auto record = (**first).parse();
+  ASSERT_TRUE(record) << record.error().message;
+  EXPECT_EQ(record->seq, 1U);
+  EXPECT_EQ(record->event["headers"]["cookie"], "[REDACTED]");
+  EXPECT_EQ(record->event["headers"]["X-Ok"], "fine, twice");  // repeated headers joined, as HTTP allows
+  EXPECT_EQ(record->event["headers"]["X-Bytes"], "caf\xc3\xa9 \xef\xbf\xbd");  // not UTF-8: U+FFFD
+  EXPECT_EQ(record->event["body"], "pw=[REDACTED] \"quoted\"\n");
+  EXPECT_EQ(record->event["timestamp"], "2023-11-14T22:13:20.123456789Z");
+  EXPECT_EQ(record->logs[0]["message"], "login [REDACTED]");
+  EXPECT_EQ(record->logs[0]["fields"]["user"], "[REDACTED]");
+  EXPECT_EQ(record->calls[0]["arguments"]["key"], "[REDACTED]");
+  EXPECT_EQ(record->calls[1]["error"], "disk full");
+  EXPECT_FALSE(record->calls[1].contains("result"));
+  EXPECT_EQ(record->response["headers"]["Set-Cookie"], "[REDACTED]");
+  EXPECT_EQ(record->response["body"], "ok");
+  EXPECT_EQ(record->duration_ms, 1.5);
+  auto second = (*reader)->next();
+  ASSERT_TRUE(second && *second);
+  EXPECT_EQ((**second).parse()->seq, 2U);
+  EXPECT_FALSE((*reader)->next());
+  fs::remove(path);
+}
+
+TEST(TapeTest, SecretsAreRedactedInsideStringsOnly) {
+  std::string text = R"({"status":1234,"body":"pin 1234","1234":"x\"1234"})";
+  nimbus::recorder::redact_secrets(text, {"1234"});
+  EXPECT_EQ(text, R"({"status":1234,"body":"pin [REDACTED]","[REDACTED]":"x\"[REDACTED]"})");
+  EXPECT_TRUE(Json::accept(text));
+}
+
+TEST(TapeTest, EventsRoundTripThroughTheEventFileFormat) {
+  nimbus::EventData d = sample_event();
   d.headers = {{"X-A", "1"}};
   d.content_type = "application/octet-stream";
   d.body = std::string("\x00\x01\xff", 3);
-  d.timestamp = std::chrono::system_clock::time_point(std::chrono::nanoseconds(1'700'000'000'123'456'789LL));
   nimbus::EventBuffer original(d);
-  Json j = nimbus::recorder::event_to_json(original.event());
+  RecordText text;
+  text.event(original.event());
+  Json j = Json::parse(text.event_json());
   EXPECT_TRUE(j.contains("bodyBase64"));
   auto back = nimbus::engine::parse_event(j, "x");
   ASSERT_TRUE(back) << back.error().message;
   EXPECT_EQ(back->encode(), d.encode());
+}
+
+TEST(TapeTest, RecordTextIsValidJsonForAnyBytes) {
+  RecordText text;
+  const std::string awkward("\x01\x1f\b\f\t\"\\/\xe2\x82\xac\xed\xa0\x80\xc0\xaf\xf4\x90\x80\x80", 19);
+  text.log(nimbus::LogLevel::kWarn, awkward, "", awkward);
+  text.response(nimbus::Response::text(awkward, 500).with_header(awkward, awkward));
+  Json logs = Json::parse("[" + std::string(text.log_items()) + "]");
+  EXPECT_EQ(logs[0]["level"], "warn");
+  EXPECT_EQ(logs[0]["message"].get<std::string>().substr(0, 12), "\x01\x1f\b\f\t\"\\/\xe2\x82\xac\xef");
+  Json response = Json::parse(text.response_json());
+  EXPECT_EQ(response["status"], 500);
+  EXPECT_TRUE(response.contains("bodyBase64"));  // not printable text
 }
 
 TEST(TapeTest, BadLinesNameTheLineAndReadingGoesOn) {
@@ -95,7 +139,7 @@ TEST(TapeTest, BadLinesNameTheLineAndReadingGoesOn) {
   EXPECT_EQ((*c).error().message, path.string() + ":4: field 'response': missing or not an object");
   auto d = (*reader)->next();
   ASSERT_TRUE(d && *d);
-  EXPECT_EQ((**d).response["status"], 201);
+  EXPECT_EQ((**d).parse()->response["status"], 201);
   fs::remove(path);
 }
 

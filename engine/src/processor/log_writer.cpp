@@ -9,36 +9,6 @@
 
 namespace nimbus::engine::detail {
 
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          fmt::format_to(std::back_inserter(out), "\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
-
 void JsonLogWriter::add(const LogEntry& e) {
   auto second = std::chrono::floor<std::chrono::seconds>(e.time);
   if (second != cached_second_ || cached_prefix_.empty()) {
@@ -49,14 +19,14 @@ void JsonLogWriter::add(const LogEntry& e) {
   auto out = std::back_inserter(buffer_);
   fmt::format_to(out, R"({{"time":"{}.{:03}Z","level":"{}","worker":{},"message":)", cached_prefix_, ms,
                  to_string(e.level), e.worker);
-  append_json_string(buffer_, e.message);
+  engine::append_json_string(buffer_, e.message);
   if (!e.fields_json.empty() && e.fields_json != "{}") {
     buffer_ += R"(,"fields":)";
     buffer_ += e.fields_json;
   }
   if (!e.logger.empty()) {
     buffer_ += R"(,"logger":)";
-    append_json_string(buffer_, e.logger);
+    engine::append_json_string(buffer_, e.logger);
   }
   buffer_ += "}\n";
 }

@@ -8,11 +8,9 @@
 #include <string_view>
 
 #include "nimbus/engine/dispatcher.hpp"
+#include "nimbus/engine/encoding.hpp"
 
 namespace nimbus::engine::detail {
-
-/// Appends `s` as a JSON string literal (quotes included).
-void append_json_string(std::string& out, std::string_view s);
 
 class JsonLogWriter {
  public:

@@ -503,6 +503,7 @@ struct Processor::Impl {
       // Sleep only when no answer is waiting; while events are in flight,
       // wake every few milliseconds to notice timeouts and crashes.
       int wait_ms = 0;
+      if (!spun && o.dispatch.tap != nullptr) o.dispatch.tap->idle();
       const bool sleeping = !spun && dispatcher->prepare_sleep();
       if (sleeping) wait_ms = dispatcher->in_flight() > 0 || draining ? 5 : 1000;
       const auto slept_at = detail::AdaptiveSpin::clock::now();
@@ -537,6 +538,7 @@ struct Processor::Impl {
       }
     }
     logs.flush();
+    if (o.dispatch.tap != nullptr) o.dispatch.tap->idle();
   }
 };
 

@@ -14,6 +14,8 @@ struct Dispatcher::Slot {
   struct Pending {
     Completion done;
     std::chrono::steady_clock::time_point deadline;
+    std::chrono::steady_clock::time_point submitted;
+    bool followed = false;  // by the tap
   };
   int id = 0;
   std::mutex mutex;  // guards worker replacement, the request ring's producer side and `pending`
@@ -24,6 +26,18 @@ struct Dispatcher::Slot {
   bool unflushed = false;                              // event-loop mode: submitted since the last flush
   std::chrono::steady_clock::time_point next_restart;  // after a failed restart, when to try again
   std::chrono::steady_clock::time_point next_exit_check;
+
+  // Ends a pending event with `response`, to be delivered from `ready`; under `mutex`.
+  std::map<std::uint64_t, Pending>::iterator complete(std::map<std::uint64_t, Pending>::iterator it,
+                                                      Response response, DispatchTap* tap,
+                                                      std::vector<std::pair<Completion, Response>>& ready) {
+    if (it->second.followed) {
+      tap->end(it->first, response, std::chrono::steady_clock::now() - it->second.submitted);
+    }
+    ready.emplace_back(std::move(it->second.done), std::move(response));
+    load.fetch_sub(1, std::memory_order_relaxed);
+    return pending.erase(it);
+  }
 };
 
 Result<std::unique_ptr<Dispatcher>> Dispatcher::start(DispatcherOptions options) noexcept {
@@ -89,22 +103,26 @@ std::size_t Dispatcher::in_flight() const noexcept {
   return n;
 }
 
-void Dispatcher::submit(const Event& event, Completion done) {
+void Dispatcher::submit(const Event& event, Completion done, const RequestOptions& options) {
   Slot* best = slots_.front().get();
   for (auto& s : slots_) {
     if (s->load.load(std::memory_order_relaxed) < best->load.load(std::memory_order_relaxed)) best = s.get();
   }
-  if (event.bytes().size() > best->worker->max_event_bytes()) {  // it would never fit in the ring
-    done(Response::text("event of " + std::to_string(event.bytes().size()) +
-                            " bytes exceeds the worker channel's limit of " +
+  const std::size_t size = event.bytes().size() + options.recorded_calls.value_or(std::string_view()).size();
+  if (size > best->worker->max_event_bytes()) {  // it would never fit in the ring
+    done(Response::text("event of " + std::to_string(size) + " bytes exceeds the worker channel's limit of " +
                             std::to_string(best->worker->max_event_bytes()) + " bytes",
                         413));
     return;
   }
   const std::uint64_t id = next_id_.fetch_add(1);
-  const auto deadline = std::chrono::steady_clock::now() + o_.event_timeout;
+  const auto now = std::chrono::steady_clock::now();
+  const auto deadline = now + o_.event_timeout;
+  RequestOptions request = options;
+  const bool followed = o_.tap != nullptr && o_.tap->begin(id, event);
+  request.report_calls = followed;
   std::unique_lock lock(best->mutex);
-  while (!best->worker->try_submit(id, event, deadline)) {
+  while (!best->worker->try_submit(id, event, deadline, request)) {
     best->worker->flush();
     // In event-loop mode nobody else reads the answers: take them now (to be
     // completed by the next poll), or a worker waiting for answer space and
@@ -114,7 +132,7 @@ void Dispatcher::submit(const Event& event, Completion done) {
     std::this_thread::sleep_for(std::chrono::microseconds(50));  // the ring is full: the worker is behind
     lock.lock();
   }
-  best->pending.emplace(id, Slot::Pending{std::move(done), deadline});
+  best->pending.emplace(id, Slot::Pending{std::move(done), deadline, now, followed});
   best->load.fetch_add(1, std::memory_order_relaxed);
   if (o_.notify_fd >= 0) {
     best->unflushed = true;
@@ -124,16 +142,26 @@ void Dispatcher::submit(const Event& event, Completion done) {
 }
 
 void Dispatcher::drain(Slot& s, std::vector<std::pair<Completion, Response>>& ready) const {
+  auto followed = [&](std::uint64_t id) {
+    if (o_.tap == nullptr) return false;
+    auto it = s.pending.find(id);
+    return it != s.pending.end() && it->second.followed;
+  };
   s.worker->poll(
       [&](const workers::ResponseView& r) {
         auto it = s.pending.find(r.request_id);
         if (it == s.pending.end()) return;
-        ready.emplace_back(std::move(it->second.done), r.to_response());
-        s.pending.erase(it);
-        s.load.fetch_sub(1, std::memory_order_relaxed);
+        s.complete(it, r.to_response(), o_.tap, ready);
       },
       [&](const workers::LogView& l) {
-        if (o_.on_log) o_.on_log(LogEntry{s.id, l.level, l.time, l.message, l.fields_json, l.logger});
+        const LogEntry entry{s.id, l.level, l.time, l.message, l.fields_json, l.logger};
+        if (o_.on_log) o_.on_log(entry);
+        if (followed(l.request_id)) o_.tap->log(l.request_id, entry);
+      },
+      [&](const workers::CallView& c) {
+        if (followed(c.request_id)) {
+          o_.tap->call(c.request_id, CallEntry{c.binding, c.operation, c.arguments_json, c.result_json, c.error});
+        }
       });
 }
 
@@ -227,9 +255,7 @@ bool Dispatcher::service(Slot& s, std::vector<std::pair<Completion, Response>>& 
   drain(s, ready);  // answers and logs that arrived before the death come first
   auto unanswered = w->unanswered();
   auto fail = [&](std::map<std::uint64_t, Slot::Pending>::iterator it, Response response) {
-    ready.emplace_back(std::move(it->second.done), std::move(response));
-    s.load.fetch_sub(1, std::memory_order_relaxed);
-    return s.pending.erase(it);
+    return s.complete(it, std::move(response), o_.tap, ready);
   };
   if (!s.pending.empty()) {
     std::uint64_t failed_id = s.pending.begin()->first;
@@ -270,7 +296,7 @@ bool Dispatcher::service(Slot& s, std::vector<std::pair<Completion, Response>>& 
       continue;
     }
     auto view = Event::from_bytes(u.event);
-    if (!view || !s.worker->try_submit(u.request_id, *view, u.deadline)) {
+    if (!view || !s.worker->try_submit(u.request_id, *view, u.deadline, u.options())) {
       fail(pending, Response::text("event lost in a worker restart", 503));
     }
   }

@@ -15,6 +15,75 @@ std::string_view view(std::span<const std::byte> s) noexcept {
 
 }  // namespace
 
+std::size_t request_size(std::size_t event_size, std::string_view calls_json) noexcept {
+  return sizeof(RequestHeader) + calls_json.size() + event_size;
+}
+
+void write_request(std::span<std::byte> out, const RequestHeader& h, std::string_view calls_json,
+                   std::span<const std::byte> event) noexcept {
+  RequestHeader header = h;
+  header.calls_size = static_cast<std::uint32_t>(calls_json.size());
+  std::byte* at = out.data();
+  put(at, &header, sizeof header);
+  put(at, calls_json.data(), calls_json.size());
+  put(at, event.data(), event.size());
+}
+
+std::optional<RequestView> read_request(std::span<const std::byte> p) noexcept {
+  RequestView v;
+  if (p.size() < sizeof v.header) return std::nullopt;
+  std::memcpy(&v.header, p.data(), sizeof v.header);
+  if (p.size() - sizeof v.header < v.header.calls_size) return std::nullopt;
+  v.calls_json = view(p.subspan(sizeof v.header, v.header.calls_size));
+  v.event = p.subspan(sizeof v.header + v.header.calls_size);
+  return v;
+}
+
+std::size_t call_size(const CallView& c) noexcept {
+  return sizeof(CallHeader) + c.binding.size() + c.operation.size() + c.arguments_json.size() +
+         c.result_json.size() + (c.error ? c.error->size() : 0);
+}
+
+void write_call(std::span<std::byte> out, const CallView& c) noexcept {
+  const std::string_view error = c.error.value_or(std::string_view());
+  CallHeader h{c.request_id,
+               static_cast<std::uint32_t>(c.binding.size()),
+               static_cast<std::uint32_t>(c.operation.size()),
+               static_cast<std::uint32_t>(c.arguments_json.size()),
+               static_cast<std::uint32_t>(c.result_json.size()),
+               static_cast<std::uint32_t>(error.size()),
+               c.error ? 1U : 0U};
+  std::byte* at = out.data();
+  put(at, &h, sizeof h);
+  for (std::string_view part : {c.binding, c.operation, c.arguments_json, c.result_json, error}) {
+    put(at, part.data(), part.size());
+  }
+}
+
+std::optional<CallView> read_call(std::span<const std::byte> p) noexcept {
+  CallHeader h{};
+  if (p.size() < sizeof h) return std::nullopt;
+  std::memcpy(&h, p.data(), sizeof h);
+  const std::size_t total = std::size_t{h.binding_size} + h.operation_size + h.arguments_size +
+                            h.result_size + h.error_size;
+  if (p.size() - sizeof h != total) return std::nullopt;
+  CallView c;
+  c.request_id = h.request_id;
+  std::size_t at = sizeof h;
+  auto take = [&](std::uint32_t n) {
+    std::string_view s = view(p.subspan(at, n));
+    at += n;
+    return s;
+  };
+  c.binding = take(h.binding_size);
+  c.operation = take(h.operation_size);
+  c.arguments_json = take(h.arguments_size);
+  c.result_json = take(h.result_size);
+  std::string_view error = take(h.error_size);
+  if (h.failed != 0U) c.error = error;
+  return c;
+}
+
 std::size_t response_size(const Response& r) noexcept {
   std::size_t n = sizeof(ResponseHeader) + r.content_type().size() + r.body().size();
   for (const auto& [k, v] : r.headers()) n += 8 + k.size() + v.size();

@@ -23,11 +23,31 @@ enum MessageType : std::uint32_t {
   kReady = 4,       // worker -> processor: the function is loaded and initialised
   kInitFailed = 5,  // worker -> processor: why it could not start (text)
   kShutdown = 6,    // processor -> worker: finish what is queued and exit
+  kCall = 7,        // worker -> processor: CallHeader, binding, operation, arguments, result, error
+};
+
+// RequestHeader::flags
+enum RequestFlags : std::uint32_t {
+  kReportCalls = 1U,   // send a kCall message for every binding call
+  kAnswerCalls = 2U,   // answer binding calls from the recorded calls that follow the header
+  kLenientCalls = 4U,  // with kAnswerCalls: a call not recorded goes to the binding instead of failing
 };
 
 struct RequestHeader {
   std::uint64_t request_id;
-  std::int64_t deadline_ns;  // CLOCK_MONOTONIC
+  std::int64_t deadline_ns;   // CLOCK_MONOTONIC
+  std::uint32_t flags;        // RequestFlags
+  std::uint32_t calls_size;   // bytes of recorded calls (a JSON array) between the header and the event
+};
+
+struct CallHeader {
+  std::uint64_t request_id;
+  std::uint32_t binding_size;
+  std::uint32_t operation_size;
+  std::uint32_t arguments_size;  // JSON text
+  std::uint32_t result_size;     // JSON text; empty when the call failed
+  std::uint32_t error_size;
+  std::uint32_t failed;  // 1 when the call failed (with the error message)
 };
 
 struct ResponseHeader {
@@ -72,6 +92,38 @@ struct LogView {
   /// Copies it into a `LogRecord`.
   [[nodiscard]] LogRecord to_record() const;
 };
+
+/// A binding call read in place from the ring.
+struct CallView {
+  std::uint64_t request_id = 0;
+  std::string_view binding;
+  std::string_view operation;
+  std::string_view arguments_json;
+  std::string_view result_json;  // empty when it failed
+  std::optional<std::string_view> error;
+};
+
+/// A request read in place from the ring.
+struct RequestView {
+  RequestHeader header{};
+  std::string_view calls_json;           // the recorded calls, with kAnswerCalls
+  std::span<const std::byte> event;      // the encoded event
+};
+
+/// Bytes a request message needs.
+std::size_t request_size(std::size_t event_size, std::string_view calls_json) noexcept;
+/// Writes a request into `out` (of `request_size` bytes).
+void write_request(std::span<std::byte> out, const RequestHeader& h, std::string_view calls_json,
+                   std::span<const std::byte> event) noexcept;
+/// Reads a request message; nothing when its lengths do not add up.
+std::optional<RequestView> read_request(std::span<const std::byte> payload) noexcept;
+
+/// Bytes a call message needs.
+std::size_t call_size(const CallView& c) noexcept;
+/// Writes a call message into `out` (of `call_size` bytes).
+void write_call(std::span<std::byte> out, const CallView& c) noexcept;
+/// Reads a call message; nothing when its lengths do not add up.
+std::optional<CallView> read_call(std::span<const std::byte> payload) noexcept;
 
 /// Bytes a response message needs.
 std::size_t response_size(const Response& r) noexcept;

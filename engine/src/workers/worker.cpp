@@ -150,21 +150,23 @@ Worker::~Worker() {
 }
 
 bool Worker::try_submit(std::uint64_t request_id, const Event& event,
-                        std::chrono::steady_clock::time_point deadline) noexcept {
+                        std::chrono::steady_clock::time_point deadline, const RequestOptions& options) noexcept {
   auto bytes = event.bytes();
-  auto loan =
-      channel_->requests().try_reserve(workers::kRequest, sizeof(workers::RequestHeader) + bytes.size());
+  const std::string_view calls = options.recorded_calls.value_or(std::string_view());
+  auto loan = channel_->requests().try_reserve(workers::kRequest, workers::request_size(bytes.size(), calls));
   if (!loan) return false;
+  std::uint32_t flags = options.report_calls ? workers::kReportCalls : 0U;
+  if (options.recorded_calls) flags |= workers::kAnswerCalls | (options.lenient ? workers::kLenientCalls : 0U);
   workers::RequestHeader h{
-      request_id, std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count()};
-  std::memcpy(loan->data(), &h, sizeof h);
-  std::memcpy(loan->data() + sizeof h, bytes.data(), bytes.size());
+      request_id, std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count(),
+      flags, 0};
+  workers::write_request(*loan, h, calls, bytes);
   channel_->requests().commit();
   return true;
 }
 
 std::size_t Worker::max_event_bytes() const noexcept {
-  return channel_->requests().max_payload() - sizeof(workers::RequestHeader);
+  return channel_->requests().max_payload() - sizeof(workers::RequestHeader);  // without recorded calls
 }
 
 void Worker::flush() noexcept { channel_->requests().wake_consumer(); }
@@ -181,8 +183,7 @@ std::uint64_t Worker::running() const noexcept { return channel_->running().load
 
 bool Worker::has_messages() const noexcept { return !channel_->responses().empty(); }
 
-bool Worker::next(void (*dispatch)(void*, const workers::ResponseView*, const workers::LogView*),
-                  void* target) {
+bool Worker::next(Dispatch dispatch, void* target) {
   shm::Ring& responses = channel_->responses();
   for (;;) {
     auto msg = responses.try_peek();
@@ -193,12 +194,17 @@ bool Worker::next(void (*dispatch)(void*, const workers::ResponseView*, const wo
     bool delivered = false;
     if (msg->type == workers::kResponse) {
       if (auto r = workers::read_response(msg->payload)) {
-        dispatch(target, &*r, nullptr);
+        dispatch(target, &*r, nullptr, nullptr);
         delivered = true;
       }
     } else if (msg->type == workers::kLog) {
       if (auto l = workers::read_log(msg->payload)) {
-        dispatch(target, nullptr, &*l);
+        dispatch(target, nullptr, &*l, nullptr);
+        delivered = true;
+      }
+    } else if (msg->type == workers::kCall) {
+      if (auto c = workers::read_call(msg->payload)) {
+        dispatch(target, nullptr, nullptr, &*c);
         delivered = true;
       }
     }
@@ -231,13 +237,14 @@ std::vector<Worker::Unanswered> Worker::unanswered() const {
   shm::Ring view = channel_->requests();
   auto reader = shm::Ring::attach_reader(view);
   while (auto msg = reader.try_peek()) {
-    if (msg->type == workers::kRequest && msg->payload.size() >= sizeof(workers::RequestHeader)) {
-      workers::RequestHeader h{};
-      std::memcpy(&h, msg->payload.data(), sizeof h);
-      auto event = msg->payload.subspan(sizeof h);
-      out.push_back({h.request_id,
-                     std::chrono::steady_clock::time_point(std::chrono::nanoseconds(h.deadline_ns)),
-                     std::vector<std::byte>(event.begin(), event.end())});
+    auto request = msg->type == workers::kRequest ? workers::read_request(msg->payload) : std::nullopt;
+    if (request) {
+      const auto& h = request->header;
+      Unanswered u{h.request_id, std::chrono::steady_clock::time_point(std::chrono::nanoseconds(h.deadline_ns)),
+                   std::vector<std::byte>(request->event.begin(), request->event.end()),
+                   (h.flags & workers::kReportCalls) != 0U, std::nullopt, (h.flags & workers::kLenientCalls) != 0U};
+      if ((h.flags & workers::kAnswerCalls) != 0U) u.recorded_calls = std::string(request->calls_json);
+      out.push_back(std::move(u));
     }
     reader.release_local();
   }

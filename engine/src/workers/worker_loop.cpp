@@ -7,6 +7,7 @@
 #include "../util/spin.hpp"
 #include "messages.hpp"
 #include "nimbus/engine/binding_registry.hpp"
+#include "nimbus/engine/call_script.hpp"
 #include "nimbus/engine/function_config.hpp"
 #include "nimbus/engine/function_library.hpp"
 #include "nimbus/event.hpp"
@@ -65,6 +66,57 @@ class RingLogSink : public LogSink {
   std::uint64_t request_id_ = 0;
 };
 
+// Record and replay, for the requests that ask: answers binding calls from
+// the recorded ones, and reports every call on the response ring.
+class RequestCalls final : public BindingObserver {
+ public:
+  explicit RequestCalls(Ring& ring) : ring_(ring) {}
+
+  // Sets up for one request; false when it asks nothing (the observer is then not installed).
+  bool begin(const RequestView& request) {
+    request_id_ = request.header.request_id;
+    report_ = (request.header.flags & kReportCalls) != 0U;
+    answering_ = (request.header.flags & kAnswerCalls) != 0U;
+    if (answering_) {
+      auto script = engine::CallScript::parse(request.calls_json, (request.header.flags & kLenientCalls) != 0U);
+      script_ = script ? std::move(*script) : engine::CallScript();  // unreadable: no call is recorded
+    }
+    return report_ || answering_;
+  }
+
+  std::optional<Json> answer(const BindingCall& call) override {
+    if (!answering_) return std::nullopt;
+    auto a = script_.answer(call);
+    if (a.error) {
+      send(call, {}, &*a.error);
+      throw BindingError(*a.error);
+    }
+    return std::move(a.result);
+  }
+
+  void completed(const BindingCall& call, const Json& result, const std::string* error) override {
+    send(call, error != nullptr ? std::string() : result.dump(), error);
+  }
+
+ private:
+  void send(const BindingCall& call, const std::string& result, const std::string* error) {
+    if (!report_) return;
+    const std::string arguments = call.arguments.dump();
+    CallView c{request_id_, call.binding, call.operation, arguments, result,
+               error != nullptr ? std::optional<std::string_view>(*error) : std::nullopt};
+    const std::size_t size = call_size(c);
+    if (size > ring_.max_payload()) return;  // a call larger than half the ring is not reported
+    write_call(loan(ring_, kCall, size), c);
+    ring_.commit();
+  }
+
+  Ring& ring_;
+  std::uint64_t request_id_ = 0;
+  bool report_ = false;
+  bool answering_ = false;
+  engine::CallScript script_;
+};
+
 }  // namespace
 
 int serve_channel(shm::Channel& channel, const WorkerSpec& spec, const std::atomic<bool>* stop) {
@@ -98,6 +150,7 @@ int serve_channel(shm::Channel& channel, const WorkerSpec& spec, const std::atom
   for (const auto& [k, v] : config.env) setenv(k.c_str(), v.c_str(), 1);
 
   RingLogSink sink(responses);
+  RequestCalls calls(responses);
   Context ctx(Context::Options{config.name.empty() ? std::string((*entry)->name) : config.name,
                                config.version, spec.worker_id, Logger(&sink, spec.level),
                                std::move(bindings)});
@@ -118,14 +171,14 @@ int serve_channel(shm::Channel& channel, const WorkerSpec& spec, const std::atom
         responses.wake_consumer();
         return 0;
       }
-      if (msg->type != kRequest || msg->payload.size() < sizeof(RequestHeader)) {
+      auto request = msg->type == kRequest ? read_request(msg->payload) : std::nullopt;
+      if (!request) {
         requests.release();
         continue;
       }
-      RequestHeader rh{};
-      std::memcpy(&rh, msg->payload.data(), sizeof rh);
+      const RequestHeader& rh = request->header;
       Response response;
-      auto event = Event::from_bytes(msg->payload.subspan(sizeof rh));
+      auto event = Event::from_bytes(request->event);
       sink.set_request(rh.request_id);
       const auto deadline = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(rh.deadline_ns));
       if (!event) {
@@ -136,9 +189,12 @@ int serve_channel(shm::Channel& channel, const WorkerSpec& spec, const std::atom
             "event timed out waiting in worker " + std::to_string(spec.worker_id) + "'s queue", 504);
       } else {
         ctx.begin_event(event->trigger_kind(), event->trigger_name(), deadline);
+        const bool observed = rh.flags != 0U && calls.begin(*request);
+        if (observed) ctx.observe_bindings(&calls);
         channel.running().store(rh.request_id, std::memory_order_release);
         response = call_handler(**entry, ctx, *event);
         channel.running().store(0, std::memory_order_release);
+        if (observed) ctx.observe_bindings(nullptr);
       }
       std::size_t size = response_size(response);
       if (size > responses.max_payload()) {

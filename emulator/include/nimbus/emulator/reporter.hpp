@@ -18,6 +18,7 @@ namespace nimbus::emulator {
 struct ReporterOptions {
   bool json = false;   ///< one JSON object per line instead of text
   bool color = false;  ///< ANSI colours in text mode
+  bool quiet = false;  ///< nothing about events and logs (a replay reports them itself); errors still show
 };
 
 /// Receives the function's log records (it is the context's sink) and the

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "nimbus/engine/tap.hpp"
 #include "nimbus/engine/worker.hpp"
 #include "nimbus/event.hpp"
 #include "nimbus/logger.hpp"
@@ -49,6 +50,8 @@ struct DispatcherOptions {
   /// are in flight, for timeouts and crashes), and brackets its wait with
   /// `prepare_sleep()` / `end_sleep()`. Completions then run inside `poll()`.
   int notify_fd = -1;
+  /// Follows invocations (record, replay); not owned; optional.
+  DispatchTap* tap = nullptr;
 };
 
 /// Runs `num_workers` worker processes, each with a poller thread.
@@ -74,7 +77,9 @@ class Dispatcher {
 
   /// Submits an event; `done` receives its response exactly once.
   /// In event-loop mode the worker is woken by the next `flush()`.
-  void submit(const Event& event, Completion done);
+  /// `options` (replay): the recorded calls the worker answers from; the tap
+  /// is asked whether to follow it either way.
+  void submit(const Event& event, Completion done, const RequestOptions& options = {});
 
   // --- event-loop mode ----------------------------------------------------
 

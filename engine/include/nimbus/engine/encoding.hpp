@@ -14,6 +14,11 @@ bool printable_utf8(std::string_view s);
 /// ASCII case-insensitive equality (header names, rule names).
 bool iequals(std::string_view a, std::string_view b) noexcept;
 
+/// Appends `s` as a JSON string literal, quotes included: `"`, `\\` and
+/// control characters escaped as nlohmann/json escapes them; bytes that are
+/// not well-formed UTF-8 become U+FFFD, so the output is always valid JSON.
+void append_json_string(std::string& out, std::string_view s);
+
 /// Standard base64 with padding.
 std::string base64_encode(std::string_view in);
 

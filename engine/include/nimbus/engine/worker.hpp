@@ -27,7 +27,19 @@ class Channel;
 namespace workers {
 struct ResponseView;
 struct LogView;
+struct CallView;
 }  // namespace workers
+
+/// What a request asks of its worker besides running the event: for record and replay.
+struct RequestOptions {
+  /// Send back every binding call the function makes (`workers::CallView`), before the response.
+  bool report_calls = false;
+  /// Replay: answer the function's binding calls from these recorded calls (a JSON array, a
+  /// tape record's "calls") instead of running the bindings.
+  std::optional<std::string_view> recorded_calls;
+  /// Replay: a call not in `recorded_calls` goes to the configured binding instead of failing.
+  bool lenient = false;
+};
 
 /// Where a worker runs the function.
 enum class WorkerMode {
@@ -71,17 +83,23 @@ class Worker {
   ~Worker();
 
   /// Queues a request holding `event`'s bytes; false when the ring is full.
-  bool try_submit(std::uint64_t request_id, const Event& event,
-                  std::chrono::steady_clock::time_point deadline) noexcept;
+  bool try_submit(std::uint64_t request_id, const Event& event, std::chrono::steady_clock::time_point deadline,
+                  const RequestOptions& options = {}) noexcept;
   /// The largest encoded event `try_submit` can ever take.
   [[nodiscard]] std::size_t max_event_bytes() const noexcept;
   /// Wakes the worker if it sleeps; call once after a batch of submits.
   void flush() noexcept;
 
-  /// Hands every queued response and log record to the callbacks, in order;
-  /// returns how many responses there were. The views are valid during the call.
+  /// Hands every queued response, log record and binding call to the
+  /// callbacks, in order; returns how many responses there were. The views
+  /// are valid during the call.
+  template <class OnResponse, class OnLog, class OnCall>
+  std::size_t poll(OnResponse&& on_response, OnLog&& on_log, OnCall&& on_call);
+  /// The same, ignoring binding calls.
   template <class OnResponse, class OnLog>
-  std::size_t poll(OnResponse&& on_response, OnLog&& on_log);
+  std::size_t poll(OnResponse&& on_response, OnLog&& on_log) {
+    return poll(on_response, on_log, [](const workers::CallView&) {});
+  }
   /// Waits up to `timeout` for something to poll.
   bool wait(std::chrono::microseconds timeout) noexcept;
   /// For an owner that waits on the notify fd instead: true when it may
@@ -106,6 +124,14 @@ class Worker {
     std::uint64_t request_id;
     std::chrono::steady_clock::time_point deadline;
     std::vector<std::byte> event;  // the encoded event
+    bool report_calls = false;
+    std::optional<std::string> recorded_calls;
+    bool lenient = false;
+    /// How it was asked for, to ask again.
+    [[nodiscard]] RequestOptions options() const {
+      return {report_calls, recorded_calls ? std::optional<std::string_view>(*recorded_calls) : std::nullopt,
+              lenient};
+    }
   };
   /// After the worker died: copies the requests it had not released, oldest
   /// first (the first may be the one it died on; the rest never started).
@@ -121,7 +147,9 @@ class Worker {
  private:
   Worker() = default;
   // Reads one message; false when there is none. Calls exactly one callback.
-  bool next(void (*dispatch)(void*, const workers::ResponseView*, const workers::LogView*), void* target);
+  using Dispatch = void (*)(void*, const workers::ResponseView*, const workers::LogView*,
+                            const workers::CallView*);
+  bool next(Dispatch dispatch, void* target);
 
   WorkerMode mode_ = WorkerMode::kProcess;
   std::shared_ptr<shm::Channel> channel_;
@@ -136,20 +164,24 @@ class Worker {
   std::vector<LogRecord> init_logs_;
 };
 
-template <class OnResponse, class OnLog>
-std::size_t Worker::poll(OnResponse&& on_response, OnLog&& on_log) {
+template <class OnResponse, class OnLog, class OnCall>
+std::size_t Worker::poll(OnResponse&& on_response, OnLog&& on_log, OnCall&& on_call) {
   struct Target {
     OnResponse& r;
     OnLog& l;
+    OnCall& c;
     std::size_t responses = 0;
-  } target{on_response, on_log};
-  auto dispatch = [](void* t, const workers::ResponseView* r, const workers::LogView* l) {
+  } target{on_response, on_log, on_call};
+  auto dispatch = [](void* t, const workers::ResponseView* r, const workers::LogView* l,
+                     const workers::CallView* c) {
     auto* self = static_cast<Target*>(t);
     if (r != nullptr) {
       self->r(*r);
       ++self->responses;
-    } else {
+    } else if (l != nullptr) {
       self->l(*l);
+    } else {
+      self->c(*c);
     }
   };
   while (next(dispatch, &target)) {

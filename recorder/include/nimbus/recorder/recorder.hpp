@@ -1,18 +1,34 @@
 #pragma once
 /// @file
-/// The recorder: a tap on invocations that writes each one to a tape.
+/// Recorders: taps on invocations that write each one to a tape, in the
+/// emulator (`nimbus run --record`) and in the engine (`nimbus serve --record`).
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <random>
+#include <unordered_map>
 
+#include "nimbus/engine/dispatcher.hpp"
 #include "nimbus/engine/tap.hpp"
 #include "nimbus/recorder/tape.hpp"
 
 namespace nimbus::recorder {
 
-/// Writes every invocation it sees (or a sample of them) to a tape. It lets
-/// every binding call run (it only watches).
+/// Chooses which invocations are recorded: all, or a random fraction.
+class Sampler {
+ public:
+  /// `fraction` in (0, 1].
+  explicit Sampler(double fraction) : fraction_(fraction) {}
+  bool take() { return fraction_ >= 1.0 || std::uniform_real_distribution<double>(0.0, 1.0)(random_) < fraction_; }
+
+ private:
+  double fraction_;
+  std::mt19937_64 random_{std::random_device{}()};
+};
+
+/// The emulator's recorder: writes every invocation it sees (or a sample of
+/// them) to a tape, a line as each ends. It lets every binding call run.
 class Recorder final : public engine::InvocationTap {
  public:
   /// `sample`: the fraction of invocations recorded, in (0, 1].
@@ -28,13 +44,36 @@ class Recorder final : public engine::InvocationTap {
 
  private:
   std::unique_ptr<TapeWriter> tape_;
-  double sample_;
-  std::mt19937_64 random_{std::random_device{}()};
+  Sampler sample_;
   bool recording_ = false;  // this invocation is in the sample
-  TapeRecord record_;
+  RecordText record_;
 };
 
-/// A binding call as a tape's JSON.
-Json call_to_json(const BindingCall& call, const Json& result, const std::string* error);
+/// The engine's recorder: follows a sample of the events a `Dispatcher`
+/// runs, gathers their logs and binding calls as the workers report them,
+/// and writes each record when its response arrives. Tape lines are
+/// buffered and written when the processor is idle or the buffer is full.
+class EngineRecorder final : public engine::DispatchTap {
+ public:
+  EngineRecorder(std::unique_ptr<TapeWriter> tape, double sample = 1.0);
+  ~EngineRecorder() override;
+  EngineRecorder(const EngineRecorder&) = delete;
+  EngineRecorder& operator=(const EngineRecorder&) = delete;
+
+  bool begin(std::uint64_t id, const Event& event) override;
+  void log(std::uint64_t id, const engine::LogEntry& entry) override;
+  void call(std::uint64_t id, const engine::CallEntry& call) override;
+  void end(std::uint64_t id, const Response& response, std::chrono::nanoseconds took) override;
+  void idle() override;
+
+  [[nodiscard]] std::uint64_t recorded() const noexcept { return tape_->written(); }
+
+ private:
+  std::unique_ptr<TapeWriter> tape_;
+  Sampler sample_;
+  std::unordered_map<std::uint64_t, std::unique_ptr<RecordText>> open_;  // by request id
+  std::vector<std::unique_ptr<RecordText>> spare_;                     // reused
+  bool failed_ = false;  // the tape could not be written: said once, then no more recording
+};
 
 }  // namespace nimbus::recorder

@@ -3,14 +3,17 @@
 /// Tapes: what a function saw and did, one invocation per line
 /// (docs/tape-format.md). Written and read as streams, in constant memory.
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "nimbus/bindings.hpp"
 #include "nimbus/event.hpp"
 #include "nimbus/json.hpp"
 #include "nimbus/logger.hpp"
@@ -33,9 +36,9 @@ struct TapeHeader {
   [[nodiscard]] Json to_json() const;
 };
 
-/// One invocation: the event, the binding calls and log records in order,
-/// the response, and how long the handler took. Held as JSON: a tape is an
-/// edge of the system, read by people and tools.
+/// One invocation as JSON values: the event, the binding calls and log
+/// records in order, the response, and how long the handler took. For
+/// comparing and reporting; tapes are written and read as text.
 struct TapeRecord {
   std::uint64_t seq = 0;
   Json event = Json::object();     ///< an event file object (docs/event-files.md)
@@ -52,35 +55,114 @@ struct Redaction {
   std::vector<std::string> headers = {"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie",
                                       "X-Api-Key"};
   /// Secret values (from the environment) replaced by "[REDACTED]" wherever
-  /// they appear in bodies, headers, log records and binding calls.
+  /// they appear in strings: bodies, headers, log records and binding calls.
   std::vector<std::string> secrets;
 };
 
 /// The placeholder for what was redacted.
 inline constexpr const char* kRedacted = "[REDACTED]";
 
-/// An event as an event-file object: `nimbus run --event` reads it back.
-Json event_to_json(const Event& event);
-/// A response as a tape's JSON; text bodies as text, others in base64.
-Json response_to_json(const Response& response);
-/// A log record as a tape's JSON (without its time).
-Json log_to_json(const LogRecord& record);
+/// One invocation's parts as JSON text, written straight from what the
+/// function saw and did, with no JSON values in between: the one encoder of
+/// the emulator's recorder, the engine's, and a replay's "what happened now",
+/// so that equal behaviour gives equal text (compared without parsing).
+class RecordText {
+ public:
+  /// `redacted_headers`: header names (any case) written as "[REDACTED]".
+  explicit RecordText(std::vector<std::string> redacted_headers = {})
+      : redacted_headers_(std::move(redacted_headers)) {}
+  /// Empties every part (keeping their memory) for the next invocation.
+  void clear() noexcept;
 
-/// Writes a tape, a line at a time; redacts before writing.
+  /// The event, as an event file object (`nimbus run --event` reads it back).
+  void event(const Event& e);
+  /// Appends a binding call; `arguments_json` and `result_json` are JSON
+  /// text, `error` the message it failed with.
+  void call(std::string_view binding, std::string_view operation, std::string_view arguments_json,
+            std::string_view result_json, std::optional<std::string_view> error);
+  void call(const BindingCall& c, const Json& result, const std::string* error);
+  /// Appends a log record (without its time); `fields_json`: a JSON object's text or empty.
+  void log(LogLevel level, std::string_view message, std::string_view fields_json, std::string_view logger);
+  void log(const LogRecord& r);
+  /// The response; text bodies as text, others in base64.
+  void response(const Response& r);
+
+  [[nodiscard]] std::string_view event_json() const noexcept { return event_; }
+  /// The calls and logs arrays' items, without the brackets.
+  [[nodiscard]] std::string_view call_items() const noexcept { return calls_; }
+  [[nodiscard]] std::string_view log_items() const noexcept { return logs_; }
+  [[nodiscard]] std::string_view response_json() const noexcept { return response_; }
+
+  /// Appends the whole record as one line (no newline).
+  void append_line(std::string& out, std::uint64_t seq, double duration_ms) const;
+  /// The parts as JSON values.
+  [[nodiscard]] TapeRecord to_record(double duration_ms) const;
+
+ private:
+  // An object of name/value pairs; with `redact`, the redacted headers' values hidden.
+  void pairs(std::string& out, const auto& pairs, bool redact);
+  std::vector<std::string> redacted_headers_;
+  std::string event_;
+  std::string calls_;
+  std::string logs_;
+  std::string response_;
+  std::int64_t cached_second_ = -1;  // the timestamp's seconds, formatted
+  std::string cached_prefix_;
+};
+
+/// Writes a tape, a line at a time; redacts before writing. Lines are
+/// buffered: `flush` writes them out (the destructor does too).
 class TapeWriter {
  public:
   static Result<std::unique_ptr<TapeWriter>> open(const std::filesystem::path& path, TapeHeader header,
                                                   Redaction redaction) noexcept;
-  /// Appends one record (redacted) and flushes it.
-  void write(TapeRecord record);
+  TapeWriter(const TapeWriter&) = delete;
+  TapeWriter& operator=(const TapeWriter&) = delete;
+  ~TapeWriter();
+  /// Appends one record, its secrets redacted (its headers were, by `RecordText`).
+  void write(const RecordText& record, double duration_ms);
+  /// Writes out what is buffered; false (with `error()`) when the disk refuses.
+  bool flush() noexcept;
+  /// Flushes when much is buffered or the last flush was a while ago.
+  void flush_if_due() noexcept;
   [[nodiscard]] std::uint64_t written() const noexcept { return written_; }
+  [[nodiscard]] const Redaction& redaction() const noexcept { return redaction_; }
+  /// Why the last write failed; empty while all is well.
+  [[nodiscard]] const std::string& error() const noexcept { return error_; }
 
  private:
   TapeWriter() = default;
-  void redact(Json& j) const;
-  std::ofstream out_;
+  int fd_ = -1;
+  std::string path_;
   Redaction redaction_;
+  std::string buffer_;
   std::uint64_t written_ = 0;
+  std::chrono::steady_clock::time_point last_flush_;
+  std::string error_;
+};
+
+/// Replaces each secret inside the JSON string literals of `json_text` with
+/// "[REDACTED]" (never in keys' syntax or numbers). Secrets under 4
+/// characters are left alone: they would hide ordinary text.
+void redact_secrets(std::string& json_text, const std::vector<std::string>& secrets);
+
+/// A record as read from a tape: its text, and where its parts are in it.
+/// Parts are parsed only when asked for, so a replay whose results match
+/// compares text with text.
+struct TapeLine {
+  struct Span {
+    std::size_t at = 0;
+    std::size_t size = 0;
+  };
+  std::size_t number = 0;  ///< the line number on the tape
+  std::string where;       ///< "tape.ndjson:12", for messages
+  std::string text;
+  Span event, calls, logs, response;  ///< calls and logs are empty when absent
+  [[nodiscard]] std::string_view part(Span s) const noexcept { return std::string_view(text).substr(s.at, s.size); }
+  /// The calls array's text ("[]" when absent).
+  [[nodiscard]] std::string_view calls_json() const noexcept { return calls.size == 0 ? "[]" : part(calls); }
+  /// Every part as JSON values; an error naming the line when one is not valid.
+  [[nodiscard]] Result<TapeRecord> parse() const;
 };
 
 /// Reads a tape a line at a time. A line that cannot be read is an error
@@ -90,13 +172,18 @@ class TapeReader {
   /// Opens it and reads the header; refuses a tape from a newer format.
   static Result<std::unique_ptr<TapeReader>> open(const std::filesystem::path& path) noexcept;
   [[nodiscard]] const TapeHeader& header() const noexcept { return header_; }
-  /// The next record, an error for an unreadable line, or nothing at the end.
-  std::optional<Result<TapeRecord>> next();
+  /// The next record, an error for a line that is not a record, or nothing at the end.
+  std::optional<Result<TapeLine>> next();
   /// The line number of what `next` returned last.
   [[nodiscard]] std::size_t line() const noexcept { return line_; }
+  /// Bytes read so far, and the tape's size (for progress).
+  [[nodiscard]] std::uint64_t bytes_read() const noexcept { return bytes_read_; }
+  [[nodiscard]] std::uint64_t size() const noexcept { return size_; }
 
  private:
   TapeReader() = default;
+  std::uint64_t bytes_read_ = 0;
+  std::uint64_t size_ = 0;
   std::ifstream in_;
   std::string name_;
   TapeHeader header_;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "nimbus/engine/call_script.hpp"
 #include "nimbus/engine/tap.hpp"
 #include "nimbus/recorder/tape.hpp"
 
@@ -67,18 +68,20 @@ struct CompareOptions {
   NoiseRules noise;
 };
 
-/// The tap that replays one record at a time: set the record, run the
-/// event through the function (emulator or engine), then `finish`.
+/// The tap that replays one record at a time in the emulator: set the
+/// record, run its event through the function, then `finish`.
 class RecordReplayer final : public engine::InvocationTap {
  public:
-  explicit RecordReplayer(CompareOptions options) : o_(std::move(options)) {}
+  /// `redacted_headers`: the tape's (its header says), hidden the same way in what happens now.
+  RecordReplayer(CompareOptions options, std::vector<std::string> redacted_headers)
+      : o_(std::move(options)), actual_(std::move(redacted_headers)) {}
 
-  /// The record whose event is about to run.
-  void expect(const recorder::TapeRecord& record);
+  /// The record whose event is about to run; it must outlive `finish`.
+  void expect(const recorder::TapeLine& record);
   /// Compares what happened with the record.
-  RecordResult finish(std::size_t line);
+  RecordResult finish(std::string_view event_id);
   /// What happened, as a record (after `end`).
-  [[nodiscard]] recorder::TapeRecord actual() const;
+  [[nodiscard]] recorder::TapeRecord actual() const { return actual_.to_record(duration_ms_); }
   /// Replaces the noise rules (after learning them).
   void set_noise(NoiseRules noise) { o_.noise = std::move(noise); }
 
@@ -90,13 +93,16 @@ class RecordReplayer final : public engine::InvocationTap {
 
  private:
   CompareOptions o_;
-  const recorder::TapeRecord* expected_ = nullptr;
-  std::size_t next_call_ = 0;
-  Json calls_ = Json::array();
-  Json logs_ = Json::array();
-  Json response_ = Json::object();
+  const recorder::TapeLine* expected_ = nullptr;
+  engine::CallScript script_;
+  recorder::RecordText actual_;
   double duration_ms_ = 0;
 };
+
+/// Compares a recorded line with what happened now: as text first (the
+/// usual case, equal, costs no parsing), as JSON values when the text differs.
+RecordResult compare_line(const recorder::TapeLine& expected, const recorder::RecordText& actual,
+                          double duration_ms, std::string_view event_id, const NoiseRules& noise);
 
 /// Compares two JSON parts; a response body that holds JSON on both sides is
 /// compared as JSON (key order and spacing do not matter).
