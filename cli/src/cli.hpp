@@ -13,6 +13,7 @@
 #include "nimbus/engine/event_file.hpp"
 #include "nimbus/engine/function_builder.hpp"
 #include "nimbus/engine/function_config.hpp"
+#include "nimbus/logger.hpp"
 #include "nimbus/recorder/tape.hpp"
 #include "nimbus/result.hpp"
 
@@ -64,8 +65,10 @@ struct Recording {
 
 /// Opens --record's tape (secrets: the values of spec.env variables named
 /// like secrets); nothing without --record.
+/// `level`: the lowest level of log records the function sends, so recorded.
 Result<std::optional<Recording>> open_recording(const cxxopts::ParseResult& args,
-                                                const engine::FunctionConfig& config, const std::string& source);
+                                                const engine::FunctionConfig& config,
+                                                const std::string& source, LogLevel level);
 
 int run_command(int argc, char** argv);
 int serve_command(int argc, char** argv);

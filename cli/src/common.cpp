@@ -24,7 +24,6 @@ bool secret_name(std::string name) {
                      [&](std::string_view word) { return name.find(word) != std::string::npos; });
 }
 
-
 }  // namespace
 
 int fail(const std::string& message) {
@@ -104,7 +103,6 @@ Result<int> parse_int(const std::string& text, const std::string& what, long lon
   return static_cast<int>(v);
 }
 
-
 bool color_for(const cxxopts::ParseResult& args) {
   const std::string color = args["color"].as<std::string>();
   return color == "always" ||
@@ -115,12 +113,14 @@ void add_record_options(cxxopts::Options& opts) {
   opts.add_options()("record", "write every invocation to this tape (docs/tape-format.md)",
                      cxxopts::value<std::string>())(
       "record-sample", "the fraction of invocations recorded, e.g. 0.1", cxxopts::value<std::string>())(
-      "redact-header", "also redact this header on the tape (repeatable; Authorization, Cookie, ... always are)",
+      "redact-header",
+      "also redact this header on the tape (repeatable; Authorization, Cookie, ... always are)",
       cxxopts::value<std::vector<std::string>>());
 }
 
-Result<std::optional<Recording>> open_recording(const cxxopts::ParseResult& args, const engine::FunctionConfig& config,
-                                                const std::string& source) {
+Result<std::optional<Recording>> open_recording(const cxxopts::ParseResult& args,
+                                                const engine::FunctionConfig& config,
+                                                const std::string& source, LogLevel level) {
   if (args.count("record") == 0U) {
     if (args.count("record-sample") != 0U) return Error{"--record-sample needs --record"};
     if (args.count("redact-header") != 0U) return Error{"--redact-header needs --record"};
@@ -147,11 +147,10 @@ Result<std::optional<Recording>> open_recording(const cxxopts::ParseResult& args
   header.function_version = config.version;
   header.created = emulator::format_time(std::chrono::system_clock::now());
   header.source = source;
-  auto tape =
-      recorder::TapeWriter::open(args["record"].as<std::string>(), header, std::move(redaction));
+  header.log_level = to_string(level);
+  auto tape = recorder::TapeWriter::open(args["record"].as<std::string>(), header, std::move(redaction));
   if (!tape) return tape.error();
   return std::optional<Recording>(Recording{std::move(*tape), sample});
 }
-
 
 }  // namespace nimbus::cli

@@ -35,7 +35,6 @@ commands:
 'nimbus <command> --help' describes a command's options.
 )";
 
-
 nimbus::engine::Processor* g_serving = nullptr;  // for the signal handler
 
 extern "C" void on_stop_signal(int /*signal*/) {
@@ -105,11 +104,12 @@ int run_command(int argc, char** argv) {
   auto feed = nimbus::engine::EventFileFeed::open(inputs, event_defaults(target->config), &std::cin);
   if (!feed) return fail(feed.error().message);
 
-  auto recording = open_recording(args, target->config, "emulator");
+  auto recording = open_recording(args, target->config, "emulator", *level);
   if (!recording) return fail(recording.error().message);
   std::unique_ptr<nimbus::recorder::Recorder> recorder;
   if (*recording) {
-    recorder = std::make_unique<nimbus::recorder::Recorder>(std::move((*recording)->tape), (*recording)->sample);
+    recorder =
+        std::make_unique<nimbus::recorder::Recorder>(std::move((*recording)->tape), (*recording)->sample);
     options.tap = recorder.get();
   }
 
@@ -240,12 +240,12 @@ int serve_command(int argc, char** argv) {
   const std::size_t ring =
       std::bit_ceil(std::max<std::size_t>(std::size_t{4} << 20, 4 * (o.max_body_bytes + (64U << 10))));
   d.worker.request_ring_bytes = ring;
-  auto recording = open_recording(args, config, "engine");
+  auto recording = open_recording(args, config, "engine", *level);
   if (!recording) return fail(recording.error().message);
   std::unique_ptr<nimbus::recorder::EngineRecorder> recorder;
   if (*recording) {
-    recorder =
-        std::make_unique<nimbus::recorder::EngineRecorder>(std::move((*recording)->tape), (*recording)->sample);
+    recorder = std::make_unique<nimbus::recorder::EngineRecorder>(std::move((*recording)->tape),
+                                                                  (*recording)->sample);
     d.tap = recorder.get();
   }
   auto processor = nimbus::engine::Processor::start(std::move(o));
@@ -318,4 +318,3 @@ int dispatch(int argc, char** argv) {
 }  // namespace nimbus::cli
 
 int main(int argc, char** argv) { return nimbus::cli::dispatch(argc, argv); }
-

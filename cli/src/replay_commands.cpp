@@ -1,7 +1,6 @@
 // nimbus replay and nimbus diff.
-#include <unistd.h>
-
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
@@ -26,11 +25,20 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool write_json_report(const cxxopts::ParseResult& args, const replay::Report& report, bool stopped) {
+bool write_reports(const cxxopts::ParseResult& args, const replay::Report& report, bool stopped) {
   if (args.count("junit") != 0U) {
     const std::string path = args["junit"].as<std::string>();
     std::ofstream out(path, std::ios::trunc);
     report.write_junit(out);
+    if (!out) {
+      std::cerr << "nimbus: cannot write the report " << path << '\n';
+      return false;
+    }
+  }
+  if (args.count("html") != 0U) {
+    const std::string path = args["html"].as<std::string>();
+    std::ofstream out(path, std::ios::trunc);
+    report.write_html(out);
     if (!out) {
       std::cerr << "nimbus: cannot write the report " << path << '\n';
       return false;
@@ -99,34 +107,44 @@ Result<replay::NoiseRules> noise_rules(const cxxopts::ParseResult& args, const f
 class Progress {
  public:
   Progress(bool on, std::uint64_t total_bytes) : on_(on), total_(total_bytes) {}
-  ~Progress() { clear(); }
+  ~Progress() { done(); }
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
 
   void update(std::size_t records, std::uint64_t bytes) {
-    if (!on_ || (records & 63U) != 0) return;
+    records_ = records;
+    if (!on_ || (records & 63U) != 1) return;  // look at the clock every 64 records
     const auto now = std::chrono::steady_clock::now();
-    if (now - last_ < std::chrono::milliseconds(100)) return;
+    if (shown_ && now - last_ < std::chrono::milliseconds(100)) return;
     last_ = now;
-    const double fraction = total_ == 0 ? 0.0 : std::min(1.0, static_cast<double>(bytes) / static_cast<double>(total_));
-    const double seconds = std::chrono::duration<double>(now - start_).count();
-    constexpr int kWidth = 30;
-    const int filled = static_cast<int>(fraction * kWidth);
-    std::cerr << fmt::format("\r[{}{}] {:3.0f}%  {} records  {:.0f}/s", std::string(filled, '#'),
-                             std::string(kWidth - filled, '.'), fraction * 100, records,
-                             seconds > 0 ? static_cast<double>(records) / seconds : 0.0)
-              << std::flush;
-    shown_ = true;
+    draw(total_ == 0 ? 0.0 : static_cast<double>(bytes) / static_cast<double>(total_));
   }
-  void clear() {
-    if (shown_) std::cerr << "\r\x1b[K" << std::flush;
-    shown_ = false;
+  // The last state, then the bar goes: the summary follows.
+  void done() {
+    if (!on_ || finished_) return;
+    finished_ = true;
+    draw(1.0);
+    std::cerr << "\r\x1b[K" << std::flush;
   }
 
  private:
+  void draw(double fraction) {
+    fraction = std::min(1.0, fraction);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    constexpr int kWidth = 30;
+    const int filled = static_cast<int>(fraction * kWidth);
+    std::cerr << fmt::format("\r[{}{}] {:3.0f}%  {} records  {:.0f}/s", std::string(filled, '#'),
+                             std::string(kWidth - filled, '.'), fraction * 100, records_,
+                             seconds > 0 ? static_cast<double>(records_) / seconds : 0.0)
+              << std::flush;
+    shown_ = true;
+  }
+
   bool on_;
   std::uint64_t total_;
+  std::size_t records_ = 0;
   bool shown_ = false;
+  bool finished_ = false;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_ = start_;
 };
@@ -146,7 +164,8 @@ class Runner {
 
 class EmulatorRunner final : public Runner {
  public:
-  EmulatorRunner(emulator::Emulator& emu, replay::RecordReplayer& replayer, std::function<void(replay::RecordResult)> sink)
+  EmulatorRunner(emulator::Emulator& emu, replay::RecordReplayer& replayer,
+                 std::function<void(replay::RecordResult)> sink)
       : emu_(emu), replayer_(replayer), sink_(std::move(sink)) {}
   void run(recorder::TapeLine record, const Event& event, std::string event_id) override {
     replayer_.expect(record);
@@ -181,7 +200,10 @@ bool feed_tape(recorder::TapeReader& tape, Runner& runner, bool strict, Progress
   while (auto item = tape.next()) {
     if (!*item) {
       runner.skip({tape.line(), "", replay::Outcome::kUnreadable, {}, item->error().message, 0});
-      if (strict) return false;
+      if (strict) {
+        runner.finish();  // the records before it still count
+        return false;
+      }
       continue;
     }
     recorder::TapeLine& record = **item;
@@ -190,9 +212,16 @@ bool feed_tape(recorder::TapeReader& tape, Runner& runner, bool strict, Progress
     Result<EventData> data = Error{"not JSON"};
     if (!event_json.is_discarded()) data = engine::parse_event(event_json, record.where);
     if (!data) {
-      runner.skip({record.number, "", replay::Outcome::kUnreadable, {},
-                   record.where + ": event: " + data.error().message, 0});
-      if (strict) return false;
+      runner.skip({record.number,
+                   "",
+                   replay::Outcome::kUnreadable,
+                   {},
+                   record.where + ": event: " + data.error().message,
+                   0});
+      if (strict) {
+        runner.finish();  // the records before it still count
+        return false;
+      }
       continue;
     }
     EventBuffer event(*data);
@@ -219,10 +248,13 @@ int replay_command(int argc, char** argv) {
       "strict", "stop at the first unreadable tape line (exit 2)")(
       "json", "also write the report as JSON to this file", cxxopts::value<std::string>())(
       "junit", "also write a JUnit XML report (one test case per record)", cxxopts::value<std::string>())(
-      "html", "also write a self-contained HTML report with side-by-side diffs", cxxopts::value<std::string>())(
-      "log-level", "the lowest level of function logs compared: debug, info, warn, error",
-      cxxopts::value<std::string>()->default_value("debug"))(
-      "handler", "the function to run in a library that exports several", cxxopts::value<std::string>())(
+      "html", "also write a self-contained HTML report with side-by-side diffs",
+      cxxopts::value<std::string>())(
+      "log-level",
+      "the lowest level of function logs compared: debug, info, warn, error (default: the level the tape "
+      "was recorded at)",
+      cxxopts::value<std::string>())("handler", "the function to run in a library that exports several",
+                                     cxxopts::value<std::string>())(
       "color", "colour output: auto, always, never", cxxopts::value<std::string>()->default_value("auto"))(
       "learn-noise", "first replay the tape twice and ignore whatever differs between those two runs")(
       "rebuild", "build the function even if it looks up to date")("h,help", "show this help");
@@ -231,19 +263,19 @@ int replay_command(int argc, char** argv) {
   if (auto done = parse_command(opts, argc, argv, "replay", args)) return *done;
   if (args.count("target") == 0U) return fail("replay: name a tape (see 'nimbus replay --help')");
   if (args.count("function") == 0U) return fail("replay: name the function to replay against: --function F");
-  auto level = nimbus::parse_log_level(args["log-level"].as<std::string>());
-  if (!level)
-    return fail("replay: --log-level " + args["log-level"].as<std::string>() +
-                ": expected debug, info, warn or error");
   const bool use_engine = args.count("engine") != 0U;
   if (args.count("workers") != 0U && !use_engine) return fail("replay: --workers needs --engine");
 
   const std::string tape_path = args["target"].as<std::string>();
   auto tape = recorder::TapeReader::open(tape_path);
   if (!tape) return fail(tape.error().message);
+  const std::string level_name =
+      args.count("log-level") != 0U ? args["log-level"].as<std::string>() : (*tape)->header().log_level;
+  auto level = nimbus::parse_log_level(level_name);
+  if (!level) return fail("replay: --log-level " + level_name + ": expected debug, info, warn or error");
   std::string handler = args.count("handler") != 0U ? args["handler"].as<std::string>() : "";
   auto target =
-      resolve_target(args["function"].as<std::string>(), handler, args.count("rebuild") != 0U, use_engine);
+      resolve_target(args["function"].as<std::string>(), handler, args.count("rebuild") != 0U, true);
   if (!target) return fail(target.error().message);
 
   auto noise = noise_rules(args, tape_path);
@@ -256,7 +288,7 @@ int replay_command(int argc, char** argv) {
   const bool learn = args.count("learn-noise") != 0U;
 
   replay::Report report(tape_path, args["function"].as<std::string>());
-  if (args.count("junit") != 0U || args.count("html") != 0U) report.keep_passed();
+  if (args.count("junit") != 0U) report.keep_passed();
   auto to_report = [&](replay::RecordResult r) { report.add(std::move(r)); };
   std::set<std::string> learned;
 
@@ -287,7 +319,8 @@ int replay_command(int argc, char** argv) {
     d.worker.log_level = *level;
     if (learn) {
       std::vector<std::string> paths;
-      auto r = replay::EngineReplay::start(d, compare, redacted, [](replay::RecordResult) {}, 512, true);
+      auto r = replay::EngineReplay::start(
+          d, compare, redacted, [](replay::RecordResult) {}, 512, true);
       if (!r) return fail(r.error().message);
       replay::EngineReplay* raw = r->get();
       learner = std::make_unique<EngineRunner>(std::move(*r));
@@ -345,10 +378,11 @@ int replay_command(int argc, char** argv) {
     Progress progress(isatty(STDERR_FILENO) != 0, (*tape)->size());
     stopped = !feed_tape(**tape, *runner, strict, &progress);
     runner.reset();  // finishes what is in flight
+    progress.done();
   }
   report.print(std::cout, color_for(args));
   if (stopped) std::cerr << "nimbus: replay stopped at an unreadable tape line (--strict)\n";
-  if (!write_json_report(args, report, stopped)) return kExitError;
+  if (!write_reports(args, report, stopped)) return kExitError;
   if (stopped) return kExitError;
   return report.summary().exit_code();
 }
@@ -359,8 +393,10 @@ int diff_command(int argc, char** argv) {
   opts.positional_help("");
   opts.add_options()("tapes", "the two tapes", cxxopts::value<std::vector<std::string>>())(
       "json", "also write the report as JSON to this file", cxxopts::value<std::string>())(
-      "color", "colour output: auto, always, never", cxxopts::value<std::string>()->default_value("auto"))(
-      "h,help", "show this help");
+      "html", "also write a self-contained HTML report with side-by-side diffs",
+      cxxopts::value<std::string>())("color", "colour output: auto, always, never",
+                                     cxxopts::value<std::string>()->default_value("auto"))("h,help",
+                                                                                           "show this help");
   add_noise_options(opts);
   opts.parse_positional({"tapes"});
   cxxopts::ParseResult args;
@@ -392,7 +428,8 @@ int diff_command(int argc, char** argv) {
     if (!x || !y) {  // one tape is longer
       std::string where =
           x ? names[0] + ":" + std::to_string((*a)->line()) : names[1] + ":" + std::to_string((*b)->line());
-      report.add({line, "", replay::Outcome::kUnreadable, {}, where + ": only in " + (x ? names[0] : names[1]), 0});
+      report.add(
+          {line, "", replay::Outcome::kUnreadable, {}, where + ": only in " + (x ? names[0] : names[1]), 0});
       continue;
     }
     if (!*x || !*y) {
@@ -402,7 +439,8 @@ int diff_command(int argc, char** argv) {
     auto first = (**x).parse();
     auto second = (**y).parse();
     if (!first || !second) {
-      report.add({line, "", replay::Outcome::kUnreadable, {}, (!first ? first.error() : second.error()).message, 0});
+      report.add(
+          {line, "", replay::Outcome::kUnreadable, {}, (!first ? first.error() : second.error()).message, 0});
       continue;
     }
     auto result = replay::compare_records(*first, *second, line, *noise);
@@ -410,9 +448,8 @@ int diff_command(int argc, char** argv) {
     report.add(std::move(result));
   }
   report.print(std::cout, color_for(args));
-  if (!write_json_report(args, report, false)) return kExitError;
+  if (!write_reports(args, report, false)) return kExitError;
   return report.summary().exit_code();
 }
-
 
 }  // namespace nimbus::cli

@@ -1,9 +1,8 @@
 #include "nimbus/recorder/tape.hpp"
 
+#include <fcntl.h>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
-
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,7 +14,6 @@
 
 namespace nimbus::recorder {
 namespace {
-
 
 Result<TapeHeader> header_from_json(const Json& j) {
   if (!j.is_object() || !j.contains("nimbusTape") || !j["nimbusTape"].is_number_integer()) {
@@ -38,6 +36,12 @@ Result<TapeHeader> header_from_json(const Json& j) {
       h.function_version = f["version"].get<std::string>();
   }
   h.created = text("created");
+  if (j.contains("logLevel")) {
+    if (!j["logLevel"].is_string() || !parse_log_level(j["logLevel"].get<std::string>())) {
+      return Error{"logLevel: expected debug, info, warn or error"};
+    }
+    h.log_level = j["logLevel"].get<std::string>();
+  }
   h.source = text("source");
   if (j.contains("redactedHeaders") && j["redactedHeaders"].is_array()) {
     for (const auto& name : j["redactedHeaders"]) {
@@ -76,11 +80,9 @@ Result<TapeRecord> record_from_json(const Json& j) {
 }  // namespace
 
 Json TapeHeader::to_json() const {
-  return Json{{"nimbusTape", format},
-              {"function", {{"name", function_name}, {"version", function_version}}},
-              {"created", created},
-              {"source", source},
-              {"redactedHeaders", redacted_headers}};
+  return Json{{"nimbusTape", format}, {"function", {{"name", function_name}, {"version", function_version}}},
+              {"created", created},   {"logLevel", log_level},
+              {"source", source},     {"redactedHeaders", redacted_headers}};
 }
 
 Json TapeRecord::to_json() const {
@@ -143,7 +145,7 @@ void RecordText::pairs(std::string& out, const auto& pairs, bool redact) {
     engine::append_json_string(out, name);
     out += ':';
     const bool hidden = redact && std::any_of(redacted_headers_.begin(), redacted_headers_.end(),
-                                    [&](const std::string& h) { return engine::iequals(h, name); });
+                                              [&](const std::string& h) { return engine::iequals(h, name); });
     if (hidden) {
       engine::append_json_string(out, kRedacted);
     } else {
@@ -190,7 +192,8 @@ void RecordText::event(const Event& e) {
   string_member(out, "contentType", e.content_type());
   body_member(out, e.body());
   // The timestamp to the nanosecond, RFC 3339; the seconds' text is cached.
-  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(e.timestamp().time_since_epoch()).count();
+  const auto ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(e.timestamp().time_since_epoch()).count();
   const std::int64_t seconds = ns >= 0 ? ns / 1'000'000'000 : -((-ns + 999'999'999) / 1'000'000'000);
   if (seconds != cached_second_) {
     cached_second_ = seconds;
@@ -264,7 +267,8 @@ void RecordText::log(LogLevel level, std::string_view message, std::string_view 
 
 void RecordText::log(const LogRecord& r) {
   log(r.level, r.message,
-      r.fields.empty() ? std::string() : r.fields.dump(-1, ' ', false, Json::error_handler_t::replace), r.logger);
+      r.fields.empty() ? std::string() : r.fields.dump(-1, ' ', false, Json::error_handler_t::replace),
+      r.logger);
 }
 
 void RecordText::response(const Response& r) {
@@ -481,15 +485,19 @@ Result<void> scan_record(TapeLine& r) {
   bool have_event = false;
   bool have_response = false;
   while (i < text.size() && text[i] != '}') {
-    if (text[i] != '"') return Error{kCorrupt + std::string("expected a member name at column ") + std::to_string(i + 1)};
+    if (text[i] != '"')
+      return Error{kCorrupt + std::string("expected a member name at column ") + std::to_string(i + 1)};
     const std::size_t name_end = text.find('"', i + 1);
-    if (name_end == std::string_view::npos) return Error{kCorrupt + std::string("a member name does not end")};
+    if (name_end == std::string_view::npos)
+      return Error{kCorrupt + std::string("a member name does not end")};
     const std::string_view name = text.substr(i + 1, name_end - i - 1);
     i = skip_space(text, name_end + 1);
-    if (i >= text.size() || text[i] != ':') return Error{kCorrupt + std::string("expected ':' after \"") + std::string(name) + "\""};
+    if (i >= text.size() || text[i] != ':')
+      return Error{kCorrupt + std::string("expected ':' after \"") + std::string(name) + "\""};
     i = skip_space(text, i + 1);
     auto end = skip_value(text, i);
-    if (!end) return Error{kCorrupt + std::string("field '") + std::string(name) + "': " + end.error().message};
+    if (!end)
+      return Error{kCorrupt + std::string("field '") + std::string(name) + "': " + end.error().message};
     TapeLine::Span span{i, *end - i};
     while (span.size > 0 && (text[span.at + span.size - 1] == ' ' || text[span.at + span.size - 1] == '\t'))
       --span.size;

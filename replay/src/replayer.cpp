@@ -300,15 +300,13 @@ RecordResult compare_line(const recorder::TapeLine& expected, const recorder::Re
   return r;
 }
 
-std::string unified_diff(const std::string& expected, const std::string& actual, const std::string& from,
-                         const std::string& to, std::size_t context) {
-  if (expected == actual) return {};
+std::vector<DiffLine> diff_lines(const std::string& expected, const std::string& actual) {
   const auto a = lines_of(expected);
   const auto b = lines_of(actual);
   const std::size_t n = a.size();
   const std::size_t m = b.size();
   // Longest common subsequence, then the edit script ('=' keep, '-' expected only, '+' actual only).
-  std::vector<std::pair<char, std::string>> script;
+  std::vector<DiffLine> script;
   if (n * m <= 4'000'000) {
     std::vector<std::vector<std::uint32_t>> lcs(n + 1, std::vector<std::uint32_t>(m + 1, 0));
     for (std::size_t i = n; i-- > 0;) {
@@ -320,23 +318,30 @@ std::string unified_diff(const std::string& expected, const std::string& actual,
     std::size_t j = 0;
     while (i < n || j < m) {
       if (i < n && j < m && a[i] == b[j]) {
-        script.emplace_back('=', a[i++]);
+        script.push_back({'=', a[i++]});
         ++j;
       } else if (i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1])) {
-        script.emplace_back('-', a[i++]);  // removals first, as diff(1) shows them
+        script.push_back({'-', a[i++]});  // removals first, as diff(1) shows them
       } else {
-        script.emplace_back('+', b[j++]);
+        script.push_back({'+', b[j++]});
       }
     }
   } else {  // too large to align: the whole of one, then the whole of the other
-    for (const auto& l : a) script.emplace_back('-', l);
-    for (const auto& l : b) script.emplace_back('+', l);
+    for (const auto& l : a) script.push_back({'-', l});
+    for (const auto& l : b) script.push_back({'+', l});
   }
+  return script;
+}
+
+std::string unified_diff(const std::string& expected, const std::string& actual, const std::string& from,
+                         const std::string& to, std::size_t context) {
+  if (expected == actual) return {};
+  const std::vector<DiffLine> script = diff_lines(expected, actual);
   // Hunks: changes with `context` kept lines around them.
   std::string out = "--- " + from + "\n+++ " + to + "\n";
   std::size_t k = 0;
   while (k < script.size()) {
-    if (script[k].first == '=') {
+    if (script[k].kind == '=') {
       ++k;
       continue;
     }
@@ -344,26 +349,26 @@ std::string unified_diff(const std::string& expected, const std::string& actual,
     std::size_t end = k;
     std::size_t quiet = 0;
     while (end < script.size() && quiet <= 2 * context) {
-      quiet = script[end].first == '=' ? quiet + 1 : 0;
+      quiet = script[end].kind == '=' ? quiet + 1 : 0;
       ++end;
     }
     end -= quiet > context ? quiet - context : 0;
     std::size_t old_line = 1;
     std::size_t new_line = 1;
     for (std::size_t x = 0; x < start; ++x) {
-      if (script[x].first != '+') ++old_line;
-      if (script[x].first != '-') ++new_line;
+      if (script[x].kind != '+') ++old_line;
+      if (script[x].kind != '-') ++new_line;
     }
     std::size_t old_count = 0;
     std::size_t new_count = 0;
     for (std::size_t x = start; x < end; ++x) {
-      if (script[x].first != '+') ++old_count;
-      if (script[x].first != '-') ++new_count;
+      if (script[x].kind != '+') ++old_count;
+      if (script[x].kind != '-') ++new_count;
     }
     out += fmt::format("@@ -{},{} +{},{} @@\n", old_line, old_count, new_line, new_count);
     for (std::size_t x = start; x < end; ++x) {
-      out += script[x].first == '=' ? ' ' : script[x].first;
-      out += script[x].second;
+      out += script[x].kind == '=' ? ' ' : script[x].kind;
+      out += script[x].text;
       out += '\n';
     }
     k = end;

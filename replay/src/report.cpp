@@ -15,6 +15,63 @@ std::string paint(const std::string& line, bool color) {
   return code == nullptr ? line : fmt::format("\x1b[{}m{}\x1b[0m", code, line);
 }
 
+std::string html(std::string_view s) {
+  std::string o;
+  o.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        o += "&amp;";
+        break;
+      case '<':
+        o += "&lt;";
+        break;
+      case '>':
+        o += "&gt;";
+        break;
+      case '"':
+        o += "&quot;";
+        break;
+      default:
+        o += c;
+    }
+  }
+  return o;
+}
+
+// Rows of a side-by-side diff: kept lines on both sides, a run of removals
+// beside the run of additions that replaced it.
+void side_by_side(std::ostream& out, const std::vector<DiffLine>& script) {
+  auto cell = [&](const char* cls, const std::string* line) {
+    if (line == nullptr) {
+      out << "<td class=\"none\"></td>";
+    } else {
+      out << "<td class=\"" << cls << "\">" << html(*line) << "</td>";
+    }
+  };
+  std::size_t k = 0;
+  while (k < script.size()) {
+    if (script[k].kind == '=') {
+      out << "<tr>";
+      cell("same", &script[k].text);
+      cell("same", &script[k].text);
+      out << "</tr>\n";
+      ++k;
+      continue;
+    }
+    std::vector<const std::string*> removed;
+    std::vector<const std::string*> added;
+    while (k < script.size() && script[k].kind == '-') removed.push_back(&script[k++].text);
+    while (k < script.size() && script[k].kind == '+') added.push_back(&script[k++].text);
+    for (std::size_t i = 0; i < std::max(removed.size(), added.size()); ++i) {
+      out << "<tr>";
+      cell("del", i < removed.size() ? removed[i] : nullptr);
+      cell("add", i < added.size() ? added[i] : nullptr);
+      out << "</tr>\n";
+    }
+  }
+}
+
 }  // namespace
 
 void Report::add(RecordResult result) {
@@ -135,6 +192,51 @@ void Report::write_junit(std::ostream& out) const {
     out << "</testcase>\n";
   }
   out << "</testsuite>\n";
+}
+
+void Report::write_html(std::ostream& out) const {
+  const std::size_t total = summary_.passed + summary_.changed + summary_.unreadable;
+  out << R"(<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>nimbus replay: )"
+      << html(tape_) << R"(</title>
+<style>
+body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #222; }
+h1 { font-size: 1.4em; } h2 { font-size: 1.1em; margin-top: 2em; } h3 { font-size: 1em; color: #555; }
+.summary span { display: inline-block; padding: .2em .7em; margin-right: .5em; border-radius: 1em; }
+.passed { background: #e3f6e3; } .changed { background: #fdf1d6; } .unreadable { background: #fbe0e0; }
+table.diff { border-collapse: collapse; width: 100%; table-layout: fixed; font: 12px/1.35 ui-monospace, monospace; }
+table.diff th { text-align: left; background: #f2f2f2; padding: .3em .5em; }
+table.diff td { white-space: pre-wrap; word-break: break-all; padding: 0 .5em; vertical-align: top; }
+td.del { background: #fdd; } td.add { background: #dfd; } td.none { background: #f6f6f6; }
+.error { color: #a00; font-family: ui-monospace, monospace; }
+</style></head><body>
+)";
+  out << "<h1>nimbus replay</h1>\n<p>Tape <code>" << html(tape_) << "</code> against <code>" << html(against_)
+      << "</code></p>\n";
+  out << fmt::format(
+      R"(<p class="summary"><span class="passed">{} passed</span><span class="changed">{} changed</span>)"
+      R"(<span class="unreadable">{} unreadable</span> of {} records{}</p>)",
+      summary_.passed, summary_.changed, summary_.unreadable, total,
+      summary_.noise_ignored > 0 ? fmt::format(" ({} passed only with noise ignored)", summary_.noise_ignored)
+                                 : std::string());
+  out << '\n';
+  for (const auto& r : findings_) {
+    if (r.outcome == Outcome::kPassed) continue;
+    if (r.outcome == Outcome::kUnreadable) {
+      out << "<h2 class=\"unreadable\">Unreadable: line " << r.line << "</h2>\n<p class=\"error\">"
+          << html(r.error) << "</p>\n";
+      continue;
+    }
+    out << "<h2 class=\"changed\">Changed: event " << html(r.event_id) << " (line " << r.line << ")</h2>\n";
+    for (const auto& d : r.differences) {
+      out << "<h3>" << html(d.part) << "</h3>\n<table class=\"diff\"><tr><th>" << html(from_) << "</th><th>"
+          << html(to_) << "</th></tr>\n";
+      side_by_side(out, diff_lines(d.expected, d.actual));
+      out << "</table>\n";
+    }
+  }
+  if (summary_.changed + summary_.unreadable == 0) out << "<p>Nothing changed.</p>\n";
+  out << "</body></html>\n";
 }
 
 }  // namespace nimbus::replay

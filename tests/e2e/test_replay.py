@@ -1,5 +1,6 @@
 """End-to-end tests of recording and replay: `nimbus run --record`,
-`nimbus replay`, `nimbus diff`, with real builds of the hello example.
+`nimbus serve --record`, `nimbus replay` (emulator and --engine), `nimbus diff`,
+with real builds of the hello example and real worker processes.
 
 Run by ctest (which sets NIMBUS, NIMBUS_FIXTURES and NIMBUS_SOURCE_DIR), or by
 hand: NIMBUS=build/cli/nimbus NIMBUS_FIXTURES=build/tests/fixtures \
@@ -8,12 +9,16 @@ hand: NIMBUS=build/cli/nimbus NIMBUS_FIXTURES=build/tests/fixtures \
 
 import json
 import os
+import pty
+import select
 import shutil
 import subprocess
 import tempfile
 import unittest
 from xml.etree import ElementTree
 from pathlib import Path
+
+from test_serve import Server
 
 NIMBUS = os.environ["NIMBUS"]
 FIXTURES = Path(os.environ["NIMBUS_FIXTURES"])
@@ -27,6 +32,26 @@ def nimbus(*args, stdin=None, cwd=SOURCE):
 
 def tape_lines(path):
     return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+
+
+# The same four events as HTTP requests and as event-file lines.
+EVENTS = [
+    ("GET", "/?name=Ada", None, {}),
+    ("GET", "/", None, {"X-Name": "Bo", "Authorization": "Bearer s3cr3t-token"}),
+    ("GET", "/?name=Ada", None, {}),
+    ("POST", "/", b'{"name": "Cy"}', {"Content-Type": "application/json"}),
+]
+
+
+def changed_hello(tmp, hello):
+    """A copy of hello whose log message differs: the deliberate change."""
+    changed = tmp / "hello-changed"
+    if not changed.exists():
+        shutil.copytree(hello, changed, ignore=shutil.ignore_patterns(".nimbus"))
+        source = changed / "hello.cpp"
+        source.write_text(source.read_text().replace('ctx.logger().info_with("greeting"',
+                                                     'ctx.logger().info_with("greeted"'))
+    return changed
 
 
 class RecordReplayTest(unittest.TestCase):
@@ -84,12 +109,7 @@ class RecordReplayTest(unittest.TestCase):
         self.assertEqual(j["summary"], {"passed": 4, "changed": 0, "unreadable": 0, "noiseIgnored": 0})
 
     def test_a_changed_build_shows_exactly_what_changed(self):
-        changed = self.tmp / "hello-changed"
-        if not changed.exists():
-            shutil.copytree(self.hello, changed, ignore=shutil.ignore_patterns(".nimbus"))
-            source = changed / "hello.cpp"
-            source.write_text(source.read_text().replace('ctx.logger().info_with("greeting"',
-                                                         'ctx.logger().info_with("greeted"'))
+        changed = changed_hello(self.tmp, self.hello)
         report = self.tmp / "changed.json"
         r = nimbus("replay", self.tape, "--function", changed / "function.yaml", "--json", report, "--color", "never")
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
@@ -151,6 +171,140 @@ class RecordReplayTest(unittest.TestCase):
                    "--record-sample", "2", stdin="{}\n")
         self.assertEqual(r.returncode, 2)
         self.assertIn("--record-sample 2: expected a fraction above 0 and at most 1", r.stderr)
+
+
+class EngineRecordReplayTest(unittest.TestCase):
+    """`nimbus serve --record` and `nimbus replay --engine`: a tape recorded in
+    either runs in the other without differences."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = Path(tempfile.mkdtemp())
+        cls.hello = cls.tmp / "hello"
+        shutil.copytree(SOURCE / "examples" / "hello", cls.hello, ignore=shutil.ignore_patterns(".nimbus"))
+        cls.engine_tape = cls.tmp / "engine.ndjson"
+        with Server(cls.hello / "function.yaml", "--workers", "2", "--record", cls.engine_tape) as server:
+            cls.answers = []
+            for method, path, body, headers in EVENTS:
+                status, _, answer = server.request(method, path, body=body, headers=headers)
+                assert status == 200, answer
+                cls.answers.append(json.loads(answer))
+            assert server.stop() == 0
+            cls.serve_stderr = "\n".join(server.stderr_lines)
+        cls.emulator_tape = cls.tmp / "emulator.ndjson"
+        events = '{"path": "/?name=Ada"}\n{"headers": {"X-Name": "Bo"}}\n{"path": "/?name=Ada"}\n' \
+                 '{"method": "POST", "body": {"name": "Cy"}}\n'
+        r = nimbus("run", cls.hello / "function.yaml", "--event", "-", "--record", cls.emulator_tape, stdin=events)
+        assert r.returncode == 0, r.stderr
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp)
+
+    def replay(self, tape, *args, function=None):
+        return nimbus("replay", tape, "--function", function or self.hello / "function.yaml", "--color", "never",
+                      *args)
+
+    def test_the_engine_tape_holds_what_the_workers_did(self):
+        header, *records = tape_lines(self.engine_tape)
+        self.assertEqual((header["source"], header["logLevel"]), ("engine", "info"))
+        self.assertEqual([r["seq"] for r in records], [1, 2, 3, 4])
+        self.assertIn("nimbus: recorded 4 invocations", self.serve_stderr)
+        first = records[0]
+        self.assertEqual((first["event"]["method"], first["event"]["url"]), ("GET", "/?name=Ada"))
+        self.assertEqual(first["calls"], [
+            {"binding": "seen", "operation": "get", "arguments": {"key": "Ada"}, "result": None},
+            {"binding": "seen", "operation": "put", "arguments": {"key": "Ada", "value": "1"}, "result": None}])
+        self.assertEqual(first["logs"], [{"level": "info", "message": "greeting",
+                                          "fields": {"name": "Ada", "again": False}}])
+        self.assertEqual(json.loads(first["response"]["body"]), self.answers[0])
+        self.assertEqual(records[3]["event"]["body"], '{"name": "Cy"}')
+        self.assertEqual(records[1]["event"]["headers"]["Authorization"], "[REDACTED]")
+        self.assertNotIn("s3cr3t", self.engine_tape.read_text())
+
+    def test_an_engine_tape_replays_in_the_emulator_and_in_the_engine(self):
+        for mode in ([], ["--engine"]):
+            r = self.replay(self.engine_tape, *mode)
+            self.assertEqual(r.returncode, 0, f"{mode}: {r.stdout}{r.stderr}")
+            self.assertIn("4 records: 4 passed, 0 changed, 0 unreadable", r.stdout)
+
+    def test_an_emulator_tape_replays_through_the_engine(self):
+        r = self.replay(self.emulator_tape, "--engine", "--workers", "2")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("4 records: 4 passed, 0 changed, 0 unreadable", r.stdout)
+
+    def test_a_changed_build_through_the_engine(self):
+        changed = changed_hello(self.tmp, self.hello)
+        report = self.tmp / "engine-changed.json"
+        page = self.tmp / "engine-changed.html"
+        r = self.replay(self.engine_tape, "--engine", "--json", report, "--html", page,
+                        function=changed / "function.yaml")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("4 records: 0 passed, 4 changed, 0 unreadable", r.stdout)
+        self.assertIn('+    "message": "greeted"', r.stdout)
+        parts = {d["part"] for f in json.loads(report.read_text())["findings"] for d in f["differences"]}
+        self.assertEqual(parts, {"logs"}, "only the logs changed")
+        html = page.read_text()
+        self.assertIn('<td class="del">    &quot;message&quot;: &quot;greeting&quot;</td>'
+                      '<td class="add">    &quot;message&quot;: &quot;greeted&quot;</td>', html)
+        self.assertEqual(html.count("<h2 class=\"changed\">"), 4)
+        for outside in ("http://", "https://", "src=", "<link"):
+            self.assertNotIn(outside, html, "the page needs nothing beside it")
+
+    def test_a_call_the_tape_lacks_through_the_engine(self):
+        header, *records = tape_lines(self.engine_tape)
+        records[0]["calls"] = records[0]["calls"][:1]  # the put is not on the tape
+        edited = self.tmp / "engine-no-put.ndjson"
+        edited.write_text("\n".join(json.dumps(x) for x in [header, records[0]]) + "\n")
+        r = self.replay(edited, "--engine")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('replay: seen.put({\\"key\\":\\"Ada\\",\\"value\\":\\"1\\"}) is not on the tape', r.stdout)
+        r = self.replay(edited, "--engine", "--lenient")
+        self.assertNotIn("not on the tape", r.stdout)
+
+    def test_a_corrupt_line_through_the_engine(self):
+        lines = self.engine_tape.read_text().splitlines()
+        corrupt = self.tmp / "engine-corrupt.ndjson"
+        corrupt.write_text("\n".join([lines[0], lines[1], lines[2][:50], lines[3], lines[4]]) + "\n")
+        r = self.replay(corrupt, "--engine")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(f"unreadable: {corrupt}:3: truncated or corrupt record", r.stdout)
+        self.assertIn("4 records: 3 passed, 0 changed, 1 unreadable", r.stdout)
+
+    def test_record_sample_in_the_engine(self):
+        tape = self.tmp / "sampled.ndjson"
+        with Server(self.hello / "function.yaml", "--record", tape, "--record-sample", "0.5") as server:
+            for i in range(200):
+                self.assertEqual(server.request("GET", f"/?name=n{i}")[0], 200)
+            self.assertEqual(server.stop(), 0)
+        recorded = len(tape_lines(tape)) - 1
+        self.assertTrue(20 < recorded < 180, f"{recorded} of 200 recorded at 0.5")
+
+    def test_a_progress_bar_on_a_terminal(self):
+        leader, follower = pty.openpty()
+        try:
+            proc = subprocess.Popen([NIMBUS, "replay", str(self.engine_tape), "--function",
+                                     str(self.hello / "function.yaml")],
+                                    stdout=subprocess.PIPE, stderr=follower, cwd=SOURCE)
+            os.close(follower)
+            seen = b""
+            while True:
+                ready, _, _ = select.select([leader], [], [], 60)
+                if not ready:
+                    break
+                try:
+                    chunk = os.read(leader, 4096)
+                except OSError:  # the replay ended and closed the terminal
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+            out, _ = proc.communicate(timeout=60)
+        finally:
+            os.close(leader)
+        self.assertEqual(proc.returncode, 0)
+        self.assertIn(b"[##############################] 100%  4 records", seen)
+        self.assertIn(b"4 records: 4 passed", out)
 
 
 class NoiseTest(unittest.TestCase):
@@ -219,6 +373,14 @@ class NoiseTest(unittest.TestCase):
         self.assertIn("nimbus: learned noise: /response/body/id", r.stderr)
         self.assertIn("nimbus: learned noise: /logs/*/fields/took_us", r.stderr)
         self.assertIn("2 records: 2 passed", r.stdout)
+
+    def test_learn_noise_through_the_engine(self):
+        r = self.replay("--learn-noise", "--engine")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("nimbus: learned noise: /response/body/id", r.stderr)
+        self.assertIn("2 records: 2 passed", r.stdout)
+        r = self.replay("--engine")
+        self.assertEqual(r.returncode, 1, "without learning, the noise is a change in the engine too")
 
     def test_learn_noise_does_not_hide_a_real_change(self):
         header, *records = tape_lines(self.tape)

@@ -32,6 +32,9 @@ struct TapeHeader {
   std::string function_version;
   std::string created;  ///< RFC 3339, when recording started
   std::string source;   ///< "emulator" or "engine"
+  /// The lowest level of log records recorded ("debug" ... "error"): a
+  /// replay compares the logs at that level, unless told otherwise.
+  std::string log_level = "debug";
   std::vector<std::string> redacted_headers;
   [[nodiscard]] Json to_json() const;
 };
@@ -158,7 +161,9 @@ struct TapeLine {
   std::string where;       ///< "tape.ndjson:12", for messages
   std::string text;
   Span event, calls, logs, response;  ///< calls and logs are empty when absent
-  [[nodiscard]] std::string_view part(Span s) const noexcept { return std::string_view(text).substr(s.at, s.size); }
+  [[nodiscard]] std::string_view part(Span s) const noexcept {
+    return std::string_view(text).substr(s.at, s.size);
+  }
   /// The calls array's text ("[]" when absent).
   [[nodiscard]] std::string_view calls_json() const noexcept { return calls.size == 0 ? "[]" : part(calls); }
   /// Every part as JSON values; an error naming the line when one is not valid.

@@ -113,6 +113,15 @@ std::optional<Difference> compare_part(const std::string& part, const Json& expe
 RecordResult compare_records(const recorder::TapeRecord& a, const recorder::TapeRecord& b, std::size_t line,
                              const NoiseRules& noise = {});
 
+/// One line of an edit script: kept ('='), only in the expected text ('-'),
+/// or only in the actual one ('+').
+struct DiffLine {
+  char kind = '=';
+  std::string text;
+};
+/// The edit script that turns `expected` into `actual`, line by line.
+std::vector<DiffLine> diff_lines(const std::string& expected, const std::string& actual);
+
 /// A unified diff of two texts, line by line, with `context` lines around
 /// each change; empty when they are equal.
 std::string unified_diff(const std::string& expected, const std::string& actual, const std::string& from,
@@ -149,6 +158,9 @@ class Report {
   /// JUnit XML (`--junit`): one test case per record; a change is a failure
   /// holding its diffs, an unreadable line an error.
   void write_junit(std::ostream& out) const;
+  /// One self-contained HTML page (`--html`): the summary, then every change
+  /// as side-by-side diffs of its response, logs and binding calls.
+  void write_html(std::ostream& out) const;
 
  private:
   std::string tape_;
