@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <charconv>
 #include <cerrno>
 #include <cstring>
 #include <iterator>
@@ -123,6 +125,14 @@ void body_member(std::string& out, std::string_view body) {
   }
 }
 
+// Appends a number in its shortest exact form (no locale, no format string: this runs per record).
+template <class T>
+void append_number(std::string& out, T value) {
+  std::array<char, 32> buffer{};
+  auto [end, ec] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
+  out.append(buffer.data(), ec == std::errc() ? end : buffer.data());
+}
+
 // Closes an object whose last member left a trailing comma.
 void close_object(std::string& out) {
   if (out.back() == ',') {
@@ -199,8 +209,14 @@ void RecordText::event(const Event& e) {
     cached_second_ = seconds;
     cached_prefix_ = fmt::format("{:%FT%T}", std::chrono::sys_seconds(std::chrono::seconds(seconds)));
   }
-  fmt::format_to(std::back_inserter(out), R"("timestamp":"{}.{:09}Z",)", cached_prefix_,
-                 ns - seconds * 1'000'000'000);
+  out += R"("timestamp":")";
+  out += cached_prefix_;
+  std::array<char, 10> fraction{'.', '0', '0', '0', '0', '0', '0', '0', '0', '0'};
+  for (std::int64_t rest = ns - seconds * 1'000'000'000, at = 9; at > 0 && rest > 0; --at, rest /= 10) {
+    fraction[static_cast<std::size_t>(at)] = static_cast<char>('0' + rest % 10);
+  }
+  out.append(fraction.data(), fraction.size());
+  out += R"(Z",)";
   if (auto ce = e.cloud_event()) {
     key(out, "cloudEvent");
     out += '{';
@@ -243,8 +259,12 @@ void RecordText::call(std::string_view binding, std::string_view operation, std:
 }
 
 void RecordText::call(const BindingCall& c, const Json& result, const std::string* error) {
-  call(c.binding, c.operation, c.arguments.dump(-1, ' ', false, Json::error_handler_t::replace),
-       error != nullptr ? std::string() : result.dump(-1, ' ', false, Json::error_handler_t::replace),
+  scratch_.clear();
+  engine::append_json(scratch_, c.arguments);
+  const std::size_t arguments_size = scratch_.size();
+  if (error == nullptr) engine::append_json(scratch_, result);
+  const std::string_view text = scratch_;
+  call(c.binding, c.operation, text.substr(0, arguments_size), text.substr(arguments_size),
        error != nullptr ? std::optional<std::string_view>(*error) : std::nullopt);
 }
 
@@ -274,7 +294,9 @@ void RecordText::log(const LogRecord& r) {
 void RecordText::response(const Response& r) {
   std::string& out = response_;
   out.clear();
-  fmt::format_to(std::back_inserter(out), R"({{"status":{},)", r.status());
+  out += R"({"status":)";
+  append_number(out, r.status());
+  out += ',';
   if (!r.content_type().empty()) string_member(out, "contentType", r.content_type());
   if (!r.headers().empty()) {
     key(out, "headers");
@@ -286,7 +308,9 @@ void RecordText::response(const Response& r) {
 }
 
 void RecordText::append_line(std::string& out, std::uint64_t seq, double duration_ms) const {
-  fmt::format_to(std::back_inserter(out), R"({{"seq":{},"event":)", seq);
+  out += R"({"seq":)";
+  append_number(out, seq);
+  out += R"(,"event":)";
   out += event_;
   out += R"(,"calls":[)";
   out += calls_;
@@ -294,7 +318,9 @@ void RecordText::append_line(std::string& out, std::uint64_t seq, double duratio
   out += logs_;
   out += R"(],"response":)";
   out += response_;
-  fmt::format_to(std::back_inserter(out), R"(,"timing":{{"durationMs":{}}}}})", duration_ms);
+  out += R"(,"timing":{"durationMs":)";
+  append_number(out, duration_ms);
+  out += "}}";
 }
 
 TapeRecord RecordText::to_record(double duration_ms) const {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
+#include <cmath>
 #include <cstdint>
 
 namespace nimbus::engine {
@@ -104,6 +106,67 @@ void append_json_string(std::string& out, std::string_view s) {
   }
   flush(s.size());
   out += '"';
+}
+
+void append_json(std::string& out, const Json& value) {
+  auto number = [&](auto v) {
+    std::array<char, 32> buffer{};
+    auto [end, ec] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), v);
+    out.append(buffer.data(), ec == std::errc() ? end : buffer.data());
+  };
+  switch (value.type()) {
+    case Json::value_t::object: {
+      out += '{';
+      bool first = true;
+      for (const auto& [k, v] : value.items()) {
+        if (!first) out += ',';
+        first = false;
+        append_json_string(out, k);
+        out += ':';
+        append_json(out, v);
+      }
+      out += '}';
+      return;
+    }
+    case Json::value_t::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& v : value) {
+        if (!first) out += ',';
+        first = false;
+        append_json(out, v);
+      }
+      out += ']';
+      return;
+    }
+    case Json::value_t::string:
+      append_json_string(out, value.get_ref<const std::string&>());
+      return;
+    case Json::value_t::boolean:
+      out += value.get<bool>() ? "true" : "false";
+      return;
+    case Json::value_t::number_integer:
+      number(value.get<std::int64_t>());
+      return;
+    case Json::value_t::number_unsigned:
+      number(value.get<std::uint64_t>());
+      return;
+    case Json::value_t::number_float: {
+      const double d = value.get<double>();
+      if (!std::isfinite(d)) {
+        out += "null";  // as nlohmann writes them
+        return;
+      }
+      number(d);
+      if (std::floor(d) == d && std::fabs(d) < 1e15) out += ".0";  // nlohmann keeps a float a float
+      return;
+    }
+    case Json::value_t::binary:
+    case Json::value_t::discarded:
+    case Json::value_t::null:
+      out += "null";
+      return;
+  }
 }
 
 std::string base64_encode(std::string_view in) {

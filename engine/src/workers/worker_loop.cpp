@@ -8,6 +8,7 @@
 #include "messages.hpp"
 #include "nimbus/engine/binding_registry.hpp"
 #include "nimbus/engine/call_script.hpp"
+#include "nimbus/engine/encoding.hpp"
 #include "nimbus/engine/function_config.hpp"
 #include "nimbus/engine/function_library.hpp"
 #include "nimbus/event.hpp"
@@ -40,7 +41,9 @@ class RingLogSink : public LogSink {
   explicit RingLogSink(Ring& ring) : ring_(ring) {}
   void set_request(std::uint64_t id) noexcept { request_id_ = id; }
   void write(const LogRecord& r) override {
-    std::string fields = r.fields.empty() ? std::string() : r.fields.dump();
+    std::string& fields = fields_;
+    fields.clear();
+    if (!r.fields.empty()) append_json(fields, r.fields);
     LogHeader h{request_id_,
                 std::chrono::duration_cast<std::chrono::nanoseconds>(r.time.time_since_epoch()).count(),
                 static_cast<std::uint32_t>(r.level),
@@ -64,6 +67,7 @@ class RingLogSink : public LogSink {
  private:
   Ring& ring_;
   std::uint64_t request_id_ = 0;
+  std::string fields_;  // reused
 };
 
 // Record and replay, for the requests that ask: answers binding calls from
@@ -95,14 +99,17 @@ class RequestCalls final : public BindingObserver {
   }
 
   void completed(const BindingCall& call, const Json& result, const std::string* error) override {
-    send(call, error != nullptr ? std::string() : result.dump(), error);
+    result_.clear();
+    if (error == nullptr) append_json(result_, result);
+    send(call, result_, error);
   }
 
  private:
-  void send(const BindingCall& call, const std::string& result, const std::string* error) {
+  void send(const BindingCall& call, std::string_view result, const std::string* error) {
     if (!report_) return;
-    const std::string arguments = call.arguments.dump();
-    CallView c{request_id_, call.binding, call.operation, arguments, result,
+    arguments_.clear();
+    append_json(arguments_, call.arguments);
+    CallView c{request_id_, call.binding, call.operation, arguments_, result,
                error != nullptr ? std::optional<std::string_view>(*error) : std::nullopt};
     const std::size_t size = call_size(c);
     if (size > ring_.max_payload()) return;  // a call larger than half the ring is not reported
@@ -115,6 +122,8 @@ class RequestCalls final : public BindingObserver {
   bool report_ = false;
   bool answering_ = false;
   engine::CallScript script_;
+  std::string arguments_;  // reused
+  std::string result_;
 };
 
 }  // namespace

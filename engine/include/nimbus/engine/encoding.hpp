@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "nimbus/json.hpp"
+
 namespace nimbus::engine {
 
 /// True when `s` is well-formed UTF-8 without control bytes other than tab,
@@ -18,6 +20,11 @@ bool iequals(std::string_view a, std::string_view b) noexcept;
 /// control characters escaped as nlohmann/json escapes them; bytes that are
 /// not well-formed UTF-8 become U+FFFD, so the output is always valid JSON.
 void append_json_string(std::string& out, std::string_view s);
+
+/// Appends `value` as compact JSON text, as `value.dump()` writes it but
+/// without its per-call set-up (it runs for every recorded binding call).
+/// Strings go through `append_json_string`; numbers in their shortest exact form.
+void append_json(std::string& out, const Json& value);
 
 /// Standard base64 with padding.
 std::string base64_encode(std::string_view in);

@@ -109,6 +109,7 @@ class RecordText {
   std::string calls_;
   std::string logs_;
   std::string response_;
+  std::string scratch_;  // JSON text of arguments, results, fields
   std::int64_t cached_second_ = -1;  // the timestamp's seconds, formatted
   std::string cached_prefix_;
 };

@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""bench/replay: what recording costs the engine, how fast tapes replay, and
+whether replay memory stays flat as the tape grows. All with the trivial
+`ping` function beside this script (one log record, one binding call).
+
+    bench/replay/run.py [--nimbus build/cli/nimbus] [--rounds 3] [--records 100000] [--duration 5]
+
+1. Recording in the engine: wrk against `nimbus serve` (one worker process,
+   32 connections) with and without `--record`, rounds alternating; the loss
+   is 1 - median(with) / median(without). Target: at most 10%.
+2. Replay speed: a tape of `--records` events (recorded by `nimbus run`),
+   replayed and compared in the emulator and through `--engine` (one and two
+   workers). Baseline in the same run: `nimbus run` handling the same events
+   without recording or comparing. Targets: 100,000 records/s in the
+   emulator, half of that through the engine.
+3. Memory: the largest resident size of a replay of half the tape and of the
+   whole tape.
+
+Needs wrk (scripts/setup.sh installs it). Prints medians; never asserts.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PING = Path(__file__).resolve().parent / "ping" / "function.yaml"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def timed(cmd):
+    """Runs cmd; returns (seconds, stdout)."""
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = proc.communicate()
+    seconds = time.monotonic() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n{out}\n{err}")
+    return seconds, out
+
+
+def replay_rss(cmd):
+    """The peak resident size (MiB) of a replay's own process (VmHWM, sampled until it exits)."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            status = Path(f"/proc/{proc.pid}/status").read_text()
+            peak = max(peak, int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)))
+        except (OSError, AttributeError):
+            pass
+        time.sleep(0.01)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, cmd))} failed ({proc.returncode})")
+    return peak / 1024
+
+
+def cpu_seconds(pids):
+    """User + system CPU time of processes so far (from /proc/<pid>/stat)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def wrk(port, duration, pids):
+    """Requests/s, and the server's CPU µs per request (processor and workers)."""
+    before = cpu_seconds(pids)
+    out = subprocess.run(["wrk", "-t2", "-c32", f"-d{duration}s", f"http://127.0.0.1:{port}/bench"],
+                         capture_output=True, text=True, check=True).stdout
+    used = cpu_seconds(pids) - before
+    if "Non-2xx" in out:
+        raise RuntimeError(f"errors under load:\n{out}")
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), used / requests * 1e6
+
+
+def children(pid):
+    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def serve(nimbus, tape=None):
+    port, admin = free_port(), free_port()
+    args = [nimbus, "serve", str(PING), "--host", "127.0.0.1", "--port", str(port), "--admin-port", str(admin),
+            "--workers", "1", "--log-level", "info"]
+    if tape:
+        args += ["--record", str(tape)]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    line = proc.stdout.readline()
+    if not line:
+        raise RuntimeError("nimbus serve did not start")
+    return proc, json.loads(line)["port"]
+
+
+def stop(proc):
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(60)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--nimbus", default=str(ROOT / "build" / "cli" / "nimbus"))
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--records", type=int, default=100_000)
+    ap.add_argument("--duration", type=int, default=5)
+    ap.add_argument("--skip-record", action="store_true", help="only the replay figures")
+    a = ap.parse_args()
+    if not a.skip_record and shutil.which("wrk") is None:
+        sys.exit("bench/replay needs wrk (scripts/setup.sh installs it)")
+    tmp = Path(tempfile.mkdtemp(prefix="nimbus-bench-replay-"))
+    try:
+        # Build both flavours of ping first, so no round pays for a build.
+        events = tmp / "events.ndjson"
+        events.write_text("".join(json.dumps({"path": f"/p{i % 100}"}) + "\n" for i in range(a.records)))
+        small = tmp / "small.ndjson"
+        small.write_text("".join(json.dumps({"path": f"/p{i % 100}"}) + "\n" for i in range(a.records // 2)))
+        tape, small_tape = tmp / "tape.ndjson", tmp / "small-tape.ndjson"
+        timed([a.nimbus, "run", PING, "--event", small, "--record", small_tape])
+        timed([a.nimbus, "replay", small_tape, "--function", PING])
+
+        print(f"nimbus bench/replay: ping function, {os.cpu_count()} cores, medians of {a.rounds} rounds\n")
+        if not a.skip_record:
+            plain, recording = [], []
+            for _ in range(a.rounds):
+                for target, into in ((None, plain), (tmp / "recorded.ndjson", recording)):
+                    proc, port = serve(a.nimbus, target)
+                    try:
+                        time.sleep(0.3)
+                        into.append(wrk(port, a.duration, [proc.pid, *children(proc.pid)]))
+                    finally:
+                        stop(proc)
+            recorded_lines = sum(1 for _ in open(tmp / "recorded.ndjson")) - 1
+            p = statistics.median(x[0] for x in plain)
+            r = statistics.median(x[0] for x in recording)
+            pc = statistics.median(x[1] for x in plain)
+            rc = statistics.median(x[1] for x in recording)
+            print("1. recording in the engine (1 worker process, 32 connections, wrk on the same cores)")
+            print(f"   without --record  {p:>10,.0f} req/s   {pc:6.1f} µs CPU per request (processor + worker)")
+            print(f"   with --record     {r:>10,.0f} req/s   {rc:6.1f} µs CPU per request"
+                  f"   ({recorded_lines:,} records in the last tape)")
+            print(f"   loss              {100 * (1 - r / p):>9.1f} %     CPU per request +{100 * (rc / pc - 1):.1f} %"
+                  f"   (target: at most 10 % loss)\n")
+
+        timed([a.nimbus, "run", PING, "--event", events, "--record", tape])
+        runs = {"nimbus run, no recording (baseline)": [a.nimbus, "run", PING, "--event", events],
+                "replay, emulator": [a.nimbus, "replay", tape, "--function", PING],
+                "replay, --engine, 1 worker": [a.nimbus, "replay", tape, "--function", PING, "--engine",
+                                               "--workers", "1"],
+                "replay, --engine, 2 workers": [a.nimbus, "replay", tape, "--function", PING, "--engine",
+                                                "--workers", "2"]}
+        rates = {name: [] for name in runs}
+        for _ in range(a.rounds):
+            for name, cmd in runs.items():
+                seconds, out = timed(cmd)
+                if "replay" in name and f"{a.records} records: {a.records} passed" not in out:
+                    raise RuntimeError(f"{name}: not every record passed:\n{out[-500:]}")
+                rates[name].append(a.records / seconds)
+        print(f"2. replaying and comparing {a.records:,} records (whole command, build excluded)")
+        base = statistics.median(rates["nimbus run, no recording (baseline)"])
+        for name, values in rates.items():
+            m = statistics.median(values)
+            print(f"   {name:<38} {m:>10,.0f} records/s   {m / base:5.2f}× the baseline")
+        print("   targets: emulator 100,000 records/s, --engine 50,000 records/s\n")
+
+        print("3. memory (largest resident size)")
+        for name, extra in (("emulator", []), ("--engine, 2 workers", ["--engine", "--workers", "2"])):
+            low = replay_rss([a.nimbus, "replay", small_tape, "--function", PING, *extra])
+            high = replay_rss([a.nimbus, "replay", tape, "--function", PING, *extra])
+            print(f"   {name:<20} {a.records // 2:>7,} records {low:6.1f} MiB   {a.records:>7,} records {high:6.1f} MiB")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
