@@ -207,10 +207,7 @@ bool feed_tape(recorder::TapeReader& tape, Runner& runner, bool strict, Progress
       continue;
     }
     recorder::TapeLine& record = **item;
-    const std::string_view event_text = record.part(record.event);
-    Json event_json = Json::parse(event_text, nullptr, false);
-    Result<EventData> data = Error{"not JSON"};
-    if (!event_json.is_discarded()) data = engine::parse_event(event_json, record.where);
+    auto data = engine::parse_event_text(record.part(record.event), record.where);
     if (!data) {
       runner.skip({record.number,
                    "",
@@ -348,9 +345,7 @@ int replay_command(int argc, char** argv) {
       if (!again) return fail(again.error().message);
       while (auto item = (*again)->next()) {
         if (!*item) continue;
-        Json event_json = Json::parse((*item)->part((*item)->event), nullptr, false);
-        if (event_json.is_discarded()) continue;
-        auto data = engine::parse_event(event_json, "tape");
+        auto data = engine::parse_event_text((*item)->part((*item)->event), "tape");
         if (!data) continue;
         EventBuffer event(*data);
         std::optional<recorder::TapeRecord> first;

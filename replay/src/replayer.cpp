@@ -237,7 +237,7 @@ std::vector<std::string> NoiseRules::learn(const recorder::TapeRecord& a, const 
 void RecordReplayer::expect(const recorder::TapeLine& record) {
   expected_ = &record;
   auto script = engine::CallScript::parse(record.calls_json(), o_.lenient);
-  script_ = script ? std::move(*script) : engine::CallScript(Json::array(), o_.lenient);
+  script_ = script ? std::move(*script) : engine::CallScript(o_.lenient);
   actual_.clear();
   duration_ms_ = 0;
 }

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "nimbus/engine/json_text.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -188,6 +190,62 @@ TEST_F(EventFeedTest, MissingInputsAreRefusedUpFront) {
   auto empty = EventFileFeed::open({dir_.string()});
   ASSERT_FALSE(empty);
   EXPECT_EQ(empty.error().message, dir_.string() + ": no event files (*.json, *.ndjson) in this directory");
+}
+
+}  // namespace
+
+namespace {
+
+// Reading an event's text in place gives what parsing it into values gives: the same event, the same error.
+TEST(EventFileTest, TextAndValuesReadAlike) {
+  const std::vector<std::string> texts = {
+      R"({"id":"e1","trigger":{"kind":"http","name":"web"},"method":"POST","path":"/a","url":"/a?x=1",)"
+      R"("headers":{"X-A":"1","X-Esc":"tab\there \"q\" \u00e9 \ud83d\ude00"},"fields":{"x":"1"},)"
+      R"("contentType":"text/plain","body":"hi\n","timestamp":"2026-11-27T13:00:00.123456789Z"})",
+      R"({"path":"/?name=Ada"})",
+      R"({"bodyBase64":"AAH/","timestamp":"2026-11-27T14:00:00+01:00"})",
+      R"({"headers":{"X-Count":3},"body":{"k":[1,2.50]}})",  // values only: numbers and a JSON body
+      R"({"cloudEvent":{"type":"t","source":"s","time":"2026-11-27T13:00:00Z"},"stream":{"topic":"q","partition":2,"offset":9}})",
+      R"({"id":"x","color":"red"})",        // unknown field
+      R"({"path":"no-slash"})",             // a bad path
+      R"({"timestamp":"yesterday"})",       // a bad time
+      R"({"stream":{"partition":"two"}})",  // a bad partition
+      R"({"id":"x","trigger":)",            // truncated
+      R"({"id":"\x"})",                     // a bad escape
+  };
+  for (const auto& text : texts) {
+    auto fast = nimbus::engine::parse_event_text(text, "d");
+    Json j = Json::parse(text, nullptr, false);
+    if (j.is_discarded()) {
+      ASSERT_FALSE(fast) << text;
+      EXPECT_EQ(fast.error().message.rfind("not JSON: ", 0), 0U) << fast.error().message;
+      continue;
+    }
+    auto slow = parse_event(j, "d");
+    ASSERT_EQ(static_cast<bool>(fast), static_cast<bool>(slow)) << text;
+    if (slow) {
+      if (text.find("timestamp") == std::string::npos) fast->timestamp = slow->timestamp;  // both "now"
+      EXPECT_EQ(fast->encode(), slow->encode()) << text;
+    } else {
+      EXPECT_EQ(fast.error().message, slow.error().message) << text;
+    }
+  }
+}
+
+TEST(JsonTextTest, ReadsMembersInPlace) {
+  auto t =
+      nimbus::engine::JsonText::parse(R"( {"a": [1, {"b": "]"}], "c\"d": "x\\y", "n": -12, "t": true} )");
+  ASSERT_TRUE(t) << t.error().message;
+  EXPECT_EQ(t->items().size(), 4U);
+  EXPECT_EQ((*t)["a"].text(), R"([1, {"b": "]"}])");
+  EXPECT_EQ((*t)["c\"d"].get<std::string>(), "x\\y");
+  EXPECT_EQ((*t)["n"].get<std::int64_t>(), -12);
+  EXPECT_TRUE((*t)["t"].get<bool>());
+  EXPECT_TRUE((*t)["missing"].is_null());
+  EXPECT_EQ((*t)["a"].elements()->size(), 2U);
+  EXPECT_FALSE(nimbus::engine::JsonText::parse(R"({"a": "open)"));
+  EXPECT_FALSE(nimbus::engine::JsonText::parse(R"({"a": [1, 2})"));
+  EXPECT_FALSE(nimbus::engine::JsonText::parse(R"({"a": 1} x)"));
 }
 
 }  // namespace

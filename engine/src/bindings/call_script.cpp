@@ -1,38 +1,68 @@
 #include "nimbus/engine/call_script.hpp"
 
+#include "nimbus/engine/encoding.hpp"
+
 namespace nimbus::engine {
 namespace {
 
 // Arguments match whatever the order of their keys.
-bool same_arguments(const Json& recorded, const Json& actual) {
-  if (recorded == actual) return true;
-  return nlohmann::json::parse(recorded.dump()) == nlohmann::json::parse(actual.dump());
+bool same_arguments(std::string_view recorded, const Json& actual, std::string& scratch) {
+  scratch.clear();
+  append_json(scratch, actual);
+  if (scratch == recorded) return true;  // the usual case: written the same way
+  auto parsed = nlohmann::json::parse(recorded, nullptr, false);
+  return !parsed.is_discarded() && parsed == nlohmann::json::parse(scratch);
+}
+
+// A recorded result as a value; "null" and plain strings without parsing.
+Json result_value(std::string_view text) {
+  if (text == "null") return Json(nullptr);
+  if (text.size() >= 2 && text.front() == '"' && text.find('\\') == std::string_view::npos) {
+    return Json(std::string(text.substr(1, text.size() - 2)));
+  }
+  return Json::parse(text, nullptr, false);
 }
 
 }  // namespace
 
 Result<CallScript> CallScript::parse(std::string_view calls_json, bool lenient) noexcept {
-  Json calls = Json::parse(calls_json, nullptr, false);
-  if (calls.is_discarded() || !calls.is_array()) return Error{"recorded calls: expected a JSON array"};
-  return CallScript(std::move(calls), lenient);
+  try {
+    auto text = JsonText::parse(calls_json);
+    if (!text) return Error{"recorded calls: " + text.error().message};
+    auto calls = text->elements();
+    if (!calls) return Error{"recorded calls: " + calls.error().message};
+    CallScript script;
+    script.calls_ = std::move(*calls);
+    script.lenient_ = lenient;
+    return script;
+  } catch (const std::exception& e) {
+    return Error{std::string("recorded calls: ") + e.what()};
+  }
 }
 
 CallScript::Answer CallScript::answer(const BindingCall& call) {
   if (next_ < calls_.size()) {
-    const Json& rec = calls_[next_];
-    if (rec.is_object() && rec.value("binding", "") == call.binding &&
-        rec.value("operation", "") == call.operation && rec.contains("arguments") &&
-        same_arguments(rec["arguments"], call.arguments)) {
-      ++next_;
-      if (rec.contains("error")) {  // the recorded call failed: so does this one
-        return {std::nullopt, rec["error"].is_string() ? rec["error"].get<std::string>() : rec["error"].dump()};
+    const JsonText& rec = calls_[next_];
+    try {
+      if (rec.is_object() && rec.contains("arguments") && rec["binding"].is_string() &&
+          rec["operation"].is_string() && rec["binding"].get<std::string>() == call.binding &&
+          rec["operation"].get<std::string>() == call.operation &&
+          same_arguments(rec["arguments"].text(), call.arguments, scratch_)) {
+        ++next_;
+        if (rec.contains("error")) {  // the recorded call failed: so does this one
+          const JsonText error = rec["error"];
+          return {std::nullopt, error.is_string() ? error.get<std::string>() : std::string(error.text())};
+        }
+        return {rec.contains("result") ? result_value(rec["result"].text()) : Json(nullptr), std::nullopt};
       }
-      return {rec.contains("result") ? rec["result"] : Json(nullptr), std::nullopt};
+    } catch (const std::invalid_argument&) {  // a malformed recorded call matches nothing
     }
   }
   if (lenient_) return {};
+  scratch_.clear();
+  append_json(scratch_, call.arguments);
   return {std::nullopt, "replay: " + std::string(call.binding) + "." + std::string(call.operation) + "(" +
-                            call.arguments.dump() + ") is not on the tape"};
+                            scratch_ + ") is not on the tape"};
 }
 
 }  // namespace nimbus::engine

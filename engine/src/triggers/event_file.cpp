@@ -6,9 +6,11 @@
 #include <cstring>
 #include <ctime>
 #include <sstream>
+#include <type_traits>
 
 #include "../util/strings.hpp"
 #include "../util/url.hpp"
+#include "nimbus/engine/json_text.hpp"
 
 namespace nimbus::engine {
 namespace {
@@ -23,21 +25,33 @@ const std::array<std::string_view, 13> kKnownFields = {
     "id",   "trigger",    "method",    "path",       "headers", "fields", "contentType",
     "body", "bodyBase64", "timestamp", "cloudEvent", "stream",  "url"};
 
-std::string type_name(const Json& j) { return j.type_name(); }
+// The event-file reader is written once for two kinds of JSON: nlohmann's
+// values (event files) and `JsonText` views (tapes, read without building
+// values). A `JsonText` event that needs what only values do (a JSON body to
+// re-serialise, a number to format) is read again as a value.
+struct UseValues {};
 
-std::string need_string(const Json& j, const std::string& field) {
-  if (!j.is_string()) throw FieldError{"field '" + field + "': expected a string, got " + type_name(j)};
-  return j.get<std::string>();
+template <class J>
+std::string type_name(const J& j) {
+  return j.type_name();
 }
 
-std::vector<std::pair<std::string, std::string>> need_string_map(const Json& j, const std::string& field) {
+template <class J>
+std::string need_string(const J& j, const std::string& field) {
+  if (!j.is_string()) throw FieldError{"field '" + field + "': expected a string, got " + type_name(j)};
+  return j.template get<std::string>();
+}
+
+template <class J>
+std::vector<std::pair<std::string, std::string>> need_string_map(const J& j, const std::string& field) {
   if (!j.is_object())
     throw FieldError{"field '" + field + "': expected an object of strings, got " + type_name(j)};
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& [k, v] : j.items()) {
     if (v.is_string()) {
-      out.emplace_back(k, v.get<std::string>());
+      out.emplace_back(k, v.template get<std::string>());
     } else if (v.is_number() || v.is_boolean()) {
+      if constexpr (std::is_same_v<J, JsonText>) throw UseValues{};  // formatted as nlohmann formats them
       out.emplace_back(k, v.dump());
     } else {
       throw FieldError{"field '" + field + "." + k + "': expected a string, got " + type_name(v)};
@@ -82,14 +96,30 @@ std::string base64_decode(const std::string& in, const std::string& field) {
 
 // RFC 3339, e.g. 2026-11-27T13:00:00.250Z or 2026-11-27T14:00:00+01:00.
 std::chrono::system_clock::time_point parse_time(const std::string& s, const std::string& field) {
+  auto bad = [&] {
+    return FieldError{"field '" + field + "': '" + s +
+                      "' is not an RFC 3339 time (e.g. 2026-11-27T13:00:00Z)"};
+  };
+  // YYYY-MM-DDTHH:MM:SS, read by position (this runs for every replayed event).
+  auto digits = [&](std::size_t at, std::size_t n) {
+    int v = 0;
+    for (std::size_t k = at; k < at + n; ++k) {
+      if (k >= s.size() || std::isdigit(static_cast<unsigned char>(s[k])) == 0) throw bad();
+      v = v * 10 + (s[k] - '0');
+    }
+    return v;
+  };
+  if (s.size() < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+      s[13] != ':' || s[16] != ':')
+    throw bad();
   std::tm tm{};
-  int consumed = 0;
-  // NOLINTNEXTLINE(cert-err34-c): checked by count and position
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                  &tm.tm_min, &tm.tm_sec, &consumed) != 6) {
-    throw FieldError{"field '" + field + "': '" + s +
-                     "' is not an RFC 3339 time (e.g. 2026-11-27T13:00:00Z)"};
-  }
+  tm.tm_year = digits(0, 4);
+  tm.tm_mon = digits(5, 2);
+  tm.tm_mday = digits(8, 2);
+  tm.tm_hour = digits(11, 2);
+  tm.tm_min = digits(14, 2);
+  tm.tm_sec = digits(17, 2);
+  const int consumed = 19;
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;
   std::int64_t ns = 0;
@@ -120,7 +150,8 @@ std::chrono::system_clock::time_point parse_time(const std::string& s, const std
                                                                       std::chrono::nanoseconds(ns)));
 }
 
-void check_keys(const Json& j, const std::string& field, std::initializer_list<std::string_view> allowed) {
+template <class J>
+void check_keys(const J& j, const std::string& field, std::initializer_list<std::string_view> allowed) {
   for (const auto& [k, v] : j.items()) {
     if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
       throw FieldError{"unknown field '" + field + "." + k + "' (expected: " + detail::join(allowed) + ")"};
@@ -128,7 +159,8 @@ void check_keys(const Json& j, const std::string& field, std::initializer_list<s
   }
 }
 
-EventData parse_event_or_throw(const Json& j, const std::string& default_id, const EventDefaults& defaults) {
+template <class J>
+EventData parse_event_or_throw(const J& j, const std::string& default_id, const EventDefaults& defaults) {
   if (!j.is_object()) throw FieldError{"an event must be a JSON object, got " + type_name(j)};
   for (const auto& [k, v] : j.items()) {
     if (std::find(kKnownFields.begin(), kKnownFields.end(), k) == kKnownFields.end()) {
@@ -140,7 +172,7 @@ EventData parse_event_or_throw(const Json& j, const std::string& default_id, con
   d.trigger_kind = defaults.trigger_kind;
   d.trigger_name = defaults.trigger_name;
   if (j.contains("trigger")) {
-    const Json& t = j["trigger"];
+    const auto& t = j["trigger"];
     if (!t.is_object())
       throw FieldError{"field 'trigger': expected an object {kind, name}, got " + type_name(t)};
     check_keys(t, "trigger", {"kind", "name"});
@@ -154,11 +186,12 @@ EventData parse_event_or_throw(const Json& j, const std::string& default_id, con
   if (bodies > 1) throw FieldError{"fields 'body' and 'bodyBase64' exclude each other"};
   std::string default_type;
   if (j.contains("body")) {
-    const Json& b = j["body"];
+    const auto& b = j["body"];
     if (b.is_string()) {
-      d.body = b.get<std::string>();
+      d.body = b.template get<std::string>();
       default_type = "text/plain; charset=utf-8";
     } else {
+      if constexpr (std::is_same_v<J, JsonText>) throw UseValues{};  // re-serialised as nlohmann does
       d.body = b.dump();
       default_type = "application/json";
     }
@@ -204,7 +237,7 @@ EventData parse_event_or_throw(const Json& j, const std::string& default_id, con
                                         : std::chrono::system_clock::now();
 
   if (j.contains("cloudEvent")) {
-    const Json& ce = j["cloudEvent"];
+    const auto& ce = j["cloudEvent"];
     if (!ce.is_object()) throw FieldError{"field 'cloudEvent': expected an object, got " + type_name(ce)};
     check_keys(ce, "cloudEvent", {"type", "source", "specversion", "subject", "time"});
     if (!ce.contains("type")) throw FieldError{"field 'cloudEvent.type': missing (CloudEvents require it)"};
@@ -221,7 +254,7 @@ EventData parse_event_or_throw(const Json& j, const std::string& default_id, con
     }
   }
   if (j.contains("stream")) {
-    const Json& s = j["stream"];
+    const auto& s = j["stream"];
     if (!s.is_object())
       throw FieldError{"field 'stream': expected an object {topic, partition, offset}, got " + type_name(s)};
     check_keys(s, "stream", {"topic", "partition", "offset"});
@@ -232,7 +265,7 @@ EventData parse_event_or_throw(const Json& j, const std::string& default_id, con
       if (!s[key].is_number_integer())
         throw FieldError{std::string("field 'stream.") + key + "': expected an integer, got " +
                          type_name(s[key])};
-      (std::strcmp(key, "partition") == 0 ? d.partition : d.offset) = s[key].get<std::int64_t>();
+      (std::strcmp(key, "partition") == 0 ? d.partition : d.offset) = s[key].template get<std::int64_t>();
     }
   }
   return d;
@@ -255,6 +288,27 @@ Result<EventData> parse_event(const Json& json, const std::string& default_id,
     return parse_event_or_throw(json, default_id, defaults);
   } catch (const FieldError& e) {
     return Error{e.message};
+  } catch (const std::exception& e) {
+    return Error{e.what()};
+  }
+}
+
+Result<EventData> parse_event_text(std::string_view text, const std::string& default_id,
+                                   const EventDefaults& defaults) noexcept {
+  try {
+    if (auto view = JsonText::parse(text)) return parse_event_or_throw(*view, default_id, defaults);
+  } catch (const FieldError& e) {
+    return Error{e.message};
+  } catch (const UseValues&) {              // read it again as values, below
+  } catch (const std::invalid_argument&) {  // not what it seemed: the values say what is wrong
+  } catch (const std::exception& e) {
+    return Error{e.what()};
+  }
+  try {
+    Json j = Json::parse(text);
+    return parse_event(j, default_id, defaults);
+  } catch (const Json::parse_error& e) {
+    return Error{"not JSON: " + describe_parse_error(e)};
   } catch (const std::exception& e) {
     return Error{e.what()};
   }

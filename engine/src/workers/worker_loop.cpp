@@ -82,8 +82,9 @@ class RequestCalls final : public BindingObserver {
     report_ = (request.header.flags & kReportCalls) != 0U;
     answering_ = (request.header.flags & kAnswerCalls) != 0U;
     if (answering_) {
-      auto script = engine::CallScript::parse(request.calls_json, (request.header.flags & kLenientCalls) != 0U);
-      script_ = script ? std::move(*script) : engine::CallScript();  // unreadable: no call is recorded
+      auto script =
+          engine::CallScript::parse(request.calls_json, (request.header.flags & kLenientCalls) != 0U);
+      script_ = script ? std::move(*script) : engine::CallScript(false);  // unreadable: no call is recorded
     }
     return report_ || answering_;
   }
@@ -109,8 +110,9 @@ class RequestCalls final : public BindingObserver {
     if (!report_) return;
     arguments_.clear();
     append_json(arguments_, call.arguments);
-    CallView c{request_id_, call.binding, call.operation, arguments_, result,
-               error != nullptr ? std::optional<std::string_view>(*error) : std::nullopt};
+    CallView c{request_id_,    call.binding,
+               call.operation, arguments_,
+               result,         error != nullptr ? std::optional<std::string_view>(*error) : std::nullopt};
     const std::size_t size = call_size(c);
     if (size > ring_.max_payload()) return;  // a call larger than half the ring is not reported
     write_call(loan(ring_, kCall, size), c);

@@ -9,8 +9,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "nimbus/bindings.hpp"
+#include "nimbus/engine/json_text.hpp"
 #include "nimbus/json.hpp"
 #include "nimbus/result.hpp"
 
@@ -22,15 +24,16 @@ class CallScript {
   /// How one call is answered.
   struct Answer {
     std::optional<Json> result;  ///< answer with this (the recorded result)
-    std::optional<std::string> error;  ///< fail the call with this message (recorded error, or not on the tape)
+    std::optional<std::string>
+        error;  ///< fail the call with this message (recorded error, or not on the tape)
     /// Neither: the configured binding answers it (lenient, and the tape lacks it).
   };
 
-  CallScript() = default;
-  /// `calls`: a JSON array of `{binding, operation, arguments, result | error}`.
-  /// `lenient`: a call the script lacks goes to the binding instead of failing.
-  CallScript(Json calls, bool lenient) : calls_(std::move(calls)), lenient_(lenient) {}
-  /// The same from the array's JSON text; an error when it is not an array.
+  /// No recorded calls: every call is one the tape lacks.
+  explicit CallScript(bool lenient = false) : lenient_(lenient) {}
+  /// From a JSON array of `{binding, operation, arguments, result | error}`,
+  /// read in place: `calls_json` must outlive the script. `lenient`: a call
+  /// the script lacks goes to the binding instead of failing.
   static Result<CallScript> parse(std::string_view calls_json, bool lenient) noexcept;
 
   /// The answer to the next call, when it is the next one recorded (same
@@ -38,9 +41,10 @@ class CallScript {
   Answer answer(const BindingCall& call);
 
  private:
-  Json calls_ = Json::array();
+  std::vector<JsonText> calls_;
   std::size_t next_ = 0;
   bool lenient_ = false;
+  std::string scratch_;  // the actual arguments as JSON text
 };
 
 }  // namespace nimbus::engine

@@ -28,6 +28,12 @@ struct EventDefaults {
 Result<EventData> parse_event(const Json& json, const std::string& default_id,
                               const EventDefaults& defaults = {}) noexcept;
 
+/// The same from an event object's JSON text, read in place (a tape's event:
+/// the replay's hot path); the same result and the same errors as parsing
+/// the text and calling `parse_event`.
+Result<EventData> parse_event_text(std::string_view text, const std::string& default_id,
+                                   const EventDefaults& defaults = {}) noexcept;
+
 /// One event read from a feed, or why it could not be read.
 struct FeedItem {
   std::string origin;  ///< "events/get.json", "events.ndjson:3", "-:2"

@@ -1,0 +1,74 @@
+#pragma once
+/// @file
+/// Reading JSON text in place, without building JSON values: for the hot
+/// paths that read what Nimbus itself wrote (tapes, recorded calls). A
+/// `JsonText` is a view: the text must outlive it.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "nimbus/result.hpp"
+
+namespace nimbus::engine {
+
+/// Where the JSON value that starts at `text[at]` ends (one past it),
+/// checking that brackets balance and strings end; the contents of strings,
+/// numbers and literals are checked when they are read.
+Result<std::size_t> json_value_end(std::string_view text, std::size_t at);
+
+/// Unescapes a JSON string literal (quotes included) into `out`; false when
+/// it is not a well-formed literal.
+bool json_unescape(std::string_view literal, std::string& out);
+
+/// One JSON value's text, with an object's members found once, in order.
+class JsonText {
+ public:
+  /// A view of `text` (one JSON value, surrounding spaces allowed).
+  static Result<JsonText> parse(std::string_view text);
+
+  [[nodiscard]] bool is_object() const noexcept { return first() == '{'; }
+  [[nodiscard]] bool is_array() const noexcept { return first() == '['; }
+  [[nodiscard]] bool is_string() const noexcept { return first() == '"'; }
+  [[nodiscard]] bool is_null() const noexcept { return text_ == "null"; }
+  [[nodiscard]] bool is_boolean() const noexcept { return text_ == "true" || text_ == "false"; }
+  [[nodiscard]] bool is_number() const noexcept;
+  /// A number without a fraction or exponent.
+  [[nodiscard]] bool is_number_integer() const noexcept;
+  /// "object", "array", "string", "number", "boolean", "null", as nlohmann names them.
+  [[nodiscard]] const char* type_name() const noexcept;
+
+  /// An object's members, in order (names unescaped).
+  [[nodiscard]] const std::vector<std::pair<std::string, JsonText>>& items() const noexcept {
+    return members_;
+  }
+  [[nodiscard]] bool contains(std::string_view name) const noexcept;
+  /// The member's value; a null value when there is none.
+  [[nodiscard]] JsonText operator[](std::string_view name) const;
+  /// An array's elements, in order.
+  [[nodiscard]] Result<std::vector<JsonText>> elements() const;
+
+  /// A string's value (unescaped), an integer's, or a boolean's; throws
+  /// `std::invalid_argument` when the value is not of that kind.
+  template <class T>
+  [[nodiscard]] T get() const;
+  /// The value's text, as it is.
+  [[nodiscard]] std::string_view text() const noexcept { return text_; }
+  [[nodiscard]] std::string dump() const { return std::string(text_); }
+
+ private:
+  [[nodiscard]] char first() const noexcept { return text_.empty() ? '\0' : text_.front(); }
+  std::string_view text_ = "null";
+  std::vector<std::pair<std::string, JsonText>> members_;  // objects only
+};
+
+template <>
+std::string JsonText::get<std::string>() const;
+template <>
+std::int64_t JsonText::get<std::int64_t>() const;
+template <>
+bool JsonText::get<bool>() const;
+
+}  // namespace nimbus::engine
