@@ -7,12 +7,13 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <iterator>
 
 #include "nimbus/engine/encoding.hpp"
+#include "nimbus/engine/json_text.hpp"
 
 namespace nimbus::recorder {
 namespace {
@@ -454,47 +455,6 @@ Result<std::unique_ptr<TapeReader>> TapeReader::open(const std::filesystem::path
 
 namespace {
 
-// Where a JSON value that starts at text[i] ends (one past it), checking that
-// brackets balance and strings close; the contents are checked when parsed.
-Result<std::size_t> skip_value(std::string_view text, std::size_t i) {
-  std::size_t depth = 0;
-  bool in_string = false;
-  for (; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-        if (depth == 0) return i + 1;
-      }
-      continue;
-    }
-    switch (c) {
-      case '"':
-        in_string = true;
-        break;
-      case '{':
-      case '[':
-        ++depth;
-        break;
-      case '}':
-      case ']':
-        if (depth == 0) return i;  // the end of the enclosing object: a scalar ended
-        if (--depth == 0) return i + 1;
-        break;
-      case ',':
-        if (depth == 0) return i;
-        break;
-      default:
-        break;
-    }
-  }
-  if (in_string) return Error{"a string does not end"};
-  if (depth != 0) return Error{"the line ends inside an object or array"};
-  return i;
-}
-
 std::size_t skip_space(std::string_view text, std::size_t i) {
   while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r')) ++i;
   return i;
@@ -521,7 +481,7 @@ Result<void> scan_record(TapeLine& r) {
     if (i >= text.size() || text[i] != ':')
       return Error{kCorrupt + std::string("expected ':' after \"") + std::string(name) + "\""};
     i = skip_space(text, i + 1);
-    auto end = skip_value(text, i);
+    auto end = engine::json_value_end(text, i);
     if (!end)
       return Error{kCorrupt + std::string("field '") + std::string(name) + "': " + end.error().message};
     TapeLine::Span span{i, *end - i};

@@ -42,22 +42,15 @@ Result<std::size_t> json_value_end(std::string_view text, std::size_t i) {
   std::size_t depth = 0;
   bool in_string = false;
   for (; i < text.size(); ++i) {
-    const char c = text[i];
     if (in_string) {
-      // Jump to the next quote or backslash.
-      const char* at = static_cast<const char*>(std::memchr(text.data() + i, '"', text.size() - i));
-      const char* escape = static_cast<const char*>(std::memchr(text.data() + i, '\\', text.size() - i));
-      if (escape != nullptr && (at == nullptr || escape < at)) {
-        i = static_cast<std::size_t>(escape - text.data()) + 1;  // skip the escaped character
-        continue;
-      }
-      if (at == nullptr) return Error{"a string does not end"};
-      i = static_cast<std::size_t>(at - text.data());
+      // To the closing quote (strings here are mostly short: a plain loop beats memchr).
+      while (i < text.size() && text[i] != '"') i += text[i] == '\\' ? 2 : 1;
+      if (i >= text.size()) return Error{"a string does not end"};
       in_string = false;
       if (depth == 0) return i + 1;
       continue;
     }
-    switch (c) {
+    switch (text[i]) {
       case '"':
         in_string = true;
         break;
@@ -145,19 +138,26 @@ bool json_unescape(std::string_view s, std::string& out) {
 }
 
 Result<JsonText> JsonText::parse(std::string_view text) {
-  const std::size_t start = skip_space(text, 0);
-  if (start >= text.size()) return Error{"no JSON value"};
-  auto end = json_value_end(text, start);
-  if (!end) return end.error();
-  if (skip_space(text, *end) != text.size()) return Error{"text after the JSON value"};
+  std::size_t start = skip_space(text, 0);
+  std::size_t end = text.size();
+  while (end > start &&
+         (text[end - 1] == ' ' || text[end - 1] == '\t' || text[end - 1] == '\r' || text[end - 1] == '\n'))
+    --end;
+  if (start >= end) return Error{"no JSON value"};
+  const std::string_view t = text.substr(start, end - start);
+  if (t.front() == '{') return object(t);
+  auto value_end = json_value_end(t, 0);
+  if (!value_end) return value_end.error();
+  if (*value_end != t.size()) return Error{"text after the JSON value"};
   JsonText v;
-  v.text_ = text.substr(start, *end - start);
-  while (!v.text_.empty() && (v.text_.back() == ' ' || v.text_.back() == '\t' || v.text_.back() == '\r' ||
-                              v.text_.back() == '\n'))
-    v.text_.remove_suffix(1);
-  if (!v.is_object()) return v;
-  // The members, each value indexed the same way (one pass over the text in all).
-  const std::string_view t = v.text_;
+  v.text_ = t;
+  return v;
+}
+
+Result<JsonText> JsonText::object(std::string_view t) {
+  // One pass: each member's value is found (and checked) once; nested objects are indexed the same way.
+  JsonText v;
+  v.text_ = t;
   std::size_t i = skip_space(t, 1);
   std::string name;
   while (i < t.size() && t[i] != '}') {
@@ -169,10 +169,22 @@ Result<JsonText> JsonText::parse(std::string_view text) {
     if (i >= t.size() || t[i] != ':') return Error{"expected ':' after \"" + name + "\""};
     i = skip_space(t, i + 1);
     auto value_end = json_value_end(t, i);
-    if (!value_end) return value_end.error();
-    auto value = parse(t.substr(i, *value_end - i));
-    if (!value) return Error{"\"" + name + "\": " + value.error().message};
-    v.members_.emplace_back(name, std::move(*value));
+    if (!value_end) return Error{"\"" + name + "\": " + value_end.error().message};
+    std::size_t last = *value_end;
+    while (last > i &&
+           (t[last - 1] == ' ' || t[last - 1] == '\t' || t[last - 1] == '\r' || t[last - 1] == '\n'))
+      --last;
+    if (last == i) return Error{"\"" + name + "\": no value"};
+    const std::string_view span = t.substr(i, last - i);
+    if (span.front() == '{') {
+      auto nested = object(span);
+      if (!nested) return Error{"\"" + name + "\": " + nested.error().message};
+      v.members_.emplace_back(name, std::move(*nested));
+    } else {
+      JsonText member;
+      member.text_ = span;
+      v.members_.emplace_back(name, std::move(member));
+    }
     i = skip_space(t, *value_end);
     if (i < t.size() && t[i] == ',') i = skip_space(t, i + 1);
   }
@@ -220,7 +232,7 @@ Result<std::vector<JsonText>> JsonText::elements() const {
   while (i < t.size() && t[i] != ']') {
     auto end = json_value_end(t, i);
     if (!end) return end.error();
-    auto value = parse(t.substr(i, *end - i));
+    auto value = parse(t.substr(i, *end - i));  // one element: checked again only within it
     if (!value) return value.error();
     out.push_back(std::move(*value));
     i = skip_space(t, *end);

@@ -60,6 +60,8 @@ class JsonText {
 
  private:
   [[nodiscard]] char first() const noexcept { return text_.empty() ? '\0' : text_.front(); }
+  // Indexes an object's members (`t`: exactly one object's text).
+  static Result<JsonText> object(std::string_view t);
   std::string_view text_ = "null";
   std::vector<std::pair<std::string, JsonText>> members_;  // objects only
 };
