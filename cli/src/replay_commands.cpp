@@ -207,7 +207,7 @@ bool feed_tape(recorder::TapeReader& tape, Runner& runner, bool strict, Progress
       continue;
     }
     recorder::TapeLine& record = **item;
-    auto data = engine::parse_event_text(record.part(record.event), record.where);
+    auto data = engine::parse_event_text(record.event_value, record.where);
     if (!data) {
       runner.skip({record.number,
                    "",
@@ -345,7 +345,7 @@ int replay_command(int argc, char** argv) {
       if (!again) return fail(again.error().message);
       while (auto item = (*again)->next()) {
         if (!*item) continue;
-        auto data = engine::parse_event_text((*item)->part((*item)->event), "tape");
+        auto data = engine::parse_event_text((*item)->event_value, "tape");
         if (!data) continue;
         EventBuffer event(*data);
         std::optional<recorder::TapeRecord> first;

@@ -481,7 +481,17 @@ Result<void> scan_record(TapeLine& r) {
     if (i >= text.size() || text[i] != ':')
       return Error{kCorrupt + std::string("expected ':' after \"") + std::string(name) + "\""};
     i = skip_space(text, i + 1);
-    auto end = engine::json_value_end(text, i);
+    std::optional<engine::JsonText> event;
+    Result<std::size_t> end = Error{""};
+    if (name == "event" && i < text.size() && text[i] == '{') {
+      std::size_t event_end = 0;
+      auto read = engine::JsonText::read(text, i, event_end);  // the event is read as it is scanned
+      if (!read) return Error{kCorrupt + std::string("field 'event': ") + read.error().message};
+      event = std::move(*read);
+      end = event_end;
+    } else {
+      end = engine::json_value_end(text, i);
+    }
     if (!end)
       return Error{kCorrupt + std::string("field '") + std::string(name) + "': " + end.error().message};
     TapeLine::Span span{i, *end - i};
@@ -495,6 +505,7 @@ Result<void> scan_record(TapeLine& r) {
     if (name == "event") {
       if (auto ok = expect('{', "an object"); !ok) return ok;
       r.event = span;
+      r.event_value = std::move(*event);
       have_event = true;
     } else if (name == "response") {
       if (auto ok = expect('{', "an object"); !ok) return ok;

@@ -293,10 +293,30 @@ Result<EventData> parse_event(const Json& json, const std::string& default_id,
   }
 }
 
+Result<EventData> parse_event_text(const JsonText& event, const std::string& default_id,
+                                   const EventDefaults& defaults) noexcept {
+  try {
+    return parse_event_or_throw(event, default_id, defaults);
+  } catch (const FieldError& e) {
+    return Error{e.message};
+  } catch (const UseValues&) {              // read it again as values, below
+  } catch (const std::invalid_argument&) {  // not what it seemed: the values say what is wrong
+  } catch (const std::exception& e) {
+    return Error{e.what()};
+  }
+  try {
+    return parse_event(Json::parse(event.text()), default_id, defaults);
+  } catch (const Json::parse_error& e) {
+    return Error{"not JSON: " + describe_parse_error(e)};
+  } catch (const std::exception& e) {
+    return Error{e.what()};
+  }
+}
+
 Result<EventData> parse_event_text(std::string_view text, const std::string& default_id,
                                    const EventDefaults& defaults) noexcept {
   try {
-    if (auto view = JsonText::parse(text)) return parse_event_or_throw(*view, default_id, defaults);
+    if (auto view = JsonText::parse(text)) return parse_event_text(*view, default_id, defaults);
   } catch (const FieldError& e) {
     return Error{e.message};
   } catch (const UseValues&) {              // read it again as values, below

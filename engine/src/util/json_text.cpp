@@ -138,27 +138,34 @@ bool json_unescape(std::string_view s, std::string& out) {
 }
 
 Result<JsonText> JsonText::parse(std::string_view text) {
-  std::size_t start = skip_space(text, 0);
-  std::size_t end = text.size();
-  while (end > start &&
-         (text[end - 1] == ' ' || text[end - 1] == '\t' || text[end - 1] == '\r' || text[end - 1] == '\n'))
-    --end;
-  if (start >= end) return Error{"no JSON value"};
-  const std::string_view t = text.substr(start, end - start);
-  if (t.front() == '{') return object(t);
-  auto value_end = json_value_end(t, 0);
-  if (!value_end) return value_end.error();
-  if (*value_end != t.size()) return Error{"text after the JSON value"};
-  JsonText v;
-  v.text_ = t;
+  const std::size_t start = skip_space(text, 0);
+  if (start >= text.size()) return Error{"no JSON value"};
+  std::size_t end = 0;
+  auto v = value_at(text, start, end);
+  if (!v) return v.error();
+  if (skip_space(text, end) != text.size()) return Error{"text after the JSON value"};
   return v;
 }
 
-Result<JsonText> JsonText::object(std::string_view t) {
-  // One pass: each member's value is found (and checked) once; nested objects are indexed the same way.
+Result<JsonText> JsonText::value_at(std::string_view t, std::size_t at, std::size_t& end) {
+  if (at < t.size() && t[at] == '{') return object_at(t, at, end);
+  auto value_end = json_value_end(t, at);
+  if (!value_end) return value_end.error();
+  std::size_t last = *value_end;
+  while (last > at &&
+         (t[last - 1] == ' ' || t[last - 1] == '\t' || t[last - 1] == '\r' || t[last - 1] == '\n'))
+    --last;
+  if (last == at) return Error{"no JSON value"};
+  end = last;
   JsonText v;
-  v.text_ = t;
-  std::size_t i = skip_space(t, 1);
+  v.text_ = t.substr(at, last - at);
+  return v;
+}
+
+Result<JsonText> JsonText::object_at(std::string_view t, std::size_t at, std::size_t& end) {
+  // One pass: each member's value is found (and checked) once; nested objects are indexed as they are met.
+  JsonText v;
+  std::size_t i = skip_space(t, at + 1);
   std::string name;
   while (i < t.size() && t[i] != '}') {
     if (t[i] != '"') return Error{"expected a member name"};
@@ -168,27 +175,20 @@ Result<JsonText> JsonText::object(std::string_view t) {
     i = skip_space(t, *name_end);
     if (i >= t.size() || t[i] != ':') return Error{"expected ':' after \"" + name + "\""};
     i = skip_space(t, i + 1);
-    auto value_end = json_value_end(t, i);
-    if (!value_end) return Error{"\"" + name + "\": " + value_end.error().message};
-    std::size_t last = *value_end;
-    while (last > i &&
-           (t[last - 1] == ' ' || t[last - 1] == '\t' || t[last - 1] == '\r' || t[last - 1] == '\n'))
-      --last;
-    if (last == i) return Error{"\"" + name + "\": no value"};
-    const std::string_view span = t.substr(i, last - i);
-    if (span.front() == '{') {
-      auto nested = object(span);
-      if (!nested) return Error{"\"" + name + "\": " + nested.error().message};
-      v.members_.emplace_back(name, std::move(*nested));
-    } else {
-      JsonText member;
-      member.text_ = span;
-      v.members_.emplace_back(name, std::move(member));
+    std::size_t value_end = 0;
+    auto member = value_at(t, i, value_end);
+    if (!member) return Error{"\"" + name + "\": " + member.error().message};
+    v.members_.emplace_back(name, std::move(*member));
+    i = skip_space(t, value_end);
+    if (i < t.size() && t[i] == ',') {
+      i = skip_space(t, i + 1);
+    } else if (i < t.size() && t[i] != '}') {
+      return Error{"expected ',' or '}' after \"" + name + "\""};
     }
-    i = skip_space(t, *value_end);
-    if (i < t.size() && t[i] == ',') i = skip_space(t, i + 1);
   }
-  if (i + 1 != t.size()) return Error{"an object does not end where it should"};
+  if (i >= t.size()) return Error{"an object does not end"};
+  end = i + 1;
+  v.text_ = t.substr(at, end - at);
   return v;
 }
 
@@ -230,12 +230,11 @@ Result<std::vector<JsonText>> JsonText::elements() const {
   const std::string_view t = text_;
   std::size_t i = skip_space(t, 1);
   while (i < t.size() && t[i] != ']') {
-    auto end = json_value_end(t, i);
-    if (!end) return end.error();
-    auto value = parse(t.substr(i, *end - i));  // one element: checked again only within it
+    std::size_t end = 0;
+    auto value = value_at(t, i, end);
     if (!value) return value.error();
     out.push_back(std::move(*value));
-    i = skip_space(t, *end);
+    i = skip_space(t, end);
     if (i < t.size() && t[i] == ',') i = skip_space(t, i + 1);
   }
   return out;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "nimbus/engine/json_text.hpp"
 #include "nimbus/event_data.hpp"
 #include "nimbus/json.hpp"
 #include "nimbus/result.hpp"
@@ -32,6 +33,9 @@ Result<EventData> parse_event(const Json& json, const std::string& default_id,
 /// the replay's hot path); the same result and the same errors as parsing
 /// the text and calling `parse_event`.
 Result<EventData> parse_event_text(std::string_view text, const std::string& default_id,
+                                   const EventDefaults& defaults = {}) noexcept;
+/// The same from an event object already read in place.
+Result<EventData> parse_event_text(const JsonText& event, const std::string& default_id,
                                    const EventDefaults& defaults = {}) noexcept;
 
 /// One event read from a feed, or why it could not be read.

@@ -28,6 +28,11 @@ class JsonText {
  public:
   /// A view of `text` (one JSON value, surrounding spaces allowed).
   static Result<JsonText> parse(std::string_view text);
+  /// The value that starts at `text[at]`, and in `end` where it ends (one
+  /// past it): for reading a value inside a larger text in the same pass.
+  static Result<JsonText> read(std::string_view text, std::size_t at, std::size_t& end) {
+    return value_at(text, at, end);
+  }
 
   [[nodiscard]] bool is_object() const noexcept { return first() == '{'; }
   [[nodiscard]] bool is_array() const noexcept { return first() == '['; }
@@ -60,8 +65,9 @@ class JsonText {
 
  private:
   [[nodiscard]] char first() const noexcept { return text_.empty() ? '\0' : text_.front(); }
-  // Indexes an object's members (`t`: exactly one object's text).
-  static Result<JsonText> object(std::string_view t);
+  // The value that starts at t[at]; `end`: one past it. Objects are indexed as they are read.
+  static Result<JsonText> value_at(std::string_view t, std::size_t at, std::size_t& end);
+  static Result<JsonText> object_at(std::string_view t, std::size_t at, std::size_t& end);
   std::string_view text_ = "null";
   std::vector<std::pair<std::string, JsonText>> members_;  // objects only
 };

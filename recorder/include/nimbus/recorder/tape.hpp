@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "nimbus/bindings.hpp"
+#include "nimbus/engine/json_text.hpp"
 #include "nimbus/event.hpp"
 #include "nimbus/json.hpp"
 #include "nimbus/logger.hpp"
@@ -109,7 +110,7 @@ class RecordText {
   std::string calls_;
   std::string logs_;
   std::string response_;
-  std::string scratch_;  // JSON text of arguments, results, fields
+  std::string scratch_;              // JSON text of arguments, results, fields
   std::int64_t cached_second_ = -1;  // the timestamp's seconds, formatted
   std::string cached_prefix_;
 };
@@ -162,6 +163,16 @@ struct TapeLine {
   std::string where;       ///< "tape.ndjson:12", for messages
   std::string text;
   Span event, calls, logs, response;  ///< calls and logs are empty when absent
+  /// The event object, read in place while the line was scanned (views into
+  /// `text`, whose buffer a move keeps: a line is never short enough to be
+  /// stored inline). A line is moved, never copied.
+  engine::JsonText event_value;
+  TapeLine() = default;
+  TapeLine(TapeLine&&) noexcept = default;
+  TapeLine& operator=(TapeLine&&) noexcept = default;
+  TapeLine(const TapeLine&) = delete;
+  TapeLine& operator=(const TapeLine&) = delete;
+  ~TapeLine() = default;
   [[nodiscard]] std::string_view part(Span s) const noexcept {
     return std::string_view(text).substr(s.at, s.size);
   }
