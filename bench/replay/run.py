@@ -121,6 +121,7 @@ def main():
     ap.add_argument("--records", type=int, default=100_000)
     ap.add_argument("--duration", type=int, default=5)
     ap.add_argument("--skip-record", action="store_true", help="only the replay figures")
+    ap.add_argument("--skip-replay", action="store_true", help="only the recording figures")
     a = ap.parse_args()
     if not a.skip_record and shutil.which("wrk") is None:
         sys.exit("bench/replay needs wrk (scripts/setup.sh installs it)")
@@ -158,6 +159,8 @@ def main():
             print(f"   loss              {100 * (1 - r / p):>9.1f} %     CPU per request +{100 * (rc / pc - 1):.1f} %"
                   f"   (target: at most 10 % loss)\n")
 
+        if a.skip_replay:
+            return
         timed([a.nimbus, "run", PING, "--event", events, "--record", tape])
         runs = {"nimbus run, no recording (baseline)": [a.nimbus, "run", PING, "--event", events],
                 "replay, emulator": [a.nimbus, "replay", tape, "--function", PING],

@@ -148,7 +148,9 @@ Result<std::optional<Recording>> open_recording(const cxxopts::ParseResult& args
   header.created = emulator::format_time(std::chrono::system_clock::now());
   header.source = source;
   header.log_level = to_string(level);
-  auto tape = recorder::TapeWriter::open(args["record"].as<std::string>(), header, std::move(redaction));
+  auto tape = recorder::TapeWriter::open(
+      args["record"].as<std::string>(), header, std::move(redaction),
+      source == "engine" ? recorder::TapeWriter::Writes::kBackground : recorder::TapeWriter::Writes::kCaller);
   if (!tape) return tape.error();
   return std::optional<Recording>(Recording{std::move(*tape), sample});
 }

@@ -70,6 +70,7 @@ void EngineRecorder::end(std::uint64_t id, const Response& response, std::chrono
   if (it == open_.end()) return;
   it->second->response(response);
   tape_->write(*it->second, std::chrono::duration<double, std::milli>(took).count());
+  tape_->flush_if_due();
   spare_.push_back(std::move(it->second));
   open_.erase(it);
   if (spare_.size() > 256) spare_.pop_back();
@@ -77,7 +78,7 @@ void EngineRecorder::end(std::uint64_t id, const Response& response, std::chrono
 
 void EngineRecorder::idle() {
   tape_->flush_if_due();
-  if (!tape_->error().empty() && !failed_) {
+  if (!failed_ && tape_->failed()) {
     failed_ = true;
     std::cerr << "nimbus: " << tape_->error() << "; recording stopped\n";
   }

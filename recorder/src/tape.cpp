@@ -368,7 +368,7 @@ void redact_secrets(std::string& text, const std::vector<std::string>& secrets) 
 }
 
 Result<std::unique_ptr<TapeWriter>> TapeWriter::open(const std::filesystem::path& path, TapeHeader header,
-                                                     Redaction redaction) noexcept {
+                                                     Redaction redaction, Writes writes) noexcept {
   try {
     std::unique_ptr<TapeWriter> w(new TapeWriter());
     w->path_ = path.string();
@@ -378,7 +378,11 @@ Result<std::unique_ptr<TapeWriter>> TapeWriter::open(const std::filesystem::path
     std::erase_if(redaction.secrets, [](const std::string& s) { return s.size() < 4; });
     w->redaction_ = std::move(redaction);
     w->buffer_ = header.to_json().dump() + "\n";
-    if (!w->flush()) return Error{w->error_};
+    if (!w->flush()) return Error{w->error()};
+    if (writes == Writes::kBackground) {
+      TapeWriter* self = w.get();
+      w->thread_ = std::thread([self] { self->background_loop(); });
+    }
     return w;
   } catch (const std::exception& e) {
     return Error{"cannot write the tape " + path.string() + ": " + e.what()};
@@ -387,6 +391,14 @@ Result<std::unique_ptr<TapeWriter>> TapeWriter::open(const std::filesystem::path
 
 TapeWriter::~TapeWriter() {
   flush();
+  if (thread_.joinable()) {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
   if (fd_ >= 0) ::close(fd_);
 }
 
@@ -403,29 +415,95 @@ void TapeWriter::write(const RecordText& record, double duration_ms) {
   buffer_ += '\n';
 }
 
-bool TapeWriter::flush() noexcept {
-  last_flush_ = std::chrono::steady_clock::now();
+std::string TapeWriter::error() const {
+  std::lock_guard lock(mutex_);
+  return error_;
+}
+
+bool TapeWriter::write_out(const std::string& bytes) noexcept {
   std::size_t done = 0;
-  while (done < buffer_.size()) {
-    const ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      error_ = "cannot write the tape " + path_ + ": " + std::strerror(errno);
-      buffer_.erase(0, done);
+      const int e = errno;
+      std::lock_guard lock(mutex_);
+      if (error_.empty()) error_ = "cannot write the tape " + path_ + ": " + std::strerror(e);
+      failed_ = true;
       return false;
     }
     done += static_cast<std::size_t>(n);
   }
-  buffer_.clear();
   return true;
+}
+
+void TapeWriter::hand_over() {
+  std::unique_lock lock(mutex_);
+  // At most 64 buffers (4 MiB) wait for the disk; beyond that the caller waits too.
+  drained_.wait(lock, [&] { return full_.size() < 64; });
+  full_.push_back(std::move(buffer_));
+  if (spare_.empty()) {
+    buffer_ = std::string();
+  } else {
+    buffer_ = std::move(spare_.back());
+    spare_.pop_back();
+  }
+  buffer_.clear();
+  lock.unlock();
+  wake_.notify_one();
+}
+
+void TapeWriter::background_loop() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    wake_.wait(lock, [&] { return stopping_ || !full_.empty(); });
+    if (full_.empty()) return;  // stopping, and everything is written
+    std::string bytes = std::move(full_.front());
+    full_.pop_front();
+    writing_ = true;
+    lock.unlock();
+    const bool ok = write_out(bytes);
+    lock.lock();
+    writing_ = false;
+    if (ok) {
+      bytes.clear();
+      if (spare_.size() < 4) spare_.push_back(std::move(bytes));
+    }
+    drained_.notify_all();
+  }
+}
+
+bool TapeWriter::flush() noexcept {
+  last_flush_ = std::chrono::steady_clock::now();
+  try {
+    if (thread_.joinable()) {
+      if (!buffer_.empty()) hand_over();
+      std::unique_lock lock(mutex_);
+      drained_.wait(lock, [&] { return full_.empty() && !writing_; });
+      return error_.empty();
+    }
+  } catch (const std::exception&) {
+    return false;
+  }
+  const bool ok = write_out(buffer_);
+  buffer_.clear();
+  return ok;
 }
 
 void TapeWriter::flush_if_due() noexcept {
   if (buffer_.empty()) return;
-  if (buffer_.size() >= (std::size_t{64} << 10) ||
-      std::chrono::steady_clock::now() - last_flush_ >= std::chrono::milliseconds(100)) {
-    flush();
+  const bool full = buffer_.size() >= (std::size_t{64} << 10);
+  if (!full && std::chrono::steady_clock::now() - last_flush_ < std::chrono::milliseconds(100)) return;
+  last_flush_ = std::chrono::steady_clock::now();
+  if (thread_.joinable()) {
+    try {
+      hand_over();
+    } catch (const std::exception&) {
+    }
+    return;
   }
+  write_out(buffer_);
+  buffer_.clear();
 }
 
 // --- reading ---------------------------------------------------------------

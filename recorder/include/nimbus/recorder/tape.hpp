@@ -3,14 +3,19 @@
 /// Tapes: what a function saw and did, one invocation per line
 /// (docs/tape-format.md). Written and read as streams, in constant memory.
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "nimbus/bindings.hpp"
@@ -119,31 +124,51 @@ class RecordText {
 /// buffered: `flush` writes them out (the destructor does too).
 class TapeWriter {
  public:
+  /// Who makes the write system calls: the caller (`flush`), or a thread of
+  /// the writer's own that is handed full buffers (the engine: the
+  /// processor's thread never waits on the file system).
+  enum class Writes { kCaller, kBackground };
   static Result<std::unique_ptr<TapeWriter>> open(const std::filesystem::path& path, TapeHeader header,
-                                                  Redaction redaction) noexcept;
+                                                  Redaction redaction,
+                                                  Writes writes = Writes::kCaller) noexcept;
   TapeWriter(const TapeWriter&) = delete;
   TapeWriter& operator=(const TapeWriter&) = delete;
   ~TapeWriter();
   /// Appends one record, its secrets redacted (its headers were, by `RecordText`).
   void write(const RecordText& record, double duration_ms);
-  /// Writes out what is buffered; false (with `error()`) when the disk refuses.
+  /// Writes out what is buffered (and waits for the background writes); false
+  /// (with `error()`) when the disk refuses.
   bool flush() noexcept;
-  /// Flushes when much is buffered or the last flush was a while ago.
+  /// Writes out (or hands over) when much is buffered or the last flush was a while ago.
   void flush_if_due() noexcept;
   [[nodiscard]] std::uint64_t written() const noexcept { return written_; }
   [[nodiscard]] const Redaction& redaction() const noexcept { return redaction_; }
-  /// Why the last write failed; empty while all is well.
-  [[nodiscard]] const std::string& error() const noexcept { return error_; }
+  /// True once a write has failed (cheap: for every idle moment).
+  [[nodiscard]] bool failed() const noexcept { return failed_.load(std::memory_order_relaxed); }
+  /// Why writing failed; empty while all is well.
+  [[nodiscard]] std::string error() const;
 
  private:
   TapeWriter() = default;
+  bool write_out(const std::string& bytes) noexcept;  // the system calls
+  void hand_over();                                   // background: queue buffer_ for the thread
+  void background_loop();
   int fd_ = -1;
   std::string path_;
   Redaction redaction_;
   std::string buffer_;
   std::uint64_t written_ = 0;
   std::chrono::steady_clock::time_point last_flush_;
+  mutable std::mutex mutex_;  // guards what follows
   std::string error_;
+  std::condition_variable wake_;
+  std::condition_variable drained_;
+  std::deque<std::string> full_;    // handed over, not yet written
+  std::vector<std::string> spare_;  // written buffers, reused
+  bool writing_ = false;
+  bool stopping_ = false;
+  std::atomic<bool> failed_{false};
+  std::thread thread_;  // with Writes::kBackground
 };
 
 /// Replaces each secret inside the JSON string literals of `json_text` with

@@ -69,6 +69,8 @@ class Binding {
     name_ = std::move(name);
     observer_ = observer;
   }
+  /// Host use: changes only who observes its calls (once per invocation, when recording).
+  void observe(BindingObserver* observer) noexcept { observer_ = observer; }
 
  protected:
   /// True when calls must go through `observed`; when false, an interface

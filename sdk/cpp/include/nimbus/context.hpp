@@ -91,7 +91,7 @@ class Context {
   void observe_bindings(BindingObserver* observer) {
     observer_ = observer;
     for (auto& [name, b] : o_.bindings) {
-      if (b) b->observe(name, observer);
+      if (b) b->observe(observer);  // named when adopted
     }
   }
 
