@@ -315,9 +315,8 @@ int replay_command(int argc, char** argv) {
     d.worker.function = target->config.function;
     d.worker.log_level = *level;
     if (learn) {
-      std::vector<std::string> paths;
       auto r = replay::EngineReplay::start(
-          d, compare, redacted, [](replay::RecordResult) {}, 512, true);
+          d, compare, redacted, [](const replay::RecordResult&) {}, 512, true);
       if (!r) return fail(r.error().message);
       replay::EngineReplay* raw = r->get();
       learner = std::make_unique<EngineRunner>(std::move(*r));

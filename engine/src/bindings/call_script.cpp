@@ -16,9 +16,9 @@ bool same_arguments(std::string_view recorded, const Json& actual, std::string& 
 
 // A recorded result as a value; "null" and plain strings without parsing.
 Json result_value(std::string_view text) {
-  if (text == "null") return Json(nullptr);
+  if (text == "null") return nullptr;
   if (text.size() >= 2 && text.front() == '"' && text.find('\\') == std::string_view::npos) {
-    return Json(std::string(text.substr(1, text.size() - 2)));
+    return std::string(text.substr(1, text.size() - 2));
   }
   return Json::parse(text, nullptr, false);
 }
