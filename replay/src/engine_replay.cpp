@@ -20,8 +20,9 @@ struct EngineReplay::Pending {
 
 Result<std::unique_ptr<EngineReplay>> EngineReplay::start(engine::DispatcherOptions dispatch,
                                                           CompareOptions compare,
-                                                          std::vector<std::string> redacted_headers, Sink sink,
-                                                          std::size_t window, bool learn) noexcept {
+                                                          std::vector<std::string> redacted_headers,
+                                                          Sink sink, std::size_t window,
+                                                          bool learn) noexcept {
   std::unique_ptr<EngineReplay> r(new EngineReplay());
   r->compare_ = std::move(compare);
   r->redacted_headers_ = std::move(redacted_headers);
@@ -59,10 +60,15 @@ void EngineReplay::add(recorder::TapeLine record, const Event& event, std::strin
   for (std::size_t run = 0; run < runs; ++run) {
     submitting_ = pending;
     submitting_run_ = run;
-    dispatcher_->submit(event, [](Response) {}, options);  // the tap's `end` sees the response
-    if (submitting_ != nullptr) {  // refused before it reached a worker (too large)
-      pending->result = RecordResult{pending->record.number, pending->event_id, Outcome::kUnreadable, {},
-                                     pending->record.where + ": the event does not fit the worker channel", 0};
+    dispatcher_->submit(
+        event, [](Response) {}, options);  // the tap's `end` sees the response
+    if (submitting_ != nullptr) {          // refused before it reached a worker (too large)
+      pending->result = RecordResult{pending->record.number,
+                                     pending->event_id,
+                                     Outcome::kUnreadable,
+                                     {},
+                                     pending->record.where + ": the event does not fit the worker channel",
+                                     0};
       pending->runs_left = 0;
       submitting_ = nullptr;
       break;
@@ -95,7 +101,8 @@ bool EngineReplay::begin(std::uint64_t id, const Event& /*event*/) {
 
 void EngineReplay::log(std::uint64_t id, const engine::LogEntry& entry) {
   if (auto it = by_request_.find(id); it != by_request_.end()) {
-    it->second.first->actual[it->second.second].log(entry.level, entry.message, entry.fields_json, entry.logger);
+    it->second.first->actual[it->second.second].log(entry.level, entry.message, entry.fields_json,
+                                                    entry.logger);
   }
 }
 

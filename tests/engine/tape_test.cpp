@@ -13,8 +13,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using nimbus::Json;
-using nimbus::recorder::TapeReader;
 using nimbus::recorder::RecordText;
+using nimbus::recorder::TapeReader;
 using nimbus::recorder::TapeWriter;
 
 fs::path temp_tape(const std::string& name) {

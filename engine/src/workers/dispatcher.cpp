@@ -160,7 +160,8 @@ void Dispatcher::drain(Slot& s, std::vector<std::pair<Completion, Response>>& re
       },
       [&](const workers::CallView& c) {
         if (followed(c.request_id)) {
-          o_.tap->call(c.request_id, CallEntry{c.binding, c.operation, c.arguments_json, c.result_json, c.error});
+          o_.tap->call(c.request_id,
+                       CallEntry{c.binding, c.operation, c.arguments_json, c.result_json, c.error});
         }
       });
 }

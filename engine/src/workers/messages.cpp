@@ -64,8 +64,8 @@ std::optional<CallView> read_call(std::span<const std::byte> p) noexcept {
   CallHeader h{};
   if (p.size() < sizeof h) return std::nullopt;
   std::memcpy(&h, p.data(), sizeof h);
-  const std::size_t total = std::size_t{h.binding_size} + h.operation_size + h.arguments_size +
-                            h.result_size + h.error_size;
+  const std::size_t total =
+      std::size_t{h.binding_size} + h.operation_size + h.arguments_size + h.result_size + h.error_size;
   if (p.size() - sizeof h != total) return std::nullopt;
   CallView c;
   c.request_id = h.request_id;

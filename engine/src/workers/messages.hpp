@@ -35,9 +35,9 @@ enum RequestFlags : std::uint32_t {
 
 struct RequestHeader {
   std::uint64_t request_id;
-  std::int64_t deadline_ns;   // CLOCK_MONOTONIC
-  std::uint32_t flags;        // RequestFlags
-  std::uint32_t calls_size;   // bytes of recorded calls (a JSON array) between the header and the event
+  std::int64_t deadline_ns;  // CLOCK_MONOTONIC
+  std::uint32_t flags;       // RequestFlags
+  std::uint32_t calls_size;  // bytes of recorded calls (a JSON array) between the header and the event
 };
 
 struct CallHeader {
@@ -106,8 +106,8 @@ struct CallView {
 /// A request read in place from the ring.
 struct RequestView {
   RequestHeader header{};
-  std::string_view calls_json;           // the recorded calls, with kAnswerCalls
-  std::span<const std::byte> event;      // the encoded event
+  std::string_view calls_json;       // the recorded calls, with kAnswerCalls
+  std::span<const std::byte> event;  // the encoded event
 };
 
 /// Bytes a request message needs.

@@ -150,13 +150,15 @@ Worker::~Worker() {
 }
 
 bool Worker::try_submit(std::uint64_t request_id, const Event& event,
-                        std::chrono::steady_clock::time_point deadline, const RequestOptions& options) noexcept {
+                        std::chrono::steady_clock::time_point deadline,
+                        const RequestOptions& options) noexcept {
   auto bytes = event.bytes();
   const std::string_view calls = options.recorded_calls.value_or(std::string_view());
   auto loan = channel_->requests().try_reserve(workers::kRequest, workers::request_size(bytes.size(), calls));
   if (!loan) return false;
   std::uint32_t flags = options.report_calls ? workers::kReportCalls : 0U;
-  if (options.recorded_calls) flags |= workers::kAnswerCalls | (options.lenient ? workers::kLenientCalls : 0U);
+  if (options.recorded_calls)
+    flags |= workers::kAnswerCalls | (options.lenient ? workers::kLenientCalls : 0U);
   workers::RequestHeader h{
       request_id, std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count(),
       flags, 0};
@@ -240,9 +242,12 @@ std::vector<Worker::Unanswered> Worker::unanswered() const {
     auto request = msg->type == workers::kRequest ? workers::read_request(msg->payload) : std::nullopt;
     if (request) {
       const auto& h = request->header;
-      Unanswered u{h.request_id, std::chrono::steady_clock::time_point(std::chrono::nanoseconds(h.deadline_ns)),
+      Unanswered u{h.request_id,
+                   std::chrono::steady_clock::time_point(std::chrono::nanoseconds(h.deadline_ns)),
                    std::vector<std::byte>(request->event.begin(), request->event.end()),
-                   (h.flags & workers::kReportCalls) != 0U, std::nullopt, (h.flags & workers::kLenientCalls) != 0U};
+                   (h.flags & workers::kReportCalls) != 0U,
+                   std::nullopt,
+                   (h.flags & workers::kLenientCalls) != 0U};
       if ((h.flags & workers::kAnswerCalls) != 0U) u.recorded_calls = std::string(request->calls_json);
       out.push_back(std::move(u));
     }

@@ -83,7 +83,8 @@ class Worker {
   ~Worker();
 
   /// Queues a request holding `event`'s bytes; false when the ring is full.
-  bool try_submit(std::uint64_t request_id, const Event& event, std::chrono::steady_clock::time_point deadline,
+  bool try_submit(std::uint64_t request_id, const Event& event,
+                  std::chrono::steady_clock::time_point deadline,
                   const RequestOptions& options = {}) noexcept;
   /// The largest encoded event `try_submit` can ever take.
   [[nodiscard]] std::size_t max_event_bytes() const noexcept;

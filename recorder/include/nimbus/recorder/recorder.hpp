@@ -20,7 +20,9 @@ class Sampler {
  public:
   /// `fraction` in (0, 1].
   explicit Sampler(double fraction) : fraction_(fraction) {}
-  bool take() { return fraction_ >= 1.0 || std::uniform_real_distribution<double>(0.0, 1.0)(random_) < fraction_; }
+  bool take() {
+    return fraction_ >= 1.0 || std::uniform_real_distribution<double>(0.0, 1.0)(random_) < fraction_;
+  }
 
  private:
   double fraction_;
@@ -72,7 +74,7 @@ class EngineRecorder final : public engine::DispatchTap {
   std::unique_ptr<TapeWriter> tape_;
   Sampler sample_;
   std::unordered_map<std::uint64_t, std::unique_ptr<RecordText>> open_;  // by request id
-  std::vector<std::unique_ptr<RecordText>> spare_;                     // reused
+  std::vector<std::unique_ptr<RecordText>> spare_;                       // reused
   bool failed_ = false;  // the tape could not be written: said once, then no more recording
 };
 

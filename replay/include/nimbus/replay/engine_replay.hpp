@@ -26,7 +26,8 @@ class EngineReplay final : public engine::DispatchTap {
   /// Starts the workers (`dispatch.notify_fd` and `dispatch.tap` are set here).
   /// `learn`: run every record twice and report, instead of a comparison, the
   /// paths that differ between the two runs (`learned()`).
-  static Result<std::unique_ptr<EngineReplay>> start(engine::DispatcherOptions dispatch, CompareOptions compare,
+  static Result<std::unique_ptr<EngineReplay>> start(engine::DispatcherOptions dispatch,
+                                                     CompareOptions compare,
                                                      std::vector<std::string> redacted_headers, Sink sink,
                                                      std::size_t window = 512, bool learn = false) noexcept;
   ~EngineReplay() override;
@@ -63,9 +64,9 @@ class EngineReplay final : public engine::DispatchTap {
   bool learn_ = false;
   int notify_fd_ = -1;
   std::unique_ptr<engine::Dispatcher> dispatcher_;
-  std::deque<std::unique_ptr<Pending>> queue_;              // tape order
+  std::deque<std::unique_ptr<Pending>> queue_;                                      // tape order
   std::unordered_map<std::uint64_t, std::pair<Pending*, std::size_t>> by_request_;  // in flight: record, run
-  Pending* submitting_ = nullptr;                           // the record `begin` belongs to
+  Pending* submitting_ = nullptr;  // the record `begin` belongs to
   std::size_t submitting_run_ = 0;
   std::vector<std::string> learned_;
 };
