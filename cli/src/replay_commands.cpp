@@ -25,34 +25,27 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool write_reports(const cxxopts::ParseResult& args, const replay::Report& report, bool stopped) {
-  if (args.count("junit") != 0U) {
-    const std::string path = args["junit"].as<std::string>();
-    std::ofstream out(path, std::ios::trunc);
-    report.write_junit(out);
-    if (!out) {
-      std::cerr << "nimbus: cannot write the report " << path << '\n';
-      return false;
-    }
-  }
-  if (args.count("html") != 0U) {
-    const std::string path = args["html"].as<std::string>();
-    std::ofstream out(path, std::ios::trunc);
-    report.write_html(out);
-    if (!out) {
-      std::cerr << "nimbus: cannot write the report " << path << '\n';
-      return false;
-    }
-  }
-  if (args.count("json") == 0U) return true;
-  const std::string path = args["json"].as<std::string>();
+// Writes the report file a flag names, if it was given; false when it cannot.
+template <class Write>
+bool write_report(const cxxopts::ParseResult& args, const char* flag, Write&& write) {
+  if (args.count(flag) == 0U) return true;
+  const std::string path = args[flag].as<std::string>();
   std::ofstream out(path, std::ios::trunc);
-  out << report.to_json(stopped).dump(2) << '\n';
+  write(out);
   if (!out) {
     std::cerr << "nimbus: cannot write the report " << path << '\n';
     return false;
   }
   return true;
+}
+
+// --junit, --html and --json: each is written, even after a failure of another.
+bool write_reports(const cxxopts::ParseResult& args, const replay::Report& report, bool stopped) {
+  const bool junit = write_report(args, "junit", [&](std::ostream& out) { report.write_junit(out); });
+  const bool html = write_report(args, "html", [&](std::ostream& out) { report.write_html(out); });
+  const bool json =
+      write_report(args, "json", [&](std::ostream& out) { out << report.to_json(stopped).dump(2) << '\n'; });
+  return junit && html && json;
 }
 
 // The noise flags that replay and diff share.

@@ -149,7 +149,9 @@ void close_object(std::string& out) {
 void RecordText::pairs(std::string& out, const auto& pairs, bool redact) {
   out += '{';
   for (auto it = pairs.begin(); it != pairs.end(); ++it) {
-    const auto [name, value] = *it;
+    const auto& entry = *it;
+    const std::string_view name = entry.first;
+    const std::string_view value = entry.second;
     bool seen = false;
     for (auto before = pairs.begin(); before != it && !seen; ++before) seen = (*before).first == name;
     if (seen) continue;

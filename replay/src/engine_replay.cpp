@@ -23,7 +23,12 @@ Result<std::unique_ptr<EngineReplay>> EngineReplay::start(engine::DispatcherOpti
                                                           std::vector<std::string> redacted_headers,
                                                           Sink sink, std::size_t window,
                                                           bool learn) noexcept {
-  std::unique_ptr<EngineReplay> r(new EngineReplay());
+  std::unique_ptr<EngineReplay> r;
+  try {
+    r.reset(new EngineReplay());
+  } catch (const std::bad_alloc&) {
+    return Error{"out of memory"};
+  }
   r->compare_ = std::move(compare);
   r->redacted_headers_ = std::move(redacted_headers);
   r->sink_ = std::move(sink);
@@ -61,8 +66,8 @@ void EngineReplay::add(recorder::TapeLine record, const Event& event, std::strin
     submitting_ = pending;
     submitting_run_ = run;
     dispatcher_->submit(
-        event, [](Response) {}, options);  // the tap's `end` sees the response
-    if (submitting_ != nullptr) {          // refused before it reached a worker (too large)
+        event, [](const Response&) {}, options);  // the tap's `end` sees the response
+    if (submitting_ != nullptr) {                 // refused before it reached a worker (too large)
       pending->result = RecordResult{pending->record.number,
                                      pending->event_id,
                                      Outcome::kUnreadable,

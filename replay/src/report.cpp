@@ -15,7 +15,9 @@ std::string paint(const std::string& line, bool color) {
   return code == nullptr ? line : fmt::format("\x1b[{}m{}\x1b[0m", code, line);
 }
 
-std::string html(std::string_view s) {
+// Text made safe inside HTML and XML elements and attributes. Control
+// characters other than tab and newline are not allowed in XML 1.0: spaces.
+std::string markup(std::string_view s) {
   std::string o;
   o.reserve(s.size());
   for (char c : s) {
@@ -33,7 +35,7 @@ std::string html(std::string_view s) {
         o += "&quot;";
         break;
       default:
-        o += c;
+        o += static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' ? ' ' : c;
     }
   }
   return o;
@@ -46,7 +48,7 @@ void side_by_side(std::ostream& out, const std::vector<DiffLine>& script) {
     if (line == nullptr) {
       out << "<td class=\"none\"></td>";
     } else {
-      out << "<td class=\"" << cls << "\">" << html(*line) << "</td>";
+      out << "<td class=\"" << cls << "\">" << markup(*line) << "</td>";
     }
   };
   std::size_t k = 0;
@@ -144,50 +146,24 @@ Json Report::to_json(bool stopped_early) const {
 }
 
 void Report::write_junit(std::ostream& out) const {
-  auto xml = [](std::string_view s) {
-    std::string o;
-    for (char c : s) {
-      switch (c) {
-        case '&':
-          o += "&amp;";
-          break;
-        case '<':
-          o += "&lt;";
-          break;
-        case '>':
-          o += "&gt;";
-          break;
-        case '"':
-          o += "&quot;";
-          break;
-        default:
-          if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') {
-            o += ' ';  // not allowed in XML 1.0
-          } else {
-            o += c;
-          }
-      }
-    }
-    return o;
-  };
   const std::size_t total = summary_.passed + summary_.changed + summary_.unreadable;
   out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-      << fmt::format(R"(<testsuite name="{}" tests="{}" failures="{}" errors="{}">)", xml("replay " + tape_),
-                     total, summary_.changed, summary_.unreadable)
+      << fmt::format(R"(<testsuite name="{}" tests="{}" failures="{}" errors="{}">)",
+                     markup("replay " + tape_), total, summary_.changed, summary_.unreadable)
       << '\n';
   for (const auto& r : findings_) {
     const std::string name = r.event_id.empty() ? "line " + std::to_string(r.line) : r.event_id;
-    out << fmt::format(R"(  <testcase classname="{}" name="{}" time="{:.6f}">)", xml(tape_), xml(name),
+    out << fmt::format(R"(  <testcase classname="{}" name="{}" time="{:.6f}">)", markup(tape_), markup(name),
                        r.duration_ms / 1000.0);
     if (r.outcome == Outcome::kChanged) {
       std::string diffs;
       for (const auto& d : r.differences) {
         diffs += unified_diff(d.expected, d.actual, from_ + " " + d.part, to_ + " " + d.part);
       }
-      out << fmt::format(R"x(<failure message="{} changed (line {})">{}</failure>)x", xml(name), r.line,
-                         xml(diffs));
+      out << fmt::format(R"x(<failure message="{} changed (line {})">{}</failure>)x", markup(name), r.line,
+                         markup(diffs));
     } else if (r.outcome == Outcome::kUnreadable) {
-      out << fmt::format(R"(<error message="{}"/>)", xml(r.error));
+      out << fmt::format(R"(<error message="{}"/>)", markup(r.error));
     }
     out << "</testcase>\n";
   }
@@ -198,7 +174,7 @@ void Report::write_html(std::ostream& out) const {
   const std::size_t total = summary_.passed + summary_.changed + summary_.unreadable;
   out << R"(<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>nimbus replay: )"
-      << html(tape_) << R"(</title>
+      << markup(tape_) << R"(</title>
 <style>
 body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #222; }
 h1 { font-size: 1.4em; } h2 { font-size: 1.1em; margin-top: 2em; } h3 { font-size: 1em; color: #555; }
@@ -211,8 +187,8 @@ td.del { background: #fdd; } td.add { background: #dfd; } td.none { background: 
 .error { color: #a00; font-family: ui-monospace, monospace; }
 </style></head><body>
 )";
-  out << "<h1>nimbus replay</h1>\n<p>Tape <code>" << html(tape_) << "</code> against <code>" << html(against_)
-      << "</code></p>\n";
+  out << "<h1>nimbus replay</h1>\n<p>Tape <code>" << markup(tape_) << "</code> against <code>"
+      << markup(against_) << "</code></p>\n";
   out << fmt::format(
       R"(<p class="summary"><span class="passed">{} passed</span><span class="changed">{} changed</span>)"
       R"(<span class="unreadable">{} unreadable</span> of {} records{}</p>)",
@@ -224,13 +200,13 @@ td.del { background: #fdd; } td.add { background: #dfd; } td.none { background: 
     if (r.outcome == Outcome::kPassed) continue;
     if (r.outcome == Outcome::kUnreadable) {
       out << "<h2 class=\"unreadable\">Unreadable: line " << r.line << "</h2>\n<p class=\"error\">"
-          << html(r.error) << "</p>\n";
+          << markup(r.error) << "</p>\n";
       continue;
     }
-    out << "<h2 class=\"changed\">Changed: event " << html(r.event_id) << " (line " << r.line << ")</h2>\n";
+    out << "<h2 class=\"changed\">Changed: event " << markup(r.event_id) << " (line " << r.line << ")</h2>\n";
     for (const auto& d : r.differences) {
-      out << "<h3>" << html(d.part) << "</h3>\n<table class=\"diff\"><tr><th>" << html(from_) << "</th><th>"
-          << html(to_) << "</th></tr>\n";
+      out << "<h3>" << markup(d.part) << "</h3>\n<table class=\"diff\"><tr><th>" << markup(from_)
+          << "</th><th>" << markup(to_) << "</th></tr>\n";
       side_by_side(out, diff_lines(d.expected, d.actual));
       out << "</table>\n";
     }

@@ -293,19 +293,13 @@ Result<EventData> parse_event(const Json& json, const std::string& default_id,
   }
 }
 
-Result<EventData> parse_event_text(const JsonText& event, const std::string& default_id,
-                                   const EventDefaults& defaults) noexcept {
+namespace {
+
+// The event read again as JSON values: for what `JsonText` leaves to them, and for their error messages.
+Result<EventData> parse_event_values(std::string_view text, const std::string& default_id,
+                                     const EventDefaults& defaults) noexcept {
   try {
-    return parse_event_or_throw(event, default_id, defaults);
-  } catch (const FieldError& e) {
-    return Error{e.message};
-  } catch (const UseValues&) {              // read it again as values, below
-  } catch (const std::invalid_argument&) {  // not what it seemed: the values say what is wrong
-  } catch (const std::exception& e) {
-    return Error{e.what()};
-  }
-  try {
-    return parse_event(Json::parse(event.text()), default_id, defaults);
+    return parse_event(Json::parse(text), default_id, defaults);
   } catch (const Json::parse_error& e) {
     return Error{"not JSON: " + describe_parse_error(e)};
   } catch (const std::exception& e) {
@@ -313,25 +307,30 @@ Result<EventData> parse_event_text(const JsonText& event, const std::string& def
   }
 }
 
-Result<EventData> parse_event_text(std::string_view text, const std::string& default_id,
+}  // namespace
+
+Result<EventData> parse_event_text(const JsonText& event, const std::string& default_id,
                                    const EventDefaults& defaults) noexcept {
   try {
-    if (auto view = JsonText::parse(text)) return parse_event_text(*view, default_id, defaults);
+    return parse_event_or_throw(event, default_id, defaults);
   } catch (const FieldError& e) {
     return Error{e.message};
-  } catch (const UseValues&) {              // read it again as values, below
+  } catch (const UseValues&) {              // a JSON body, a number to format: values do it
   } catch (const std::invalid_argument&) {  // not what it seemed: the values say what is wrong
   } catch (const std::exception& e) {
     return Error{e.what()};
   }
+  return parse_event_values(event.text(), default_id, defaults);
+}
+
+Result<EventData> parse_event_text(std::string_view text, const std::string& default_id,
+                                   const EventDefaults& defaults) noexcept {
   try {
-    Json j = Json::parse(text);
-    return parse_event(j, default_id, defaults);
-  } catch (const Json::parse_error& e) {
-    return Error{"not JSON: " + describe_parse_error(e)};
+    if (auto view = JsonText::parse(text)) return parse_event_text(*view, default_id, defaults);
   } catch (const std::exception& e) {
     return Error{e.what()};
   }
+  return parse_event_values(text, default_id, defaults);  // not even its brackets add up: say where
 }
 
 Result<EventFileFeed> EventFileFeed::open(const std::vector<std::string>& inputs, EventDefaults defaults,

@@ -1,5 +1,6 @@
 #include "nimbus/engine/json_text.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <stdexcept>
@@ -38,7 +39,8 @@ bool hex4(std::string_view s, std::size_t at, std::uint32_t& v) noexcept {
 
 }  // namespace
 
-Result<std::size_t> json_value_end(std::string_view text, std::size_t i) {
+Result<std::size_t> json_value_end(std::string_view text, std::size_t at) {
+  std::size_t i = at;
   std::size_t depth = 0;
   bool in_string = false;
   for (; i < text.size(); ++i) {
@@ -75,7 +77,8 @@ Result<std::size_t> json_value_end(std::string_view text, std::size_t i) {
   return i;
 }
 
-bool json_unescape(std::string_view s, std::string& out) {
+bool json_unescape(std::string_view literal, std::string& out) {
+  std::string_view s = literal;
   if (s.size() < 2 || s.front() != '"' || s.back() != '"') return false;
   s = s.substr(1, s.size() - 2);
   out.clear();
@@ -211,10 +214,7 @@ const char* JsonText::type_name() const noexcept {
 }
 
 bool JsonText::contains(std::string_view name) const noexcept {
-  for (const auto& [k, v] : members_) {
-    if (k == name) return true;
-  }
-  return false;
+  return std::any_of(members_.begin(), members_.end(), [&](const auto& m) { return m.first == name; });
 }
 
 JsonText JsonText::operator[](std::string_view name) const {
