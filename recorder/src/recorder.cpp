@@ -70,7 +70,7 @@ void EngineRecorder::end(std::uint64_t id, const Response& response, std::chrono
   if (it == open_.end()) return;
   it->second->response(response);
   tape_->write(*it->second, std::chrono::duration<double, std::milli>(took).count());
-  tape_->flush_if_due();
+  tape_->hand_over_if_full();  // the time-based flush runs from idle(), off the busy path
   spare_.push_back(std::move(it->second));
   open_.erase(it);
   if (spare_.size() > 256) spare_.pop_back();

@@ -16,6 +16,8 @@
 #include "nimbus/engine/json_text.hpp"
 
 namespace nimbus::recorder {
+
+using namespace std::literals;
 namespace {
 
 Result<TapeHeader> header_from_json(const Json& j) {
@@ -104,16 +106,39 @@ void RecordText::clear() noexcept {
 
 namespace {
 
+// `"k":` in one copy (keys are ours: nothing to escape). Each record has a
+// few dozen keys and strings, so they are written with one resize and memcpy
+// each rather than character by character.
 void key(std::string& out, std::string_view k) {
-  out += '"';
-  out += k;
-  out += "\":";
+  const std::size_t at = out.size();
+  out.resize(at + k.size() + 3);
+  char* p = out.data() + at;
+  *p = '"';
+  std::memcpy(p + 1, k.data(), k.size());
+  p[k.size() + 1] = '"';
+  p[k.size() + 2] = ':';
 }
 
+// `"k":"v",`: one copy when `v` needs no escaping.
 void string_member(std::string& out, std::string_view k, std::string_view v) {
-  key(out, k);
-  engine::append_json_string(out, v);
-  out += ',';
+  if (engine::json_plain_prefix(v) != v.size()) {
+    key(out, k);
+    engine::append_json_string(out, v);
+    out += ',';
+    return;
+  }
+  const std::size_t at = out.size();
+  out.resize(at + k.size() + v.size() + 6);
+  char* p = out.data() + at;
+  *p++ = '"';
+  std::memcpy(p, k.data(), k.size());
+  p += k.size();
+  std::memcpy(p, "\":\"", 3);
+  p += 3;
+  if (!v.empty()) std::memcpy(p, v.data(), v.size());
+  p += v.size();
+  p[0] = '"';
+  p[1] = ',';
 }
 
 // A body as text when it is printable, else base64, under the given keys.
@@ -162,16 +187,20 @@ void RecordText::pairs(std::string& out, const auto& pairs, bool redact) {
     if (hidden) {
       engine::append_json_string(out, kRedacted);
     } else {
-      std::string joined(value);
-      bool repeated = false;
-      for (auto later = std::next(it); later != pairs.end(); ++later) {
-        if ((*later).first == name) {
-          joined += ", ";
-          joined += (*later).second;
-          repeated = true;
+      auto later = std::next(it);
+      while (later != pairs.end() && (*later).first != name) ++later;
+      if (later == pairs.end()) {
+        engine::append_json_string(out, value);
+      } else {
+        std::string joined(value);
+        for (; later != pairs.end(); ++later) {
+          if ((*later).first == name) {
+            joined += ", ";
+            joined += (*later).second;
+          }
         }
+        engine::append_json_string(out, joined);
       }
-      engine::append_json_string(out, repeated ? std::string_view(joined) : value);
     }
     out += ',';
   }
@@ -212,14 +241,14 @@ void RecordText::event(const Event& e) {
     cached_second_ = seconds;
     cached_prefix_ = fmt::format("{:%FT%T}", std::chrono::sys_seconds(std::chrono::seconds(seconds)));
   }
-  out += R"("timestamp":")";
+  out += R"("timestamp":")"sv;
   out += cached_prefix_;
   std::array<char, 10> fraction{'.', '0', '0', '0', '0', '0', '0', '0', '0', '0'};
   for (std::int64_t rest = ns - seconds * 1'000'000'000, at = 9; at > 0 && rest > 0; --at, rest /= 10) {
     fraction[static_cast<std::size_t>(at)] = static_cast<char>('0' + rest % 10);
   }
   out.append(fraction.data(), fraction.size());
-  out += R"(Z",)";
+  out += R"(Z",)"sv;
   if (auto ce = e.cloud_event()) {
     key(out, "cloudEvent");
     out += '{';
@@ -236,7 +265,7 @@ void RecordText::event(const Event& e) {
     out += '{';
     string_member(out, "topic", st->topic);
     fmt::format_to(std::back_inserter(out), R"("partition":{},"offset":{})", st->partition, st->offset);
-    out += "},";
+    out += "},"sv;
   }
   close_object(out);
 }
@@ -275,9 +304,9 @@ void RecordText::log(LogLevel level, std::string_view message, std::string_view 
                      std::string_view logger) {
   std::string& out = logs_;
   if (!out.empty()) out += ',';
-  out += R"({"level":")";
+  out += R"({"level":")"sv;
   out += to_string(level);
-  out += "\",";
+  out += "\","sv;
   string_member(out, "message", message);
   if (!fields_json.empty() && fields_json != "{}") {
     key(out, "fields");
@@ -297,7 +326,7 @@ void RecordText::log(const LogRecord& r) {
 void RecordText::response(const Response& r) {
   std::string& out = response_;
   out.clear();
-  out += R"({"status":)";
+  out += R"({"status":)"sv;
   append_number(out, r.status());
   out += ',';
   if (!r.content_type().empty()) string_member(out, "contentType", r.content_type());
@@ -311,19 +340,19 @@ void RecordText::response(const Response& r) {
 }
 
 void RecordText::append_line(std::string& out, std::uint64_t seq, double duration_ms) const {
-  out += R"({"seq":)";
+  out += R"({"seq":)"sv;
   append_number(out, seq);
-  out += R"(,"event":)";
+  out += R"(,"event":)"sv;
   out += event_;
-  out += R"(,"calls":[)";
+  out += R"(,"calls":[)"sv;
   out += calls_;
-  out += R"(],"logs":[)";
+  out += R"(],"logs":[)"sv;
   out += logs_;
-  out += R"(],"response":)";
+  out += R"(],"response":)"sv;
   out += response_;
-  out += R"(,"timing":{"durationMs":)";
+  out += R"(,"timing":{"durationMs":)"sv;
   append_number(out, duration_ms);
-  out += "}}";
+  out += "}}"sv;
 }
 
 TapeRecord RecordText::to_record(double duration_ms) const {
@@ -492,10 +521,18 @@ bool TapeWriter::flush() noexcept {
   return ok;
 }
 
+void TapeWriter::hand_over_if_full() noexcept {
+  if (buffer_.size() >= kBufferBytes) write_buffer();
+}
+
 void TapeWriter::flush_if_due() noexcept {
   if (buffer_.empty()) return;
-  const bool full = buffer_.size() >= (std::size_t{64} << 10);
+  const bool full = buffer_.size() >= kBufferBytes;
   if (!full && std::chrono::steady_clock::now() - last_flush_ < std::chrono::milliseconds(100)) return;
+  write_buffer();
+}
+
+void TapeWriter::write_buffer() noexcept {
   last_flush_ = std::chrono::steady_clock::now();
   if (thread_.joinable()) {
     try {

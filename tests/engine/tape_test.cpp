@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nimbus/engine/encoding.hpp>
 #include <nimbus/engine/event_file.hpp>
 #include <nimbus/event_data.hpp>
 #include <nimbus/recorder/tape.hpp>
@@ -117,6 +118,29 @@ TEST(TapeTest, RecordTextIsValidJsonForAnyBytes) {
   Json response = Json::parse(text.response_json());
   EXPECT_EQ(response["status"], 500);
   EXPECT_TRUE(response.contains("bodyBase64"));  // not printable text
+}
+
+TEST(TapeTest, StringsWithAndWithoutEscapesReadBackExactly) {
+  // Plain strings take a one-copy path; anything else the escaping one, from where it starts.
+  const std::vector<std::string> strings{"",
+                                         "plain",
+                                         "plain then \"quoted\"",
+                                         "plain then \x01",
+                                         "caf\xc3\xa9",
+                                         "tab\tnewline\n",
+                                         std::string(300, 'x') + "\\"};
+  RecordText text;
+  for (const auto& s : strings) text.log(nimbus::LogLevel::kInfo, s, "", s);
+  Json logs = Json::parse("[" + std::string(text.log_items()) + "]");
+  ASSERT_EQ(logs.size(), strings.size());
+  for (std::size_t i = 0; i < strings.size(); ++i) {
+    EXPECT_EQ(logs[i]["message"], strings[i]);
+    if (!strings[i].empty()) {
+      EXPECT_EQ(logs[i]["logger"], strings[i]);
+    }
+  }
+  EXPECT_EQ(nimbus::engine::json_plain_prefix("ab\"c"), 2U);
+  EXPECT_EQ(nimbus::engine::json_plain_prefix("abc"), 3U);
 }
 
 TEST(TapeTest, BadLinesNameTheLineAndReadingGoesOn) {

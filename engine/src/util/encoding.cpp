@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 namespace nimbus::engine {
 
@@ -66,11 +67,31 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) noexcept {
 
 }  // namespace
 
+std::size_t json_plain_prefix(std::string_view s) noexcept {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
+    ++i;
+  }
+  return i;
+}
+
 void append_json_string(std::string& out, std::string_view s) {
+  const std::size_t plain = json_plain_prefix(s);
+  if (plain == s.size()) {  // the common case: nothing to escape, one copy
+    const std::size_t at = out.size();
+    out.resize(at + s.size() + 2);
+    char* p = out.data() + at;
+    *p = '"';
+    if (!s.empty()) std::memcpy(p + 1, s.data(), s.size());
+    p[s.size() + 1] = '"';
+    return;
+  }
   out += '"';
   std::size_t run = 0;  // start of the bytes that need no escaping
   auto flush = [&](std::size_t i) { out.append(s.data() + run, i - run); };
-  for (std::size_t i = 0; i < s.size();) {
+  for (std::size_t i = plain; i < s.size();) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
       ++i;

@@ -21,6 +21,10 @@ bool iequals(std::string_view a, std::string_view b) noexcept;
 /// not well-formed UTF-8 become U+FFFD, so the output is always valid JSON.
 void append_json_string(std::string& out, std::string_view s);
 
+/// How many leading bytes of `s` a JSON string holds as they are (printable
+/// ASCII other than `"` and `\\`); `s.size()` when nothing needs escaping.
+std::size_t json_plain_prefix(std::string_view s) noexcept;
+
 /// Appends `value` as compact JSON text, as `value.dump()` writes it but
 /// without its per-call set-up (it runs for every recorded binding call).
 /// Strings go through `append_json_string`; numbers in their shortest exact form.

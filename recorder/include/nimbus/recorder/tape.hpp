@@ -141,6 +141,8 @@ class TapeWriter {
   bool flush() noexcept;
   /// Writes out (or hands over) when much is buffered or the last flush was a while ago.
   void flush_if_due() noexcept;
+  /// Writes out (or hands over) only when a buffer's worth is waiting: no clock read, for every record.
+  void hand_over_if_full() noexcept;
   [[nodiscard]] std::uint64_t written() const noexcept { return written_; }
   [[nodiscard]] const Redaction& redaction() const noexcept { return redaction_; }
   /// True once a write has failed (cheap: for every idle moment).
@@ -152,6 +154,8 @@ class TapeWriter {
   TapeWriter() = default;
   bool write_out(const std::string& bytes) noexcept;  // the system calls
   void hand_over();                                   // background: queue buffer_ for the thread
+  void write_buffer() noexcept;                       // hands over or writes out buffer_
+  static constexpr std::size_t kBufferBytes = std::size_t{64} << 10;
   void background_loop();
   int fd_ = -1;
   std::string path_;
