@@ -8,6 +8,7 @@ packages=(
   libgtest-dev libgmock-dev
   nlohmann-json3-dev libfmt-dev libcxxopts-dev libyaml-cpp-dev
   pybind11-dev libcurl4-openssl-dev python3 gdb clang-format clang-tidy
+  python3-dev python3-venv libpython3.11-dev   # the Python SDK: Debian's CPython, embeddable (libpython3.11.so)
   libboost1.81-dev               # Beast's HTTP/1.1 parser for the HTTP trigger (docs/architecture.md)
   nginx-light wrk                # bench/http: the baseline server and the load generator
 )
@@ -34,4 +35,25 @@ if ((${#missing[@]})); then
     trap 'rm -f "$policy"' EXIT
   fi
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The Python environment the tests use: Debian's CPython (the interpreter the
+# engine embeds), the test tools, nuclio's SDK as the reference, and the
+# Nimbus Python package itself, built by pip over the project's CMake. It is
+# rebuilt only when the SDK's sources change.
+venv=.venv
+if [[ ! -x $venv/bin/python ]]; then
+  echo "setup: creating the Python environment $venv"
+  /usr/bin/python3 -m venv "$venv"
+fi
+python_tools=(pytest==8.3.4 nuclio-sdk==0.5.15 debugpy==1.8.11 scikit-build-core==0.10.7 pybind11==2.13.6)
+if ! "$venv/bin/python" -c "import pytest, nuclio_sdk, debugpy, scikit_build_core, pybind11" 2>/dev/null; then
+  echo "setup: installing ${python_tools[*]}"
+  "$venv/bin/pip" install -q --disable-pip-version-check "${python_tools[@]}"
+fi
+sdk_hash=$(cat scripts/setup.sh $(git ls-files sdk/cpp sdk/python cmake 2>/dev/null || find sdk/cpp sdk/python cmake -type f) | sha256sum | cut -c1-16)
+if [[ $(cat "$venv/.nimbus-sdk" 2>/dev/null) != "$sdk_hash" ]]; then
+  echo "setup: installing the nimbus Python package (pip install ./sdk/python)"
+  "$venv/bin/pip" install -q --disable-pip-version-check --no-build-isolation ./sdk/python
+  echo "$sdk_hash" >"$venv/.nimbus-sdk"
 fi

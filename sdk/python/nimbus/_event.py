@@ -1,0 +1,167 @@
+"""The event a handler receives: nuclio's Python `Event` attributes, read in
+place from the flat encoding the C++ core reads (`nimbus._nimbus.Event`)."""
+
+import datetime
+import json
+
+from . import _nimbus
+
+
+class Headers(dict):
+    """Header names to values, looked up without regard to case (as HTTP
+    does) while keeping the names as they arrived."""
+
+    __slots__ = ("_lower",)
+
+    def __init__(self, pairs=()):
+        super().__init__()
+        self._lower = {}
+        for name, value in pairs.items() if isinstance(pairs, dict) else pairs:
+            first = self._lower.setdefault(name.lower(), name)
+            if first != name or super().__contains__(name):
+                # A repeated header (in any case): its values joined under the first name, as HTTP allows.
+                value = super().__getitem__(first) + ", " + value
+            super().__setitem__(first, value)
+
+    def _key(self, name):
+        return self._lower.get(name.lower(), name) if isinstance(name, str) else name
+
+    def __getitem__(self, name):
+        return super().__getitem__(self._key(name))
+
+    def __contains__(self, name):
+        return super().__contains__(self._key(name))
+
+    def get(self, name, default=None):
+        return super().get(self._key(name), default)
+
+    def __setitem__(self, name, value):
+        self._lower.setdefault(name.lower(), name)
+        super().__setitem__(self._key(name), value)
+
+    def __delitem__(self, name):
+        key = self._key(name)
+        super().__delitem__(key)
+        self._lower.pop(key.lower(), None)
+
+
+class TriggerInfo:
+    """What delivered the event: `kind` ("http", "cron", ...) and `name` (its
+    name in function.yaml). `klass` is nuclio's older name for the kind."""
+
+    __slots__ = ("kind", "name")
+
+    def __init__(self, kind="", name=""):
+        self.kind = kind
+        self.name = name
+
+    @property
+    def klass(self):
+        return self.kind
+
+    def __repr__(self):
+        return f"TriggerInfo(kind={self.kind!r}, name={self.name!r})"
+
+
+_UNSET = object()
+
+
+class Event:
+    """One invocation's event. Attributes are decoded from the encoded bytes
+    the first time they are read; `body_view` is a memoryview of the body in
+    those bytes (no copy); `body` is a JSON body decoded when the content type
+    is `application/json` (as nuclio does), else the body's bytes."""
+
+    __slots__ = ("_core", "_body", "_headers", "_fields", "_trigger")
+
+    def __init__(self, encoded):
+        self._core = encoded if isinstance(encoded, _nimbus.Event) else _nimbus.Event(encoded)
+        self._body = _UNSET
+        self._headers = None
+        self._fields = None
+        self._trigger = None
+
+    id = property(lambda self: self._core.id)
+    method = property(lambda self: self._core.method)
+    path = property(lambda self: self._core.path or "/")
+    url = property(lambda self: self._core.url)
+    content_type = property(lambda self: self._core.content_type)
+
+    @property
+    def body_view(self):
+        start, length = self._core.body_span()
+        return memoryview(self._core.owner)[start:start + length]
+
+    @property
+    def body(self):
+        if self._body is _UNSET:
+            raw = bytes(self.body_view)
+            self._body = raw
+            if self.content_type.split(";", 1)[0].strip().lower() == "application/json" and raw:
+                try:
+                    self._body = json.loads(raw)
+                except ValueError:
+                    pass  # not JSON after all: the bytes, as nuclio leaves them
+        return self._body
+
+    @body.setter
+    def body(self, value):
+        self._body = value
+
+    @property
+    def size(self):
+        return self._core.body_span()[1]
+
+    @property
+    def headers(self):
+        if self._headers is None:
+            self._headers = Headers(self._core.headers())
+        return self._headers
+
+    @property
+    def fields(self):
+        if self._fields is None:
+            self._fields = dict(self._core.fields())
+        return self._fields
+
+    @property
+    def trigger(self):
+        if self._trigger is None:
+            self._trigger = TriggerInfo(self._core.trigger_kind, self._core.trigger_name)
+        return self._trigger
+
+    @property
+    def timestamp(self):
+        """When the event arrived, as a naive UTC datetime (as nuclio gives it)."""
+        ns = self._core.timestamp_ns
+        return datetime.datetime(1970, 1, 1) + datetime.timedelta(microseconds=ns // 1000)
+
+    def get_header(self, name, default=None):
+        """The header `name` (any case), or `default`."""
+        value = self._core.header(name)
+        return default if value is None else value
+
+    def __repr__(self):
+        return f"Event(id={self.id!r}, method={self.method!r}, path={self.path!r})"
+
+
+def make_event(body=None, *, headers=None, fields=None, method="POST", path="/", url=None,
+               content_type=None, id="test-event", trigger_kind="http", trigger_name="http",
+               timestamp=None):
+    """An event built in memory (for tests and `python -m nimbus run`): a dict
+    or list body is sent as JSON, a str as UTF-8 text."""
+    if isinstance(body, (dict, list)):
+        data = json.dumps(body).encode()
+        content_type = content_type or "application/json"
+    elif isinstance(body, str):
+        data = body.encode()
+        content_type = content_type or "text/plain"
+    else:
+        data = bytes(body or b"")
+    if isinstance(timestamp, datetime.datetime):
+        epoch = datetime.datetime(1970, 1, 1, tzinfo=timestamp.tzinfo)
+        timestamp = (timestamp - epoch) // datetime.timedelta(microseconds=1) * 1000
+    return Event(_nimbus.encode_event({
+        "id": id, "trigger_kind": trigger_kind, "trigger_name": trigger_name, "method": method,
+        "path": path, "url": url if url is not None else path, "content_type": content_type or "",
+        "headers": headers or {}, "fields": fields or {}, "body": data, "timestamp_ns": timestamp}))

@@ -1,0 +1,223 @@
+// nimbus._nimbus: the C++ core under the `nimbus` Python package. Events are
+// read in place from their flat encoding (the same bytes a worker reads from
+// its ring), log records go through the C++ logger to the same sinks as a C++
+// function's, and bindings are the C++ bindings, observed and recorded alike.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <chrono>
+#include <memory>
+#include <nimbus/bindings.hpp>
+#include <nimbus/event.hpp>
+#include <nimbus/event_data.hpp>
+#include <nimbus/logger.hpp>
+#include <nimbus/version.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "python_values.hpp"
+
+namespace py = pybind11;
+
+namespace nimbus::python {
+namespace {
+
+// An event over bytes that Python owns (a `bytes` object kept alive here).
+class PyEvent {
+ public:
+  explicit PyEvent(py::bytes owner) : owner_(std::move(owner)), event_(parse(owner_)) {}
+  [[nodiscard]] const Event& event() const { return event_; }
+  [[nodiscard]] const py::bytes& owner() const { return owner_; }
+  // Where the body lies in the owner's bytes: (offset, length), for a memoryview without a copy.
+  [[nodiscard]] std::pair<std::size_t, std::size_t> body_span() const {
+    const auto body = event_.body_bytes();
+    return {static_cast<std::size_t>(body.data() - event_.bytes().data()), body.size()};
+  }
+
+ private:
+  static Event parse(const py::bytes& owner) {
+    char* data = nullptr;
+    Py_ssize_t size = 0;
+    PyBytes_AsStringAndSize(owner.ptr(), &data, &size);
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): byte view of the bytes object
+    auto e = Event::from_bytes({reinterpret_cast<const std::byte*>(data), static_cast<std::size_t>(size)});
+    if (!e) throw py::value_error("not a Nimbus event: " + e.error().message);
+    return *e;
+  }
+  py::bytes owner_;
+  Event event_;
+};
+
+py::list pairs_list(const Event::Pairs& pairs) {
+  py::list out;
+  for (const auto& [name, value] : pairs) out.append(py::make_tuple(to_str(name), to_str(value)));
+  return out;
+}
+
+// Records kept in memory, for tests and for per-invocation log capture.
+class CaptureSink final : public LogSink {
+ public:
+  void write(const LogRecord& record) override { records_.push_back(record); }
+  [[nodiscard]] py::list records() const {
+    py::list out;
+    for (const auto& r : records_) out.append(record_dict(r));
+    return out;
+  }
+  void clear() { records_.clear(); }
+
+ private:
+  std::vector<LogRecord> records_;
+};
+
+// A logger as Python holds it: the C++ logger, and what keeps its sink alive.
+struct PyLogger {
+  Logger logger;
+  std::shared_ptr<LogSink> sink;  // null when the host owns the sink
+};
+
+py::bytes encode_event(const py::dict& d) {
+  EventData e;
+  auto text = [&](const char* key, std::string& into) {
+    if (d.contains(key) && !d[key].is_none()) into = from_str(d[key]);
+  };
+  text("id", e.id);
+  text("trigger_kind", e.trigger_kind);
+  text("trigger_name", e.trigger_name);
+  text("content_type", e.content_type);
+  text("method", e.method);
+  text("path", e.path);
+  text("url", e.url);
+  auto pairs = [&](const char* key, std::vector<std::pair<std::string, std::string>>& into) {
+    if (!d.contains(key) || d[key].is_none()) return;
+    py::object items = d[key];
+    if (py::isinstance<py::dict>(items)) items = items.attr("items")();
+    for (const auto& item : items) {
+      auto t = py::reinterpret_borrow<py::tuple>(item);
+      into.emplace_back(from_str(t[0]), from_str(py::str(t[1])));
+    }
+  };
+  pairs("headers", e.headers);
+  pairs("fields", e.fields);
+  if (d.contains("body") && !d["body"].is_none()) e.body = body_bytes(d["body"]);
+  if (d.contains("timestamp_ns") && !d["timestamp_ns"].is_none()) {
+    e.timestamp =
+        std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            std::chrono::nanoseconds(d["timestamp_ns"].cast<std::int64_t>())));
+  } else {
+    e.timestamp = std::chrono::system_clock::now();
+  }
+  // Encoded straight into the bytes object Python gets.
+  const std::size_t size = e.encoded_size();
+  auto out =
+      py::reinterpret_steal<py::bytes>(PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(size)));
+  if (!out) throw py::error_already_set();
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): byte view of the new bytes object
+  e.encode_to({reinterpret_cast<std::byte*>(PyBytes_AsString(out.ptr())), size});
+  return out;
+}
+
+}  // namespace
+}  // namespace nimbus::python
+
+PYBIND11_MODULE(_nimbus, m) {
+  using namespace nimbus;          // NOLINT(google-build-using-namespace): one module body
+  using namespace nimbus::python;  // NOLINT(google-build-using-namespace)
+  m.doc() = "The C++ core of the nimbus package (events, logger, bindings).";
+  m.attr("sdk_version") = NIMBUS_SDK_VERSION;
+
+  py::class_<PyEvent>(m, "Event", "An event read in place from its flat encoding.")
+      .def(py::init<py::bytes>(), py::arg("encoded"))
+      .def_property_readonly("id", [](const PyEvent& e) { return to_str(e.event().id()); })
+      .def_property_readonly("trigger_kind",
+                             [](const PyEvent& e) { return to_str(e.event().trigger_kind()); })
+      .def_property_readonly("trigger_name",
+                             [](const PyEvent& e) { return to_str(e.event().trigger_name()); })
+      .def_property_readonly("content_type",
+                             [](const PyEvent& e) { return to_str(e.event().content_type()); })
+      .def_property_readonly("method", [](const PyEvent& e) { return to_str(e.event().method()); })
+      .def_property_readonly("path", [](const PyEvent& e) { return to_str(e.event().path()); })
+      .def_property_readonly("url", [](const PyEvent& e) { return to_str(e.event().url()); })
+      .def_property_readonly("timestamp_ns",
+                             [](const PyEvent& e) {
+                               return std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                          e.event().timestamp().time_since_epoch())
+                                   .count();
+                             })
+      .def_property_readonly("owner", &PyEvent::owner)
+      .def("body_span", &PyEvent::body_span)
+      .def("header",
+           [](const PyEvent& e, std::string_view name) -> py::object {
+             auto v = e.event().header(name);
+             return v ? py::object(to_str(*v)) : py::object(py::none());
+           })
+      .def("headers", [](const PyEvent& e) { return pairs_list(e.event().headers()); })
+      .def("fields", [](const PyEvent& e) { return pairs_list(e.event().fields()); });
+
+  m.def("encode_event", &encode_event, py::arg("event"),
+        "Encodes an event given as a dict (id, trigger_kind, trigger_name, method, path, url, "
+        "content_type, headers, fields, body, timestamp_ns) into its flat layout.");
+
+  py::class_<CaptureSink, std::shared_ptr<CaptureSink>>(m, "CaptureSink", "Log records kept in memory.")
+      .def(py::init<>())
+      .def("records", &CaptureSink::records)
+      .def("clear", &CaptureSink::clear);
+
+  py::class_<PyLogger>(m, "Logger", "The C++ logger: levels, structured fields, child loggers.")
+      .def(py::init([](const std::shared_ptr<CaptureSink>& sink, std::string_view level) {
+             auto parsed = parse_log_level(level);
+             if (!parsed) throw py::value_error("unknown log level '" + std::string(level) + "'");
+             return PyLogger{Logger(sink.get(), *parsed), sink};
+           }),
+           py::arg("sink"), py::arg("level") = "debug")
+      .def("enabled",
+           [](const PyLogger& l, int level) { return l.logger.enabled(static_cast<LogLevel>(level)); })
+      .def_property_readonly("level",
+                             [](const PyLogger& l) { return std::string(to_string(l.logger.level())); })
+      .def_property_readonly("name", [](const PyLogger& l) { return l.logger.name(); })
+      .def("log",
+           [](const PyLogger& l, int level, py::handle message, const py::handle& fields) {
+             const auto lv = static_cast<LogLevel>(level);
+             if (!l.logger.enabled(lv)) return;
+             l.logger.log(lv, from_str(py::str(message)),
+                          fields.is_none() ? Json::object() : to_json(fields));
+           })
+      .def("child",
+           [](const PyLogger& l, std::string_view name) {
+             return PyLogger{l.logger.child(name), l.sink};
+           })
+      .def("bind", [](const PyLogger& l, const py::dict& fields) {
+        Json j = to_json(fields);
+        Logger bound = l.logger;
+        for (const auto& [k, v] : j.items()) bound = bound.with({{k, v}});
+        return PyLogger{std::move(bound), l.sink};
+      });
+
+  py::class_<KeyValueStore, std::shared_ptr<KeyValueStore>>(m, "KeyValueStore", "The key-value binding.")
+      .def("get",
+           [](KeyValueStore& kv, std::string_view key) -> py::object {
+             auto v = kv.get(key);
+             return v ? py::object(to_str(*v)) : py::object(py::none());
+           })
+      .def(
+          "put",
+          [](KeyValueStore& kv, std::string_view key, const py::handle& value, std::optional<double> ttl) {
+            std::optional<std::chrono::milliseconds> t;
+            if (ttl) t = std::chrono::milliseconds(static_cast<std::int64_t>(*ttl * 1000));
+            kv.put(key, body_bytes(value), t);
+          },
+          py::arg("key"), py::arg("value"), py::arg("ttl") = py::none())
+      .def("remove", &KeyValueStore::remove)
+      .def("list", &KeyValueStore::list, py::arg("prefix") = "");
+  m.def(
+      "memory_kv",
+      [](const std::map<std::string, std::string>& entries) -> std::shared_ptr<KeyValueStore> {
+        return std::make_shared<MemoryKeyValueStore>(entries);
+      },
+      py::arg("entries") = std::map<std::string, std::string>{}, "An in-memory key-value store.");
+
+  m.attr("DEBUG") = static_cast<int>(LogLevel::kDebug);
+  m.attr("INFO") = static_cast<int>(LogLevel::kInfo);
+  m.attr("WARN") = static_cast<int>(LogLevel::kWarn);
+  m.attr("ERROR") = static_cast<int>(LogLevel::kError);
+}

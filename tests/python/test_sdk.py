@@ -1,0 +1,221 @@
+"""The Python SDK: event decoding, return-value mapping, the logger, errors,
+bindings, the pytest fixtures, and nuclio's SDK as the reference where both
+define the behaviour."""
+
+import datetime
+import json
+import subprocess
+import sys
+
+import pytest
+
+import nimbus
+from nimbus import testing
+
+
+# --- events -----------------------------------------------------------------
+
+def test_json_body_arrives_decoded_and_other_bodies_as_bytes():
+    assert nimbus.make_event({"a": [1, 2]}).body == {"a": [1, 2]}
+    assert nimbus.make_event(b'{"a": 1}', content_type="application/json; charset=utf-8").body == {"a": 1}
+    assert nimbus.make_event(b'{"a": 1}', content_type="text/plain").body == b'{"a": 1}'
+    assert nimbus.make_event("caf\u00e9").body == "caf\u00e9".encode()
+    assert nimbus.make_event(b"not json", content_type="application/json").body == b"not json"
+    assert nimbus.make_event(None).body == b""
+
+
+def test_body_view_is_the_encoded_bytes_without_a_copy():
+    event = nimbus.make_event(b"\x00\x01binary\xff", content_type="application/octet-stream")
+    view = event.body_view
+    assert isinstance(view, memoryview) and view.readonly
+    assert bytes(view) == b"\x00\x01binary\xff" and event.size == 9
+    assert view.obj is event._core.owner  # a window on the event's own bytes
+
+
+def test_headers_are_looked_up_in_any_case():
+    event = nimbus.make_event(headers=[("X-Request-Id", "r1"), ("Accept", "a"), ("accept", "b")])
+    assert event.get_header("x-request-id") == "r1"
+    assert event.get_header("X-REQUEST-ID") == "r1"
+    assert event.get_header("missing") is None and event.get_header("missing", "d") == "d"
+    assert event.headers["x-request-id"] == "r1" and "X-REQUEST-ID" in event.headers
+    assert event.headers.get("ACCEPT") == "a, b"
+    assert list(event.headers) == ["X-Request-Id", "Accept"]  # the names as they arrived
+
+
+def test_event_attributes():
+    when = datetime.datetime(2026, 1, 2, 3, 4, 5, 678000)
+    event = nimbus.make_event("x", method="PUT", path="/items/7", url="/items/7?full=1", fields={"full": "1"},
+                              id="ev-1", trigger_kind="http", trigger_name="web", timestamp=when)
+    assert (event.method, event.path, event.url, event.id) == ("PUT", "/items/7", "/items/7?full=1", "ev-1")
+    assert event.fields == {"full": "1"}
+    assert (event.trigger.kind, event.trigger.name, event.trigger.klass) == ("http", "web", "http")
+    assert event.timestamp == when
+    assert event.content_type == "text/plain"
+
+
+def test_bytes_that_are_not_utf8_survive_in_headers():
+    event = nimbus.make_event(headers={"X-Raw": "caf\udce9"})  # a lone 0xE9 byte, escaped
+    assert event.get_header("x-raw") == "caf\udce9"
+
+
+def test_bad_encoded_event_is_refused_with_the_reason():
+    with pytest.raises(ValueError, match="not a Nimbus event: .*shorter than"):
+        nimbus.Event(b"short")
+
+
+# --- return values ----------------------------------------------------------
+
+@pytest.mark.parametrize("name,status,content_type,body", [
+    ("text", 200, "text/plain; charset=utf-8", b"plain text"),
+    ("raw", 200, "application/octet-stream", b"\x00\x01\xff"),
+    ("listing", 200, "application/json", b'[1, "two", null]'),
+    ("status_tuple", 201, "application/json", b'{"created": true}'),
+    ("status_text", 404, "text/plain; charset=utf-8", b"nothing here"),
+    ("later", 200, "application/json", b'{"async": true}'),
+])
+def test_return_values_map_to_responses(name, status, content_type, body):
+    result = testing.invoke(f"kinds:{name}", "x")
+    assert (result.status, result.content_type, result.body) == (status, content_type, body)
+
+
+def test_a_dict_echoes_the_event_as_json():
+    result = testing.invoke("kinds:mapping", {"k": "v"}, method="PATCH", path="/p", fields={"q": "1"})
+    assert result.status == 200 and result.content_type == "application/json"
+    assert result.json() == {"echo": {"k": "v"}, "method": "PATCH", "path": "/p", "fields": {"q": "1"}}
+
+
+def test_an_exception_is_a_500_naming_it_and_an_error_record():
+    result = testing.invoke("kinds:fails", None, path="/x")
+    assert result.status == 500
+    assert result.text == "handler error: ValueError: bad input: /x"
+    [record] = result.logs.records
+    assert record["level"] == "error" and record["message"] == "handler failed"
+    assert record["fields"] == {"error": "ValueError: bad input: /x", "event_id": "test-event"}
+
+
+def test_response_objects_keep_status_headers_and_content_type():
+    status, content_type, headers, body = nimbus.to_response(
+        nimbus.Response(body="<p>", headers={"X-A": 1}, content_type="text/html", status_code=202))
+    assert (status, content_type, headers, body) == (202, "text/html", [("X-A", "1")], b"<p>")
+
+
+# --- the logger -------------------------------------------------------------
+
+def test_logger_levels_fields_and_formatting():
+    result = testing.invoke("kinds:levels")
+    assert [(r["level"], r["message"], r["fields"]) for r in result.logs.records] == [
+        ("debug", "debug 1", {}),
+        ("info", "info", {}),
+        ("warn", "warn", {"code": 7}),
+        ("error", "error", {"reason": "testing", "nested": {"a": [1, 2]}}),
+    ]
+
+
+def test_records_below_the_level_are_dropped_and_children_are_named():
+    logs = nimbus.CapturedLogs(level="warn")
+    logs.logger.info("dropped %s", "unformatted")
+    logs.logger.child("db").bind(table="users").warn_with("slow", ms=12)
+    assert logs.records[0]["logger"] == "db"
+    assert logs.records[0]["fields"] == {"table": "users", "ms": 12}
+    assert len(logs.records) == 1
+    with pytest.raises(ValueError, match="unknown log level 'loud'"):
+        nimbus.CapturedLogs(level="loud")
+
+
+# --- functions written for nuclio -------------------------------------------
+
+def test_nuclio_style_function_runs_unchanged(monkeypatch):
+    monkeypatch.setenv("GREETING", "hi")
+    logs = nimbus.CapturedLogs()
+    context = testing.make_context(logs, worker_id=3)
+    function = nimbus.Function.load("nuclio_style:handler")
+    function.init(context)
+    first = testing.Result(function.call(context, nimbus.make_event({"name": "ann"})), logs)
+    second = testing.Result(function.call(context, nimbus.make_event(headers={"X-Name": "bo"})), logs)
+    assert first.json() == {"message": "hi, ann", "calls": 1, "trigger": "http", "worker": 3}
+    assert second.json()["message"] == "hi, bo" and second.header("x-calls") == "2"
+    assert logs.records[0]["message"] == "initialized" and logs.records[0]["fields"] == {"greeting": "hi"}
+
+
+def test_import_nuclio_sdk_gives_nimbus_objects_when_nothing_else_did():
+    code = ("import nimbus; nimbus.load_handler('nuclio_style:handler', 'tests/python/functions');"
+            "import nuclio_sdk; print(nuclio_sdk.Response is nimbus.Response)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "True"
+
+
+nuclio_sdk = pytest.importorskip("nuclio_sdk")  # the reference: PyPI's nuclio-sdk
+
+
+@pytest.mark.parametrize("output", [
+    "text", {"a": 1}, [1, 2], (201, "made"), (202, {"b": 2}),
+])
+def test_return_values_match_nuclio(output):
+    reference = nuclio_sdk.Response.from_entrypoint_output(json.dumps, output)
+    status, content_type, _, body = nimbus.to_response(output)
+    assert status == reference["status_code"]
+    assert body.decode() == reference["body"]
+    if reference["content_type"] == "application/json":
+        assert content_type == "application/json"
+
+
+def test_response_objects_match_nuclio():
+    reference = nuclio_sdk.Response.from_entrypoint_output(
+        json.dumps, nuclio_sdk.Response(body={"x": 1}, headers={"H": "v"}, status_code=203))
+    for make in (nuclio_sdk.Response, nimbus.Response):  # nuclio's own class works under Nimbus too
+        status, content_type, headers, body = nimbus.to_response(
+            make(body={"x": 1}, headers={"H": "v"}, status_code=203))
+        assert (status, content_type) == (reference["status_code"], reference["content_type"])
+        assert dict(headers) == reference["headers"]
+        assert json.loads(body) == json.loads(reference["body"])
+
+
+def test_get_header_matches_nuclio():
+    headers = {"Content-Length": "3", "X-Custom": "c"}
+    reference = nuclio_sdk.Event(headers=headers)
+    ours = nimbus.make_event(headers=headers)
+    for name in ("content-length", "X-CUSTOM", "x-custom", "absent"):
+        assert ours.get_header(name) == reference.get_header(name)
+
+
+# --- bindings and the pytest fixtures ----------------------------------------
+
+def test_mocked_kv_binding_records_its_calls(nimbus_invoke, nimbus_kv):
+    seen = nimbus_kv({"/a": "1"})
+    assert nimbus_invoke("kv_user:handler", path="/a", bindings={"seen": seen}).json() == \
+        {"path": "/a", "seen_before": True}
+    assert nimbus_invoke("kv_user:handler", path="/b", bindings={"seen": seen}).json() == \
+        {"path": "/b", "seen_before": False}
+    assert seen.calls == [("get", {"key": "/a"}, "1"), ("put", {"key": "/a", "value": "1"}, None),
+                          ("get", {"key": "/b"}, None), ("put", {"key": "/b", "value": "1"}, None)]
+
+
+def test_a_missing_binding_is_named(nimbus_invoke):
+    result = nimbus_invoke("kv_user:handler", path="/a")
+    assert result.status == 500 and "no binding named 'seen' (bindings: none)" in result.text
+
+
+def test_fixtures_share_the_captured_logs(nimbus_invoke, nimbus_logs, nimbus_context, nimbus_event):
+    nimbus_context.logger.info("from the context")
+    nimbus_invoke("kinds:levels", nimbus_event("x"))
+    assert nimbus_logs.messages()[:2] == ["from the context", "debug 1"]
+
+
+# --- bad handlers -------------------------------------------------------------
+
+@pytest.mark.parametrize("spec,message", [
+    ("no_colon", "handler 'no_colon' is not of the form 'module:function'"),
+    ("absent_module:handler", "module 'absent_module' not found"),
+    ("kinds:absent", "module 'kinds' has no function 'absent'"),
+    ("broken_import:handler", "module 'broken_import' failed to import: ModuleNotFoundError"),
+])
+def test_bad_handler_specs_name_the_module(spec, message):
+    with pytest.raises(nimbus.HandlerError, match=message):
+        nimbus.Function.load(spec)
+
+
+def test_a_failing_init_context_names_the_module():
+    function = nimbus.Function.load("broken_init:handler")
+    with pytest.raises(nimbus.HandlerError,
+                       match="init_context of module 'broken_init' failed: RuntimeError: no database configured"):
+        function.init(testing.make_context())
