@@ -76,6 +76,14 @@ Result<Target> resolve_target(const std::string& target, const std::string& hand
   auto config = engine::load_function_config(path);
   if (!config) return config.error();
   if (!handler.empty()) config->function = handler;
+  if (config->runtime == "python") {  // not built: the embedded runtime loads the module
+    fs::path host = python_host_library();
+    if (host.empty() || !fs::exists(host, ec)) {
+      return Error{config->file.string() + ": spec.runtime: python: this nimbus has no Python runtime" +
+                   (host.empty() ? std::string() : " (" + host.string() + " is missing)")};
+    }
+    return Target{std::move(*config), host, true};
+  }
   auto built = engine::build_function(*config, build_options(rebuild, optimized));
   if (!built) return built.error();
   return Target{std::move(*config), built->library, true};

@@ -26,4 +26,13 @@ std::filesystem::path worker_executable() {
   return NIMBUS_BUILD_WORKER;
 }
 
+std::filesystem::path python_host_library() {
+  if (const char* env = std::getenv("NIMBUS_PYTHON_HOST"); env != nullptr && *env != '\0') return env;
+#ifdef NIMBUS_BUILD_PYTHON_HOST
+  return NIMBUS_BUILD_PYTHON_HOST;
+#else
+  return {};
+#endif
+}
+
 }  // namespace nimbus::cli

@@ -15,4 +15,8 @@ std::filesystem::path sdk_package_dir();
 /// one in the build tree this executable was built in.
 std::filesystem::path worker_executable();
 
+/// The embedded Python runtime that runs Python functions (NIMBUS_PYTHON_HOST,
+/// or the one built with this nimbus); empty when it was built without it.
+std::filesystem::path python_host_library();
+
 }  // namespace nimbus::cli

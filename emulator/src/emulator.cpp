@@ -11,7 +11,7 @@ Result<std::unique_ptr<Emulator>> Emulator::create(const engine::FunctionConfig&
   try {
     auto lib = engine::FunctionLibrary::open(library);
     if (!lib) return lib.error();
-    auto entry = lib->entry(config.function);
+    auto entry = lib->entry(config.entry_name());
     if (!entry) return entry.error();
 
     // Bindings: the configured ones become in-memory mocks, unless the

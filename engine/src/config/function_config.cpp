@@ -63,10 +63,11 @@ class Parser {
     if (!spec.IsMap()) fail(spec, "spec", "expected a mapping");
 
     if (spec["runtime"]) c.runtime = scalar(spec["runtime"], "spec.runtime");
-    if (c.runtime != "cpp" && c.runtime != "c++") {
-      fail(spec["runtime"], "spec.runtime", "'" + c.runtime + "' is not supported (supported: cpp)");
+    if (c.runtime == "c++") c.runtime = "cpp";
+    if (c.runtime.starts_with("python")) c.runtime = "python";  // nuclio writes "python:3.9"
+    if (c.runtime != "cpp" && c.runtime != "python") {
+      fail(spec["runtime"], "spec.runtime", "'" + c.runtime + "' is not supported (supported: cpp, python)");
     }
-    c.runtime = "cpp";
 
     if (!spec["handler"]) fail(spec, "spec.handler", "missing (expected 'module:function')");
     c.handler = scalar(spec["handler"], "spec.handler");
@@ -80,7 +81,12 @@ class Parser {
     c.function = c.handler.substr(colon + 1);
 
     if (spec["build"]) c.build = parse_build(spec["build"], c.dir);
+    if (c.runtime == "python" && c.build) fail(spec["build"], "spec.build", "Python functions are not built");
     if (spec["env"]) c.env = parse_env(spec["env"]);
+    if (c.runtime == "python") {
+      c.env.emplace_back(kPythonHandlerEnv, c.handler);
+      c.env.emplace_back(kFunctionDirEnv, c.dir.string());
+    }
     if (spec["dataBindings"]) c.bindings = parse_bindings(spec["dataBindings"], c.dir);
     if (spec["triggers"]) c.triggers = parse_triggers(spec["triggers"]);
     if (spec["eventTimeout"]) {

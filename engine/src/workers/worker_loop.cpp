@@ -147,7 +147,7 @@ int serve_channel(shm::Channel& channel, const WorkerSpec& spec, const std::atom
   if (!spec.function.empty()) config.function = spec.function;
   auto library = FunctionLibrary::open(spec.library);
   if (!library) return fail(library.error().message);
-  auto entry = library->entry(config.function);
+  auto entry = library->entry(config.entry_name());
   if (!entry) return fail(entry.error().message);
 
   BindingRegistry registry;

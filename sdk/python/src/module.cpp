@@ -8,6 +8,7 @@
 #include <chrono>
 #include <memory>
 #include <nimbus/bindings.hpp>
+#include <nimbus/context.hpp>
 #include <nimbus/event.hpp>
 #include <nimbus/event_data.hpp>
 #include <nimbus/logger.hpp>
@@ -23,12 +24,19 @@ namespace py = pybind11;
 namespace nimbus::python {
 namespace {
 
-// An event over bytes that Python owns (a `bytes` object kept alive here).
+// An event over bytes that Python owns (a `bytes` object kept alive here),
+// or over memory the host owns for the length of one invocation (a
+// memoryview of it: the event in the worker's ring, read in place).
 class PyEvent {
  public:
   explicit PyEvent(py::bytes owner) : owner_(std::move(owner)), event_(parse(owner_)) {}
+  PyEvent(std::uintptr_t address, std::size_t size)
+      // NOLINTNEXTLINE(performance-no-int-to-ptr): the host passes the event's address
+      : owner_(py::memoryview::from_memory(reinterpret_cast<const void*>(address),
+                                           static_cast<py::ssize_t>(size))),
+        event_(parse(owner_)) {}
   [[nodiscard]] const Event& event() const { return event_; }
-  [[nodiscard]] const py::bytes& owner() const { return owner_; }
+  [[nodiscard]] const py::object& owner() const { return owner_; }
   // Where the body lies in the owner's bytes: (offset, length), for a memoryview without a copy.
   [[nodiscard]] std::pair<std::size_t, std::size_t> body_span() const {
     const auto body = event_.body_bytes();
@@ -36,16 +44,15 @@ class PyEvent {
   }
 
  private:
-  static Event parse(const py::bytes& owner) {
-    char* data = nullptr;
-    Py_ssize_t size = 0;
-    PyBytes_AsStringAndSize(owner.ptr(), &data, &size);
-    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): byte view of the bytes object
-    auto e = Event::from_bytes({reinterpret_cast<const std::byte*>(data), static_cast<std::size_t>(size)});
+  static Event parse(const py::object& owner) {
+    py::buffer_info info = py::reinterpret_borrow<py::buffer>(owner).request();
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): byte view of the buffer
+    auto e = Event::from_bytes(
+        {reinterpret_cast<const std::byte*>(info.ptr), static_cast<std::size_t>(info.size)});
     if (!e) throw py::value_error("not a Nimbus event: " + e.error().message);
     return *e;
   }
-  py::bytes owner_;
+  py::object owner_;
   Event event_;
 };
 
@@ -74,6 +81,25 @@ class CaptureSink final : public LogSink {
 struct PyLogger {
   Logger logger;
   std::shared_ptr<LogSink> sink;  // null when the host owns the sink
+};
+
+// The C++ context the embedded runtime runs a Python function with, given
+// by address (the runtime and this module are separate libraries).
+class HostedContext {
+ public:
+  // NOLINTNEXTLINE(performance-no-int-to-ptr): the host passes its context's address
+  explicit HostedContext(std::uintptr_t address) : ctx_(reinterpret_cast<Context*>(address)) {}
+  [[nodiscard]] Context& context() const { return *ctx_; }
+  [[nodiscard]] std::vector<std::string> kv_names() const {
+    std::vector<std::string> names;
+    for (const auto& [name, binding] : ctx_->bindings()) {
+      if (dynamic_cast<KeyValueStore*>(binding.get()) != nullptr) names.push_back(name);
+    }
+    return names;
+  }
+
+ private:
+  Context* ctx_;
 };
 
 py::bytes encode_event(const py::dict& d) {
@@ -128,6 +154,9 @@ PYBIND11_MODULE(_nimbus, m) {
 
   py::class_<PyEvent>(m, "Event", "An event read in place from its flat encoding.")
       .def(py::init<py::bytes>(), py::arg("encoded"))
+      .def_static(
+          "view", [](std::uintptr_t address, std::size_t size) { return PyEvent(address, size); },
+          "An event in memory the host owns, valid for one invocation (no copy).")
       .def_property_readonly("id", [](const PyEvent& e) { return to_str(e.event().id()); })
       .def_property_readonly("trigger_kind",
                              [](const PyEvent& e) { return to_str(e.event().trigger_kind()); })
@@ -153,6 +182,25 @@ PYBIND11_MODULE(_nimbus, m) {
            })
       .def("headers", [](const PyEvent& e) { return pairs_list(e.event().headers()); })
       .def("fields", [](const PyEvent& e) { return pairs_list(e.event().fields()); });
+
+  py::class_<HostedContext>(m, "HostedContext", "The C++ context of the embedded runtime.")
+      .def(py::init<std::uintptr_t>(), py::arg("address"))
+      .def("logger",
+           [](const HostedContext& c) {
+             return PyLogger{c.context().logger(), nullptr};
+           })
+      .def_property_readonly("worker_id", [](const HostedContext& c) { return c.context().worker_id(); })
+      .def_property_readonly("function_name",
+                             [](const HostedContext& c) { return c.context().function_name(); })
+      .def_property_readonly("function_version",
+                             [](const HostedContext& c) { return c.context().function_version(); })
+      .def("kv_names", &HostedContext::kv_names)
+      .def(
+          "kv",
+          [](const HostedContext& c, std::string_view name) -> KeyValueStore& {
+            return c.context().kv(name);
+          },
+          py::return_value_policy::reference);
 
   m.def("encode_event", &encode_event, py::arg("event"),
         "Encodes an event given as a dict (id, trigger_kind, trigger_name, method, path, url, "

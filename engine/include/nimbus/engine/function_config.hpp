@@ -45,16 +45,26 @@ struct FunctionConfig {
   std::filesystem::path dir;   ///< its folder, absolute
   std::string name;
   std::string version = "0";
-  std::string runtime = "cpp";
-  std::string handler;   ///< "module:function"
-  std::string module;    ///< the part before ':' (the library `<module>.so`)
-  std::string function;  ///< the part after ':' (the NIMBUS_FUNCTION name)
+  std::string runtime = "cpp";  ///< "cpp" or "python"
+  std::string handler;          ///< "module:function"
+  std::string module;           ///< the part before ':' (the library `<module>.so`, or the Python module)
+  std::string function;         ///< the part after ':' (the NIMBUS_FUNCTION name, or the Python function)
   std::optional<BuildSpec> build;
   std::vector<std::pair<std::string, std::string>> env;
   std::vector<BindingSpec> bindings;
   std::vector<TriggerSpec> triggers;
   std::chrono::milliseconds event_timeout{30000};
+
+  /// The library entry the host calls: `function` for C++, and for Python
+  /// the embedded runtime's entry, which runs `handler` (named to it through
+  /// `kPythonHandlerEnv` and `kFunctionDirEnv` in `env`).
+  [[nodiscard]] std::string entry_name() const { return runtime == "python" ? "python" : function; }
 };
+
+/// For Python functions: the environment variables that tell the embedded
+/// runtime which handler to load ("module:function") and from which folder.
+inline constexpr const char* kPythonHandlerEnv = "NIMBUS_PYTHON_HANDLER";
+inline constexpr const char* kFunctionDirEnv = "NIMBUS_FUNCTION_DIR";
 
 /// Reads and checks a function.yaml. Every error names the file, and the line
 /// and field where known: `function.yaml:7: spec.handler: ...`.

@@ -1,0 +1,52 @@
+"""The Python half of the embedded runtime (src/host.cpp): the C++ host
+calls `start` once per worker and `invoke` for each event; the event is read
+in place from the host's memory."""
+
+import os
+import sys
+
+from . import _nimbus
+from ._context import Context
+from ._event import Event, TriggerInfo
+from ._logger import Logger
+from ._runtime import Function
+
+
+class Worker:
+    """One worker's loaded function and context."""
+
+    __slots__ = ("function", "context", "_trigger")
+
+    def __init__(self, function, context):
+        self.function = function
+        self.context = context
+        self._trigger = (None, None)
+
+    def invoke(self, address, size):
+        event = Event(_nimbus.Event.view(address, size))
+        core = event._core
+        trigger = (core.trigger_kind, core.trigger_name)
+        if trigger != self._trigger:  # the context names the trigger of the event at hand
+            self._trigger = trigger
+            self.context.trigger = TriggerInfo(*trigger)
+        return self.function.call(self.context, event)
+
+
+def start(context_address, handler, folder, debug_port=0, python=""):
+    """Loads `handler` from `folder`, makes the context, runs `init_context`;
+    with `debug_port`, waits for a debugger (debugpy) first."""
+    if debug_port:
+        import debugpy
+        if python:
+            debugpy.configure(python=python)  # the adapter runs in this interpreter's environment
+        debugpy.listen(("127.0.0.1", debug_port))
+        print(f"nimbus: debugpy listening on 127.0.0.1:{debug_port}; waiting for the debugger to attach",
+              file=sys.stderr, flush=True)
+        debugpy.wait_for_client()
+    core = _nimbus.HostedContext(context_address)
+    context = Context(Logger(core.logger()), worker_id=core.worker_id, function_name=core.function_name,
+                      function_version=core.function_version,
+                      bindings={name: core.kv(name) for name in core.kv_names()})
+    function = Function.load(handler, folder or os.getcwd())
+    function.init(context)
+    return Worker(function, context)
