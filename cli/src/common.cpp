@@ -73,16 +73,26 @@ Result<Target> resolve_target(const std::string& target, const std::string& hand
     c.handler = c.module + ":" + handler;
     return Target{std::move(c), path, false};
   }
-  auto config = engine::load_function_config(path);
+  // A Python module without a function.yaml: main.py:handler (or main.py --handler handler).
+  Result<engine::FunctionConfig> config = Error{};
+  if (auto colon = target.rfind(':');
+      colon != std::string::npos && target.substr(0, colon).ends_with(".py")) {
+    config = engine::python_function_config(target.substr(0, colon), target.substr(colon + 1));
+  } else if (path.extension() == ".py") {
+    config = engine::python_function_config(path, handler);
+  } else {
+    config = engine::load_function_config(path);
+    if (config && !handler.empty()) config->function = handler;
+  }
   if (!config) return config.error();
-  if (!handler.empty()) config->function = handler;
   if (config->runtime == "python") {  // not built: the embedded runtime loads the module
     fs::path host = python_host_library();
     if (host.empty() || !fs::exists(host, ec)) {
       return Error{config->file.string() + ": spec.runtime: python: this nimbus has no Python runtime" +
                    (host.empty() ? std::string() : " (" + host.string() + " is missing)")};
     }
-    return Target{std::move(*config), host, true};
+    const bool from_yaml = config->file.extension() != ".py";
+    return Target{std::move(*config), host, from_yaml};
   }
   auto built = engine::build_function(*config, build_options(rebuild, optimized));
   if (!built) return built.error();

@@ -58,7 +58,9 @@ int run_command(int argc, char** argv) {
       cxxopts::value<std::string>()->default_value("debug"))(
       "handler", "the function to run in a library that exports several", cxxopts::value<std::string>())(
       "color", "colour output: auto, always, never", cxxopts::value<std::string>()->default_value("auto"))(
-      "rebuild", "build the function even if it looks up to date")("h,help", "show this help");
+      "rebuild", "build the function even if it looks up to date")(
+      "debug-port", "Python functions: start debugpy on this port and wait for the debugger to attach",
+      cxxopts::value<std::string>())("h,help", "show this help");
   add_record_options(opts);
   cxxopts::ParseResult args;
   if (auto done = parse_command(opts, argc, argv, "run", args)) return *done;
@@ -89,6 +91,12 @@ int run_command(int argc, char** argv) {
     }
   }
 
+  if (args.count("debug-port") != 0U) {
+    auto port = parse_int(args["debug-port"].as<std::string>(), "--debug-port", 1, 65535);
+    if (!port) return fail("run: " + port.error().message);
+    options.env.emplace_back("NIMBUS_DEBUG_PORT", std::to_string(*port));
+  }
+
   std::vector<std::string> inputs;
   if (args.count("event") != 0U) inputs = args["event"].as<std::vector<std::string>>();
   if (inputs.empty()) {
@@ -100,6 +108,10 @@ int run_command(int argc, char** argv) {
   std::string handler = args.count("handler") != 0U ? args["handler"].as<std::string>() : "";
   auto target = resolve_target(args["target"].as<std::string>(), handler, args.count("rebuild") != 0U);
   if (!target) return fail(target.error().message);
+  if (args.count("debug-port") != 0U && target->config.runtime != "python") {
+    return fail(
+        "run: --debug-port is for Python functions; debug a C++ function with gdb --args nimbus run ...");
+  }
 
   auto feed = nimbus::engine::EventFileFeed::open(inputs, event_defaults(target->config), &std::cin);
   if (!feed) return fail(feed.error().message);

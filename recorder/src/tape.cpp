@@ -133,7 +133,9 @@ void string_member(std::string& out, std::string_view k, std::string_view v) {
   *p++ = '"';
   std::memcpy(p, k.data(), k.size());
   p += k.size();
-  std::memcpy(p, "\":\"", 3);
+  p[0] = '"';
+  p[1] = ':';
+  p[2] = '"';
   p += 3;
   if (!v.empty()) std::memcpy(p, v.data(), v.size());
   p += v.size();
@@ -306,7 +308,7 @@ void RecordText::log(LogLevel level, std::string_view message, std::string_view 
   if (!out.empty()) out += ',';
   out += R"({"level":")"sv;
   out += to_string(level);
-  out += "\","sv;
+  out += R"(",)"sv;
   string_member(out, "message", message);
   if (!fields_json.empty() && fields_json != "{}") {
     key(out, "fields");

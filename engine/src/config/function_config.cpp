@@ -11,6 +11,12 @@
 namespace nimbus::engine {
 namespace {
 
+// Tells the embedded Python runtime which handler to load, and from where.
+void add_python_env(FunctionConfig& c) {
+  c.env.emplace_back(kPythonHandlerEnv, c.handler);
+  c.env.emplace_back(kFunctionDirEnv, c.dir.string());
+}
+
 namespace fs = std::filesystem;
 
 // Thrown inside the parser only; turned into an Error at its boundary.
@@ -83,10 +89,7 @@ class Parser {
     if (spec["build"]) c.build = parse_build(spec["build"], c.dir);
     if (c.runtime == "python" && c.build) fail(spec["build"], "spec.build", "Python functions are not built");
     if (spec["env"]) c.env = parse_env(spec["env"]);
-    if (c.runtime == "python") {
-      c.env.emplace_back(kPythonHandlerEnv, c.handler);
-      c.env.emplace_back(kFunctionDirEnv, c.dir.string());
-    }
+    if (c.runtime == "python") add_python_env(c);
     if (spec["dataBindings"]) c.bindings = parse_bindings(spec["dataBindings"], c.dir);
     if (spec["triggers"]) c.triggers = parse_triggers(spec["triggers"]);
     if (spec["eventTimeout"]) {
@@ -249,6 +252,29 @@ Result<FunctionConfig> load_function_config(const fs::path& file) noexcept {
     return parse_function_config(text.str(), file);
   } catch (const std::exception& e) {
     return Error{file.string() + ": " + e.what()};
+  }
+}
+
+Result<FunctionConfig> python_function_config(const fs::path& module_file,
+                                              const std::string& function) noexcept {
+  try {
+    std::error_code ec;
+    if (!fs::is_regular_file(module_file, ec)) return Error{module_file.string() + ": no such file"};
+    if (function.empty()) {
+      return Error{module_file.string() + ": name the handler, e.g. " + module_file.string() + ":handler"};
+    }
+    FunctionConfig c;
+    c.file = fs::absolute(module_file).lexically_normal();
+    c.dir = c.file.parent_path();
+    c.runtime = "python";
+    c.module = module_file.stem().string();
+    c.function = function;
+    c.handler = c.module + ":" + function;
+    c.name = c.module;
+    add_python_env(c);
+    return c;
+  } catch (const std::exception& e) {
+    return Error{module_file.string() + ": " + e.what()};
   }
 }
 

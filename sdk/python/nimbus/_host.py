@@ -36,6 +36,8 @@ def start(context_address, handler, folder, debug_port=0, python=""):
     """Loads `handler` from `folder`, makes the context, runs `init_context`;
     with `debug_port`, waits for a debugger (debugpy) first."""
     if debug_port:
+        # The embedded interpreter uses frozen standard modules; debugpy warns unless told that is fine.
+        os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
         import debugpy
         if python:
             debugpy.configure(python=python)  # the adapter runs in this interpreter's environment

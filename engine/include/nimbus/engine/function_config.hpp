@@ -74,6 +74,12 @@ Result<FunctionConfig> load_function_config(const std::filesystem::path& file) n
 Result<FunctionConfig> parse_function_config(std::string_view yaml,
                                              const std::filesystem::path& file) noexcept;
 
+/// The configuration of a Python handler given without a function.yaml:
+/// `module_file` (e.g. `main.py`) and `function` (e.g. `handler`); its
+/// folder is the function's folder. Fails when the file is missing.
+Result<FunctionConfig> python_function_config(const std::filesystem::path& module_file,
+                                              const std::string& function) noexcept;
+
 /// Parses a Go-style duration ("500ms", "30s", "1m30s", "2h").
 Result<std::chrono::milliseconds> parse_duration(std::string_view text) noexcept;
 

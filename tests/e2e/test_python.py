@@ -1,0 +1,262 @@
+"""Python functions under the real `nimbus run` and `nimbus serve`: the
+embedded runtime in the emulator's process and in worker processes, bad
+handlers, a breakpoint hit through debugpy, and record/replay.
+
+Run by ctest (which sets NIMBUS and NIMBUS_SOURCE_DIR).
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+from test_serve import Server
+
+NIMBUS = os.environ["NIMBUS"]
+SOURCE = Path(os.environ["NIMBUS_SOURCE_DIR"])
+FUNCTIONS = SOURCE / "tests" / "python" / "functions"
+EVENT = SOURCE / "examples" / "hello" / "events" / "01-world.json"
+
+
+def nimbus(*args, stdin=None):
+    return subprocess.run([NIMBUS, *map(str, args)], input=stdin, capture_output=True, text=True,
+                          cwd=SOURCE, timeout=120)
+
+
+def json_lines(text):
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+class RunTest(unittest.TestCase):
+    """`nimbus run` with Python functions: the emulator's own process."""
+
+    def test_json_echo(self):
+        r = nimbus("run", FUNCTIONS / "echo.yaml", "--event", "-", "--json",
+                   stdin='{"method": "PUT", "path": "/e?x=1", "body": {"a": [1, 2]}}\n')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        [response] = json_lines(r.stdout)
+        self.assertEqual((response["status"], response["content_type"]), (200, "application/json"))
+        self.assertEqual(json.loads(response["body"]),
+                         {"echo": {"a": [1, 2]}, "method": "PUT", "path": "/e", "fields": {"x": "1"}})
+
+    def test_logs_at_each_level(self):
+        r = nimbus("run", FUNCTIONS / "levels.yaml", "--event", EVENT, "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        logs = [(x["level"], x["message"], x["fields"]) for x in json_lines(r.stdout) if x["type"] == "log"]
+        self.assertEqual(logs, [("debug", "debug 1", {}), ("info", "info", {}), ("warn", "warn", {"code": 7}),
+                                ("error", "error", {"reason": "testing", "nested": {"a": [1, 2]}})])
+        r = nimbus("run", FUNCTIONS / "levels.yaml", "--event", EVENT, "--json", "--log-level", "warn")
+        self.assertEqual([x["level"] for x in json_lines(r.stdout) if x["type"] == "log"], ["warn", "error"])
+
+    def test_a_raising_handler_is_a_500_and_an_error_record(self):
+        r = nimbus("run", FUNCTIONS / "fails.yaml", "--event", EVENT, "--json")
+        self.assertEqual(r.returncode, 1)  # a failed event
+        log, response = json_lines(r.stdout)
+        self.assertEqual(response["status"], 500)
+        self.assertEqual(response["body"], "handler error: ValueError: bad input: /")
+        self.assertEqual((log["level"], log["message"], log["fields"]["error"]),
+                         ("error", "handler failed", "ValueError: bad input: /"))
+
+    def test_init_context_user_data_and_env(self):
+        events = "".join(json.dumps({"headers": {"X-Name": n}}) + "\n" for n in ("a", "b"))
+        r = nimbus("run", FUNCTIONS / "nuclio.yaml", "--event", "-", "--json", stdin=events)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        bodies = [json.loads(x["body"]) for x in json_lines(r.stdout) if x["type"] == "response"]
+        self.assertEqual(bodies, [{"message": "hey, a", "calls": 1, "trigger": "http", "worker": 0},
+                                  {"message": "hey, b", "calls": 2, "trigger": "http", "worker": 0}])
+        r = nimbus("run", FUNCTIONS / "nuclio.yaml", "--event", EVENT, "--json", "--env", "GREETING=yo")
+        self.assertEqual(json.loads(json_lines(r.stdout)[-1]["body"])["message"], "yo, world")
+
+    def test_bad_handlers_are_named_and_nothing_runs(self):
+        cases = {
+            "bad_handler.yaml": "module 'absent_module' not found in " + str(FUNCTIONS),
+            "broken_import.yaml": "module 'broken_import' failed to import: ModuleNotFoundError: "
+                                  "No module named 'module_that_does_not_exist'",
+            "broken_init.yaml": "init_context of module 'broken_init' failed: RuntimeError: no database configured",
+        }
+        for name, message in cases.items():
+            with self.subTest(name):
+                r = nimbus("run", FUNCTIONS / name, "--event", EVENT, "--json")
+                self.assertEqual(r.returncode, 2)
+                self.assertEqual(r.stdout, "")
+                self.assertIn(message, r.stderr)
+                self.assertIn(str(FUNCTIONS / name), r.stderr)
+
+    def test_a_module_without_function_yaml(self):
+        # nimbus run main.py:handler, and the same through python -m nimbus (this Python's package).
+        hello = SOURCE / "examples" / "python-hello" / "main.py"
+        env = dict(os.environ, NIMBUS=NIMBUS, PYTHONPATH=os.environ.get("NIMBUS_PYTHON_PACKAGE_DIR", ""))
+        for command in ([NIMBUS], [sys.executable, "-m", "nimbus"]):
+            with self.subTest(command[-1]):
+                r = subprocess.run([*command, "run", f"{hello}:handler", "--event", EVENT, "--json", "--bind",
+                                    "seen=memory"], capture_output=True, text=True, timeout=120, env=env)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                response = json_lines(r.stdout)[-1]
+                self.assertEqual(json.loads(response["body"]), {"greeting": "hello, world", "again": False})
+        r = nimbus("run", FUNCTIONS / "kinds.py", "--event", EVENT)
+        self.assertEqual((r.returncode, r.stderr.strip()),
+                         (2, f"nimbus: {FUNCTIONS / 'kinds.py'}: name the handler, e.g. {FUNCTIONS / 'kinds.py'}:handler"))
+
+    def test_debug_port_is_only_for_python(self):
+        r = nimbus("run", SOURCE / "examples/hello/function.yaml", "--event", EVENT, "--debug-port", "5678")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--debug-port is for Python functions", r.stderr)
+
+
+class ServeTest(unittest.TestCase):
+    """`nimbus serve` with Python functions: CPython embedded in each worker process."""
+
+    def test_nuclio_style_function_in_two_worker_processes(self):
+        s = Server(FUNCTIONS / "nuclio.yaml")
+        try:
+            self.assertEqual(s.info["workers"], 2)
+            answers = [s.request("POST", "/", json.dumps({"name": f"n{i}"}), {"Content-Type": "application/json"})
+                       for i in range(20)]
+            for i, (status, headers, body) in enumerate(answers):
+                self.assertEqual(status, 200)
+                self.assertEqual(headers["Content-Type"], "application/json")
+                data = json.loads(body)
+                self.assertEqual(data["message"], f"hey, n{i}")
+                self.assertEqual(headers["X-Calls"], str(data["calls"]))
+            # Each worker process has its own interpreter, init_context and user_data.
+            per_worker = {}
+            for _, _, body in answers:
+                data = json.loads(body)
+                per_worker.setdefault(data["worker"], []).append(data["calls"])
+            for calls in per_worker.values():
+                self.assertEqual(calls, list(range(1, len(calls) + 1)))
+            self.assertEqual(sum(len(c) for c in per_worker.values()), 20)
+        finally:
+            self.assertEqual(s.stop(), 0)
+
+    def test_raise_is_a_500_and_the_worker_goes_on(self):
+        s = Server(FUNCTIONS / "fails.yaml", "--workers", "1")
+        try:
+            for path in ("/a", "/b"):
+                status, _, body = s.request("GET", path)
+                self.assertEqual((status, body.decode()), (500, f"handler error: ValueError: bad input: {path}"))
+            self.assertEqual(s.metric("nimbus_worker_restarts_total"), 0)
+        finally:
+            s.stop()
+
+    def test_a_failing_init_context_never_serves(self):
+        r = subprocess.run([NIMBUS, "serve", FUNCTIONS / "broken_init.yaml", "--port", "0", "--admin-port", "0"],
+                           capture_output=True, text=True, timeout=120, cwd=SOURCE)
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stdout, "")  # never the "serving" line
+        self.assertIn("init_context of module 'broken_init' failed: RuntimeError: no database configured", r.stderr)
+
+    def test_record_in_the_engine_and_replay_in_the_emulator(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            tape = Path(tmp) / "kv.tape"
+            s = Server(FUNCTIONS / "kv.yaml", "--workers", "1", "--record", tape)
+            try:
+                for path in ("/x", "/x", "/y"):
+                    self.assertEqual(s.request("GET", path)[0], 200)
+            finally:
+                self.assertEqual(s.stop(), 0)
+            records = json_lines(tape.read_text())[1:]
+            self.assertEqual([r["calls"][0]["operation"] for r in records], ["get", "get", "get"])
+            self.assertEqual(records[1]["calls"][0]["result"], "1")  # /x was seen
+            r = nimbus("replay", tape, "--function", FUNCTIONS / "kv.yaml")
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn("3 records: 3 passed", r.stdout)
+            r = nimbus("replay", tape, "--function", FUNCTIONS / "kv.yaml", "--engine")
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+
+class Dap:
+    """A minimal Debug Adapter Protocol client (what VS Code speaks to debugpy)."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.buffer = b""
+        self.seq = 0
+        self.messages = []
+
+    def send(self, command, **arguments):
+        self.seq += 1
+        body = json.dumps({"seq": self.seq, "type": "request", "command": command, "arguments": arguments}).encode()
+        self.sock.sendall(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        return self.seq
+
+    def receive(self):
+        while b"\r\n\r\n" not in self.buffer:
+            self.buffer += self.sock.recv(65536) or self._closed()
+        head, rest = self.buffer.split(b"\r\n\r\n", 1)
+        length = int(head.split(b":")[1])
+        while len(rest) < length:
+            rest += self.sock.recv(65536) or self._closed()
+        self.buffer = rest[length:]
+        message = json.loads(rest[:length])
+        self.messages.append(message)
+        return message
+
+    def _closed(self):
+        raise AssertionError(f"debugpy closed the connection; seen: {self.messages}")
+
+    def wait_for(self, kind, name):
+        """The next event (or response) named `name`."""
+        while True:
+            m = self.receive()
+            if m["type"] == kind and m.get("event" if kind == "event" else "command") == name:
+                return m
+
+
+class DebugTest(unittest.TestCase):
+    def test_a_breakpoint_in_a_handler_is_hit_through_debugpy(self):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        source = FUNCTIONS / "kinds.py"
+        line = next(i for i, text in enumerate(source.read_text().splitlines(), 1) if 'return "plain text"' in text)
+        # The output goes to a file: debugpy's adapter process inherits the descriptors and
+        # outlives nimbus until the client goes, so a pipe would not reach its end.
+        output = tempfile.TemporaryFile(mode="w+")
+        proc = subprocess.Popen([NIMBUS, "run", FUNCTIONS / "text.yaml", "--event", EVENT, "--json",
+                                 "--debug-port", str(port)],
+                                stdout=output, stderr=subprocess.PIPE, text=True, cwd=SOURCE)
+        dap = None
+        try:
+            said = []
+            while not said or ("debugpy listening" not in said[-1] and said[-1]):  # up to the line saying it waits
+                said.append(proc.stderr.readline())
+            self.assertIn(f"nimbus: debugpy listening on 127.0.0.1:{port}", said[-1], said)
+            dap = Dap(port)
+            dap.send("initialize", clientID="nimbus-test", adapterID="debugpy", pathFormat="path",
+                     linesStartAt1=True, columnsStartAt1=True)
+            dap.wait_for("response", "initialize")
+            dap.send("attach", justMyCode=False)
+            dap.wait_for("event", "initialized")
+            dap.send("setBreakpoints", source={"path": str(source)}, breakpoints=[{"line": line}])
+            verified = dap.wait_for("response", "setBreakpoints")["body"]["breakpoints"]
+            self.assertTrue(verified[0]["verified"], verified)
+            dap.send("configurationDone")
+            stopped = dap.wait_for("event", "stopped")
+            self.assertEqual(stopped["body"]["reason"], "breakpoint")
+            thread = stopped["body"]["threadId"]
+            dap.send("stackTrace", threadId=thread, levels=1)
+            frame = dap.wait_for("response", "stackTrace")["body"]["stackFrames"][0]
+            self.assertEqual((frame["name"], frame["line"], Path(frame["source"]["path"]).name),
+                             ("text", line, "kinds.py"))
+            self.assertIsNone(proc.poll())  # held at the breakpoint
+            dap.send("continue", threadId=thread)
+            self.assertEqual(proc.wait(60), 0)
+            output.seek(0)
+            self.assertEqual(json_lines(output.read())[-1]["body"], "plain text")
+        finally:
+            if dap is not None:
+                dap.sock.close()
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stderr.close()
+            output.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
