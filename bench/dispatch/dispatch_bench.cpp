@@ -19,6 +19,7 @@
 
 #include "../../engine/src/shm/ring.hpp"
 #include "../../engine/src/workers/messages.hpp"
+#include "../rounds.hpp"
 #include "nimbus/engine/worker.hpp"
 #include "nimbus/testing/event_builder.hpp"
 
@@ -29,25 +30,10 @@ using nimbus::engine::Worker;
 using nimbus::engine::workers::LogView;
 using nimbus::engine::workers::ResponseView;
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+using nimbus::bench::median;
 
 double dispatch_round(Worker& w, const nimbus::Event& event, std::uint64_t count) {
-  auto deadline = Clock::now() + std::chrono::hours(1);
-  std::uint64_t sent = 0;
-  std::uint64_t received = 0;
-  auto start = Clock::now();
-  while (received < count) {
-    while (sent < count && w.try_submit(sent, event, deadline)) ++sent;
-    w.flush();
-    std::size_t got = w.poll([&](const ResponseView&) {}, [](const LogView&) {});
-    received += got;
-    if (got == 0) w.wait(std::chrono::microseconds(1000));
-  }
-  std::chrono::duration<double> took = Clock::now() - start;
-  return static_cast<double>(count) / took.count();
+  return nimbus::bench::dispatch_round({&w}, event, count);
 }
 
 std::pair<double, double> latency_round(Worker& w, const nimbus::Event& event, int count) {
