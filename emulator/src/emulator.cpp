@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include "nimbus/engine/log_capture.hpp"
+
 namespace nimbus::emulator {
 
 Result<std::unique_ptr<Emulator>> Emulator::create(const engine::FunctionConfig& config,
@@ -61,7 +63,12 @@ Response Emulator::invoke(const Event& event, std::string_view origin) {
   auto start = std::chrono::steady_clock::now();
   context_->begin_event(event.trigger_kind(), event.trigger_name(), start + config_.event_timeout);
   if (tap_ != nullptr) tap_->begin(event);
-  Response response = call_handler(*entry_, *context_, event);
+  Response response;
+  {
+    const engine::InvocationLogs logs(*context_, event);
+    response = call_handler(*entry_, *context_, event);
+    logs.finish(response);
+  }
   const auto took = std::chrono::steady_clock::now() - start;
   if (tap_ != nullptr) tap_->end(response, took);
   reporter_->end_event(response, took);

@@ -133,6 +133,22 @@ class ServeTest(unittest.TestCase):
         finally:
             self.assertEqual(s.stop(), 0)
 
+    def test_per_request_log_level_returns_that_requests_logs(self):
+        # For Python and C++ functions alike; the worker's own level (warn) is unchanged.
+        for target in (FUNCTIONS / "levels.yaml", SOURCE / "examples" / "hello" / "function.yaml"):
+            with self.subTest(target.parent.name):
+                s = Server(target, "--workers", "1", "--log-level", "warn")
+                try:
+                    _, headers, _ = s.request("GET", "/?name=Ada", headers={"X-Nimbus-Log-Level": "debug"})
+                    logs = json.loads(headers["X-Nimbus-Logs"])
+                    self.assertIn("info", [r["level"] for r in logs])
+                    _, headers, _ = s.request("GET", "/", headers={"X-Nuclio-Log-Level": "error"})
+                    self.assertTrue(all(r["level"] == "error" for r in json.loads(headers["X-Nuclio-Logs"])))
+                    self.assertNotIn("X-Nimbus-Logs", s.request("GET", "/")[1])
+                finally:
+                    self.assertEqual(s.stop(), 0)
+                self.assertNotIn('"level":"info"', "\n".join(s.stderr_lines))  # the server's log kept its level
+
     def test_raise_is_a_500_and_the_worker_goes_on(self):
         s = Server(FUNCTIONS / "fails.yaml", "--workers", "1")
         try:

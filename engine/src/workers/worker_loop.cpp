@@ -11,6 +11,7 @@
 #include "nimbus/engine/encoding.hpp"
 #include "nimbus/engine/function_config.hpp"
 #include "nimbus/engine/function_library.hpp"
+#include "nimbus/engine/log_capture.hpp"
 #include "nimbus/event.hpp"
 #include "nimbus/function.hpp"
 
@@ -203,7 +204,9 @@ int serve_channel(shm::Channel& channel, const WorkerSpec& spec, const std::atom
         const bool observed = rh.flags != 0U && calls.begin(*request);
         if (observed) ctx.observe_bindings(&calls);
         channel.running().store(rh.request_id, std::memory_order_release);
+        const InvocationLogs logs(ctx, *event);
         response = call_handler(**entry, ctx, *event);
+        logs.finish(response);
         channel.running().store(0, std::memory_order_release);
         if (observed) ctx.observe_bindings(nullptr);
       }

@@ -79,8 +79,12 @@ class CaptureSink final : public LogSink {
 
 // A logger as Python holds it: the C++ logger, and what keeps its sink alive.
 struct PyLogger {
-  Logger logger;
-  std::shared_ptr<LogSink> sink;  // null when the host owns the sink
+  Logger own;
+  std::shared_ptr<LogSink> sink;  // keeps a test's sink alive; null when the host owns the sink
+  // The hosted context's logger itself, which the host swaps for an
+  // invocation that asks for its logs (X-Nimbus-Log-Level).
+  Logger* context_logger = nullptr;
+  [[nodiscard]] const Logger& logger() const { return context_logger != nullptr ? *context_logger : own; }
 };
 
 // The C++ context the embedded runtime runs a Python function with, given
@@ -187,7 +191,7 @@ PYBIND11_MODULE(_nimbus, m) {
       .def(py::init<std::uintptr_t>(), py::arg("address"))
       .def("logger",
            [](const HostedContext& c) {
-             return PyLogger{c.context().logger(), nullptr};
+             return PyLogger{Logger(), nullptr, &c.context().logger()};
            })
       .def_property_readonly("worker_id", [](const HostedContext& c) { return c.context().worker_id(); })
       .def_property_readonly("function_name",
@@ -219,24 +223,24 @@ PYBIND11_MODULE(_nimbus, m) {
            }),
            py::arg("sink"), py::arg("level") = "debug")
       .def("enabled",
-           [](const PyLogger& l, int level) { return l.logger.enabled(static_cast<LogLevel>(level)); })
+           [](const PyLogger& l, int level) { return l.logger().enabled(static_cast<LogLevel>(level)); })
       .def_property_readonly("level",
-                             [](const PyLogger& l) { return std::string(to_string(l.logger.level())); })
-      .def_property_readonly("name", [](const PyLogger& l) { return l.logger.name(); })
+                             [](const PyLogger& l) { return std::string(to_string(l.logger().level())); })
+      .def_property_readonly("name", [](const PyLogger& l) { return l.logger().name(); })
       .def("log",
            [](const PyLogger& l, int level, py::handle message, const py::handle& fields) {
              const auto lv = static_cast<LogLevel>(level);
-             if (!l.logger.enabled(lv)) return;
-             l.logger.log(lv, from_str(py::str(message)),
-                          fields.is_none() ? Json::object() : to_json(fields));
+             if (!l.logger().enabled(lv)) return;
+             l.logger().log(lv, from_str(py::str(message)),
+                            fields.is_none() ? Json::object() : to_json(fields));
            })
       .def("child",
            [](const PyLogger& l, std::string_view name) {
-             return PyLogger{l.logger.child(name), l.sink};
+             return PyLogger{l.logger().child(name), l.sink};
            })
       .def("bind", [](const PyLogger& l, const py::dict& fields) {
         Json j = to_json(fields);
-        Logger bound = l.logger;
+        Logger bound = l.logger();
         for (const auto& [k, v] : j.items()) bound = bound.with({{k, v}});
         return PyLogger{std::move(bound), l.sink};
       });

@@ -100,6 +100,8 @@ class Logger {
   /// The lowest level written.
   [[nodiscard]] LogLevel level() const noexcept { return level_; }
   void set_level(LogLevel level) noexcept { level_ = level; }
+  /// Where records go (null: nowhere).
+  [[nodiscard]] LogSink* sink() const noexcept { return sink_; }
   /// The dotted name of this logger; empty for the root.
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
 
