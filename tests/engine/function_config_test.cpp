@@ -56,6 +56,22 @@ TEST(FunctionConfigTest, EnvAsAMapping) {
   EXPECT_EQ(c->event_timeout, std::chrono::seconds(30));
 }
 
+TEST(FunctionConfigTest, PythonFunctionsNameTheirHandlerToTheEmbeddedRuntime) {
+  auto c = parse_function_config(
+      "metadata: {name: f}\nspec: {runtime: 'python:3.9', handler: 'main:handler', env: {X: y}}\n",
+      "/fn/function.yaml");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->runtime, "python");  // nuclio's spelling with a version
+  EXPECT_EQ(c->entry_name(), "python");
+  EXPECT_EQ(c->env,
+            (std::vector<std::pair<std::string, std::string>>{
+                {"X", "y"}, {"NIMBUS_PYTHON_HANDLER", "main:handler"}, {"NIMBUS_FUNCTION_DIR", "/fn"}}));
+  auto built = parse_function_config(
+      "metadata: {name: f}\nspec:\n  runtime: python\n  handler: 'a:b'\n  build: {}\n", "fn/function.yaml");
+  ASSERT_FALSE(built);
+  EXPECT_EQ(built.error().message, "fn/function.yaml:5: spec.build: Python functions are not built");
+}
+
 struct BadConfig {
   const char* yaml;
   const char* message;
@@ -81,7 +97,7 @@ INSTANTIATE_TEST_SUITE_P(
                   "fn/function.yaml:1: metadata: missing (it holds the function's name)"},
         BadConfig{"metadata: {name: f}\n", "fn/function.yaml:1: spec: missing (it holds the handler)"},
         BadConfig{"metadata: {name: f}\nspec:\n  handler: 'a:b'\n  runtime: java\n",
-                  "fn/function.yaml:4: spec.runtime: 'java' is not supported (supported: cpp)"},
+                  "fn/function.yaml:4: spec.runtime: 'java' is not supported (supported: cpp, python)"},
         BadConfig{"metadata: {name: f}\nspec:\n  handler: 'a:b'\n  triggers:\n    web: {kind: http, "
                   "numWorkers: many}\n",
                   "fn/function.yaml:5: spec.triggers.web.numWorkers: expected an integer, got 'many'"},
