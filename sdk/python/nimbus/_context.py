@@ -19,10 +19,27 @@ class Context:
         self.logger = logger
         self.user_data = types.SimpleNamespace()
         self.worker_id = worker_id
-        self.trigger = trigger or TriggerInfo("http", "http")
+        self._trigger = trigger or TriggerInfo("http", "http")
+        self._trigger_event = None  # set by the runtime: the event at hand names the trigger
         self.function_name = function_name
         self.function_version = function_version
         self._bindings = dict(bindings or {})
+
+    @property
+    def trigger(self):
+        """What delivered the event at hand: `kind` and `name`."""
+        event = self._trigger_event
+        if event is not None:
+            self._trigger_event = None
+            trigger = event.trigger
+            if (trigger.kind, trigger.name) != (self._trigger.kind, self._trigger.name):
+                self._trigger = trigger
+        return self._trigger
+
+    @trigger.setter
+    def trigger(self, value):
+        self._trigger = value
+        self._trigger_event = None
 
     @property
     def trigger_name(self):  # nuclio's older attribute

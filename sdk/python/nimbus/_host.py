@@ -7,7 +7,7 @@ import sys
 
 from . import _nimbus
 from ._context import Context
-from ._event import Event, TriggerInfo
+from ._event import Event
 from ._logger import Logger
 from ._runtime import Function
 
@@ -15,21 +15,17 @@ from ._runtime import Function
 class Worker:
     """One worker's loaded function and context."""
 
-    __slots__ = ("function", "context", "_trigger")
+    __slots__ = ("function", "context", "call")
 
     def __init__(self, function, context):
         self.function = function
         self.context = context
-        self._trigger = (None, None)
+        self.call = function.call
 
     def invoke(self, address, size):
         event = Event(_nimbus.Event.view(address, size))
-        core = event._core
-        trigger = (core.trigger_kind, core.trigger_name)
-        if trigger != self._trigger:  # the context names the trigger of the event at hand
-            self._trigger = trigger
-            self.context.trigger = TriggerInfo(*trigger)
-        return self.function.call(self.context, event)
+        self.context._trigger_event = event  # context.trigger names this event's trigger, when asked
+        return self.call(self.context, event)
 
 
 def start(context_address, handler, folder, debug_port=0, python=""):

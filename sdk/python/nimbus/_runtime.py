@@ -84,7 +84,13 @@ class Function:
         """The handler's answer as (status, content_type, headers, body bytes);
         an exception is logged and answered 500 with its message."""
         try:
-            return to_response(self._await(self.handler(context, event)))
+            output = self.handler(context, event)
+            kind = type(output)
+            if kind is str:  # the commonest answers, without the general mapping
+                return 200, TEXT, [], output.encode("utf-8", "surrogateescape")
+            if kind is not bytes and kind is not dict and kind is not list and kind is not tuple:
+                output = self._await(output)
+            return to_response(output)
         except Exception as e:
             what = f"{type(e).__name__}: {e}"
             context.logger.error_with("handler failed", error=what, event_id=event.id)

@@ -8,6 +8,7 @@
 #include <Python.h>
 #include <dlfcn.h>
 
+#include <array>
 #include <cstdint>
 #include <cstdlib>
 #include <map>
@@ -24,7 +25,7 @@ namespace {
 // code from static destructors.
 struct Interpreter {
   PyInterpreterState* state = nullptr;
-  std::map<const Context*, PyObject*> workers;  // nimbus._host.Worker of each context; under the GIL
+  std::map<const Context*, PyObject*> workers;  // nimbus._host.Worker.invoke of each context; under the GIL
 };
 Interpreter* interpreter = nullptr;
 std::mutex start_mutex;
@@ -122,7 +123,10 @@ void init(Context& ctx) {
       handler.c_str(), env("NIMBUS_FUNCTION_DIR").c_str(), port, python.c_str());
   Py_DECREF(host);
   if (worker == nullptr) throw std::runtime_error(python_error());
-  interpreter->workers[&ctx] = worker;
+  PyObject* invoke = PyObject_GetAttrString(worker, "invoke");  // bound once, called per event
+  Py_DECREF(worker);
+  if (invoke == nullptr) throw std::runtime_error(python_error());
+  interpreter->workers[&ctx] = invoke;
 }
 
 Response to_response(PyObject* answer) {
@@ -155,10 +159,15 @@ Response handle(Context& ctx, const Event& event) {
   auto it = interpreter->workers.find(&ctx);
   if (it == interpreter->workers.end()) throw std::runtime_error("the Python function was not initialized");
   const auto bytes = event.bytes();
-  PyObject* answer =
-      PyObject_CallMethod(it->second, "invoke", "Kn",
-                          static_cast<unsigned long long>(reinterpret_cast<std::uintptr_t>(bytes.data())),
-                          static_cast<Py_ssize_t>(bytes.size()));
+  // The event's address and size: Python reads it in place, for this call only.
+  std::array<PyObject*, 2> args{PyLong_FromUnsignedLongLong(static_cast<unsigned long long>(
+                                    reinterpret_cast<std::uintptr_t>(bytes.data()))),
+                                PyLong_FromSsize_t(static_cast<Py_ssize_t>(bytes.size()))};
+  PyObject* answer = args[0] != nullptr && args[1] != nullptr
+                         ? PyObject_Vectorcall(it->second, args.data(), args.size(), nullptr)
+                         : nullptr;
+  Py_XDECREF(args[0]);
+  Py_XDECREF(args[1]);
   if (answer == nullptr) throw std::runtime_error(python_error());
   try {
     Response r = to_response(answer);

@@ -13,6 +13,7 @@
 #include <nimbus/event_data.hpp>
 #include <nimbus/logger.hpp>
 #include <nimbus/version.hpp>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,14 +30,20 @@ namespace {
 // memoryview of it: the event in the worker's ring, read in place).
 class PyEvent {
  public:
-  explicit PyEvent(py::bytes owner) : owner_(std::move(owner)), event_(parse(owner_)) {}
+  explicit PyEvent(py::bytes owner) : owner_(std::move(owner)), event_(parse(bytes_of(owner_))) {}
+  // NOLINTNEXTLINE(performance-no-int-to-ptr): the host passes the event's address
   PyEvent(std::uintptr_t address, std::size_t size)
-      // NOLINTNEXTLINE(performance-no-int-to-ptr): the host passes the event's address
-      : owner_(py::memoryview::from_memory(reinterpret_cast<const void*>(address),
-                                           static_cast<py::ssize_t>(size))),
-        event_(parse(owner_)) {}
+      : event_(parse({reinterpret_cast<const std::byte*>(address), size})) {}
   [[nodiscard]] const Event& event() const { return event_; }
-  [[nodiscard]] const py::object& owner() const { return owner_; }
+  // The bytes the event lies in: the bytes object, or a read-only memoryview
+  // of the host's memory (made when first asked for: most handlers never do).
+  [[nodiscard]] const py::object& owner() {
+    if (!owner_) {
+      const auto bytes = event_.bytes();
+      owner_ = py::memoryview::from_memory(bytes.data(), static_cast<py::ssize_t>(bytes.size()));
+    }
+    return owner_;
+  }
   // Where the body lies in the owner's bytes: (offset, length), for a memoryview without a copy.
   [[nodiscard]] std::pair<std::size_t, std::size_t> body_span() const {
     const auto body = event_.body_bytes();
@@ -44,11 +51,15 @@ class PyEvent {
   }
 
  private:
-  static Event parse(const py::object& owner) {
-    py::buffer_info info = py::reinterpret_borrow<py::buffer>(owner).request();
-    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): byte view of the buffer
-    auto e = Event::from_bytes(
-        {reinterpret_cast<const std::byte*>(info.ptr), static_cast<std::size_t>(info.size)});
+  static std::span<const std::byte> bytes_of(const py::bytes& b) {
+    char* data = nullptr;
+    Py_ssize_t size = 0;
+    PyBytes_AsStringAndSize(b.ptr(), &data, &size);
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): byte view of the bytes object
+    return {reinterpret_cast<const std::byte*>(data), static_cast<std::size_t>(size)};
+  }
+  static Event parse(std::span<const std::byte> bytes) {
+    auto e = Event::from_bytes(bytes);
     if (!e) throw py::value_error("not a Nimbus event: " + e.error().message);
     return *e;
   }
@@ -177,7 +188,7 @@ PYBIND11_MODULE(_nimbus, m) {
                                           e.event().timestamp().time_since_epoch())
                                    .count();
                              })
-      .def_property_readonly("owner", &PyEvent::owner)
+      .def_property_readonly("owner", &PyEvent::owner, py::return_value_policy::reference_internal)
       .def("body_span", &PyEvent::body_span)
       .def("header",
            [](const PyEvent& e, std::string_view name) -> py::object {
