@@ -31,8 +31,8 @@ namespace {
 class PyEvent {
  public:
   explicit PyEvent(py::bytes owner) : owner_(std::move(owner)), event_(parse(bytes_of(owner_))) {}
-  // NOLINTNEXTLINE(performance-no-int-to-ptr): the host passes the event's address
   PyEvent(std::uintptr_t address, std::size_t size)
+      // NOLINTNEXTLINE(performance-no-int-to-ptr): the host passes the event's address
       : event_(parse({reinterpret_cast<const std::byte*>(address), size})) {}
   [[nodiscard]] const Event& event() const { return event_; }
   // The bytes the event lies in: the bytes object, or a read-only memoryview
