@@ -13,6 +13,7 @@
 #include "nimbus/engine/event_file.hpp"
 #include "nimbus/engine/function_builder.hpp"
 #include "nimbus/engine/function_config.hpp"
+#include "nimbus/engine/worker.hpp"
 #include "nimbus/logger.hpp"
 #include "nimbus/recorder/tape.hpp"
 #include "nimbus/result.hpp"
@@ -44,6 +45,9 @@ struct Target {
 /// Loads function.yaml and builds it (optimized: RelWithDebInfo, for the engine), or takes a .so.
 Result<Target> resolve_target(const std::string& target, const std::string& handler, bool rebuild,
                               bool optimized = false);
+
+/// Points worker options at the target's library, entry and configuration.
+void set_worker_function(const Target& target, engine::WorkerOptions& worker);
 
 /// The defaults an event file's events get from the function (its http trigger's name).
 engine::EventDefaults event_defaults(const engine::FunctionConfig& config);

@@ -99,6 +99,17 @@ Result<Target> resolve_target(const std::string& target, const std::string& hand
   return Target{std::move(*config), built->library, true};
 }
 
+void set_worker_function(const Target& target, engine::WorkerOptions& worker) {
+  worker.library = target.library;
+  worker.function = target.config.entry_name();
+  if (target.has_config_file) {
+    worker.config = target.config.file;
+  } else {
+    // No function.yaml for the workers to read (main.py:handler): they inherit its environment.
+    for (const auto& [k, v] : target.config.env) setenv(k.c_str(), v.c_str(), 1);
+  }
+}
+
 engine::EventDefaults event_defaults(const engine::FunctionConfig& config) {
   engine::EventDefaults d;
   for (const auto& t : config.triggers) {

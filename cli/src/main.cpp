@@ -244,9 +244,7 @@ int serve_command(int argc, char** argv) {
   d.worker.mode =
       mode == "thread" ? nimbus::engine::WorkerMode::kThread : nimbus::engine::WorkerMode::kProcess;
   d.worker.worker_executable = nimbus::cli::worker_executable();
-  d.worker.library = target->library;
-  if (target->has_config_file) d.worker.config = config.file;
-  d.worker.function = config.function;
+  set_worker_function(*target, d.worker);
   d.worker.log_level = *level;
   // Room for the largest event (body and headers) several times over.
   const std::size_t ring =

@@ -303,9 +303,7 @@ int replay_command(int argc, char** argv) {
     }
     d.event_timeout = target->config.event_timeout;
     d.worker.worker_executable = worker_executable();
-    d.worker.library = target->library;
-    if (target->has_config_file) d.worker.config = target->config.file;
-    d.worker.function = target->config.function;
+    set_worker_function(*target, d.worker);
     d.worker.log_level = *level;
     if (learn) {
       auto r = replay::EngineReplay::start(

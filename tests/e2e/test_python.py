@@ -149,6 +149,15 @@ class ServeTest(unittest.TestCase):
                     self.assertEqual(s.stop(), 0)
                 self.assertNotIn('"level":"info"', "\n".join(s.stderr_lines))  # the server's log kept its level
 
+    def test_a_module_without_function_yaml(self):
+        s = Server(f"{FUNCTIONS / 'kinds.py'}:mapping", "--workers", "2")
+        try:
+            status, _, body = s.request("POST", "/m?q=1", json.dumps({"a": 1}), {"Content-Type": "application/json"})
+            self.assertEqual((status, json.loads(body)),
+                             (200, {"echo": {"a": 1}, "method": "POST", "path": "/m", "fields": {"q": "1"}}))
+        finally:
+            self.assertEqual(s.stop(), 0)
+
     def test_raise_is_a_500_and_the_worker_goes_on(self):
         s = Server(FUNCTIONS / "fails.yaml", "--workers", "1")
         try:
