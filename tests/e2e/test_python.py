@@ -168,12 +168,19 @@ class ServeTest(unittest.TestCase):
         finally:
             s.stop()
 
-    def test_a_failing_init_context_never_serves(self):
-        r = subprocess.run([NIMBUS, "serve", FUNCTIONS / "broken_init.yaml", "--port", "0", "--admin-port", "0"],
-                           capture_output=True, text=True, timeout=120, cwd=SOURCE)
-        self.assertEqual(r.returncode, 2)
-        self.assertEqual(r.stdout, "")  # never the "serving" line
-        self.assertIn("init_context of module 'broken_init' failed: RuntimeError: no database configured", r.stderr)
+    def test_bad_handlers_never_serve(self):
+        cases = {
+            "bad_handler.yaml": "module 'absent_module' not found in " + str(FUNCTIONS),
+            "broken_import.yaml": "module 'broken_import' failed to import: ModuleNotFoundError",
+            "broken_init.yaml": "init_context of module 'broken_init' failed: RuntimeError: no database configured",
+        }
+        for name, message in cases.items():
+            with self.subTest(name):
+                r = subprocess.run([NIMBUS, "serve", FUNCTIONS / name, "--port", "0", "--admin-port", "0"],
+                                   capture_output=True, text=True, timeout=120, cwd=SOURCE)
+                self.assertEqual(r.returncode, 2)
+                self.assertEqual(r.stdout, "")  # never the "serving" line
+                self.assertIn(message, r.stderr)
 
     def test_record_in_the_engine_and_replay_in_the_emulator(self):
         with tempfile.TemporaryDirectory() as tmp:
