@@ -69,8 +69,10 @@ _UNSET = object()
 class Event:
     """One invocation's event. Attributes are decoded from the encoded bytes
     the first time they are read; `body_view` is a memoryview of the body in
-    those bytes (no copy); `body` is a JSON body decoded when the content type
-    is `application/json` (as nuclio does), else the body's bytes."""
+    those bytes (no copy; in a worker it is the worker's shared memory, valid
+    until the handler returns: keep `event.body` or `bytes(view)` instead);
+    `body` is a JSON body decoded when the content type is
+    `application/json` (as nuclio does), else the body's bytes."""
 
     __slots__ = ("_core", "_body", "_headers", "_fields", "_trigger")
 
