@@ -5,7 +5,6 @@ responses, and an exception turned into a 500 naming it."""
 
 import asyncio
 import importlib
-import importlib.util
 import inspect
 import os
 import sys
