@@ -28,9 +28,11 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using nimbus::bench::median;
 
-bool write_all(int fd, const char* data, std::size_t size) {
+// Moves all `size` bytes with `io` (read or write), across short transfers and EINTR.
+template <class Data, class Io>
+bool transfer_all(int fd, Data* data, std::size_t size, Io io) {
   while (size > 0) {
-    const ssize_t n = ::write(fd, data, size);
+    const ssize_t n = io(fd, data, size);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
     data += n;
@@ -39,16 +41,8 @@ bool write_all(int fd, const char* data, std::size_t size) {
   return true;
 }
 
-bool read_all(int fd, char* data, std::size_t size) {
-  while (size > 0) {
-    const ssize_t n = ::read(fd, data, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return true;
-}
+bool write_all(int fd, const char* data, std::size_t size) { return transfer_all(fd, data, size, ::write); }
+bool read_all(int fd, char* data, std::size_t size) { return transfer_all(fd, data, size, ::read); }
 
 // The socket baseline: events/s with one event in flight, or -1 on failure.
 double socket_round(int fd, const std::string& event, std::uint64_t count) {
