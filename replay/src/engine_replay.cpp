@@ -129,8 +129,8 @@ void EngineReplay::end(std::uint64_t id, const Response& response, std::chrono::
     p.duration_ms[run] = std::chrono::duration<double, std::milli>(took).count();
     if (--p.runs_left > 0) return;
     if (learn_) {
-      auto a = p.actual[0].to_record(0);
-      auto b = p.actual[1].to_record(0);
+      auto a = recorder::to_record(p.actual[0], 0);
+      auto b = recorder::to_record(p.actual[1], 0);
       for (auto& path : NoiseRules::learn(a, b)) {
         if (std::find(learned_.begin(), learned_.end(), path) == learned_.end()) learned_.push_back(path);
       }

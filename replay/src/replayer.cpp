@@ -295,7 +295,7 @@ RecordResult compare_line(const recorder::TapeLine& expected, const recorder::Re
   }
   auto recorded = expected.parse();
   if (!recorded) return {line, std::string(event_id), Outcome::kUnreadable, {}, recorded.error().message, 0};
-  RecordResult r = compare_records(*recorded, actual.to_record(duration_ms), line, noise);
+  RecordResult r = compare_records(*recorded, recorder::to_record(actual, duration_ms), line, noise);
   r.event_id = event_id;
   return r;
 }

@@ -20,6 +20,7 @@
 
 #include "nimbus/bindings.hpp"
 #include "nimbus/engine/json_text.hpp"
+#include "nimbus/engine/record_text.hpp"
 #include "nimbus/event.hpp"
 #include "nimbus/json.hpp"
 #include "nimbus/logger.hpp"
@@ -68,57 +69,12 @@ struct Redaction {
   std::vector<std::string> secrets;
 };
 
-/// The placeholder for what was redacted.
-inline constexpr const char* kRedacted = "[REDACTED]";
+using engine::kRedacted;
+using engine::RecordParts;
+using engine::RecordText;
 
-/// One invocation's parts as JSON text, written straight from what the
-/// function saw and did, with no JSON values in between: the one encoder of
-/// the emulator's recorder, the engine's, and a replay's "what happened now",
-/// so that equal behaviour gives equal text (compared without parsing).
-class RecordText {
- public:
-  /// `redacted_headers`: header names (any case) written as "[REDACTED]".
-  explicit RecordText(std::vector<std::string> redacted_headers = {})
-      : redacted_headers_(std::move(redacted_headers)) {}
-  /// Empties every part (keeping their memory) for the next invocation.
-  void clear() noexcept;
-
-  /// The event, as an event file object (`nimbus run --event` reads it back).
-  void event(const Event& e);
-  /// Appends a binding call; `arguments_json` and `result_json` are JSON
-  /// text, `error` the message it failed with.
-  void call(std::string_view binding, std::string_view operation, std::string_view arguments_json,
-            std::string_view result_json, std::optional<std::string_view> error);
-  void call(const BindingCall& c, const Json& result, const std::string* error);
-  /// Appends a log record (without its time); `fields_json`: a JSON object's text or empty.
-  void log(LogLevel level, std::string_view message, std::string_view fields_json, std::string_view logger);
-  void log(const LogRecord& r);
-  /// The response; text bodies as text, others in base64.
-  void response(const Response& r);
-
-  [[nodiscard]] std::string_view event_json() const noexcept { return event_; }
-  /// The calls and logs arrays' items, without the brackets.
-  [[nodiscard]] std::string_view call_items() const noexcept { return calls_; }
-  [[nodiscard]] std::string_view log_items() const noexcept { return logs_; }
-  [[nodiscard]] std::string_view response_json() const noexcept { return response_; }
-
-  /// Appends the whole record as one line (no newline).
-  void append_line(std::string& out, std::uint64_t seq, double duration_ms) const;
-  /// The parts as JSON values.
-  [[nodiscard]] TapeRecord to_record(double duration_ms) const;
-
- private:
-  // An object of name/value pairs; with `redact`, the redacted headers' values hidden.
-  void pairs(std::string& out, const auto& pairs, bool redact);
-  std::vector<std::string> redacted_headers_;
-  std::string event_;
-  std::string calls_;
-  std::string logs_;
-  std::string response_;
-  std::string scratch_;              // JSON text of arguments, results, fields
-  std::int64_t cached_second_ = -1;  // the timestamp's seconds, formatted
-  std::string cached_prefix_;
-};
+/// The parts as JSON values.
+[[nodiscard]] TapeRecord to_record(const RecordText& text, double duration_ms);
 
 /// Writes a tape, a line at a time; redacts before writing. Lines are
 /// buffered: `flush` writes them out (the destructor does too).
@@ -135,7 +91,8 @@ class TapeWriter {
   TapeWriter& operator=(const TapeWriter&) = delete;
   ~TapeWriter();
   /// Appends one record, its secrets redacted (its headers were, by `RecordText`).
-  void write(const RecordText& record, double duration_ms);
+  void write(const RecordParts& record, double duration_ms);
+  void write(const RecordText& record, double duration_ms) { write(record.parts(), duration_ms); }
   /// Writes out what is buffered (and waits for the background writes); false
   /// (with `error()`) when the disk refuses.
   bool flush() noexcept;

@@ -81,7 +81,7 @@ class RecordReplayer final : public engine::InvocationTap {
   /// Compares what happened with the record.
   RecordResult finish(std::string_view event_id);
   /// What happened, as a record (after `end`).
-  [[nodiscard]] recorder::TapeRecord actual() const { return actual_.to_record(duration_ms_); }
+  [[nodiscard]] recorder::TapeRecord actual() const { return recorder::to_record(actual_, duration_ms_); }
   /// Replaces the noise rules (after learning them).
   void set_noise(NoiseRules noise) { o_.noise = std::move(noise); }
 

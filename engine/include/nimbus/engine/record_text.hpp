@@ -1,0 +1,86 @@
+#pragma once
+/// @file
+/// One invocation's record as tape text (docs/tape-format.md), written
+/// straight from what the function saw and did: the one encoder of the
+/// emulator's recorder, the engine's workers, and a replay's "what happened
+/// now", so that equal behaviour gives equal text (compared without parsing).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "nimbus/bindings.hpp"
+#include "nimbus/event.hpp"
+#include "nimbus/json.hpp"
+#include "nimbus/logger.hpp"
+#include "nimbus/response.hpp"
+
+namespace nimbus::engine {
+
+/// The placeholder for what was redacted.
+inline constexpr const char* kRedacted = "[REDACTED]";
+
+/// A record's parts as JSON text: the event and response objects, and the
+/// calls' and log records' array items without the brackets.
+struct RecordParts {
+  std::string_view event;
+  std::string_view calls;
+  std::string_view logs;
+  std::string_view response;
+};
+
+/// Appends a whole tape line (no newline) from its parts.
+void append_record_line(std::string& out, std::uint64_t seq, const RecordParts& parts, double duration_ms);
+
+/// Builds a record's parts, one invocation at a time.
+class RecordText {
+ public:
+  /// `redacted_headers`: header names (any case) written as "[REDACTED]".
+  explicit RecordText(std::vector<std::string> redacted_headers = {})
+      : redacted_headers_(std::move(redacted_headers)) {}
+  /// Empties every part (keeping their memory) for the next invocation.
+  void clear() noexcept;
+
+  /// The event, as an event file object (`nimbus run --event` reads it back).
+  void event(const Event& e);
+  /// Appends a binding call; `arguments_json` and `result_json` are JSON
+  /// text, `error` the message it failed with.
+  void call(std::string_view binding, std::string_view operation, std::string_view arguments_json,
+            std::string_view result_json, std::optional<std::string_view> error);
+  void call(const BindingCall& c, const Json& result, const std::string* error);
+  /// Appends a log record (without its time); `fields_json`: a JSON object's text or empty.
+  void log(LogLevel level, std::string_view message, std::string_view fields_json, std::string_view logger);
+  void log(const LogRecord& r);
+  /// The response; text bodies as text, others in base64.
+  void response(const Response& r);
+  /// Takes every part from `parts` (a record another encoder wrote).
+  void assign(const RecordParts& parts);
+
+  [[nodiscard]] std::string_view event_json() const noexcept { return event_; }
+  /// The calls and logs arrays' items, without the brackets.
+  [[nodiscard]] std::string_view call_items() const noexcept { return calls_; }
+  [[nodiscard]] std::string_view log_items() const noexcept { return logs_; }
+  [[nodiscard]] std::string_view response_json() const noexcept { return response_; }
+  [[nodiscard]] RecordParts parts() const noexcept { return {event_, calls_, logs_, response_}; }
+
+  /// Appends the whole record as one line (no newline).
+  void append_line(std::string& out, std::uint64_t seq, double duration_ms) const {
+    append_record_line(out, seq, parts(), duration_ms);
+  }
+
+ private:
+  // An object of name/value pairs; with `redact`, the redacted headers' values hidden.
+  void pairs(std::string& out, const auto& pairs, bool redact);
+  std::vector<std::string> redacted_headers_;
+  std::string event_;
+  std::string calls_;
+  std::string logs_;
+  std::string response_;
+  std::string scratch_;              // JSON text of arguments, results, fields
+  std::int64_t cached_second_ = -1;  // the timestamp's seconds, formatted
+  std::string cached_prefix_;
+};
+
+}  // namespace nimbus::engine
