@@ -254,6 +254,7 @@ int serve_command(int argc, char** argv) {
   if (!recording) return fail(recording.error().message);
   std::unique_ptr<nimbus::recorder::EngineRecorder> recorder;
   if (*recording) {
+    d.worker.redacted_headers = (*recording)->tape->redaction().headers;  // the workers write the records
     recorder = std::make_unique<nimbus::recorder::EngineRecorder>(std::move((*recording)->tape),
                                                                   (*recording)->sample);
     d.tap = recorder.get();

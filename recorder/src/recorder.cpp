@@ -20,7 +20,7 @@ void Recorder::log(const LogRecord& record) {
 
 std::optional<Json> Recorder::answer(const BindingCall& /*call*/) { return std::nullopt; }
 
-void Recorder::completed(const BindingCall& call, const Json& result, const std::string* error) {
+void Recorder::completed(const BindingCall& call, std::string_view result, const std::string* error) {
   if (recording_) record_.call(call, result, error);
 }
 
@@ -34,46 +34,47 @@ void Recorder::end(const Response& response, std::chrono::nanoseconds took) {
 }
 
 EngineRecorder::EngineRecorder(std::unique_ptr<TapeWriter> tape, double sample)
-    : tape_(std::move(tape)), sample_(sample) {}
+    : tape_(std::move(tape)), sample_(sample), fallback_(tape_->redaction().headers) {}
 
 EngineRecorder::~EngineRecorder() { tape_->flush(); }
 
 bool EngineRecorder::begin(std::uint64_t id, const Event& event) {
   if (failed_ || !sample_.take()) return false;
-  std::unique_ptr<RecordText> r;
-  if (spare_.empty()) {
-    r = std::make_unique<RecordText>(tape_->redaction().headers);
-  } else {
-    r = std::move(spare_.back());
+  std::string bytes;
+  if (!spare_.empty()) {
+    bytes = std::move(spare_.back());
     spare_.pop_back();
-    r->clear();
   }
-  r->event(event);
-  open_[id] = std::move(r);
+  const auto b = event.bytes();
+  bytes.assign(reinterpret_cast<const char*>(
+                   b.data()),  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): bytes as chars
+               b.size());
+  open_[id] = std::move(bytes);
   return true;
 }
 
-void EngineRecorder::log(std::uint64_t id, const engine::LogEntry& entry) {
-  if (auto it = open_.find(id); it != open_.end()) {
-    it->second->log(entry.level, entry.message, entry.fields_json, entry.logger);
-  }
-}
-
-void EngineRecorder::call(std::uint64_t id, const engine::CallEntry& call) {
-  if (auto it = open_.find(id); it != open_.end()) {
-    it->second->call(call.binding, call.operation, call.arguments_json, call.result_json, call.error);
-  }
-}
-
-void EngineRecorder::end(std::uint64_t id, const Response& response, std::chrono::nanoseconds took) {
+void EngineRecorder::end(std::uint64_t id, const Response& response, const engine::RecordParts* record,
+                         std::chrono::nanoseconds took) {
   auto it = open_.find(id);
   if (it == open_.end()) return;
-  it->second->response(response);
-  tape_->write(*it->second, std::chrono::duration<double, std::milli>(took).count());
+  const double ms = std::chrono::duration<double, std::milli>(took).count();
+  if (record != nullptr) {
+    tape_->write(*record, ms);
+  } else {  // no record from the worker: the event and the response, without calls or logs
+    fallback_.clear();
+    const std::string& bytes = it->second;
+    if (auto event = Event::from_bytes(std::span(
+            reinterpret_cast<const std::byte*>(
+                bytes.data()),  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): chars as bytes
+            bytes.size()))) {
+      fallback_.event(*event);
+    }
+    fallback_.response(response);
+    tape_->write(fallback_, ms);
+  }
   tape_->hand_over_if_full();  // the time-based flush runs from idle(), off the busy path
-  spare_.push_back(std::move(it->second));
+  if (spare_.size() < 256) spare_.push_back(std::move(it->second));
   open_.erase(it);
-  if (spare_.size() > 256) spare_.pop_back();
 }
 
 void EngineRecorder::idle() {

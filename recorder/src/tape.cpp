@@ -99,10 +99,12 @@ Json TapeRecord::to_json() const {
 
 TapeRecord to_record(const RecordText& text, double duration_ms) {
   TapeRecord r;
-  r.event = Json::parse(text.event_json().empty() ? std::string_view("{}") : std::string_view(text.event_json()));
+  r.event =
+      Json::parse(text.event_json().empty() ? std::string_view("{}") : std::string_view(text.event_json()));
   r.calls = Json::parse("[" + std::string(text.call_items()) + "]");
   r.logs = Json::parse("[" + std::string(text.log_items()) + "]");
-  r.response = Json::parse(text.response_json().empty() ? std::string_view("{}") : std::string_view(text.response_json()));
+  r.response = Json::parse(text.response_json().empty() ? std::string_view("{}")
+                                                        : std::string_view(text.response_json()));
   r.duration_ms = duration_ms;
   return r;
 }

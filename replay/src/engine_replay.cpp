@@ -37,6 +37,7 @@ Result<std::unique_ptr<EngineReplay>> EngineReplay::start(engine::DispatcherOpti
   r->notify_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (r->notify_fd_ < 0) return Error{"eventfd failed"};
   dispatch.notify_fd = r->notify_fd_;
+  dispatch.worker.redacted_headers = r->redacted_headers_;  // the workers write what happened
   dispatch.tap = r.get();
   auto d = engine::Dispatcher::start(std::move(dispatch));
   if (!d) return d.error();
@@ -104,28 +105,19 @@ bool EngineReplay::begin(std::uint64_t id, const Event& /*event*/) {
   return true;
 }
 
-void EngineReplay::log(std::uint64_t id, const engine::LogEntry& entry) {
-  if (auto it = by_request_.find(id); it != by_request_.end()) {
-    it->second.first->actual[it->second.second].log(entry.level, entry.message, entry.fields_json,
-                                                    entry.logger);
-  }
-}
-
-void EngineReplay::call(std::uint64_t id, const engine::CallEntry& c) {
-  if (auto it = by_request_.find(id); it != by_request_.end()) {
-    it->second.first->actual[it->second.second].call(c.binding, c.operation, c.arguments_json, c.result_json,
-                                                     c.error);
-  }
-}
-
-void EngineReplay::end(std::uint64_t id, const Response& response, std::chrono::nanoseconds took) {
+void EngineReplay::end(std::uint64_t id, const Response& response, const engine::RecordParts* record,
+                       std::chrono::nanoseconds took) {
   {
     auto it = by_request_.find(id);
     if (it == by_request_.end()) return;
     auto [pending, run] = it->second;
     Pending& p = *pending;
     by_request_.erase(it);
-    p.actual[run].response(response);
+    if (record != nullptr) {  // what the worker recorded: the calls and logs, and the response
+      p.actual[run].assign(*record);
+    } else {  // the dispatcher answered (a crash, a timeout): only the response
+      p.actual[run].response(response);
+    }
     p.duration_ms[run] = std::chrono::duration<double, std::milli>(took).count();
     if (--p.runs_left > 0) return;
     if (learn_) {

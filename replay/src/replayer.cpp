@@ -254,13 +254,13 @@ void RecordReplayer::end(const Response& response, std::chrono::nanoseconds took
 std::optional<Json> RecordReplayer::answer(const BindingCall& call) {
   auto a = script_.answer(call);
   if (a.error) {
-    actual_.call(call, Json(nullptr), &*a.error);
+    actual_.call(call, {}, &*a.error);
     throw BindingError(*a.error);
   }
   return std::move(a.result);
 }
 
-void RecordReplayer::completed(const BindingCall& call, const Json& result, const std::string* error) {
+void RecordReplayer::completed(const BindingCall& call, std::string_view result, const std::string* error) {
   actual_.call(call, result, error);
 }
 

@@ -6,6 +6,8 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <string>
+#include <vector>
 
 #include "nimbus/testing/event_builder.hpp"
 
@@ -157,6 +159,74 @@ TEST(DispatcherTest, ThreadModeAnswersAndAbandonsAStuckThread) {
   // Events that were queued behind the stuck one for the whole timeout are 504s; all others are answered.
   EXPECT_GE(ok, 50);
   EXPECT_EQ((*d)->restarts(), 1U);
+}
+
+// Follows every request and keeps the record each response brought.
+class RecordingTap : public nimbus::engine::DispatchTap {
+ public:
+  bool begin(std::uint64_t /*id*/, const nimbus::Event& /*event*/) override { return true; }
+  void end(std::uint64_t /*id*/, const Response& response, const nimbus::engine::RecordParts* record,
+           std::chrono::nanoseconds /*took*/) override {
+    std::lock_guard lock(m_);
+    Seen s;
+    s.status = response.status();
+    if (record != nullptr) {
+      s.record = true;
+      s.event = record->event;
+      s.calls = record->calls;
+      s.logs = record->logs;
+      s.response = record->response;
+    }
+    seen_.push_back(std::move(s));
+  }
+  struct Seen {
+    int status = 0;
+    bool record = false;
+    std::string event, calls, logs, response;
+  };
+  std::vector<Seen> seen() {
+    std::lock_guard lock(m_);
+    return seen_;
+  }
+
+ private:
+  std::mutex m_;
+  std::vector<Seen> seen_;
+};
+
+TEST(DispatcherTest, AFollowedRequestComesBackWithTheRecordTheWorkerWrote) {
+  RecordingTap tap;
+  auto o = options(1);
+  o.tap = &tap;
+  o.worker.redacted_headers = {"authorization"};
+  auto d = Dispatcher::start(o);
+  ASSERT_TRUE(d) << d.error().message;
+  Results results;
+  (*d)->submit(
+      EventBuilder().path("/ok").header("Authorization", "Bearer hunter2").header("X-Trace", "t-1").build(),
+      results.on("ok"));
+  ASSERT_TRUE(results.wait_for(1));
+  (*d)->submit(EventBuilder().path("/segv").build(), results.on("segv"));
+  ASSERT_TRUE(results.wait_for(2));
+  auto seen = tap.seen();
+  ASSERT_EQ(seen.size(), 2U);
+
+  const auto& ok = seen[0];
+  EXPECT_EQ(ok.status, 200);
+  ASSERT_TRUE(ok.record);
+  auto event = nimbus::Json::parse(ok.event);
+  EXPECT_EQ(event["path"], "/ok");
+  EXPECT_EQ(event["headers"]["Authorization"], "[REDACTED]");  // hidden by the worker, as named
+  EXPECT_EQ(event["headers"]["X-Trace"], "t-1");
+  EXPECT_EQ(ok.event.find("hunter2"), std::string::npos);
+  EXPECT_EQ(nimbus::Json::parse("[" + ok.calls + "]"), nimbus::Json::array());
+  EXPECT_EQ(nimbus::Json::parse("[" + ok.logs + "]"),
+            nimbus::Json::parse(R"([{"level":"info","message":"answered","fields":{"path":"/ok"}}])"));
+  EXPECT_EQ(nimbus::Json::parse(ok.response)["body"], "ok /ok");
+
+  // The worker died before it could answer: the dispatcher's 500 comes without a record.
+  EXPECT_EQ(seen[1].status, 500);
+  EXPECT_FALSE(seen[1].record);
 }
 
 }  // namespace

@@ -64,12 +64,12 @@ class Observer : public nimbus::BindingObserver {
     if (it == answers.end()) return std::nullopt;
     return it->second;
   }
-  void completed(const nimbus::BindingCall& call, const nimbus::Json& result,
+  void completed(const nimbus::BindingCall& call, std::string_view result,
                  const std::string* error) override {
     seen.push_back({{"binding", call.binding},
                     {"operation", call.operation},
-                    {"arguments", call.arguments},
-                    {"result", result},
+                    {"arguments", call.arguments_value()},
+                    {"result", nimbus::Json::parse(result)},
                     {"error", error != nullptr ? nimbus::Json(*error) : nimbus::Json(nullptr)}});
   }
   std::map<std::string, nimbus::Json> answers;
@@ -112,6 +112,42 @@ TEST(BindingObserverTest, SeesEveryCallWithItsArgumentsAndResult) {
   ctx.observe_bindings(nullptr);  // the fast path again: nothing is seen
   store.put("x", "y");
   EXPECT_EQ(o.seen.size(), 5U);
+}
+
+// Keeps the calls' texts as the observer receives them.
+class TextObserver : public nimbus::BindingObserver {
+ public:
+  std::optional<nimbus::Json> answer(const nimbus::BindingCall& /*call*/) override { return std::nullopt; }
+  void completed(const nimbus::BindingCall& call, std::string_view result,
+                 const std::string* /*error*/) override {
+    seen.push_back(std::string(call.operation) + " " + std::string(call.arguments) + " -> " +
+                   std::string(result));
+  }
+  std::vector<std::string> seen;
+};
+
+TEST(BindingObserverTest, CallsAreCompactJsonTextEscapedAsTapesWriteThem) {
+  nimbus::Context ctx(nimbus::Context::Options{
+      "f", "1", 0, nimbus::Logger(), {{"kv", std::make_shared<MemoryKeyValueStore>()}}});
+  TextObserver o;
+  ctx.observe_bindings(&o);
+  auto& store = ctx.kv("kv");
+  store.put("a\"b", "line\nnext", std::chrono::milliseconds(250));
+  store.put("c", "");
+  (void)store.get("a\"b");
+  (void)store.get("none");
+  (void)store.list();
+  (void)store.remove("c");
+  (void)store.remove("c");
+  EXPECT_EQ(o.seen, (std::vector<std::string>{
+                        R"(put {"key":"a\"b","value":"line\nnext","ttl_ms":250} -> null)",
+                        R"(put {"key":"c","value":""} -> null)",
+                        R"(get {"key":"a\"b"} -> "line\nnext")",
+                        R"(get {"key":"none"} -> null)",
+                        R"(list {"prefix":""} -> ["a\"b","c"])",
+                        R"(remove {"key":"c"} -> true)",
+                        R"(remove {"key":"c"} -> false)",
+                    }));
 }
 
 TEST(BindingObserverTest, AnAnswerReplacesTheBinding) {

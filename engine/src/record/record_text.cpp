@@ -210,13 +210,8 @@ void RecordText::call(std::string_view binding, std::string_view operation, std:
   out += '}';
 }
 
-void RecordText::call(const BindingCall& c, const Json& result, const std::string* error) {
-  scratch_.clear();
-  append_json(scratch_, c.arguments);
-  const std::size_t arguments_size = scratch_.size();
-  if (error == nullptr) append_json(scratch_, result);
-  const std::string_view text = scratch_;
-  call(c.binding, c.operation, text.substr(0, arguments_size), text.substr(arguments_size),
+void RecordText::call(const BindingCall& c, std::string_view result_json, const std::string* error) {
+  call(c.binding, c.operation, c.arguments, result_json,
        error != nullptr ? std::optional<std::string_view>(*error) : std::nullopt);
 }
 
@@ -281,6 +276,5 @@ void RecordText::assign(const RecordParts& parts) {
   logs_.assign(parts.logs);
   response_.assign(parts.response);
 }
-
 
 }  // namespace nimbus::engine

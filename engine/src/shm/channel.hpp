@@ -16,7 +16,7 @@ namespace nimbus::engine::shm {
 /// The first bytes of a channel's memory.
 struct alignas(64) ChannelHeader {
   static constexpr std::uint64_t kMagic = 0x4C4E4843424D494EULL;  // "NIMBCHNL"
-  static constexpr std::uint32_t kVersion = 3;  // 3: requests carry flags and recorded calls; call messages
+  static constexpr std::uint32_t kVersion = 4;  // 4: responses carry the worker-written record
   std::uint64_t magic;
   std::uint32_t version;
   std::uint32_t reserved;

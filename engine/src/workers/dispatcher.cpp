@@ -30,9 +30,10 @@ struct Dispatcher::Slot {
   // Ends a pending event with `response`, to be delivered from `ready`; under `mutex`.
   std::map<std::uint64_t, Pending>::iterator complete(std::map<std::uint64_t, Pending>::iterator it,
                                                       Response response, DispatchTap* tap,
-                                                      std::vector<std::pair<Completion, Response>>& ready) {
+                                                      std::vector<std::pair<Completion, Response>>& ready,
+                                                      const RecordParts* record = nullptr) {
     if (it->second.followed) {
-      tap->end(it->first, response, std::chrono::steady_clock::now() - it->second.submitted);
+      tap->end(it->first, response, record, std::chrono::steady_clock::now() - it->second.submitted);
     }
     ready.emplace_back(std::move(it->second.done), std::move(response));
     load.fetch_sub(1, std::memory_order_relaxed);
@@ -120,7 +121,7 @@ void Dispatcher::submit(const Event& event, Completion done, const RequestOption
   const auto deadline = now + o_.event_timeout;
   RequestOptions request = options;
   const bool followed = o_.tap != nullptr && o_.tap->begin(id, event);
-  request.report_calls = followed;
+  request.record = followed;
   std::unique_lock lock(best->mutex);
   while (!best->worker->try_submit(id, event, deadline, request)) {
     best->worker->flush();
@@ -142,27 +143,14 @@ void Dispatcher::submit(const Event& event, Completion done, const RequestOption
 }
 
 void Dispatcher::drain(Slot& s, std::vector<std::pair<Completion, Response>>& ready) const {
-  auto followed = [&](std::uint64_t id) {
-    if (o_.tap == nullptr) return false;
-    auto it = s.pending.find(id);
-    return it != s.pending.end() && it->second.followed;
-  };
   s.worker->poll(
       [&](const workers::ResponseView& r) {
         auto it = s.pending.find(r.request_id);
         if (it == s.pending.end()) return;
-        s.complete(it, r.to_response(), o_.tap, ready);
+        s.complete(it, r.to_response(), o_.tap, ready, r.record ? &*r.record : nullptr);
       },
       [&](const workers::LogView& l) {
-        const LogEntry entry{s.id, l.level, l.time, l.message, l.fields_json, l.logger};
-        if (o_.on_log) o_.on_log(entry);
-        if (followed(l.request_id)) o_.tap->log(l.request_id, entry);
-      },
-      [&](const workers::CallView& c) {
-        if (followed(c.request_id)) {
-          o_.tap->call(c.request_id,
-                       CallEntry{c.binding, c.operation, c.arguments_json, c.result_json, c.error});
-        }
+        if (o_.on_log) o_.on_log(LogEntry{s.id, l.level, l.time, l.message, l.fields_json, l.logger});
       });
 }
 

@@ -39,61 +39,31 @@ std::optional<RequestView> read_request(std::span<const std::byte> p) noexcept {
   return v;
 }
 
-std::size_t call_size(const CallView& c) noexcept {
-  return sizeof(CallHeader) + c.binding.size() + c.operation.size() + c.arguments_json.size() +
-         c.result_json.size() + (c.error ? c.error->size() : 0);
+namespace {
+
+std::size_t record_size(const RecordParts* record) noexcept {
+  if (record == nullptr) return 0;
+  return sizeof(RecordHeader) + record->event.size() + record->calls.size() + record->logs.size() +
+         record->response.size();
 }
 
-void write_call(std::span<std::byte> out, const CallView& c) noexcept {
-  const std::string_view error = c.error.value_or(std::string_view());
-  CallHeader h{c.request_id,
-               static_cast<std::uint32_t>(c.binding.size()),
-               static_cast<std::uint32_t>(c.operation.size()),
-               static_cast<std::uint32_t>(c.arguments_json.size()),
-               static_cast<std::uint32_t>(c.result_json.size()),
-               static_cast<std::uint32_t>(error.size()),
-               c.error ? 1U : 0U};
-  std::byte* at = out.data();
-  put(at, &h, sizeof h);
-  for (std::string_view part : {c.binding, c.operation, c.arguments_json, c.result_json, error}) {
-    put(at, part.data(), part.size());
-  }
-}
+}  // namespace
 
-std::optional<CallView> read_call(std::span<const std::byte> p) noexcept {
-  CallHeader h{};
-  if (p.size() < sizeof h) return std::nullopt;
-  std::memcpy(&h, p.data(), sizeof h);
-  const std::size_t total =
-      std::size_t{h.binding_size} + h.operation_size + h.arguments_size + h.result_size + h.error_size;
-  if (p.size() - sizeof h != total) return std::nullopt;
-  CallView c;
-  c.request_id = h.request_id;
-  std::size_t at = sizeof h;
-  auto take = [&](std::uint32_t n) {
-    std::string_view s = view(p.subspan(at, n));
-    at += n;
-    return s;
-  };
-  c.binding = take(h.binding_size);
-  c.operation = take(h.operation_size);
-  c.arguments_json = take(h.arguments_size);
-  c.result_json = take(h.result_size);
-  std::string_view error = take(h.error_size);
-  if (h.failed != 0U) c.error = error;
-  return c;
-}
-
-std::size_t response_size(const Response& r) noexcept {
-  std::size_t n = sizeof(ResponseHeader) + r.content_type().size() + r.body().size();
+std::size_t response_size(const Response& r, const RecordParts* record) noexcept {
+  std::size_t n = sizeof(ResponseHeader) + r.content_type().size() + r.body().size() + record_size(record);
   for (const auto& [k, v] : r.headers()) n += 8 + k.size() + v.size();
   return n;
 }
 
-void write_response(std::span<std::byte> out, std::uint64_t request_id, const Response& r) noexcept {
-  ResponseHeader h{request_id, r.status(), static_cast<std::uint32_t>(r.headers().size()),
+void write_response(std::span<std::byte> out, std::uint64_t request_id, const Response& r,
+                    const RecordParts* record) noexcept {
+  ResponseHeader h{request_id,
+                   r.status(),
+                   static_cast<std::uint32_t>(r.headers().size()),
                    static_cast<std::uint32_t>(r.content_type().size()),
-                   static_cast<std::uint32_t>(r.body().size())};
+                   static_cast<std::uint32_t>(r.body().size()),
+                   static_cast<std::uint32_t>(record_size(record)),
+                   0};
   std::byte* at = out.data();
   put(at, &h, sizeof h);
   for (const auto& [k, v] : r.headers()) {
@@ -106,6 +76,14 @@ void write_response(std::span<std::byte> out, std::uint64_t request_id, const Re
   }
   put(at, r.content_type().data(), r.content_type().size());
   put(at, r.body().data(), r.body().size());
+  if (record == nullptr) return;
+  const RecordHeader rh{
+      static_cast<std::uint32_t>(record->event.size()), static_cast<std::uint32_t>(record->calls.size()),
+      static_cast<std::uint32_t>(record->logs.size()), static_cast<std::uint32_t>(record->response.size())};
+  put(at, &rh, sizeof rh);
+  for (std::string_view part : {record->event, record->calls, record->logs, record->response}) {
+    put(at, part.data(), part.size());
+  }
 }
 
 std::optional<ResponseView> read_response(std::span<const std::byte> p) noexcept {
@@ -123,7 +101,7 @@ std::optional<ResponseView> read_response(std::span<const std::byte> p) noexcept
     if (p.size() - at < std::size_t{sizes[0]} + sizes[1]) return std::nullopt;
     at += std::size_t{sizes[0]} + sizes[1];
   }
-  if (p.size() - at != std::size_t{h.content_type_size} + h.body_size) return std::nullopt;
+  if (p.size() - at != std::size_t{h.content_type_size} + h.body_size + h.record_size) return std::nullopt;
   ResponseView v;
   v.request_id = h.request_id;
   v.status = h.status;
@@ -131,6 +109,27 @@ std::optional<ResponseView> read_response(std::span<const std::byte> p) noexcept
   v.headers = p.subspan(headers_start, at - headers_start);
   v.content_type = view(p.subspan(at, h.content_type_size));
   v.body = view(p.subspan(at + h.content_type_size, h.body_size));
+  if (h.record_size == 0) return v;
+  at += std::size_t{h.content_type_size} + h.body_size;
+  RecordHeader rh{};
+  if (h.record_size < sizeof rh) return std::nullopt;
+  std::memcpy(&rh, p.data() + at, sizeof rh);
+  at += sizeof rh;
+  if (h.record_size - sizeof rh !=
+      std::size_t{rh.event_size} + rh.calls_size + rh.logs_size + rh.response_size) {
+    return std::nullopt;
+  }
+  auto take = [&](std::uint32_t n) {
+    std::string_view s = view(p.subspan(at, n));
+    at += n;
+    return s;
+  };
+  RecordParts parts;
+  parts.event = take(rh.event_size);
+  parts.calls = take(rh.calls_size);
+  parts.logs = take(rh.logs_size);
+  parts.response = take(rh.response_size);
+  v.record = parts;
   return v;
 }
 

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "../shm/ring.hpp"
+#include "nimbus/engine/record_text.hpp"
 #include "nimbus/logger.hpp"
 #include "nimbus/response.hpp"
 
@@ -23,12 +24,12 @@ enum MessageType : std::uint32_t {
   kReady = 4,       // worker -> processor: the function is loaded and initialised
   kInitFailed = 5,  // worker -> processor: why it could not start (text)
   kShutdown = 6,    // processor -> worker: finish what is queued and exit
-  kCall = 7,        // worker -> processor: CallHeader, binding, operation, arguments, result, error
+  // 7 was a binding call report (channel version 3); the record now rides on the response
 };
 
 // RequestHeader::flags
 enum RequestFlags : std::uint32_t {
-  kReportCalls = 1U,   // send a kCall message for every binding call
+  kRecord = 1U,        // the response carries the invocation's record (RecordParts)
   kAnswerCalls = 2U,   // answer binding calls from the recorded calls that follow the header
   kLenientCalls = 4U,  // with kAnswerCalls: a call not recorded goes to the binding instead of failing
 };
@@ -40,22 +41,22 @@ struct RequestHeader {
   std::uint32_t calls_size;  // bytes of recorded calls (a JSON array) between the header and the event
 };
 
-struct CallHeader {
-  std::uint64_t request_id;
-  std::uint32_t binding_size;
-  std::uint32_t operation_size;
-  std::uint32_t arguments_size;  // JSON text
-  std::uint32_t result_size;     // JSON text; empty when the call failed
-  std::uint32_t error_size;
-  std::uint32_t failed;  // 1 when the call failed (with the error message)
-};
-
 struct ResponseHeader {
   std::uint64_t request_id;
   std::int32_t status;
   std::uint32_t header_count;
   std::uint32_t content_type_size;
   std::uint32_t body_size;
+  std::uint32_t record_size;  // bytes after the body: a RecordHeader and the record's texts; 0 for none
+  std::uint32_t reserved;
+};
+
+// The record after a response's body (kRecord): the sizes of its four JSON texts, which follow in this order.
+struct RecordHeader {
+  std::uint32_t event_size;
+  std::uint32_t calls_size;
+  std::uint32_t logs_size;
+  std::uint32_t response_size;
 };
 
 struct LogHeader {
@@ -75,6 +76,7 @@ struct ResponseView {
   std::string_view body;
   std::span<const std::byte> headers;  // header_count × (u32 name size, u32 value size, name, value)
   std::uint32_t header_count = 0;
+  std::optional<RecordParts> record;  // with kRecord
 
   /// Copies it into a `Response`.
   [[nodiscard]] Response to_response() const;
@@ -93,16 +95,6 @@ struct LogView {
   [[nodiscard]] LogRecord to_record() const;
 };
 
-/// A binding call read in place from the ring.
-struct CallView {
-  std::uint64_t request_id = 0;
-  std::string_view binding;
-  std::string_view operation;
-  std::string_view arguments_json;
-  std::string_view result_json;  // empty when it failed
-  std::optional<std::string_view> error;
-};
-
 /// A request read in place from the ring.
 struct RequestView {
   RequestHeader header{};
@@ -118,17 +110,11 @@ void write_request(std::span<std::byte> out, const RequestHeader& h, std::string
 /// Reads a request message; nothing when its lengths do not add up.
 std::optional<RequestView> read_request(std::span<const std::byte> payload) noexcept;
 
-/// Bytes a call message needs.
-std::size_t call_size(const CallView& c) noexcept;
-/// Writes a call message into `out` (of `call_size` bytes).
-void write_call(std::span<std::byte> out, const CallView& c) noexcept;
-/// Reads a call message; nothing when its lengths do not add up.
-std::optional<CallView> read_call(std::span<const std::byte> payload) noexcept;
-
-/// Bytes a response message needs.
-std::size_t response_size(const Response& r) noexcept;
-/// Writes `r` into `out` (of `response_size(r)` bytes).
-void write_response(std::span<std::byte> out, std::uint64_t request_id, const Response& r) noexcept;
+/// Bytes a response message needs, with `record` (optional) after it.
+std::size_t response_size(const Response& r, const RecordParts* record = nullptr) noexcept;
+/// Writes `r` and `record` into `out` (of `response_size(r, record)` bytes).
+void write_response(std::span<std::byte> out, std::uint64_t request_id, const Response& r,
+                    const RecordParts* record = nullptr) noexcept;
 /// Reads a response message; nothing when its lengths do not add up.
 std::optional<ResponseView> read_response(std::span<const std::byte> payload) noexcept;
 /// Reads a log message; nothing when its lengths do not add up.

@@ -45,8 +45,8 @@ Result<std::unique_ptr<Worker>> Worker::start(const WorkerOptions& o) noexcept {
     w->mode_ = o.mode;
     w->channel_ = std::make_shared<shm::Channel>(std::move(*channel));
     if (o.mode == WorkerMode::kThread) {
-      workers::WorkerSpec spec{o.config.string(), o.library.string(), o.function,
-                               o.worker_id,       o.log_level,        o.notify_fd};
+      workers::WorkerSpec spec{o.config.string(), o.library.string(), o.function,        o.worker_id,
+                               o.log_level,       o.notify_fd,        o.redacted_headers};
       w->thread_status_ = std::make_shared<std::atomic<int>>(-1);
       w->thread_stop_ = std::make_shared<std::atomic<bool>>(false);
       w->thread_ =
@@ -71,6 +71,7 @@ Result<std::unique_ptr<Worker>> Worker::start(const WorkerOptions& o) noexcept {
       if (!o.config.empty()) argv.insert(argv.end(), {"--config", o.config.string()});
       if (!o.function.empty()) argv.insert(argv.end(), {"--function", o.function});
       if (o.notify_fd >= 0) argv.insert(argv.end(), {"--notify-fd", std::to_string(kChildNotifyFd)});
+      for (const auto& h : o.redacted_headers) argv.insert(argv.end(), {"--redact-header", h});
       std::vector<char*> args;
       args.reserve(argv.size() + 1);
       for (auto& a : argv) args.push_back(a.data());
@@ -156,7 +157,7 @@ bool Worker::try_submit(std::uint64_t request_id, const Event& event,
   const std::string_view calls = options.recorded_calls.value_or(std::string_view());
   auto loan = channel_->requests().try_reserve(workers::kRequest, workers::request_size(bytes.size(), calls));
   if (!loan) return false;
-  std::uint32_t flags = options.report_calls ? workers::kReportCalls : 0U;
+  std::uint32_t flags = options.record ? workers::kRecord : 0U;
   if (options.recorded_calls)
     flags |= workers::kAnswerCalls | (options.lenient ? workers::kLenientCalls : 0U);
   workers::RequestHeader h{
@@ -196,17 +197,12 @@ bool Worker::next(Dispatch dispatch, void* target) {
     bool delivered = false;
     if (msg->type == workers::kResponse) {
       if (auto r = workers::read_response(msg->payload)) {
-        dispatch(target, &*r, nullptr, nullptr);
+        dispatch(target, &*r, nullptr);
         delivered = true;
       }
     } else if (msg->type == workers::kLog) {
       if (auto l = workers::read_log(msg->payload)) {
-        dispatch(target, nullptr, &*l, nullptr);
-        delivered = true;
-      }
-    } else if (msg->type == workers::kCall) {
-      if (auto c = workers::read_call(msg->payload)) {
-        dispatch(target, nullptr, nullptr, &*c);
+        dispatch(target, nullptr, &*l);
         delivered = true;
       }
     }
@@ -245,7 +241,7 @@ std::vector<Worker::Unanswered> Worker::unanswered() const {
       Unanswered u{h.request_id,
                    std::chrono::steady_clock::time_point(std::chrono::nanoseconds(h.deadline_ns)),
                    std::vector<std::byte>(request->event.begin(), request->event.end()),
-                   (h.flags & workers::kReportCalls) != 0U,
+                   (h.flags & workers::kRecord) != 0U,
                    std::nullopt,
                    (h.flags & workers::kLenientCalls) != 0U};
       if ((h.flags & workers::kAnswerCalls) != 0U) u.recorded_calls = std::string(request->calls_json);

@@ -12,6 +12,7 @@
 #include "nimbus/engine/function_config.hpp"
 #include "nimbus/engine/function_library.hpp"
 #include "nimbus/engine/log_capture.hpp"
+#include "nimbus/engine/record_text.hpp"
 #include "nimbus/event.hpp"
 #include "nimbus/function.hpp"
 
@@ -36,15 +37,78 @@ void send_text(Ring& ring, std::uint32_t type, std::string_view text) {
   ring.wake_consumer();
 }
 
+// Record and replay, for the requests that ask: answers binding calls from
+// the recorded ones, and writes the invocation's record (the tape's text),
+// which goes back with the response. The worker writes it, not the
+// processor: the processor's one thread serves every connection, while the
+// workers run in parallel (docs/performance.md, "Recording in the engine").
+class RequestRecord final : public BindingObserver {
+ public:
+  explicit RequestRecord(std::vector<std::string> redacted_headers) : text_(std::move(redacted_headers)) {}
+
+  // Sets up for one request; false when it asks nothing (the observer is then not installed).
+  bool begin(const RequestView& request, const Event& event) {
+    recording_ = (request.header.flags & kRecord) != 0U;
+    answering_ = (request.header.flags & kAnswerCalls) != 0U;
+    if (recording_) {
+      text_.clear();
+      text_.event(event);
+    }
+    if (answering_) {
+      auto script =
+          engine::CallScript::parse(request.calls_json, (request.header.flags & kLenientCalls) != 0U);
+      script_ = script ? std::move(*script) : engine::CallScript(false);  // unreadable: no call is recorded
+    }
+    return recording_ || answering_;
+  }
+
+  std::optional<Json> answer(const BindingCall& call) override {
+    if (!answering_) return std::nullopt;
+    auto a = script_.answer(call);
+    if (a.error) {
+      if (recording_) text_.call(call, {}, &*a.error);
+      throw BindingError(*a.error);
+    }
+    return std::move(a.result);
+  }
+
+  void completed(const BindingCall& call, std::string_view result, const std::string* error) override {
+    if (recording_) text_.call(call, result, error);
+  }
+
+  // A log record the function wrote (at the worker's level); `fields_json` as sent on the ring.
+  void log(const LogRecord& r, std::string_view fields_json) {
+    if (recording_) text_.log(r.level, r.message, fields_json, r.logger);
+  }
+
+  // After the handler: the record to send with `response`, or null when not recording.
+  const RecordParts* finish(const Response& response) {
+    if (!recording_) return nullptr;
+    recording_ = false;
+    answering_ = false;
+    text_.response(response);
+    parts_ = text_.parts();
+    return &parts_;
+  }
+
+ private:
+  engine::RecordText text_;
+  RecordParts parts_;
+  bool recording_ = false;
+  bool answering_ = false;
+  engine::CallScript script_;
+};
+
 // Function logs go back on the response ring, in order with the responses.
 class RingLogSink : public LogSink {
  public:
-  explicit RingLogSink(Ring& ring) : ring_(ring) {}
+  RingLogSink(Ring& ring, RequestRecord& record) : ring_(ring), record_(record) {}
   void set_request(std::uint64_t id) noexcept { request_id_ = id; }
   void write(const LogRecord& r) override {
     std::string& fields = fields_;
     fields.clear();
     if (!r.fields.empty()) append_json(fields, r.fields);
+    record_.log(r, fields);
     LogHeader h{request_id_,
                 std::chrono::duration_cast<std::chrono::nanoseconds>(r.time.time_since_epoch()).count(),
                 static_cast<std::uint32_t>(r.level),
@@ -67,66 +131,9 @@ class RingLogSink : public LogSink {
 
  private:
   Ring& ring_;
+  RequestRecord& record_;
   std::uint64_t request_id_ = 0;
   std::string fields_;  // reused
-};
-
-// Record and replay, for the requests that ask: answers binding calls from
-// the recorded ones, and reports every call on the response ring.
-class RequestCalls final : public BindingObserver {
- public:
-  explicit RequestCalls(Ring& ring) : ring_(ring) {}
-
-  // Sets up for one request; false when it asks nothing (the observer is then not installed).
-  bool begin(const RequestView& request) {
-    request_id_ = request.header.request_id;
-    report_ = (request.header.flags & kReportCalls) != 0U;
-    answering_ = (request.header.flags & kAnswerCalls) != 0U;
-    if (answering_) {
-      auto script =
-          engine::CallScript::parse(request.calls_json, (request.header.flags & kLenientCalls) != 0U);
-      script_ = script ? std::move(*script) : engine::CallScript(false);  // unreadable: no call is recorded
-    }
-    return report_ || answering_;
-  }
-
-  std::optional<Json> answer(const BindingCall& call) override {
-    if (!answering_) return std::nullopt;
-    auto a = script_.answer(call);
-    if (a.error) {
-      send(call, {}, &*a.error);
-      throw BindingError(*a.error);
-    }
-    return std::move(a.result);
-  }
-
-  void completed(const BindingCall& call, const Json& result, const std::string* error) override {
-    result_.clear();
-    if (error == nullptr) append_json(result_, result);
-    send(call, result_, error);
-  }
-
- private:
-  void send(const BindingCall& call, std::string_view result, const std::string* error) {
-    if (!report_) return;
-    arguments_.clear();
-    append_json(arguments_, call.arguments);
-    CallView c{request_id_,    call.binding,
-               call.operation, arguments_,
-               result,         error != nullptr ? std::optional<std::string_view>(*error) : std::nullopt};
-    const std::size_t size = call_size(c);
-    if (size > ring_.max_payload()) return;  // a call larger than half the ring is not reported
-    write_call(loan(ring_, kCall, size), c);
-    ring_.commit();
-  }
-
-  Ring& ring_;
-  std::uint64_t request_id_ = 0;
-  bool report_ = false;
-  bool answering_ = false;
-  engine::CallScript script_;
-  std::string arguments_;  // reused
-  std::string result_;
 };
 
 }  // namespace
@@ -161,8 +168,8 @@ int serve_channel(shm::Channel& channel, const WorkerSpec& spec, const std::atom
   }
   for (const auto& [k, v] : config.env) setenv(k.c_str(), v.c_str(), 1);
 
-  RingLogSink sink(responses);
-  RequestCalls calls(responses);
+  RequestRecord record(spec.redacted_headers);
+  RingLogSink sink(responses, record);
   Context ctx(Context::Options{config.name.empty() ? std::string((*entry)->name) : config.name,
                                config.version, spec.worker_id, Logger(&sink, spec.level),
                                std::move(bindings)});
@@ -201,8 +208,8 @@ int serve_channel(shm::Channel& channel, const WorkerSpec& spec, const std::atom
             "event timed out waiting in worker " + std::to_string(spec.worker_id) + "'s queue", 504);
       } else {
         ctx.begin_event(event->trigger_kind(), event->trigger_name(), deadline);
-        const bool observed = rh.flags != 0U && calls.begin(*request);
-        if (observed) ctx.observe_bindings(&calls);
+        const bool observed = rh.flags != 0U && record.begin(*request, *event);
+        if (observed) ctx.observe_bindings(&record);
         channel.running().store(rh.request_id, std::memory_order_release);
         const InvocationLogs logs(ctx, *event);
         response = call_handler(**entry, ctx, *event);
@@ -210,13 +217,20 @@ int serve_channel(shm::Channel& channel, const WorkerSpec& spec, const std::atom
         channel.running().store(0, std::memory_order_release);
         if (observed) ctx.observe_bindings(nullptr);
       }
-      std::size_t size = response_size(response);
+      // A record too large for the ring stays behind: the processor then records the event and response
+      // itself.
+      const RecordParts* parts = record.finish(response);
+      std::size_t size = response_size(response, parts);
+      if (size > responses.max_payload()) {
+        parts = nullptr;
+        size = response_size(response);
+      }
       if (size > responses.max_payload()) {
         response =
             Response::text("response of " + std::to_string(size) + " bytes exceeds the channel's limit", 500);
         size = response_size(response);
       }
-      write_response(loan(responses, kResponse, size), rh.request_id, response);
+      write_response(loan(responses, kResponse, size), rh.request_id, response, parts);
       responses.commit();
       requests.release();  // the event was read in place until now
     }

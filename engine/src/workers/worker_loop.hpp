@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <string>
+#include <vector>
 
 #include "../shm/channel.hpp"
 #include "nimbus/logger.hpp"
@@ -20,6 +21,7 @@ struct WorkerSpec {
   int worker_id = 0;
   LogLevel level = LogLevel::kInfo;
   int notify_fd = -1;  ///< an eventfd that wakes the processor's event loop, or -1 (the futex)
+  std::vector<std::string> redacted_headers;  ///< hidden in the records the worker writes
 };
 
 /// Serves `channel` until a shutdown message (returns 0), an init failure

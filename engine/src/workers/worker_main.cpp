@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "../shm/channel.hpp"
 #include "nimbus/logger.hpp"
@@ -24,6 +25,7 @@ struct Args {
   int worker_id = 0;
   nimbus::LogLevel level = nimbus::LogLevel::kInfo;
   int notify_fd = -1;
+  std::vector<std::string> redacted_headers;
 };
 
 bool parse(int argc, char** argv, Args& a) {
@@ -40,6 +42,8 @@ bool parse(int argc, char** argv, Args& a) {
       a.function = v;
     else if (k == "--notify-fd")
       a.notify_fd = std::atoi(v.c_str());
+    else if (k == "--redact-header")
+      a.redacted_headers.push_back(v);
     else if (k == "--worker-id")
       a.worker_id = std::atoi(v.c_str());
     else if (k == "--log-level")
@@ -57,7 +61,7 @@ int main(int argc, char** argv) {
   if (!parse(argc, argv, args)) {
     std::cerr
         << "usage: nimbus-worker --socket FD --library LIB.so [--config function.yaml] [--function NAME] "
-           "[--worker-id N] [--log-level L] [--notify-fd FD]\n";
+           "[--worker-id N] [--log-level L] [--notify-fd FD] [--redact-header NAME ...]\n";
     return 2;
   }
   prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the processor
@@ -73,7 +77,7 @@ int main(int argc, char** argv) {
     std::cerr << "nimbus-worker: " << channel.error().message << '\n';
     return 1;
   }
-  nimbus::engine::workers::WorkerSpec spec{args.config,    args.library, args.function,
-                                           args.worker_id, args.level,   args.notify_fd};
+  nimbus::engine::workers::WorkerSpec spec{args.config, args.library,   args.function,        args.worker_id,
+                                           args.level,  args.notify_fd, args.redacted_headers};
   return nimbus::engine::workers::serve_channel(*channel, spec, nullptr);
 }

@@ -44,7 +44,6 @@ class CallScript {
   std::vector<JsonText> calls_;
   std::size_t next_ = 0;
   bool lenient_ = false;
-  std::string scratch_;  // the actual arguments as JSON text
 };
 
 }  // namespace nimbus::engine

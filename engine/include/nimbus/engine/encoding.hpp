@@ -16,14 +16,9 @@ bool printable_utf8(std::string_view s);
 /// ASCII case-insensitive equality (header names, rule names).
 bool iequals(std::string_view a, std::string_view b) noexcept;
 
-/// Appends `s` as a JSON string literal, quotes included: `"`, `\\` and
-/// control characters escaped as nlohmann/json escapes them; bytes that are
-/// not well-formed UTF-8 become U+FFFD, so the output is always valid JSON.
-void append_json_string(std::string& out, std::string_view s);
-
-/// How many leading bytes of `s` a JSON string holds as they are (printable
-/// ASCII other than `"` and `\\`); `s.size()` when nothing needs escaping.
-std::size_t json_plain_prefix(std::string_view s) noexcept;
+/// JSON string literals (nimbus/json.hpp: the SDK writes binding calls' text with them too).
+using nimbus::append_json_string;
+using nimbus::json_plain_prefix;
 
 /// Appends `value` as compact JSON text, as `value.dump()` writes it but
 /// without its per-call set-up (it runs for every recorded binding call).

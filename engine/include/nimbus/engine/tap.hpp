@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "nimbus/bindings.hpp"
+#include "nimbus/engine/record_text.hpp"
 #include "nimbus/event.hpp"
 #include "nimbus/logger.hpp"
 #include "nimbus/response.hpp"
@@ -28,21 +29,10 @@ class InvocationTap : public BindingObserver {
   virtual void end(const Response& response, std::chrono::nanoseconds took) = 0;
 };
 
-struct LogEntry;
-
-/// A binding call as it arrives from a worker; the views are valid during the callback.
-struct CallEntry {
-  std::string_view binding;
-  std::string_view operation;
-  std::string_view arguments_json;  ///< a JSON value's text
-  std::string_view result_json;     ///< a JSON value's text; empty when the call failed
-  std::optional<std::string_view> error;
-};
-
 /// Sees the invocations that pass through a `Dispatcher` (the engine's
 /// recorder, the engine's replay), by request id: the event before it goes to
-/// a worker, then the log records and binding calls of the followed ones, in
-/// order, then their responses. Called on the dispatcher's polling thread.
+/// a worker, then, for the followed ones, the response with the record the
+/// worker wrote. Called on the dispatcher's polling thread.
 class DispatchTap {
  public:
   DispatchTap() = default;
@@ -50,13 +40,15 @@ class DispatchTap {
   DispatchTap& operator=(const DispatchTap&) = delete;
   virtual ~DispatchTap() = default;
   /// Before `event` goes to a worker as request `id`: true to follow it. The
-  /// worker then reports its binding calls, and `log`, `call` and `end` follow.
+  /// worker then writes the invocation's record, and `end` follows.
   virtual bool begin(std::uint64_t id, const Event& event) = 0;
-  virtual void log(std::uint64_t id, const LogEntry& entry) = 0;
-  virtual void call(std::uint64_t id, const CallEntry& call) = 0;
-  /// The response (also one the dispatcher made: a crash, a timeout), and the
-  /// time from submission to the answer.
-  virtual void end(std::uint64_t id, const Response& response, std::chrono::nanoseconds took) = 0;
+  /// The response and the time from submission to the answer. `record`: the
+  /// invocation as the worker recorded it (event, binding calls, log records,
+  /// response), valid during the call; null when the worker wrote none: a
+  /// response the dispatcher made (a crash, a timeout), an event answered
+  /// without running it, or a record too large for the channel.
+  virtual void end(std::uint64_t id, const Response& response, const RecordParts* record,
+                   std::chrono::nanoseconds took) = 0;
   /// Idle: a good moment to write out what is buffered.
   virtual void idle() {}
 };

@@ -27,13 +27,13 @@ class Channel;
 namespace workers {
 struct ResponseView;
 struct LogView;
-struct CallView;
 }  // namespace workers
 
 /// What a request asks of its worker besides running the event: for record and replay.
 struct RequestOptions {
-  /// Send back every binding call the function makes (`workers::CallView`), before the response.
-  bool report_calls = false;
+  /// Send back the invocation's record (event, binding calls, log records and
+  /// response as tape text, written by the worker) with the response.
+  bool record = false;
   /// Replay: answer the function's binding calls from these recorded calls (a JSON array, a
   /// tape record's "calls") instead of running the bindings.
   std::optional<std::string_view> recorded_calls;
@@ -63,6 +63,8 @@ struct WorkerOptions {
   /// processor sleeps in an event loop (see `Dispatcher`); -1: the processor
   /// waits on the response ring's futex instead. Not owned.
   int notify_fd = -1;
+  /// Header names (any case) whose values a record hides (`RecordText`).
+  std::vector<std::string> redacted_headers;
 };
 
 /// One worker. Both modes serve the same channel with the same loop
@@ -91,16 +93,10 @@ class Worker {
   /// Wakes the worker if it sleeps; call once after a batch of submits.
   void flush() noexcept;
 
-  /// Hands every queued response, log record and binding call to the
-  /// callbacks, in order; returns how many responses there were. The views
-  /// are valid during the call.
-  template <class OnResponse, class OnLog, class OnCall>
-  std::size_t poll(OnResponse&& on_response, OnLog&& on_log, OnCall&& on_call);
-  /// The same, ignoring binding calls.
+  /// Hands every queued response and log record to the callbacks, in order;
+  /// returns how many responses there were. The views are valid during the call.
   template <class OnResponse, class OnLog>
-  std::size_t poll(OnResponse&& on_response, OnLog&& on_log) {
-    return poll(on_response, on_log, [](const workers::CallView&) {});
-  }
+  std::size_t poll(OnResponse&& on_response, OnLog&& on_log);
   /// Waits up to `timeout` for something to poll.
   bool wait(std::chrono::microseconds timeout) noexcept;
   /// For an owner that waits on the notify fd instead: true when it may
@@ -125,12 +121,12 @@ class Worker {
     std::uint64_t request_id;
     std::chrono::steady_clock::time_point deadline;
     std::vector<std::byte> event;  // the encoded event
-    bool report_calls = false;
+    bool record = false;
     std::optional<std::string> recorded_calls;
     bool lenient = false;
     /// How it was asked for, to ask again.
     [[nodiscard]] RequestOptions options() const {
-      return {report_calls, recorded_calls ? std::optional<std::string_view>(*recorded_calls) : std::nullopt,
+      return {record, recorded_calls ? std::optional<std::string_view>(*recorded_calls) : std::nullopt,
               lenient};
     }
   };
@@ -148,8 +144,7 @@ class Worker {
  private:
   Worker() = default;
   // Reads one message; false when there is none. Calls exactly one callback.
-  using Dispatch = void (*)(void*, const workers::ResponseView*, const workers::LogView*,
-                            const workers::CallView*);
+  using Dispatch = void (*)(void*, const workers::ResponseView*, const workers::LogView*);
   bool next(Dispatch dispatch, void* target);
 
   WorkerMode mode_ = WorkerMode::kProcess;
@@ -165,24 +160,20 @@ class Worker {
   std::vector<LogRecord> init_logs_;
 };
 
-template <class OnResponse, class OnLog, class OnCall>
-std::size_t Worker::poll(OnResponse&& on_response, OnLog&& on_log, OnCall&& on_call) {
+template <class OnResponse, class OnLog>
+std::size_t Worker::poll(OnResponse&& on_response, OnLog&& on_log) {
   struct Target {
     OnResponse& r;
     OnLog& l;
-    OnCall& c;
     std::size_t responses = 0;
-  } target{on_response, on_log, on_call};
-  auto dispatch = [](void* t, const workers::ResponseView* r, const workers::LogView* l,
-                     const workers::CallView* c) {
+  } target{on_response, on_log};
+  auto dispatch = [](void* t, const workers::ResponseView* r, const workers::LogView* l) {
     auto* self = static_cast<Target*>(t);
     if (r != nullptr) {
       self->r(*r);
       ++self->responses;
-    } else if (l != nullptr) {
-      self->l(*l);
     } else {
-      self->c(*c);
+      self->l(*l);
     }
   };
   while (next(dispatch, &target)) {

@@ -40,7 +40,7 @@ class Recorder final : public engine::InvocationTap {
   void log(const LogRecord& record) override;
   void end(const Response& response, std::chrono::nanoseconds took) override;
   std::optional<Json> answer(const BindingCall& call) override;
-  void completed(const BindingCall& call, const Json& result, const std::string* error) override;
+  void completed(const BindingCall& call, std::string_view result, const std::string* error) override;
 
   [[nodiscard]] std::uint64_t recorded() const noexcept { return tape_->written(); }
 
@@ -52,9 +52,8 @@ class Recorder final : public engine::InvocationTap {
 };
 
 /// The engine's recorder: follows a sample of the events a `Dispatcher`
-/// runs, gathers their logs and binding calls as the workers report them,
-/// and writes each record when its response arrives. Tape lines are
-/// buffered and written when the processor is idle or the buffer is full.
+/// runs and writes each record when its response arrives, as the worker
+/// wrote it. Tape lines are buffered and handed to the tape's own thread.
 class EngineRecorder final : public engine::DispatchTap {
  public:
   EngineRecorder(std::unique_ptr<TapeWriter> tape, double sample = 1.0);
@@ -63,9 +62,8 @@ class EngineRecorder final : public engine::DispatchTap {
   EngineRecorder& operator=(const EngineRecorder&) = delete;
 
   bool begin(std::uint64_t id, const Event& event) override;
-  void log(std::uint64_t id, const engine::LogEntry& entry) override;
-  void call(std::uint64_t id, const engine::CallEntry& call) override;
-  void end(std::uint64_t id, const Response& response, std::chrono::nanoseconds took) override;
+  void end(std::uint64_t id, const Response& response, const engine::RecordParts* record,
+           std::chrono::nanoseconds took) override;
   void idle() override;
 
   [[nodiscard]] std::uint64_t recorded() const noexcept { return tape_->written(); }
@@ -73,8 +71,10 @@ class EngineRecorder final : public engine::DispatchTap {
  private:
   std::unique_ptr<TapeWriter> tape_;
   Sampler sample_;
-  std::unordered_map<std::uint64_t, std::unique_ptr<RecordText>> open_;  // by request id
-  std::vector<std::unique_ptr<RecordText>> spare_;                       // reused
+  // The followed events' bytes, by request id: for a response the worker sent no record with.
+  std::unordered_map<std::uint64_t, std::string> open_;
+  std::vector<std::string> spare_;  // reused
+  RecordText fallback_;
   bool failed_ = false;  // the tape could not be written: said once, then no more recording
 };
 

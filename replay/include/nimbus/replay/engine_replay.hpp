@@ -46,9 +46,8 @@ class EngineReplay final : public engine::DispatchTap {
   [[nodiscard]] const std::vector<std::string>& learned() const noexcept { return learned_; }
 
   bool begin(std::uint64_t id, const Event& event) override;
-  void log(std::uint64_t id, const engine::LogEntry& entry) override;
-  void call(std::uint64_t id, const engine::CallEntry& call) override;
-  void end(std::uint64_t id, const Response& response, std::chrono::nanoseconds took) override;
+  void end(std::uint64_t id, const Response& response, const engine::RecordParts* record,
+           std::chrono::nanoseconds took) override;
 
  private:
   struct Pending;

@@ -89,7 +89,7 @@ class RecordReplayer final : public engine::InvocationTap {
   void log(const LogRecord& record) override;
   void end(const Response& response, std::chrono::nanoseconds took) override;
   std::optional<Json> answer(const BindingCall& call) override;
-  void completed(const BindingCall& call, const Json& result, const std::string* error) override;
+  void completed(const BindingCall& call, std::string_view result, const std::string* error) override;
 
  private:
   CompareOptions o_;

@@ -3,6 +3,7 @@
 /// Data bindings: named connections to data services, chosen in function.yaml.
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -25,11 +26,47 @@ class BindingError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// A binding call's arguments as a JSON object's compact text, written
+/// member by member without a JSON value: `{"key":"ada","ttl_ms":500}`.
+class JsonObjectText {
+ public:
+  JsonObjectText& add(std::string_view name, std::string_view value) {
+    member(name);
+    append_json_string(text_, value);
+    return *this;
+  }
+  JsonObjectText& add(std::string_view name, std::int64_t value) {
+    member(name);
+    text_ += std::to_string(value);
+    return *this;
+  }
+  /// The object's text (valid while this lives).
+  [[nodiscard]] std::string_view text() {
+    if (!closed_) {
+      if (text_.empty()) text_ += '{';
+      text_ += '}';
+      closed_ = true;
+    }
+    return text_;
+  }
+
+ private:
+  void member(std::string_view name) {
+    text_ += text_.empty() ? '{' : ',';
+    append_json_string(text_, name);
+    text_ += ':';
+  }
+  std::string text_;
+  bool closed_ = false;
+};
+
 /// One call a function made on a binding, as a recorder or a replayer sees it.
 struct BindingCall {
   std::string_view binding;    ///< the binding's name in function.yaml
   std::string_view operation;  ///< "get", "put", "remove", "list", ...
-  const Json& arguments;       ///< e.g. {"key": "ada"}
+  std::string_view arguments;  ///< a JSON object's compact text, e.g. {"key":"ada"}
+  /// The arguments as a JSON value.
+  [[nodiscard]] Json arguments_value() const { return Json::parse(arguments); }
 };
 
 /// Watches the calls a function makes on its bindings (the recorder) and may
@@ -46,9 +83,10 @@ class BindingObserver {
   /// Before the binding runs: a result to answer with instead of running it,
   /// or nothing to let it run. Throwing fails the call with that exception.
   virtual std::optional<Json> answer(const BindingCall& call) = 0;
-  /// After the call: its result as JSON (null for none), or, when `error` is
-  /// not null, the message of the exception it failed with.
-  virtual void completed(const BindingCall& call, const Json& result, const std::string* error) = 0;
+  /// After the call: its result as compact JSON text ("null" for none), or,
+  /// when `error` is not null, the message of the exception it failed with.
+  /// Text, not JSON values: a recorder copies it as it is, for every call.
+  virtual void completed(const BindingCall& call, std::string_view result_json, const std::string* error) = 0;
 };
 
 /// Base of every data binding. A binding lives across invocations: a worker
@@ -78,16 +116,17 @@ class Binding {
   [[nodiscard]] bool is_observed() const noexcept { return observer_ != nullptr; }
 
   /// Runs `call` (the implementation) as operation `operation` with
-  /// `arguments`, letting the observer answer it instead; `encode` turns a
-  /// result into JSON, `decode` a JSON answer back into a result. Interface
-  /// authors write each public method with it; implementations never see it.
+  /// `arguments` (a JSON object's text, see `JsonObjectText`), letting the
+  /// observer answer it instead; `encode(result, out)` appends a result's JSON
+  /// text, `decode` turns a JSON answer back into a result. Interface authors
+  /// write each public method with it; implementations never see it.
   template <class Call, class Encode, class Decode>
-  auto observed(std::string_view operation, const Json& arguments, Call&& call, Encode&& encode,
+  auto observed(std::string_view operation, std::string_view arguments, Call&& call, Encode&& encode,
                 Decode&& decode) -> decltype(call()) {
     using R = decltype(call());
     const BindingCall c{name_, operation, arguments};
     if (std::optional<Json> answer = observer_->answer(c)) {
-      observer_->completed(c, *answer, nullptr);
+      observer_->completed(c, answer->dump(-1, ' ', false, Json::error_handler_t::replace), nullptr);
       if constexpr (std::is_void_v<R>) {
         return;
       } else {
@@ -97,16 +136,18 @@ class Binding {
     try {
       if constexpr (std::is_void_v<R>) {
         call();
-        observer_->completed(c, Json(nullptr), nullptr);
+        observer_->completed(c, "null", nullptr);
         return;
       } else {
         R result = call();
-        observer_->completed(c, encode(result), nullptr);
+        std::string text;
+        encode(result, text);
+        observer_->completed(c, text, nullptr);
         return result;
       }
     } catch (const std::exception& e) {
       const std::string what = e.what();
-      observer_->completed(c, Json(nullptr), &what);
+      observer_->completed(c, "null", &what);
       throw;
     }
   }
@@ -133,8 +174,14 @@ class KeyValueStore : public Binding {
   std::optional<std::string> get(std::string_view key) {
     if (!is_observed()) return do_get(key);
     return observed(
-        "get", Json{{"key", key}}, [&] { return do_get(key); },
-        [](const std::optional<std::string>& v) { return v ? Json(*v) : Json(nullptr); },
+        "get", JsonObjectText().add("key", key).text(), [&] { return do_get(key); },
+        [](const std::optional<std::string>& v, std::string& out) {
+          if (v) {
+            append_json_string(out, *v);
+          } else {
+            out += "null";
+          }
+        },
         [](const Json& j) {
           return j.is_string() ? std::optional<std::string>(j.get<std::string>()) : std::nullopt;
         });
@@ -143,25 +190,33 @@ class KeyValueStore : public Binding {
   void put(std::string_view key, std::string_view value,
            std::optional<std::chrono::milliseconds> ttl = std::nullopt) {
     if (!is_observed()) return do_put(key, value, ttl);
-    Json args{{"key", key}, {"value", value}};
-    if (ttl) args["ttl_ms"] = ttl->count();
+    JsonObjectText args;
+    args.add("key", key).add("value", value);
+    if (ttl) args.add("ttl_ms", ttl->count());
     observed(
-        "put", args, [&] { do_put(key, value, ttl); }, [] { return Json(nullptr); }, [](const Json&) {});
+        "put", args.text(), [&] { do_put(key, value, ttl); }, [] {}, [](const Json&) {});
   }
   /// Deletes `key`; true when it existed.
   bool remove(std::string_view key) {
     if (!is_observed()) return do_remove(key);
     return observed(
-        "remove", Json{{"key", key}}, [&] { return do_remove(key); },
-        [](bool existed) { return Json(existed); },
+        "remove", JsonObjectText().add("key", key).text(), [&] { return do_remove(key); },
+        [](bool existed, std::string& out) { out += existed ? "true" : "false"; },
         [](const Json& j) { return j.is_boolean() && j.get<bool>(); });
   }
   /// The keys that start with `prefix`, sorted.
   std::vector<std::string> list(std::string_view prefix = {}) {
     if (!is_observed()) return do_list(prefix);
     return observed(
-        "list", Json{{"prefix", prefix}}, [&] { return do_list(prefix); },
-        [](const std::vector<std::string>& keys) { return Json(keys); },
+        "list", JsonObjectText().add("prefix", prefix).text(), [&] { return do_list(prefix); },
+        [](const std::vector<std::string>& keys, std::string& out) {
+          out += '[';
+          for (const auto& k : keys) {
+            if (out.back() != '[') out += ',';
+            append_json_string(out, k);
+          }
+          out += ']';
+        },
         [](const Json& j) {
           return j.is_array() ? j.get<std::vector<std::string>>() : std::vector<std::string>();
         });
