@@ -24,75 +24,99 @@ void RecordText::clear() noexcept {
 
 namespace {
 
-// `"k":` in one copy (keys are ours: nothing to escape). Each record has a
-// few dozen keys and strings, so they are written with one resize and memcpy
-// each rather than character by character.
-void key(std::string& out, std::string_view k) {
-  const std::size_t at = out.size();
-  out.resize(at + k.size() + 3);
-  char* p = out.data() + at;
-  *p = '"';
-  std::memcpy(p + 1, k.data(), k.size());
-  p[k.size() + 1] = '"';
-  p[k.size() + 2] = ':';
-}
+// Writes JSON text into a string through a pointer. Room is made a few
+// hundred bytes at a time (one resize, not one per member), keys are
+// literals copied with sizes known when compiling, and strings that need no
+// escaping (nearly all) are copied whole. A record has a few dozen members
+// and is written for every recorded invocation, in the engine's workers.
+class Writer {
+ public:
+  explicit Writer(std::string& out, std::size_t expect = 256) : out_(out), at_(out.size()) { room(expect); }
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+  ~Writer() { out_.resize(at_); }  // shrinking: nothing is written
 
-// `"k":"v",`: one copy when `v` needs no escaping.
-void string_member(std::string& out, std::string_view k, std::string_view v) {
-  if (json_plain_prefix(v) != v.size()) {
-    key(out, k);
-    append_json_string(out, v);
-    out += ',';
-    return;
+  template <std::size_t N>
+  void lit(const char (&s)[N]) {
+    room(N - 1);
+    std::memcpy(out_.data() + at_, s, N - 1);
+    at_ += N - 1;
   }
-  const std::size_t at = out.size();
-  out.resize(at + k.size() + v.size() + 6);
-  char* p = out.data() + at;
-  *p++ = '"';
-  std::memcpy(p, k.data(), k.size());
-  p += k.size();
-  p[0] = '"';
-  p[1] = ':';
-  p[2] = '"';
-  p += 3;
-  if (!v.empty()) std::memcpy(p, v.data(), v.size());
-  p += v.size();
-  p[0] = '"';
-  p[1] = ',';
-}
+  void raw(std::string_view s) {
+    room(s.size());
+    if (!s.empty()) std::memcpy(out_.data() + at_, s.data(), s.size());
+    at_ += s.size();
+  }
+  void ch(char c) {
+    room(1);
+    out_[at_++] = c;
+  }
+  // `s` as a JSON string literal.
+  void string(std::string_view s) {
+    if (json_plain_prefix(s) != s.size()) {
+      out_.resize(at_);
+      append_json_string(out_, s);
+      at_ = out_.size();
+      return;
+    }
+    room(s.size() + 2);
+    char* p = out_.data() + at_;
+    p[0] = '"';
+    if (!s.empty()) std::memcpy(p + 1, s.data(), s.size());
+    p[s.size() + 1] = '"';
+    at_ += s.size() + 2;
+  }
+  // `key` (a literal `"name":`), the string `value`, and a comma.
+  template <std::size_t N>
+  void member(const char (&key)[N], std::string_view value) {
+    lit(key);
+    string(value);
+    ch(',');
+  }
+  // A number in its shortest exact form (no locale, no format string).
+  template <class T>
+  void number(T value) {
+    room(32);
+    char* p = out_.data() + at_;
+    auto [end, ec] = std::to_chars(p, p + 32, value);
+    if (ec == std::errc()) at_ += static_cast<std::size_t>(end - p);
+  }
+  // Closes an object whose last member left a trailing comma.
+  void close_object() {
+    if (at_ > 0 && out_[at_ - 1] == ',') {
+      out_[at_ - 1] = '}';
+    } else {
+      ch('}');
+    }
+  }
+  [[nodiscard]] bool empty() const noexcept { return at_ == 0; }
 
-// A body as text when it is printable, else base64, under the given keys.
-void body_member(std::string& out, std::string_view body) {
+ private:
+  void room(std::size_t n) {
+    if (at_ + n > out_.size()) [[unlikely]]
+      grow(n);
+  }
+  [[gnu::noinline]] void grow(std::size_t n) { out_.resize(std::max(at_ + n, 2 * out_.size())); }
+  std::string& out_;
+  std::size_t at_;
+};
+
+// A body as text when it is printable, else base64.
+void body_member(Writer& w, std::string_view body) {
   if (body.empty()) return;
   if (printable_utf8(body)) {
-    string_member(out, "body", body);
+    w.member(R"("body":)", body);
   } else {
-    string_member(out, "bodyBase64", base64_encode(body));
-  }
-}
-
-// Appends a number in its shortest exact form (no locale, no format string: this runs per record).
-template <class T>
-void append_number(std::string& out, T value) {
-  std::array<char, 32> buffer{};
-  auto [end, ec] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
-  out.append(buffer.data(), ec == std::errc() ? end : buffer.data());
-}
-
-// Closes an object whose last member left a trailing comma.
-void close_object(std::string& out) {
-  if (out.back() == ',') {
-    out.back() = '}';
-  } else {
-    out += '}';
+    w.member(R"("bodyBase64":)", base64_encode(body));
   }
 }
 
 }  // namespace
 
 // Pairs as an object; a repeated name keeps its values joined with ", " (as HTTP allows).
-void RecordText::pairs(std::string& out, const auto& pairs, bool redact) {
-  out += '{';
+template <class W>
+void RecordText::pairs(W& w, const auto& pairs, bool redact) {
+  w.ch('{');
   for (auto it = pairs.begin(); it != pairs.end(); ++it) {
     const auto& entry = *it;
     const std::string_view name = entry.first;
@@ -100,17 +124,17 @@ void RecordText::pairs(std::string& out, const auto& pairs, bool redact) {
     bool seen = false;
     for (auto before = pairs.begin(); before != it && !seen; ++before) seen = (*before).first == name;
     if (seen) continue;
-    append_json_string(out, name);
-    out += ':';
+    w.string(name);
+    w.ch(':');
     const bool hidden = redact && std::any_of(redacted_headers_.begin(), redacted_headers_.end(),
                                               [&](const std::string& h) { return iequals(h, name); });
     if (hidden) {
-      append_json_string(out, kRedacted);
+      w.string(kRedacted);
     } else {
       auto later = std::next(it);
       while (later != pairs.end() && (*later).first != name) ++later;
       if (later == pairs.end()) {
-        append_json_string(out, value);
+        w.string(value);
       } else {
         std::string joined(value);
         for (; later != pairs.end(); ++later) {
@@ -119,40 +143,39 @@ void RecordText::pairs(std::string& out, const auto& pairs, bool redact) {
             joined += (*later).second;
           }
         }
-        append_json_string(out, joined);
+        w.string(joined);
       }
     }
-    out += ',';
+    w.ch(',');
   }
-  close_object(out);
+  w.close_object();
 }
 
 void RecordText::event(const Event& e) {
-  std::string& out = event_;
-  out.clear();
-  out += '{';
-  string_member(out, "id", e.id());
-  key(out, "trigger");
-  out += '{';
-  string_member(out, "kind", e.trigger_kind());
-  string_member(out, "name", e.trigger_name());
-  close_object(out);
-  out += ',';
-  if (!e.method().empty()) string_member(out, "method", e.method());
-  if (!e.path().empty()) string_member(out, "path", e.path());
-  if (!e.url().empty()) string_member(out, "url", e.url());
+  event_.clear();
+  Writer w(event_, 256 + e.bytes().size());
+  w.lit(R"({"id":)");
+  w.string(e.id());
+  w.lit(R"(,"trigger":{"kind":)");
+  w.string(e.trigger_kind());
+  w.lit(R"(,"name":)");
+  w.string(e.trigger_name());
+  w.lit("},");
+  if (!e.method().empty()) w.member(R"("method":)", e.method());
+  if (!e.path().empty()) w.member(R"("path":)", e.path());
+  if (!e.url().empty()) w.member(R"("url":)", e.url());
   if (e.headers().size() > 0) {
-    key(out, "headers");
-    pairs(out, e.headers(), true);
-    out += ',';
+    w.lit(R"("headers":)");
+    pairs(w, e.headers(), true);
+    w.ch(',');
   }
   if (e.fields().size() > 0) {
-    key(out, "fields");
-    pairs(out, e.fields(), false);
-    out += ',';
+    w.lit(R"("fields":)");
+    pairs(w, e.fields(), false);
+    w.ch(',');
   }
-  string_member(out, "contentType", e.content_type());
-  body_member(out, e.body());
+  w.member(R"("contentType":)", e.content_type());
+  body_member(w, e.body());
   // The timestamp to the nanosecond, RFC 3339; the seconds' text is cached.
   const auto ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(e.timestamp().time_since_epoch()).count();
@@ -161,53 +184,54 @@ void RecordText::event(const Event& e) {
     cached_second_ = seconds;
     cached_prefix_ = fmt::format("{:%FT%T}", std::chrono::sys_seconds(std::chrono::seconds(seconds)));
   }
-  out += R"("timestamp":")"sv;
-  out += cached_prefix_;
+  w.lit(R"("timestamp":")");
+  w.raw(cached_prefix_);
   std::array<char, 10> fraction{'.', '0', '0', '0', '0', '0', '0', '0', '0', '0'};
   for (std::int64_t rest = ns - seconds * 1'000'000'000, at = 9; at > 0 && rest > 0; --at, rest /= 10) {
     fraction[static_cast<std::size_t>(at)] = static_cast<char>('0' + rest % 10);
   }
-  out.append(fraction.data(), fraction.size());
-  out += R"(Z",)"sv;
+  w.raw(std::string_view(fraction.data(), fraction.size()));
+  w.lit(R"(Z",)");
   if (auto ce = e.cloud_event()) {
-    key(out, "cloudEvent");
-    out += '{';
-    string_member(out, "type", ce->type);
-    string_member(out, "source", ce->source);
-    string_member(out, "specversion", ce->spec_version);
-    if (!ce->subject.empty()) string_member(out, "subject", ce->subject);
-    if (!ce->time.empty()) string_member(out, "time", ce->time);
-    close_object(out);
-    out += ',';
+    w.lit(R"("cloudEvent":{)");
+    w.member(R"("type":)", ce->type);
+    w.member(R"("source":)", ce->source);
+    w.member(R"("specversion":)", ce->spec_version);
+    if (!ce->subject.empty()) w.member(R"("subject":)", ce->subject);
+    if (!ce->time.empty()) w.member(R"("time":)", ce->time);
+    w.close_object();
+    w.ch(',');
   }
   if (auto st = e.stream()) {
-    key(out, "stream");
-    out += '{';
-    string_member(out, "topic", st->topic);
-    fmt::format_to(std::back_inserter(out), R"("partition":{},"offset":{})", st->partition, st->offset);
-    out += "},"sv;
+    w.lit(R"("stream":{)");
+    w.member(R"("topic":)", st->topic);
+    w.lit(R"("partition":)");
+    w.number(st->partition);
+    w.lit(R"(,"offset":)");
+    w.number(st->offset);
+    w.lit("},");
   }
-  close_object(out);
+  w.close_object();
 }
 
 void RecordText::call(std::string_view binding, std::string_view operation, std::string_view arguments_json,
                       std::string_view result_json, std::optional<std::string_view> error) {
-  std::string& out = calls_;
-  if (!out.empty()) out += ',';
-  out += '{';
-  string_member(out, "binding", binding);
-  string_member(out, "operation", operation);
-  key(out, "arguments");
-  out += arguments_json.empty() ? std::string_view("null") : arguments_json;
-  out += ',';
+  Writer w(calls_, 128 + arguments_json.size() + result_json.size());
+  if (!w.empty()) w.ch(',');
+  w.lit(R"({"binding":)");
+  w.string(binding);
+  w.lit(R"(,"operation":)");
+  w.string(operation);
+  w.lit(R"(,"arguments":)");
+  w.raw(arguments_json.empty() ? std::string_view("null") : arguments_json);
   if (error) {
-    key(out, "error");
-    append_json_string(out, *error);
+    w.lit(R"(,"error":)");
+    w.string(*error);
   } else {
-    key(out, "result");
-    out += result_json.empty() ? std::string_view("null") : result_json;
+    w.lit(R"(,"result":)");
+    w.raw(result_json.empty() ? std::string_view("null") : result_json);
   }
-  out += '}';
+  w.ch('}');
 }
 
 void RecordText::call(const BindingCall& c, std::string_view result_json, const std::string* error) {
@@ -217,19 +241,19 @@ void RecordText::call(const BindingCall& c, std::string_view result_json, const 
 
 void RecordText::log(LogLevel level, std::string_view message, std::string_view fields_json,
                      std::string_view logger) {
-  std::string& out = logs_;
-  if (!out.empty()) out += ',';
-  out += R"({"level":")"sv;
-  out += to_string(level);
-  out += R"(",)"sv;
-  string_member(out, "message", message);
+  Writer w(logs_, 96 + message.size() + fields_json.size());
+  if (!w.empty()) w.ch(',');
+  w.lit(R"({"level":")");
+  w.raw(to_string(level));
+  w.lit(R"(",)");
+  w.member(R"("message":)", message);
   if (!fields_json.empty() && fields_json != "{}") {
-    key(out, "fields");
-    out += fields_json;
-    out += ',';
+    w.lit(R"("fields":)");
+    w.raw(fields_json);
+    w.ch(',');
   }
-  if (!logger.empty()) string_member(out, "logger", logger);
-  close_object(out);
+  if (!logger.empty()) w.member(R"("logger":)", logger);
+  w.close_object();
 }
 
 void RecordText::log(const LogRecord& r) {
@@ -239,35 +263,36 @@ void RecordText::log(const LogRecord& r) {
 }
 
 void RecordText::response(const Response& r) {
-  std::string& out = response_;
-  out.clear();
-  out += R"({"status":)"sv;
-  append_number(out, r.status());
-  out += ',';
-  if (!r.content_type().empty()) string_member(out, "contentType", r.content_type());
+  response_.clear();
+  Writer w(response_, 128 + r.content_type().size() + r.body().size());
+  w.lit(R"({"status":)");
+  w.number(r.status());
+  w.ch(',');
+  if (!r.content_type().empty()) w.member(R"("contentType":)", r.content_type());
   if (!r.headers().empty()) {
-    key(out, "headers");
-    pairs(out, r.headers(), true);
-    out += ',';
+    w.lit(R"("headers":)");
+    pairs(w, r.headers(), true);
+    w.ch(',');
   }
-  body_member(out, r.body());
-  close_object(out);
+  body_member(w, r.body());
+  w.close_object();
 }
 
 void append_record_line(std::string& out, std::uint64_t seq, const RecordParts& parts, double duration_ms) {
-  out += R"({"seq":)"sv;
-  append_number(out, seq);
-  out += R"(,"event":)"sv;
-  out += parts.event;
-  out += R"(,"calls":[)"sv;
-  out += parts.calls;
-  out += R"(],"logs":[)"sv;
-  out += parts.logs;
-  out += R"(],"response":)"sv;
-  out += parts.response;
-  out += R"(,"timing":{"durationMs":)"sv;
-  append_number(out, duration_ms);
-  out += "}}"sv;
+  Writer w(out, 96 + parts.event.size() + parts.calls.size() + parts.logs.size() + parts.response.size());
+  w.lit(R"({"seq":)");
+  w.number(seq);
+  w.lit(R"(,"event":)");
+  w.raw(parts.event);
+  w.lit(R"(,"calls":[)");
+  w.raw(parts.calls);
+  w.lit(R"(],"logs":[)");
+  w.raw(parts.logs);
+  w.lit(R"(],"response":)");
+  w.raw(parts.response);
+  w.lit(R"(,"timing":{"durationMs":)");
+  w.number(duration_ms);
+  w.lit("}}");
 }
 
 void RecordText::assign(const RecordParts& parts) {

@@ -72,7 +72,8 @@ class RecordText {
 
  private:
   // An object of name/value pairs; with `redact`, the redacted headers' values hidden.
-  void pairs(std::string& out, const auto& pairs, bool redact);
+  template <class W>
+  void pairs(W& w, const auto& pairs, bool redact);
   std::vector<std::string> redacted_headers_;
   std::string event_;
   std::string calls_;

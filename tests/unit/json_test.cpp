@@ -1,0 +1,38 @@
+// JSON string literals as the SDK writes them for binding calls and tapes.
+#include "nimbus/json.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace {
+
+TEST(JsonPlainPrefixTest, StopsAtTheFirstByteThatNeedsEscapingWhereverItIs) {
+  // Eight bytes are checked at a time: put each kind of byte at every offset of words and tails.
+  for (const char special : {'"', '\\', '\n', '\x01', '\x1f', '\x80', '\xff'}) {
+    for (std::size_t at = 0; at < 21; ++at) {
+      std::string s(21, 'a');
+      s[at] = special;
+      EXPECT_EQ(nimbus::json_plain_prefix(s), at)
+          << "byte " << static_cast<int>(static_cast<unsigned char>(special)) << " at " << at;
+    }
+  }
+  for (std::size_t n = 0; n < 20; ++n) {
+    const std::string plain(n, '~');  // 0x7e and ' ' (0x20) are the edges that need nothing
+    EXPECT_EQ(nimbus::json_plain_prefix(plain), n);
+    EXPECT_EQ(nimbus::json_plain_prefix(std::string(n, ' ')), n);
+  }
+}
+
+TEST(JsonPlainPrefixTest, AgreesWithNlohmannOnWhatAStringNeeds) {
+  for (int c = 0; c < 256; ++c) {
+    const std::string s = "0123456789" + std::string(1, static_cast<char>(c)) + "abc";
+    std::string out;
+    nimbus::append_json_string(out, s);
+    EXPECT_EQ(out, nimbus::Json(s).dump(-1, ' ', false, nimbus::Json::error_handler_t::replace)) << c;
+    const bool plain = c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+    EXPECT_EQ(nimbus::json_plain_prefix(s), plain ? s.size() : 10U) << c;
+  }
+}
+
+}  // namespace
