@@ -96,7 +96,9 @@ class Writer {
     if (at_ + n > out_.size()) [[unlikely]]
       grow(n);
   }
-  [[gnu::noinline]] void grow(std::size_t n) { out_.resize(std::max(at_ + n, 2 * out_.size())); }
+  // Only the room asked for: the string's capacity grows geometrically by itself, and a resize
+  // writes every byte it adds (a tape buffer holds many records: never double its size).
+  [[gnu::noinline]] void grow(std::size_t n) { out_.resize(at_ + n); }
   std::string& out_;
   std::size_t at_;
 };
