@@ -138,9 +138,10 @@ def main():
 
         print(f"nimbus bench/replay: ping function, {os.cpu_count()} cores, medians of {a.rounds} rounds\n")
         if not a.skip_record:
-            plain, recording = [], []
+            plain, recording, devnull = [], [], []
             for _ in range(a.rounds):
-                for target, into in ((None, plain), (tmp / "recorded.ndjson", recording)):
+                for target, into in ((None, plain), (tmp / "recorded.ndjson", recording),
+                                     (Path("/dev/null"), devnull)):
                     proc, port = serve(a.nimbus, target)
                     try:
                         time.sleep(0.3)
@@ -150,18 +151,23 @@ def main():
             recorded_lines = sum(1 for _ in open(tmp / "recorded.ndjson")) - 1
             p = statistics.median(x[0] for x in plain)
             r = statistics.median(x[0] for x in recording)
+            n = statistics.median(x[0] for x in devnull)
             pc = statistics.median(x[1] for x in plain)
             rc = statistics.median(x[1] for x in recording)
+            nc = statistics.median(x[1] for x in devnull)
             print("1. recording in the engine (1 worker process, 32 connections, wrk on the same cores)")
             print(f"   without --record  {p:>10,.0f} req/s   {pc:6.1f} µs CPU per request (processor + worker)")
             print(f"   with --record     {r:>10,.0f} req/s   {rc:6.1f} µs CPU per request"
                   f"   ({recorded_lines:,} records in the last tape)")
             print(f"   loss              {100 * (1 - r / p):>9.1f} %     CPU per request +{100 * (rc / pc - 1):.1f} %"
                   f"   (target: at most 10 % loss)")
-            # Each round runs the two side by side: the loss within each round shows the machine's noise.
+            # Each round runs them side by side: the loss within each round shows the machine's noise.
             losses = sorted(100 * (1 - b[0] / a[0]) for a, b in zip(plain, recording))
             print(f"   loss per round    {', '.join(f'{x:.1f}' for x in losses)} %"
-                  f"   (median {statistics.median(losses):.1f} %)\n")
+                  f"   (median {statistics.median(losses):.1f} %)")
+            # The same records written to /dev/null: what the file system's share is.
+            print(f"   --record /dev/null {n:>9,.0f} req/s   {nc:6.1f} µs CPU per request"
+                  f"   loss {100 * (1 - n / p):.1f} % (encoding and transport, no file system)\n")
 
         if a.skip_replay:
             return

@@ -2,8 +2,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nimbus/engine/encoding.hpp>
 #include <nimbus/engine/event_file.hpp>
 #include <nimbus/event_data.hpp>
@@ -83,6 +85,63 @@ TEST(TapeTest, WritesRedactedRecordsAndReadsThemBack) {
   EXPECT_EQ((**second).parse()->seq, 2U);
   EXPECT_FALSE((*reader)->next());
   fs::remove(path);
+}
+
+std::string file_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// The engine's writer (its own thread; full blocks with O_DIRECT where the file
+// system takes it, the partial one through the page cache on a flush) writes
+// byte for byte what the caller's writer writes, and a flush leaves every
+// record on disk, whatever the record sizes and block boundaries.
+TEST(TapeTest, TheBackgroundWriterWritesExactlyWhatTheCallersWriterWrites) {
+  const fs::path plain = temp_tape("plain");
+  const fs::path background = temp_tape("background");
+  nimbus::recorder::TapeHeader header;
+  header.function_name = "f";
+  header.created = "2026-11-28T00:00:00.000Z";
+  auto a = TapeWriter::open(plain, header, {});
+  auto b = TapeWriter::open(background, header, {}, TapeWriter::Writes::kBackground);
+  ASSERT_TRUE(a && b);
+  RecordText r;
+  nimbus::EventData d = sample_event();
+  std::size_t written = 0;
+  for (int i = 0; i < 3000; ++i) {
+    d.id = "e" + std::to_string(i);
+    d.body = std::string(static_cast<std::size_t>((i * 7919) % 9000), static_cast<char>('a' + i % 26));
+    nimbus::EventBuffer event(d);
+    r.clear();
+    r.event(event.event());
+    r.response(nimbus::Response::text(std::to_string(i)));
+    (*a)->write(r, 1.0);
+    (*b)->write(r, 1.0);
+    (*b)->hand_over_if_full();
+    ++written;
+    if (i % 997 == 0) {  // a flush in the middle: both files hold the same, whole lines
+      ASSERT_TRUE((*a)->flush());
+      ASSERT_TRUE((*b)->flush());
+      const std::string got = file_text(background);
+      EXPECT_EQ(got, file_text(plain)) << "after record " << i;
+      EXPECT_EQ(static_cast<std::size_t>(std::count(got.begin(), got.end(), '\n')), written + 1);
+    }
+  }
+  a->reset();
+  b->reset();
+  const std::string want = file_text(plain);
+  EXPECT_GT(want.size(), std::size_t{10} << 20);  // many direct writes, past many block boundaries
+  EXPECT_TRUE(file_text(background) == want) << "the background writer's tape differs";
+  auto reader = TapeReader::open(background);
+  ASSERT_TRUE(reader) << reader.error().message;
+  std::size_t records = 0;
+  while (auto line = (*reader)->next()) {
+    ASSERT_TRUE(*line) << (*line).error().message;
+    ++records;
+  }
+  EXPECT_EQ(records, 3000U);
+  fs::remove(plain);
+  fs::remove(background);
 }
 
 TEST(TapeTest, SecretsAreRedactedInsideStringsOnly) {
