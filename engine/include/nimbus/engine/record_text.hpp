@@ -19,7 +19,7 @@
 
 namespace nimbus::engine {
 
-/// The placeholder for what was redacted.
+/// The text that stands in a tape where a value was redacted.
 inline constexpr const char* kRedacted = "[REDACTED]";
 
 /// A record's parts as JSON text: the event and response objects, and the
