@@ -36,46 +36,39 @@ void Recorder::end(const Response& response, std::chrono::nanoseconds took) {
 EngineRecorder::EngineRecorder(std::unique_ptr<TapeWriter> tape, double sample)
     : tape_(std::move(tape)), sample_(sample), fallback_(tape_->redaction().headers) {}
 
-EngineRecorder::~EngineRecorder() { tape_->flush(); }
-
-bool EngineRecorder::begin(std::uint64_t id, const Event& event) {
-  if (failed_ || !sample_.take()) return false;
-  std::string bytes;
-  if (!spare_.empty()) {
-    bytes = std::move(spare_.back());
-    spare_.pop_back();
+EngineRecorder::~EngineRecorder() {
+  tape_->flush();
+  if (lost_ > 0) {
+    std::cerr << "nimbus: " << lost_ << " recorded invocation" << (lost_ == 1 ? " was" : "s were")
+              << " answered but not recorded: the worker exited before sending the record\n";
   }
-  const auto b = event.bytes();
-  bytes.assign(reinterpret_cast<const char*>(
-                   b.data()),  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): bytes as chars
-               b.size());
-  open_[id] = std::move(bytes);
-  return true;
 }
 
-void EngineRecorder::end(std::uint64_t id, const Response& response, const engine::RecordParts* record,
-                         std::chrono::nanoseconds took) {
-  auto it = open_.find(id);
-  if (it == open_.end()) return;
-  const double ms = std::chrono::duration<double, std::milli>(took).count();
-  if (record != nullptr) {
-    tape_->write(*record, ms);
-  } else {  // no record from the worker: the event and the response, without calls or logs
-    fallback_.clear();
-    const std::string& bytes = it->second;
-    if (auto event = Event::from_bytes(std::span(
-            reinterpret_cast<const std::byte*>(
-                bytes.data()),  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): chars as bytes
-            bytes.size()))) {
-      fallback_.event(*event);
-    }
-    fallback_.response(response);
-    tape_->write(fallback_, ms);
-  }
+bool EngineRecorder::begin(std::uint64_t /*id*/, const Event& /*event*/) {
+  return !failed_ && sample_.take();
+}
+
+void EngineRecorder::record(std::uint64_t /*id*/, const engine::WorkerRecord& record) {
+  tape_->write_rest(record.text);
   tape_->hand_over_if_full();  // the time-based flush runs from idle(), off the busy path
-  if (spare_.size() < 256) spare_.push_back(std::move(it->second));
-  open_.erase(it);
 }
+
+void EngineRecorder::unrecorded(std::uint64_t id, std::span<const std::byte> event, const Response& response,
+                                std::chrono::nanoseconds took) {
+  auto view = Event::from_bytes(event);
+  if (!view) {  // never the case for an event the dispatcher submitted
+    lost(id);
+    return;
+  }
+  // The event and the dispatcher's answer; the worker's calls and logs died with it.
+  fallback_.clear();
+  fallback_.event(*view);
+  fallback_.response(response);
+  tape_->write(fallback_, std::chrono::duration<double, std::milli>(took).count());
+  tape_->hand_over_if_full();
+}
+
+void EngineRecorder::lost(std::uint64_t /*id*/) { ++lost_; }
 
 void EngineRecorder::idle() {
   tape_->flush_if_due();

@@ -196,13 +196,24 @@ TapeWriter::~TapeWriter() {
 }
 
 void TapeWriter::write(const RecordParts& record, double duration_ms) {
-  ++written_;
-  if (redaction_.secrets.empty()) {
-    engine::append_record_line(buffer_, written_, record, duration_ms);
-  } else {
-    std::string line;
-    engine::append_record_line(line, written_, record, duration_ms);
+  const std::size_t start = buffer_.size();
+  engine::append_record_line(buffer_, ++written_, record, duration_ms);
+  redact_line(start);
+}
+
+void TapeWriter::write_rest(std::string_view rest) {
+  const std::size_t start = buffer_.size();
+  std::array<char, 32> seq{};
+  const auto end = std::to_chars(seq.data(), seq.data() + seq.size(), ++written_).ptr;
+  buffer_.append(R"({"seq":)").append(seq.data(), end).append(rest);
+  redact_line(start);
+}
+
+void TapeWriter::redact_line(std::size_t line_start) {
+  if (!redaction_.secrets.empty()) {
+    std::string line = buffer_.substr(line_start);
     redact_secrets(line, redaction_.secrets);
+    buffer_.resize(line_start);
     buffer_ += line;
   }
   buffer_ += '\n';

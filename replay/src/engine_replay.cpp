@@ -51,7 +51,7 @@ EngineReplay::~EngineReplay() {
 }
 
 void EngineReplay::add(recorder::TapeLine record, const Event& event, std::string event_id) {
-  while (dispatcher_->in_flight() >= window_) pump();
+  while (dispatcher_->in_flight() + dispatcher_->records_due() >= window_) pump();
   auto p = std::make_unique<Pending>();
   p->record = std::move(record);
   p->event_id = std::move(event_id);
@@ -94,7 +94,7 @@ void EngineReplay::add(RecordResult result) {
 }
 
 void EngineReplay::finish() {
-  while (dispatcher_->in_flight() > 0) pump();
+  while (dispatcher_->in_flight() + dispatcher_->records_due() > 0) pump();
   deliver();
 }
 
@@ -105,32 +105,53 @@ bool EngineReplay::begin(std::uint64_t id, const Event& /*event*/) {
   return true;
 }
 
-void EngineReplay::end(std::uint64_t id, const Response& response, const engine::RecordParts* record,
-                       std::chrono::nanoseconds took) {
-  {
-    auto it = by_request_.find(id);
-    if (it == by_request_.end()) return;
-    auto [pending, run] = it->second;
-    Pending& p = *pending;
-    by_request_.erase(it);
-    if (record != nullptr) {  // what the worker recorded: the calls and logs, and the response
-      p.actual[run].assign(*record);
-    } else {  // the dispatcher answered (a crash, a timeout): only the response
-      p.actual[run].response(response);
-    }
-    p.duration_ms[run] = std::chrono::duration<double, std::milli>(took).count();
-    if (--p.runs_left > 0) return;
-    if (learn_) {
-      auto a = recorder::to_record(p.actual[0], 0);
-      auto b = recorder::to_record(p.actual[1], 0);
-      for (auto& path : NoiseRules::learn(a, b)) {
-        if (std::find(learned_.begin(), learned_.end(), path) == learned_.end()) learned_.push_back(path);
-      }
-      p.result = RecordResult{p.record.number, p.event_id, Outcome::kPassed, {}, {}, 0};
-    } else {
-      p.result = compare_line(p.record, p.actual[0], p.duration_ms[0], p.event_id, compare_.noise);
-    }
+template <class Fill>
+void EngineReplay::ended(std::uint64_t id, Fill&& fill) {
+  auto it = by_request_.find(id);
+  if (it == by_request_.end()) return;
+  auto [pending, run] = it->second;
+  Pending& p = *pending;
+  by_request_.erase(it);
+  if (!fill(p.actual[run], p.duration_ms[run]) && !p.result) {
+    p.result = RecordResult{p.record.number,
+                            p.event_id,
+                            Outcome::kUnreadable,
+                            {},
+                            p.record.where + ": the worker exited after answering, before sending the record",
+                            0};
   }
+  if (--p.runs_left > 0 || p.result) return;
+  if (learn_) {
+    auto a = recorder::to_record(p.actual[0], 0);
+    auto b = recorder::to_record(p.actual[1], 0);
+    for (auto& path : NoiseRules::learn(a, b)) {
+      if (std::find(learned_.begin(), learned_.end(), path) == learned_.end()) learned_.push_back(path);
+    }
+    p.result = RecordResult{p.record.number, p.event_id, Outcome::kPassed, {}, {}, 0};
+  } else {
+    p.result = compare_line(p.record, p.actual[0], p.duration_ms[0], p.event_id, compare_.noise);
+  }
+}
+
+void EngineReplay::record(std::uint64_t id, const engine::WorkerRecord& record) {
+  ended(id, [&](recorder::RecordText& actual, double& duration_ms) {
+    actual.assign(record.parts);  // what the worker recorded: the calls and logs, and the response
+    duration_ms = std::chrono::duration<double, std::milli>(record.took).count();
+    return true;
+  });
+}
+
+void EngineReplay::unrecorded(std::uint64_t id, std::span<const std::byte> /*event*/,
+                              const Response& response, std::chrono::nanoseconds took) {
+  ended(id, [&](recorder::RecordText& actual, double& duration_ms) {
+    actual.response(response);  // the dispatcher answered (a crash, a timeout): only the response
+    duration_ms = std::chrono::duration<double, std::milli>(took).count();
+    return true;
+  });
+}
+
+void EngineReplay::lost(std::uint64_t id) {
+  ended(id, [](recorder::RecordText& /*actual*/, double& /*duration_ms*/) { return false; });
 }
 
 void EngineReplay::pump() {

@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "nimbus/testing/event_builder.hpp"
@@ -161,40 +162,56 @@ TEST(DispatcherTest, ThreadModeAnswersAndAbandonsAStuckThread) {
   EXPECT_EQ((*d)->restarts(), 1U);
 }
 
-// Follows every request and keeps the record each response brought.
+// Follows every request and keeps what the dispatcher tells of each.
 class RecordingTap : public nimbus::engine::DispatchTap {
  public:
-  bool begin(std::uint64_t /*id*/, const nimbus::Event& /*event*/) override { return true; }
-  void end(std::uint64_t /*id*/, const Response& response, const nimbus::engine::RecordParts* record,
-           std::chrono::nanoseconds /*took*/) override {
-    std::lock_guard lock(m_);
-    Seen s;
-    s.status = response.status();
-    if (record != nullptr) {
-      s.record = true;
-      s.event = record->event;
-      s.calls = record->calls;
-      s.logs = record->logs;
-      s.response = record->response;
-    }
-    seen_.push_back(std::move(s));
-  }
   struct Seen {
-    int status = 0;
-    bool record = false;
+    std::uint64_t id = 0;
+    std::string how;   // "record", "unrecorded" or "lost"
+    std::string text;  // a record's text after its seq
     std::string event, calls, logs, response;
+    int status = 0;  // unrecorded
   };
+  bool begin(std::uint64_t /*id*/, const nimbus::Event& /*event*/) override { return true; }
+  void record(std::uint64_t id, const nimbus::engine::WorkerRecord& record) override {
+    add(Seen{id, "record", std::string(record.text), std::string(record.parts.event),
+             std::string(record.parts.calls), std::string(record.parts.logs),
+             std::string(record.parts.response)});
+  }
+  void unrecorded(std::uint64_t id, std::span<const std::byte> event, const Response& response,
+                  std::chrono::nanoseconds /*took*/) override {
+    auto view = nimbus::Event::from_bytes(event);
+    add(Seen{id,
+             "unrecorded",
+             {},
+             view ? std::string(view->path()) : "(unreadable)",
+             {},
+             {},
+             {},
+             response.status()});
+  }
+  void lost(std::uint64_t id) override { add(Seen{id, "lost", {}, {}, {}, {}, {}, 0}); }
   std::vector<Seen> seen() {
     std::lock_guard lock(m_);
     return seen_;
   }
 
  private:
+  void add(Seen s) {
+    std::lock_guard lock(m_);
+    seen_.push_back(std::move(s));
+  }
   std::mutex m_;
   std::vector<Seen> seen_;
 };
 
-TEST(DispatcherTest, AFollowedRequestComesBackWithTheRecordTheWorkerWrote) {
+// Waits until nothing is in flight and every record has come (the poller threads deliver them).
+bool settled(Dispatcher& d) {
+  for (int i = 0; i < 30'000 && d.in_flight() + d.records_due() > 0; ++i) std::this_thread::sleep_for(1ms);
+  return d.in_flight() + d.records_due() == 0;
+}
+
+TEST(DispatcherTest, AFollowedRequestsRecordFollowsItsResponseAsTheWorkerWroteIt) {
   RecordingTap tap;
   auto o = options(1);
   o.tap = &tap;
@@ -206,27 +223,58 @@ TEST(DispatcherTest, AFollowedRequestComesBackWithTheRecordTheWorkerWrote) {
       EventBuilder().path("/ok").header("Authorization", "Bearer hunter2").header("X-Trace", "t-1").build(),
       results.on("ok"));
   ASSERT_TRUE(results.wait_for(1));
+  ASSERT_TRUE(settled(**d));  // the record comes after the response
   (*d)->submit(EventBuilder().path("/segv").build(), results.on("segv"));
   ASSERT_TRUE(results.wait_for(2));
   auto seen = tap.seen();
   ASSERT_EQ(seen.size(), 2U);
 
   const auto& ok = seen[0];
-  EXPECT_EQ(ok.status, 200);
-  ASSERT_TRUE(ok.record);
+  ASSERT_EQ(ok.how, "record");
+  // The text is a tape line after its seq member, and the parts are inside it.
+  auto line = nimbus::Json::parse(R"({"seq":1)" + ok.text);
+  EXPECT_EQ(line["event"], nimbus::Json::parse(ok.event));
+  EXPECT_GE(line["timing"]["durationMs"].get<double>(), 0.0);
   auto event = nimbus::Json::parse(ok.event);
   EXPECT_EQ(event["path"], "/ok");
   EXPECT_EQ(event["headers"]["Authorization"], "[REDACTED]");  // hidden by the worker, as named
   EXPECT_EQ(event["headers"]["X-Trace"], "t-1");
-  EXPECT_EQ(ok.event.find("hunter2"), std::string::npos);
+  EXPECT_EQ(ok.text.find("hunter2"), std::string::npos);
   EXPECT_EQ(nimbus::Json::parse("[" + ok.calls + "]"), nimbus::Json::array());
   EXPECT_EQ(nimbus::Json::parse("[" + ok.logs + "]"),
             nimbus::Json::parse(R"([{"level":"info","message":"answered","fields":{"path":"/ok"}}])"));
   EXPECT_EQ(nimbus::Json::parse(ok.response)["body"], "ok /ok");
+  EXPECT_EQ(line["response"], nimbus::Json::parse(ok.response));
 
-  // The worker died before it could answer: the dispatcher's 500 comes without a record.
+  // The worker died before it could answer: the dispatcher's 500, with the event it was given.
+  EXPECT_EQ(seen[1].how, "unrecorded");
   EXPECT_EQ(seen[1].status, 500);
-  EXPECT_FALSE(seen[1].record);
+  EXPECT_EQ(seen[1].event, "/segv");
+}
+
+TEST(DispatcherTest, ARecordTooLargeForOneMessageComesInParts) {
+  RecordingTap tap;
+  auto o = options(1);
+  o.tap = &tap;
+  o.worker.response_ring_bytes = std::size_t{1} << 16;  // messages of at most 32 KiB
+  auto d = Dispatcher::start(o);
+  ASSERT_TRUE(d) << d.error().message;
+  Results results;
+  std::string body;
+  for (int i = 0; body.size() < 100'000; ++i) body += "line " + std::to_string(i) + "\n";
+  (*d)->submit(EventBuilder().path("/big").body(body).build(), results.on("big"));
+  (*d)->submit(EventBuilder().path("/small").build(), results.on("small"));
+  ASSERT_TRUE(results.wait_for(2));
+  ASSERT_TRUE(settled(**d));
+  auto seen = tap.seen();
+  ASSERT_EQ(seen.size(), 2U);
+  ASSERT_EQ(seen[0].how, "record");
+  EXPECT_GT(seen[0].text.size(), std::size_t{100'000});
+  auto line = nimbus::Json::parse(R"({"seq":1)" + seen[0].text);
+  EXPECT_EQ(line["event"]["body"], body);
+  EXPECT_EQ(line["response"]["body"], "ok /big");
+  ASSERT_EQ(seen[1].how, "record");  // the next record is whole again
+  EXPECT_EQ(nimbus::Json::parse(R"({"seq":2)" + seen[1].text)["event"]["path"], "/small");
 }
 
 }  // namespace

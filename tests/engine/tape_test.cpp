@@ -93,8 +93,9 @@ std::string file_text(const fs::path& path) {
 }
 
 // The engine's writer (its own thread; full blocks with O_DIRECT where the file
-// system takes it, the partial one through the page cache on a flush) writes
-// byte for byte what the caller's writer writes, and a flush leaves every
+// system takes it, the partial one through the page cache on a flush; records
+// from their parts or from a worker's text) writes byte for byte what the
+// caller's writer writes, and a flush leaves every
 // record on disk, whatever the record sizes and block boundaries.
 TEST(TapeTest, TheBackgroundWriterWritesExactlyWhatTheCallersWriterWrites) {
   const fs::path plain = temp_tape("plain");
@@ -116,7 +117,13 @@ TEST(TapeTest, TheBackgroundWriterWritesExactlyWhatTheCallersWriterWrites) {
     r.event(event.event());
     r.response(nimbus::Response::text(std::to_string(i)));
     (*a)->write(r, 1.0);
-    (*b)->write(r, 1.0);
+    if (i % 2 == 0) {
+      (*b)->write(r, 1.0);
+    } else {  // as the engine writes a worker's record: its text after the seq member
+      std::string rest;
+      nimbus::engine::append_record_rest(rest, r.parts(), 1.0);
+      (*b)->write_rest(rest);
+    }
     (*b)->hand_over_if_full();
     ++written;
     if (i % 997 == 0) {  // a flush in the middle: both files hold the same, whole lines
@@ -142,6 +149,38 @@ TEST(TapeTest, TheBackgroundWriterWritesExactlyWhatTheCallersWriterWrites) {
   EXPECT_EQ(records, 3000U);
   fs::remove(plain);
   fs::remove(background);
+}
+
+// A worker's record text: the parts are found inside it from their sizes, and
+// a text that is not one is refused rather than trusted.
+TEST(TapeTest, ARecordsPartsAreFoundInItsTextFromTheirSizes) {
+  RecordText r;
+  nimbus::EventBuffer event(sample_event());
+  r.event(event.event());
+  r.call("kv", "get", R"({"key":"a"})", R"("b")", std::nullopt);
+  r.log(nimbus::LogLevel::kInfo, "hello", R"({"n":1})", "");
+  r.response(nimbus::Response::text("ok"));
+  const auto p = r.parts();
+  std::string rest;
+  nimbus::engine::append_record_rest(rest, p, 0.5);
+  auto found =
+      nimbus::engine::record_parts_in(rest, p.event.size(), p.calls.size(), p.logs.size(), p.response.size());
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->event, p.event);
+  EXPECT_EQ(found->calls, p.calls);
+  EXPECT_EQ(found->logs, p.logs);
+  EXPECT_EQ(found->response, p.response);
+  EXPECT_EQ(Json::parse(R"({"seq":7)" + rest)["timing"]["durationMs"], 0.5);
+  // Sizes that do not fit, a cut text, and a text with a literal out of place.
+  EXPECT_FALSE(nimbus::engine::record_parts_in(rest, p.event.size() + 1, p.calls.size(), p.logs.size(),
+                                               p.response.size()));
+  EXPECT_FALSE(nimbus::engine::record_parts_in(rest.substr(0, rest.size() - 1), p.event.size(),
+                                               p.calls.size(), p.logs.size(), p.response.size()));
+  std::string wrong = rest;
+  wrong[1] = 'E';
+  EXPECT_FALSE(nimbus::engine::record_parts_in(wrong, p.event.size(), p.calls.size(), p.logs.size(),
+                                               p.response.size()));
+  EXPECT_FALSE(nimbus::engine::record_parts_in("", 0, 0, 0, 0));
 }
 
 TEST(TapeTest, SecretsAreRedactedInsideStringsOnly) {

@@ -493,9 +493,9 @@ struct Processor::Impl {
             std::chrono::steady_clock::now() + o.dispatch.event_timeout + std::chrono::seconds(2);
       }
       if (draining) {
-        const bool idle =
-            dispatcher->in_flight() == 0 && std::all_of(connections.begin(), connections.end(),
-                                                        [](const auto& c) { return c->fd < 0 || c->admin; });
+        const bool idle = dispatcher->in_flight() == 0 && dispatcher->records_due() == 0 &&
+                          std::all_of(connections.begin(), connections.end(),
+                                      [](const auto& c) { return c->fd < 0 || c->admin; });
         if (idle || std::chrono::steady_clock::now() > drain_deadline) break;
       }
       bool spun = false;

@@ -280,10 +280,29 @@ void RecordText::response(const Response& r) {
   w.close_object();
 }
 
+namespace {
+
+// The literals between a record's parts, in order (append_record_rest).
+constexpr std::string_view kBeforeEvent = R"(,"event":)";
+constexpr std::string_view kBeforeCalls = R"(,"calls":[)";
+constexpr std::string_view kBeforeLogs = R"(],"logs":[)";
+constexpr std::string_view kBeforeResponse = R"(],"response":)";
+constexpr std::string_view kBeforeDuration = R"(,"timing":{"durationMs":)";
+constexpr std::string_view kEnd = "}}";
+
+}  // namespace
+
 void append_record_line(std::string& out, std::uint64_t seq, const RecordParts& parts, double duration_ms) {
+  {
+    Writer w(out, 32);
+    w.lit(R"({"seq":)");
+    w.number(seq);
+  }
+  append_record_rest(out, parts, duration_ms);
+}
+
+void append_record_rest(std::string& out, const RecordParts& parts, double duration_ms) {
   Writer w(out, 96 + parts.event.size() + parts.calls.size() + parts.logs.size() + parts.response.size());
-  w.lit(R"({"seq":)");
-  w.number(seq);
   w.lit(R"(,"event":)");
   w.raw(parts.event);
   w.lit(R"(,"calls":[)");
@@ -295,6 +314,29 @@ void append_record_line(std::string& out, std::uint64_t seq, const RecordParts& 
   w.lit(R"(,"timing":{"durationMs":)");
   w.number(duration_ms);
   w.lit("}}");
+}
+
+std::optional<RecordParts> record_parts_in(std::string_view rest, std::size_t event_size,
+                                           std::size_t calls_size, std::size_t logs_size,
+                                           std::size_t response_size) noexcept {
+  RecordParts parts;
+  std::size_t at = 0;
+  // The literal `before` at `at`, then `size` bytes of a part.
+  auto take = [&](std::string_view before, std::size_t size, std::string_view& part) {
+    if (rest.size() - at < before.size() || rest.substr(at, before.size()) != before) return false;
+    at += before.size();
+    if (rest.size() - at < size) return false;
+    part = rest.substr(at, size);
+    at += size;
+    return true;
+  };
+  std::string_view duration;
+  if (!take(kBeforeEvent, event_size, parts.event) || !take(kBeforeCalls, calls_size, parts.calls) ||
+      !take(kBeforeLogs, logs_size, parts.logs) || !take(kBeforeResponse, response_size, parts.response) ||
+      !take(kBeforeDuration, 0, duration) || !rest.ends_with(kEnd) || rest.size() < at + kEnd.size()) {
+    return std::nullopt;
+  }
+  return parts;
 }
 
 void RecordText::assign(const RecordParts& parts) {

@@ -16,7 +16,7 @@ namespace nimbus::engine::shm {
 /// The first bytes of a channel's memory.
 struct alignas(64) ChannelHeader {
   static constexpr std::uint64_t kMagic = 0x4C4E4843424D494EULL;  // "NIMBCHNL"
-  static constexpr std::uint32_t kVersion = 4;  // 4: responses carry the worker-written record
+  static constexpr std::uint32_t kVersion = 5;  // 5: the worker-written record follows the response
   std::uint64_t magic;
   std::uint32_t version;
   std::uint32_t reserved;

@@ -22,22 +22,59 @@ struct Dispatcher::Slot {
   std::unique_ptr<Worker> worker;
   std::map<std::uint64_t, Pending> pending;  // by request id: submission order
   std::atomic<std::size_t> load{0};
+  // Followed events answered whose records have not come yet.
+  std::atomic<std::size_t> records_due{0};
+  std::string record_text;                             // a record arriving in several parts, so far
   std::thread poller;                                  // threaded mode only
   bool unflushed = false;                              // event-loop mode: submitted since the last flush
   std::chrono::steady_clock::time_point next_restart;  // after a failed restart, when to try again
   std::chrono::steady_clock::time_point next_exit_check;
 
-  // Ends a pending event with `response`, to be delivered from `ready`; under `mutex`.
-  std::map<std::uint64_t, Pending>::iterator complete(std::map<std::uint64_t, Pending>::iterator it,
-                                                      Response response, DispatchTap* tap,
-                                                      std::vector<std::pair<Completion, Response>>& ready,
-                                                      const RecordParts* record = nullptr) {
+  // Ends a pending event with its worker's `response`, to be delivered from `ready`; under `mutex`.
+  void complete(std::map<std::uint64_t, Pending>::iterator it, Response response,
+                std::vector<std::pair<Completion, Response>>& ready) {
+    if (it->second.followed) records_due.fetch_add(1, std::memory_order_relaxed);  // the record follows
+    ready.emplace_back(std::move(it->second.done), std::move(response));
+    load.fetch_sub(1, std::memory_order_relaxed);
+    pending.erase(it);
+  }
+
+  // Ends a pending event with the dispatcher's own `response` (no record comes); under `mutex`.
+  // `event`: its bytes, for the tap.
+  std::map<std::uint64_t, Pending>::iterator fail(std::map<std::uint64_t, Pending>::iterator it,
+                                                  Response response, std::span<const std::byte> event,
+                                                  DispatchTap* tap,
+                                                  std::vector<std::pair<Completion, Response>>& ready) {
     if (it->second.followed) {
-      tap->end(it->first, response, record, std::chrono::steady_clock::now() - it->second.submitted);
+      tap->unrecorded(it->first, event, response, std::chrono::steady_clock::now() - it->second.submitted);
     }
     ready.emplace_back(std::move(it->second.done), std::move(response));
     load.fetch_sub(1, std::memory_order_relaxed);
     return pending.erase(it);
+  }
+
+  // A part of a record from the worker; the tap gets the record when it is whole. Under `mutex`.
+  void record_part(const workers::RecordPartView& part, DispatchTap* tap) {
+    const workers::RecordHeader& h = part.header;
+    const bool last = (h.flags & workers::RecordHeader::kMore) == 0U;
+    std::string_view text = part.text;
+    if (!record_text.empty() || !last) {  // a record too large for one message
+      record_text += part.text;
+      if (!last) return;
+      text = record_text;
+    }
+    if (records_due.load(std::memory_order_relaxed) > 0) records_due.fetch_sub(1, std::memory_order_relaxed);
+    auto parts = text.size() == h.text_size
+                     ? record_parts_in(text, h.event_size, h.calls_size, h.logs_size, h.response_size)
+                     : std::nullopt;
+    if (tap != nullptr) {
+      if (parts) {
+        tap->record(h.request_id, WorkerRecord{text, *parts, std::chrono::nanoseconds(h.handler_ns)});
+      } else {
+        tap->lost(h.request_id);  // not a record: never written to a tape
+      }
+    }
+    record_text.clear();
   }
 };
 
@@ -85,7 +122,7 @@ void Dispatcher::forward_init_logs(int worker, const Worker& w) const {
 
 Dispatcher::~Dispatcher() {
   auto deadline = std::chrono::steady_clock::now() + o_.event_timeout + std::chrono::seconds(1);
-  while (in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
+  while (in_flight() + records_due() > 0 && std::chrono::steady_clock::now() < deadline) {
     if (o_.notify_fd >= 0) {
       flush();
       poll();
@@ -101,6 +138,12 @@ Dispatcher::~Dispatcher() {
 std::size_t Dispatcher::in_flight() const noexcept {
   std::size_t n = 0;
   for (const auto& s : slots_) n += s->load.load(std::memory_order_relaxed);
+  return n;
+}
+
+std::size_t Dispatcher::records_due() const noexcept {
+  std::size_t n = 0;
+  for (const auto& s : slots_) n += s->records_due.load(std::memory_order_relaxed);
   return n;
 }
 
@@ -147,11 +190,12 @@ void Dispatcher::drain(Slot& s, std::vector<std::pair<Completion, Response>>& re
       [&](const workers::ResponseView& r) {
         auto it = s.pending.find(r.request_id);
         if (it == s.pending.end()) return;
-        s.complete(it, r.to_response(), o_.tap, ready, r.record ? &*r.record : nullptr);
+        s.complete(it, r.to_response(), ready);
       },
       [&](const workers::LogView& l) {
         if (o_.on_log) o_.on_log(LogEntry{s.id, l.level, l.time, l.message, l.fields_json, l.logger});
-      });
+      },
+      [&](const workers::RecordPartView& part) { s.record_part(part, o_.tap); });
 }
 
 void Dispatcher::poll_loop(Slot& s) {
@@ -241,10 +285,20 @@ bool Dispatcher::service(Slot& s, std::vector<std::pair<Completion, Response>>& 
   if (std::chrono::steady_clock::now() < s.next_restart) return active;
 
   std::lock_guard lock(s.mutex);
-  drain(s, ready);  // answers and logs that arrived before the death come first
+  drain(s, ready);  // answers, logs and records that arrived before the death come first
   auto unanswered = w->unanswered();
+  // Followed events it answered without sending their records (it died between the two).
+  s.record_text.clear();
+  for (const auto& u : unanswered) {
+    if (u.record && !s.pending.contains(u.request_id) && o_.tap != nullptr) o_.tap->lost(u.request_id);
+  }
+  s.records_due.store(0, std::memory_order_relaxed);
   auto fail = [&](std::map<std::uint64_t, Slot::Pending>::iterator it, Response response) {
-    return s.complete(it, std::move(response), o_.tap, ready);
+    std::span<const std::byte> event;
+    for (const auto& u : unanswered) {
+      if (u.request_id == it->first) event = u.event;
+    }
+    return s.fail(it, std::move(response), event, o_.tap, ready);
   };
   if (!s.pending.empty()) {
     std::uint64_t failed_id = s.pending.begin()->first;

@@ -39,30 +39,18 @@ std::optional<RequestView> read_request(std::span<const std::byte> p) noexcept {
   return v;
 }
 
-namespace {
-
-std::size_t record_size(const RecordParts* record) noexcept {
-  if (record == nullptr) return 0;
-  return sizeof(RecordHeader) + record->event.size() + record->calls.size() + record->logs.size() +
-         record->response.size();
-}
-
-}  // namespace
-
-std::size_t response_size(const Response& r, const RecordParts* record) noexcept {
-  std::size_t n = sizeof(ResponseHeader) + r.content_type().size() + r.body().size() + record_size(record);
+std::size_t response_size(const Response& r) noexcept {
+  std::size_t n = sizeof(ResponseHeader) + r.content_type().size() + r.body().size();
   for (const auto& [k, v] : r.headers()) n += 8 + k.size() + v.size();
   return n;
 }
 
-void write_response(std::span<std::byte> out, std::uint64_t request_id, const Response& r,
-                    const RecordParts* record) noexcept {
+void write_response(std::span<std::byte> out, std::uint64_t request_id, const Response& r) noexcept {
   ResponseHeader h{request_id,
                    r.status(),
                    static_cast<std::uint32_t>(r.headers().size()),
                    static_cast<std::uint32_t>(r.content_type().size()),
                    static_cast<std::uint32_t>(r.body().size()),
-                   static_cast<std::uint32_t>(record_size(record)),
                    0};
   std::byte* at = out.data();
   put(at, &h, sizeof h);
@@ -76,14 +64,6 @@ void write_response(std::span<std::byte> out, std::uint64_t request_id, const Re
   }
   put(at, r.content_type().data(), r.content_type().size());
   put(at, r.body().data(), r.body().size());
-  if (record == nullptr) return;
-  const RecordHeader rh{
-      static_cast<std::uint32_t>(record->event.size()), static_cast<std::uint32_t>(record->calls.size()),
-      static_cast<std::uint32_t>(record->logs.size()), static_cast<std::uint32_t>(record->response.size())};
-  put(at, &rh, sizeof rh);
-  for (std::string_view part : {record->event, record->calls, record->logs, record->response}) {
-    put(at, part.data(), part.size());
-  }
 }
 
 std::optional<ResponseView> read_response(std::span<const std::byte> p) noexcept {
@@ -101,7 +81,7 @@ std::optional<ResponseView> read_response(std::span<const std::byte> p) noexcept
     if (p.size() - at < std::size_t{sizes[0]} + sizes[1]) return std::nullopt;
     at += std::size_t{sizes[0]} + sizes[1];
   }
-  if (p.size() - at != std::size_t{h.content_type_size} + h.body_size + h.record_size) return std::nullopt;
+  if (p.size() - at != std::size_t{h.content_type_size} + h.body_size) return std::nullopt;
   ResponseView v;
   v.request_id = h.request_id;
   v.status = h.status;
@@ -109,27 +89,15 @@ std::optional<ResponseView> read_response(std::span<const std::byte> p) noexcept
   v.headers = p.subspan(headers_start, at - headers_start);
   v.content_type = view(p.subspan(at, h.content_type_size));
   v.body = view(p.subspan(at + h.content_type_size, h.body_size));
-  if (h.record_size == 0) return v;
-  at += std::size_t{h.content_type_size} + h.body_size;
-  RecordHeader rh{};
-  if (h.record_size < sizeof rh) return std::nullopt;
-  std::memcpy(&rh, p.data() + at, sizeof rh);
-  at += sizeof rh;
-  if (h.record_size - sizeof rh !=
-      std::size_t{rh.event_size} + rh.calls_size + rh.logs_size + rh.response_size) {
-    return std::nullopt;
-  }
-  auto take = [&](std::uint32_t n) {
-    std::string_view s = view(p.subspan(at, n));
-    at += n;
-    return s;
-  };
-  RecordParts parts;
-  parts.event = take(rh.event_size);
-  parts.calls = take(rh.calls_size);
-  parts.logs = take(rh.logs_size);
-  parts.response = take(rh.response_size);
-  v.record = parts;
+  return v;
+}
+
+std::optional<RecordPartView> read_record_part(std::span<const std::byte> p) noexcept {
+  RecordPartView v;
+  if (p.size() < sizeof v.header) return std::nullopt;
+  std::memcpy(&v.header, p.data(), sizeof v.header);
+  v.text = view(p.subspan(sizeof v.header));
+  if (v.text.size() > v.header.text_size) return std::nullopt;
   return v;
 }
 

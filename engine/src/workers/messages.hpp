@@ -24,12 +24,13 @@ enum MessageType : std::uint32_t {
   kReady = 4,       // worker -> processor: the function is loaded and initialised
   kInitFailed = 5,  // worker -> processor: why it could not start (text)
   kShutdown = 6,    // processor -> worker: finish what is queued and exit
-  // 7 was a binding call report (channel version 3); the record now rides on the response
+  // 7 was a binding call report (channel version 3)
+  kRecordPart = 8,  // worker -> processor: RecordHeader, then (a part of) the invocation's record text
 };
 
 // RequestHeader::flags
 enum RequestFlags : std::uint32_t {
-  kRecord = 1U,        // the response carries the invocation's record (RecordParts)
+  kRecord = 1U,        // after the response, the worker sends the invocation's record (kRecordPart)
   kAnswerCalls = 2U,   // answer binding calls from the recorded calls that follow the header
   kLenientCalls = 4U,  // with kAnswerCalls: a call not recorded goes to the binding instead of failing
 };
@@ -47,13 +48,19 @@ struct ResponseHeader {
   std::uint32_t header_count;
   std::uint32_t content_type_size;
   std::uint32_t body_size;
-  std::uint32_t record_size;  // bytes after the body: a RecordHeader and the record's texts; 0 for none
   std::uint32_t reserved;
 };
 
-// The record after a response's body (kRecord): the sizes of its four JSON texts, which follow in this order.
+// Before each part of a record's text (kRecordPart). The text is a tape
+// line after its `seq` member (engine::append_record_rest); one too large
+// for a message goes in several, in order, all but the last with kMore.
 struct RecordHeader {
-  std::uint32_t event_size;
+  static constexpr std::uint32_t kMore = 1U;
+  std::uint64_t request_id;
+  std::uint64_t handler_ns;  // how long the handler ran
+  std::uint32_t flags;       // kMore
+  std::uint32_t text_size;   // the whole text's bytes (every part's)
+  std::uint32_t event_size;  // the four JSON texts inside it (engine::RecordParts)
   std::uint32_t calls_size;
   std::uint32_t logs_size;
   std::uint32_t response_size;
@@ -76,7 +83,6 @@ struct ResponseView {
   std::string_view body;
   std::span<const std::byte> headers;  // header_count × (u32 name size, u32 value size, name, value)
   std::uint32_t header_count = 0;
-  std::optional<RecordParts> record;  // with kRecord
 
   /// Copies it into a `Response`.
   [[nodiscard]] Response to_response() const;
@@ -95,6 +101,12 @@ struct LogView {
   [[nodiscard]] LogRecord to_record() const;
 };
 
+/// A part of a record read in place from the ring.
+struct RecordPartView {
+  RecordHeader header{};
+  std::string_view text;
+};
+
 /// A request read in place from the ring.
 struct RequestView {
   RequestHeader header{};
@@ -110,13 +122,14 @@ void write_request(std::span<std::byte> out, const RequestHeader& h, std::string
 /// Reads a request message; nothing when its lengths do not add up.
 std::optional<RequestView> read_request(std::span<const std::byte> payload) noexcept;
 
-/// Bytes a response message needs, with `record` (optional) after it.
-std::size_t response_size(const Response& r, const RecordParts* record = nullptr) noexcept;
-/// Writes `r` and `record` into `out` (of `response_size(r, record)` bytes).
-void write_response(std::span<std::byte> out, std::uint64_t request_id, const Response& r,
-                    const RecordParts* record = nullptr) noexcept;
+/// Bytes a response message needs.
+std::size_t response_size(const Response& r) noexcept;
+/// Writes `r` into `out` (of `response_size(r)` bytes).
+void write_response(std::span<std::byte> out, std::uint64_t request_id, const Response& r) noexcept;
 /// Reads a response message; nothing when its lengths do not add up.
 std::optional<ResponseView> read_response(std::span<const std::byte> payload) noexcept;
+/// Reads a record part message; nothing when its lengths do not add up.
+std::optional<RecordPartView> read_record_part(std::span<const std::byte> payload) noexcept;
 /// Reads a log message; nothing when its lengths do not add up.
 std::optional<LogView> read_log(std::span<const std::byte> payload) noexcept;
 

@@ -197,12 +197,17 @@ bool Worker::next(Dispatch dispatch, void* target) {
     bool delivered = false;
     if (msg->type == workers::kResponse) {
       if (auto r = workers::read_response(msg->payload)) {
-        dispatch(target, &*r, nullptr);
+        dispatch(target, &*r, nullptr, nullptr);
         delivered = true;
       }
     } else if (msg->type == workers::kLog) {
       if (auto l = workers::read_log(msg->payload)) {
-        dispatch(target, nullptr, &*l);
+        dispatch(target, nullptr, &*l, nullptr);
+        delivered = true;
+      }
+    } else if (msg->type == workers::kRecordPart) {
+      if (auto p = workers::read_record_part(msg->payload)) {
+        dispatch(target, nullptr, nullptr, &*p);
         delivered = true;
       }
     }

@@ -38,8 +38,8 @@ void send_text(Ring& ring, std::uint32_t type, std::string_view text) {
 }
 
 // Record and replay, for the requests that ask: answers binding calls from
-// the recorded ones, and writes the invocation's record (the tape's text),
-// which goes back with the response. The worker writes it, not the
+// the recorded ones, and writes the invocation's record (the tape line but
+// its `seq`), which follows the response. The worker writes it, not the
 // processor: the processor's one thread serves every connection, while the
 // workers run in parallel (docs/performance.md, "Recording in the engine").
 class RequestRecord final : public BindingObserver {
@@ -47,13 +47,10 @@ class RequestRecord final : public BindingObserver {
   explicit RequestRecord(std::vector<std::string> redacted_headers) : text_(std::move(redacted_headers)) {}
 
   // Sets up for one request; false when it asks nothing (the observer is then not installed).
-  bool begin(const RequestView& request, const Event& event) {
+  bool begin(const RequestView& request) {
     recording_ = (request.header.flags & kRecord) != 0U;
     answering_ = (request.header.flags & kAnswerCalls) != 0U;
-    if (recording_) {
-      text_.clear();
-      text_.event(event);
-    }
+    if (recording_) text_.clear();
     if (answering_) {
       auto script =
           engine::CallScript::parse(request.calls_json, (request.header.flags & kLenientCalls) != 0U);
@@ -81,19 +78,45 @@ class RequestRecord final : public BindingObserver {
     if (recording_) text_.log(r.level, r.message, fields_json, r.logger);
   }
 
-  // After the handler: the record to send with `response`, or null when not recording.
-  const RecordParts* finish(const Response& response) {
-    if (!recording_) return nullptr;
+  // After the response went out: sends the invocation's record (the event,
+  // the calls and logs gathered while the handler ran, the response), in as
+  // many parts as it takes. Encoding it after the response keeps it off the
+  // time the client waits. `event` is null when the worker could not read it.
+  void send(Ring& ring, std::uint64_t request_id, const Event* event, const Response& response,
+            std::chrono::nanoseconds took) {
     recording_ = false;
     answering_ = false;
+    if (event != nullptr) text_.event(*event);
     text_.response(response);
-    parts_ = text_.parts();
-    return &parts_;
+    const RecordParts parts = text_.parts();
+    line_.clear();
+    append_record_rest(line_, parts, std::chrono::duration<double, std::milli>(took).count());
+    RecordHeader h{request_id,
+                   static_cast<std::uint64_t>(took.count()),
+                   0,
+                   static_cast<std::uint32_t>(line_.size()),
+                   static_cast<std::uint32_t>(parts.event.size()),
+                   static_cast<std::uint32_t>(parts.calls.size()),
+                   static_cast<std::uint32_t>(parts.logs.size()),
+                   static_cast<std::uint32_t>(parts.response.size())};
+    const std::size_t most = ring.max_payload() - sizeof h;
+    for (std::string_view rest(line_);;) {
+      const std::string_view part = rest.substr(0, most);
+      rest.remove_prefix(part.size());
+      h.flags = rest.empty() ? 0U : RecordHeader::kMore;
+      auto out = loan(ring, kRecordPart, sizeof h + part.size());
+      std::memcpy(out.data(), &h, sizeof h);
+      if (!part.empty()) std::memcpy(out.data() + sizeof h, part.data(), part.size());
+      ring.commit();
+      if (rest.empty()) break;
+    }
   }
+
+  [[nodiscard]] bool recording() const noexcept { return recording_; }
 
  private:
   engine::RecordText text_;
-  RecordParts parts_;
+  std::string line_;  // the record's text, reused
   bool recording_ = false;
   bool answering_ = false;
   engine::CallScript script_;
@@ -200,6 +223,8 @@ int serve_channel(shm::Channel& channel, const WorkerSpec& spec, const std::atom
       auto event = Event::from_bytes(request->event);
       sink.set_request(rh.request_id);
       const auto deadline = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(rh.deadline_ns));
+      const bool observed = rh.flags != 0U && record.begin(*request);
+      std::chrono::nanoseconds took{0};
       if (!event) {
         response = Response::text("bad event: " + event.error().message, 400);
       } else if (std::chrono::steady_clock::now() >= deadline) {
@@ -208,30 +233,28 @@ int serve_channel(shm::Channel& channel, const WorkerSpec& spec, const std::atom
             "event timed out waiting in worker " + std::to_string(spec.worker_id) + "'s queue", 504);
       } else {
         ctx.begin_event(event->trigger_kind(), event->trigger_name(), deadline);
-        const bool observed = rh.flags != 0U && record.begin(*request, *event);
         if (observed) ctx.observe_bindings(&record);
         channel.running().store(rh.request_id, std::memory_order_release);
+        const auto started = std::chrono::steady_clock::now();
         const InvocationLogs logs(ctx, *event);
         response = call_handler(**entry, ctx, *event);
         logs.finish(response);
+        took = std::chrono::steady_clock::now() - started;
         channel.running().store(0, std::memory_order_release);
         if (observed) ctx.observe_bindings(nullptr);
       }
-      // A record too large for the ring stays behind: the processor then records the event and response
-      // itself.
-      const RecordParts* parts = record.finish(response);
-      std::size_t size = response_size(response, parts);
-      if (size > responses.max_payload()) {
-        parts = nullptr;
-        size = response_size(response);
-      }
+      std::size_t size = response_size(response);
       if (size > responses.max_payload()) {
         response =
             Response::text("response of " + std::to_string(size) + " bytes exceeds the channel's limit", 500);
         size = response_size(response);
       }
-      write_response(loan(responses, kResponse, size), rh.request_id, response, parts);
+      write_response(loan(responses, kResponse, size), rh.request_id, response);
       responses.commit();
+      if (record.recording()) {
+        responses.wake_consumer();  // the response need not wait for the record
+        record.send(responses, rh.request_id, event ? &*event : nullptr, response, took);
+      }
       requests.release();  // the event was read in place until now
     }
     if (worked) {

@@ -72,7 +72,7 @@ class Dispatcher {
   static Result<std::unique_ptr<Dispatcher>> start(DispatcherOptions options) noexcept;
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
-  /// Waits for the events in flight to complete, then stops the workers.
+  /// Waits for the events in flight to complete (and their records), then stops the workers.
   ~Dispatcher();
 
   /// Submits an event; `done` receives its response exactly once.
@@ -101,6 +101,10 @@ class Dispatcher {
   [[nodiscard]] std::uint64_t restarts() const noexcept { return restarts_.load(); }
   /// Events submitted and not yet completed.
   [[nodiscard]] std::size_t in_flight() const noexcept;
+  /// Followed events answered whose records have not reached the tap yet
+  /// (a worker sends a record after the response). Nobody waits for them
+  /// but the tap: the owner need not hurry, only poll them before it stops.
+  [[nodiscard]] std::size_t records_due() const noexcept;
 
  private:
   struct Slot;

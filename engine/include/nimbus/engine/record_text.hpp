@@ -31,8 +31,17 @@ struct RecordParts {
   std::string_view response;
 };
 
-/// Appends a whole tape line (no newline) from its parts.
+/// Appends a whole tape line (no newline) from its parts: `{"seq":N` and
+/// what `append_record_rest` writes.
 void append_record_line(std::string& out, std::uint64_t seq, const RecordParts& parts, double duration_ms);
+/// Appends a tape line's text after its `seq` member, which the engine's
+/// workers write: `,"event":…,"calls":[…],"logs":[…],"response":…,"timing":{"durationMs":…}}`.
+void append_record_rest(std::string& out, const RecordParts& parts, double duration_ms);
+/// The parts inside such a text, given their sizes; nothing when it is not
+/// one (a literal out of place, sizes that do not add up).
+std::optional<RecordParts> record_parts_in(std::string_view rest, std::size_t event_size,
+                                           std::size_t calls_size, std::size_t logs_size,
+                                           std::size_t response_size) noexcept;
 
 /// Builds a record's parts, one invocation at a time.
 class RecordText {
@@ -63,7 +72,10 @@ class RecordText {
   [[nodiscard]] std::string_view call_items() const noexcept { return calls_; }
   [[nodiscard]] std::string_view log_items() const noexcept { return logs_; }
   [[nodiscard]] std::string_view response_json() const noexcept { return response_; }
-  [[nodiscard]] RecordParts parts() const noexcept { return {event_, calls_, logs_, response_}; }
+  /// The parts; an event never set (one that could not be read) as `{}`, which keeps the line whole.
+  [[nodiscard]] RecordParts parts() const noexcept {
+    return {event_.empty() ? std::string_view("{}") : std::string_view(event_), calls_, logs_, response_};
+  }
 
   /// Appends the whole record as one line (no newline).
   void append_line(std::string& out, std::uint64_t seq, double duration_ms) const {

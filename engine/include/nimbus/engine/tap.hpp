@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "nimbus/bindings.hpp"
@@ -29,10 +30,20 @@ class InvocationTap : public BindingObserver {
   virtual void end(const Response& response, std::chrono::nanoseconds took) = 0;
 };
 
+/// An invocation's record as a worker wrote it (docs/tape-format.md).
+struct WorkerRecord {
+  /// The tape line after its `seq` member (`append_record_rest`).
+  std::string_view text;
+  /// The parts, inside `text`.
+  RecordParts parts;
+  /// How long the handler ran.
+  std::chrono::nanoseconds took{0};
+};
+
 /// Sees the invocations that pass through a `Dispatcher` (the engine's
 /// recorder, the engine's replay), by request id: the event before it goes to
-/// a worker, then, for the followed ones, the response with the record the
-/// worker wrote. Called on the dispatcher's polling thread.
+/// a worker, then, for the followed ones, the record the worker wrote, which
+/// comes after the response. Called on the dispatcher's polling thread.
 class DispatchTap {
  public:
   DispatchTap() = default;
@@ -40,15 +51,19 @@ class DispatchTap {
   DispatchTap& operator=(const DispatchTap&) = delete;
   virtual ~DispatchTap() = default;
   /// Before `event` goes to a worker as request `id`: true to follow it. The
-  /// worker then writes the invocation's record, and `end` follows.
+  /// worker then writes the invocation's record, and exactly one of
+  /// `record`, `unrecorded` and `lost` follows.
   virtual bool begin(std::uint64_t id, const Event& event) = 0;
-  /// The response and the time from submission to the answer. `record`: the
-  /// invocation as the worker recorded it (event, binding calls, log records,
-  /// response), valid during the call; null when the worker wrote none: a
-  /// response the dispatcher made (a crash, a timeout), an event answered
-  /// without running it, or a record too large for the channel.
-  virtual void end(std::uint64_t id, const Response& response, const RecordParts* record,
-                   std::chrono::nanoseconds took) = 0;
+  /// The record the worker wrote (the event, binding calls, log records and
+  /// response), valid during the call.
+  virtual void record(std::uint64_t id, const WorkerRecord& record) = 0;
+  /// The dispatcher answered it itself, so no record comes: its worker died
+  /// on it (a crash, or killed for a timeout) or before reaching it.
+  /// `event`: its bytes as submitted; `took`: from submission to this answer.
+  virtual void unrecorded(std::uint64_t id, std::span<const std::byte> event, const Response& response,
+                          std::chrono::nanoseconds took) = 0;
+  /// Answered, but its record never came: the worker died between the two.
+  virtual void lost(std::uint64_t id) = 0;
   /// Idle: a good moment to write out what is buffered.
   virtual void idle() {}
 };

@@ -27,6 +27,11 @@ class Channel;
 namespace workers {
 struct ResponseView;
 struct LogView;
+struct RecordPartView;
+/// Worker::poll's default for record parts: none are expected.
+struct IgnoreRecordParts {
+  void operator()(const RecordPartView& /*part*/) const noexcept {}
+};
 }  // namespace workers
 
 /// What a request asks of its worker besides running the event: for record and replay.
@@ -93,10 +98,11 @@ class Worker {
   /// Wakes the worker if it sleeps; call once after a batch of submits.
   void flush() noexcept;
 
-  /// Hands every queued response and log record to the callbacks, in order;
-  /// returns how many responses there were. The views are valid during the call.
-  template <class OnResponse, class OnLog>
-  std::size_t poll(OnResponse&& on_response, OnLog&& on_log);
+  /// Hands every queued response, log record and record part to the
+  /// callbacks, in order; returns how many responses there were. The views
+  /// are valid during the call.
+  template <class OnResponse, class OnLog, class OnRecordPart = workers::IgnoreRecordParts>
+  std::size_t poll(OnResponse&& on_response, OnLog&& on_log, OnRecordPart&& on_record_part = {});
   /// Waits up to `timeout` for something to poll.
   bool wait(std::chrono::microseconds timeout) noexcept;
   /// For an owner that waits on the notify fd instead: true when it may
@@ -144,7 +150,8 @@ class Worker {
  private:
   Worker() = default;
   // Reads one message; false when there is none. Calls exactly one callback.
-  using Dispatch = void (*)(void*, const workers::ResponseView*, const workers::LogView*);
+  using Dispatch = void (*)(void*, const workers::ResponseView*, const workers::LogView*,
+                            const workers::RecordPartView*);
   bool next(Dispatch dispatch, void* target);
 
   WorkerMode mode_ = WorkerMode::kProcess;
@@ -160,20 +167,24 @@ class Worker {
   std::vector<LogRecord> init_logs_;
 };
 
-template <class OnResponse, class OnLog>
-std::size_t Worker::poll(OnResponse&& on_response, OnLog&& on_log) {
+template <class OnResponse, class OnLog, class OnRecordPart>
+std::size_t Worker::poll(OnResponse&& on_response, OnLog&& on_log, OnRecordPart&& on_record_part) {
   struct Target {
     OnResponse& r;
     OnLog& l;
+    OnRecordPart& p;
     std::size_t responses = 0;
-  } target{on_response, on_log};
-  auto dispatch = [](void* t, const workers::ResponseView* r, const workers::LogView* l) {
+  } target{on_response, on_log, on_record_part};
+  auto dispatch = [](void* t, const workers::ResponseView* r, const workers::LogView* l,
+                     const workers::RecordPartView* p) {
     auto* self = static_cast<Target*>(t);
     if (r != nullptr) {
       self->r(*r);
       ++self->responses;
-    } else {
+    } else if (l != nullptr) {
       self->l(*l);
+    } else {
+      self->p(*p);
     }
   };
   while (next(dispatch, &target)) {

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <random>
-#include <unordered_map>
+#include <span>
 
 #include "nimbus/engine/dispatcher.hpp"
 #include "nimbus/engine/tap.hpp"
@@ -52,8 +52,8 @@ class Recorder final : public engine::InvocationTap {
 };
 
 /// The engine's recorder: follows a sample of the events a `Dispatcher`
-/// runs and writes each record when its response arrives, as the worker
-/// wrote it. Tape lines are buffered and handed to the tape's own thread.
+/// runs and appends each record as its worker wrote it. Tape lines are
+/// buffered and handed to the tape's own thread.
 class EngineRecorder final : public engine::DispatchTap {
  public:
   EngineRecorder(std::unique_ptr<TapeWriter> tape, double sample = 1.0);
@@ -62,19 +62,21 @@ class EngineRecorder final : public engine::DispatchTap {
   EngineRecorder& operator=(const EngineRecorder&) = delete;
 
   bool begin(std::uint64_t id, const Event& event) override;
-  void end(std::uint64_t id, const Response& response, const engine::RecordParts* record,
-           std::chrono::nanoseconds took) override;
+  void record(std::uint64_t id, const engine::WorkerRecord& record) override;
+  void unrecorded(std::uint64_t id, std::span<const std::byte> event, const Response& response,
+                  std::chrono::nanoseconds took) override;
+  void lost(std::uint64_t id) override;
   void idle() override;
 
   [[nodiscard]] std::uint64_t recorded() const noexcept { return tape_->written(); }
+  /// Followed invocations whose records never came (their worker died after answering).
+  [[nodiscard]] std::uint64_t lost() const noexcept { return lost_; }
 
  private:
   std::unique_ptr<TapeWriter> tape_;
   Sampler sample_;
-  // The followed events' bytes, by request id: for a response the worker sent no record with.
-  std::unordered_map<std::uint64_t, std::string> open_;
-  std::vector<std::string> spare_;  // reused
-  RecordText fallback_;
+  RecordText fallback_;  // for an invocation the dispatcher answered itself
+  std::uint64_t lost_ = 0;
   bool failed_ = false;  // the tape could not be written: said once, then no more recording
 };
 

@@ -94,6 +94,9 @@ class TapeWriter {
   /// Appends one record, its secrets redacted (its headers were, by `RecordText`).
   void write(const RecordParts& record, double duration_ms);
   void write(const RecordText& record, double duration_ms) { write(record.parts(), duration_ms); }
+  /// Appends one record from the text after its `seq` member (a worker's
+  /// `engine::WorkerRecord::text`), its secrets redacted.
+  void write_rest(std::string_view rest);
   /// Writes out what is buffered (and waits for the background writes); false
   /// (with `error()`) when the disk refuses.
   bool flush() noexcept;
@@ -110,6 +113,7 @@ class TapeWriter {
 
  private:
   TapeWriter() = default;
+  void redact_line(std::size_t line_start);           // the secrets in buffer_'s last line
   bool write_out(const std::string& bytes) noexcept;  // the system calls
   bool fail(int error) noexcept;                      // records why writing failed; false
   // The background thread's direct I/O (see TapeWriter::open): full blocks go

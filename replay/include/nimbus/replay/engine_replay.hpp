@@ -46,8 +46,10 @@ class EngineReplay final : public engine::DispatchTap {
   [[nodiscard]] const std::vector<std::string>& learned() const noexcept { return learned_; }
 
   bool begin(std::uint64_t id, const Event& event) override;
-  void end(std::uint64_t id, const Response& response, const engine::RecordParts* record,
-           std::chrono::nanoseconds took) override;
+  void record(std::uint64_t id, const engine::WorkerRecord& record) override;
+  void unrecorded(std::uint64_t id, std::span<const std::byte> event, const Response& response,
+                  std::chrono::nanoseconds took) override;
+  void lost(std::uint64_t id) override;
 
  private:
   struct Pending;
@@ -55,6 +57,9 @@ class EngineReplay final : public engine::DispatchTap {
   // Polls the workers once, waiting a little when nothing is ready; hands back finished results.
   void pump();
   void deliver();
+  // One run of a followed request ended: `fill` sets what it did (null: its record was lost).
+  template <class Fill>
+  void ended(std::uint64_t id, Fill&& fill);
 
   CompareOptions compare_;
   std::vector<std::string> redacted_headers_;
