@@ -8,13 +8,21 @@
 namespace {
 
 TEST(JsonPlainPrefixTest, StopsAtTheFirstByteThatNeedsEscapingWhereverItIs) {
-  // Eight bytes are checked at a time: put each kind of byte at every offset of words and tails.
+  // Eight bytes are checked at a time, and short strings and tails in overlapping loads: put each
+  // kind of byte at every offset of strings of every length up to 21, alone and before a second one.
   for (const char special : {'"', '\\', '\n', '\x01', '\x1f', '\x80', '\xff'}) {
-    for (std::size_t at = 0; at < 21; ++at) {
-      std::string s(21, 'a');
-      s[at] = special;
-      EXPECT_EQ(nimbus::json_plain_prefix(s), at)
-          << "byte " << static_cast<int>(static_cast<unsigned char>(special)) << " at " << at;
+    for (std::size_t n = 1; n <= 21; ++n) {
+      for (std::size_t at = 0; at < n; ++at) {
+        std::string s(n, 'a');
+        s[at] = special;
+        EXPECT_EQ(nimbus::json_plain_prefix(s), at)
+            << "byte " << static_cast<int>(static_cast<unsigned char>(special)) << " at " << at << " of "
+            << n;
+        if (at + 1 < n) {
+          s[n - 1] = '"';
+          EXPECT_EQ(nimbus::json_plain_prefix(s), at) << "first of two, at " << at << " of " << n;
+        }
+      }
     }
   }
   for (std::size_t n = 0; n < 20; ++n) {

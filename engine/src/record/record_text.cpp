@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <iterator>
 
@@ -80,6 +81,30 @@ class Writer {
     char* p = out_.data() + at_;
     auto [end, ec] = std::to_chars(p, p + 32, value);
     if (ec == std::errc()) at_ += static_cast<std::size_t>(end - p);
+  }
+  // Milliseconds to the nanosecond, as fixed-point text without trailing
+  // zeros ("0.021821", "3", "12.5"): the shortest text of ns / 1e6 for any
+  // duration a record holds, with integer arithmetic only.
+  void millis(double ms) {
+    const double ns = ms * 1e6;
+    if (!(ns >= 0 && ns < 9e15)) {  // not a duration (NaN, negative, centuries): as a double
+      number(ms);
+      return;
+    }
+    const auto whole = static_cast<std::uint64_t>(std::llround(ns));
+    number(whole / 1'000'000);
+    std::uint64_t fraction = whole % 1'000'000;
+    if (fraction == 0) return;
+    std::array<char, 7> digits{'.', '0', '0', '0', '0', '0', '0'};
+    std::size_t end = 7;
+    while (fraction % 10 == 0) {
+      fraction /= 10;
+      --end;
+    }
+    for (std::size_t at = end - 1; fraction > 0; --at, fraction /= 10) {
+      digits[at] = static_cast<char>('0' + fraction % 10);
+    }
+    raw(std::string_view(digits.data(), end));
   }
   // Closes an object whose last member left a trailing comma.
   void close_object() {
@@ -312,7 +337,7 @@ void append_record_rest(std::string& out, const RecordParts& parts, double durat
   w.lit(R"(],"response":)");
   w.raw(parts.response);
   w.lit(R"(,"timing":{"durationMs":)");
-  w.number(duration_ms);
+  w.millis(duration_ms);
   w.lit("}}");
 }
 

@@ -38,28 +38,6 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) noexcept {
 
 }  // namespace
 
-std::size_t json_plain_prefix(std::string_view s) noexcept {
-  // Eight bytes at a time: a word passes when none of its bytes is a control
-  // character, '"', '\\' or past ASCII (the bit tricks of "Bit Twiddling Hacks").
-  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
-  auto has_zero = [](std::uint64_t v) { return ((v - kOnes) & ~v & kHigh) != 0; };
-  std::size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    std::uint64_t w = 0;
-    std::memcpy(&w, s.data() + i, 8);
-    const bool special = (w & kHigh) != 0 || ((w - kOnes * 0x20) & ~w & kHigh) != 0 ||
-                         has_zero(w ^ (kOnes * '"')) || has_zero(w ^ (kOnes * '\\'));
-    if (special) break;
-  }
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
-    ++i;
-  }
-  return i;
-}
-
 void append_json_string(std::string& out, std::string_view s) {
   const std::size_t plain = json_plain_prefix(s);
   if (plain == s.size()) {  // the common case: nothing to escape, one copy
