@@ -156,22 +156,9 @@ Result<std::unique_ptr<TapeWriter>> TapeWriter::open(const std::filesystem::path
     w->buffer_ = header.to_json().dump() + "\n";
     if (!w->flush()) return Error{w->error()};
     if (writes == Writes::kBackground) {
-      // Tapes grow by tens of MB/s under load: writing them through the page cache costs
-      // the kernel's copy, page bookkeeping and later writeback on the same cores as the
-      // engine. Full blocks are written with O_DIRECT where the file system takes it.
-      w->direct_fd_ = ::open(path.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC);
-      void* stage = w->direct_fd_ >= 0 ? std::aligned_alloc(kBlock, kStageBytes) : nullptr;
-      if (stage == nullptr && w->direct_fd_ >= 0) {
-        ::close(w->direct_fd_);
-        w->direct_fd_ = -1;
-      }
-      if (w->direct_fd_ >= 0) {
-        w->stage_.reset(static_cast<char*>(stage));
-        const std::string header_line =
-            header.to_json().dump() + "\n";  // written above; its block is rewritten
-        std::memcpy(w->stage_.get(), header_line.data(), header_line.size());
-        w->stage_len_ = header_line.size();
-      }
+      // Ordinary writes through the page cache, which never wait for the disk. (O_DIRECT
+      // from an aligned stage cost the thread less CPU but blocked it for each write, and
+      // measured 6-9 points more throughput loss: docs/performance.md.)
       TapeWriter* self = w.get();
       w->thread_ = std::thread([self] { self->background_loop(); });
     }
@@ -191,7 +178,6 @@ TapeWriter::~TapeWriter() {
     wake_.notify_one();
     thread_.join();
   }
-  if (direct_fd_ >= 0) ::close(direct_fd_);
   if (fd_ >= 0) ::close(fd_);
 }
 
@@ -242,77 +228,11 @@ bool TapeWriter::write_out(const std::string& bytes) noexcept {
   return true;
 }
 
-bool TapeWriter::stage(const std::string& bytes) noexcept {
-  std::string_view rest(bytes);
-  while (!rest.empty()) {
-    const std::size_t n = std::min(rest.size(), kStageBytes - stage_len_);
-    std::memcpy(stage_.get() + stage_len_, rest.data(), n);
-    stage_len_ += n;
-    rest.remove_prefix(n);
-    if (stage_len_ == kStageBytes && !write_blocks()) return false;
-  }
-  return true;
-}
-
-bool TapeWriter::write_blocks() noexcept {
-  const std::size_t full = stage_len_ / kBlock * kBlock;
-  std::size_t done = 0;
-  while (done < full && direct_fd_ >= 0) {
-    const ssize_t n =
-        ::pwrite(direct_fd_, stage_.get() + done, full - done, static_cast<off_t>(stage_at_ + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EINVAL && done == 0) {  // this file system takes no direct I/O after all
-      stop_direct();
-      return !failed();
-    }
-    if (n <= 0 || static_cast<std::size_t>(n) % kBlock != 0) return fail(n < 0 ? errno : EIO);
-    done += static_cast<std::size_t>(n);
-  }
-  if (direct_fd_ < 0) return !failed();
-  std::memmove(stage_.get(), stage_.get() + full, stage_len_ - full);
-  stage_len_ -= full;
-  stage_at_ += full;
-  return true;
-}
-
-bool TapeWriter::write_tail() noexcept {
-  if (!write_blocks() || direct_fd_ < 0) return !failed();
-  // The partial block through the page cache; the next direct write of that block replaces it.
-  std::size_t done = 0;
-  while (done < stage_len_) {
-    const ssize_t n =
-        ::pwrite(fd_, stage_.get() + done, stage_len_ - done, static_cast<off_t>(stage_at_ + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return fail(errno);
-    done += static_cast<std::size_t>(n);
-  }
-  return true;
-}
-
-void TapeWriter::stop_direct() noexcept {
-  ::close(direct_fd_);
-  direct_fd_ = -1;
-  std::size_t done = 0;
-  while (done < stage_len_) {
-    const ssize_t n =
-        ::pwrite(fd_, stage_.get() + done, stage_len_ - done, static_cast<off_t>(stage_at_ + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      fail(errno);
-      return;
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::lseek(fd_, static_cast<off_t>(stage_at_ + stage_len_), SEEK_SET) < 0) fail(errno);
-  stage_len_ = 0;
-}
-
 void TapeWriter::hand_over() {
   std::unique_lock lock(mutex_);
   // At most 64 buffers (4 MiB) wait for the disk; beyond that the caller waits too.
   drained_.wait(lock, [&] { return full_.size() < 64; });
   full_.push_back(std::move(buffer_));
-  handed_since_tail_ = stage_ != nullptr;
   if (spare_.empty()) {
     buffer_ = std::string();
   } else {
@@ -327,23 +247,13 @@ void TapeWriter::hand_over() {
 void TapeWriter::background_loop() {
   std::unique_lock lock(mutex_);
   for (;;) {
-    wake_.wait(lock, [&] { return stopping_ || !full_.empty() || want_tail_; });
-    if (full_.empty() && want_tail_) {  // a flush: the last partial block too
-      writing_ = true;
-      lock.unlock();
-      if (direct_fd_ >= 0) write_tail();
-      lock.lock();
-      writing_ = false;
-      want_tail_ = false;
-      drained_.notify_all();
-      continue;
-    }
+    wake_.wait(lock, [&] { return stopping_ || !full_.empty(); });
     if (full_.empty()) return;  // stopping, and everything is written
     std::string bytes = std::move(full_.front());
     full_.pop_front();
     writing_ = true;
     lock.unlock();
-    const bool ok = direct_fd_ >= 0 ? stage(bytes) : write_out(bytes);
+    const bool ok = write_out(bytes);
     lock.lock();
     writing_ = false;
     if (ok) {
@@ -360,9 +270,7 @@ bool TapeWriter::flush() noexcept {
     if (thread_.joinable()) {
       if (!buffer_.empty()) hand_over();
       std::unique_lock lock(mutex_);
-      want_tail_ = true;
-      wake_.notify_one();
-      drained_.wait(lock, [&] { return full_.empty() && !writing_ && !want_tail_; });
+      drained_.wait(lock, [&] { return full_.empty() && !writing_; });
       return error_.empty();
     }
   } catch (const std::exception&) {
@@ -378,15 +286,9 @@ void TapeWriter::hand_over_if_full() noexcept {
 }
 
 void TapeWriter::flush_if_due() noexcept {
-  if (buffer_.empty() && !handed_since_tail_) return;
+  if (buffer_.empty()) return;
   const bool due = std::chrono::steady_clock::now() - last_flush_ >= std::chrono::milliseconds(100);
-  if (!buffer_.empty() && (buffer_.size() >= kBufferBytes || due)) write_buffer();
-  if (!due || !handed_since_tail_) return;
-  // Direct I/O holds back the last partial block: write it too, so that an idle tape is whole on disk.
-  handed_since_tail_ = false;
-  std::lock_guard lock(mutex_);
-  want_tail_ = true;
-  wake_.notify_one();
+  if (buffer_.size() >= kBufferBytes || due) write_buffer();
 }
 
 void TapeWriter::write_buffer() noexcept {

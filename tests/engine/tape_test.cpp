@@ -92,11 +92,10 @@ std::string file_text(const fs::path& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-// The engine's writer (its own thread; full blocks with O_DIRECT where the file
-// system takes it, the partial one through the page cache on a flush; records
-// from their parts or from a worker's text) writes byte for byte what the
-// caller's writer writes, and a flush leaves every
-// record on disk, whatever the record sizes and block boundaries.
+// The engine's writer (its own thread, handed 64 KiB buffers; records from
+// their parts or from a worker's text) writes byte for byte what the
+// caller's writer writes, and a flush leaves every record in the file,
+// whatever the record sizes and buffer boundaries.
 TEST(TapeTest, TheBackgroundWriterWritesExactlyWhatTheCallersWriterWrites) {
   const fs::path plain = temp_tape("plain");
   const fs::path background = temp_tape("background");
@@ -137,7 +136,7 @@ TEST(TapeTest, TheBackgroundWriterWritesExactlyWhatTheCallersWriterWrites) {
   a->reset();
   b->reset();
   const std::string want = file_text(plain);
-  EXPECT_GT(want.size(), std::size_t{10} << 20);  // many direct writes, past many block boundaries
+  EXPECT_GT(want.size(), std::size_t{10} << 20);  // many hand-overs, past many buffer boundaries
   EXPECT_TRUE(file_text(background) == want) << "the background writer's tape differs";
   auto reader = TapeReader::open(background);
   ASSERT_TRUE(reader) << reader.error().message;

@@ -116,27 +116,11 @@ class TapeWriter {
   void redact_line(std::size_t line_start);           // the secrets in buffer_'s last line
   bool write_out(const std::string& bytes) noexcept;  // the system calls
   bool fail(int error) noexcept;                      // records why writing failed; false
-  // The background thread's direct I/O (see TapeWriter::open): full blocks go
-  // straight to the disk from an aligned stage, the last partial block through
-  // the page cache when a flush asks for it.
-  bool stage(const std::string& bytes) noexcept;
-  bool write_blocks() noexcept;
-  bool write_tail() noexcept;
-  void stop_direct() noexcept;   // direct I/O refused: the staged bytes go through the page cache
-  void hand_over();              // background: queue buffer_ for the thread
-  void write_buffer() noexcept;  // hands over or writes out buffer_
+  void hand_over();                                   // background: queue buffer_ for the thread
+  void write_buffer() noexcept;                       // hands over or writes out buffer_
   static constexpr std::size_t kBufferBytes = std::size_t{64} << 10;
   void background_loop();
   int fd_ = -1;
-  int direct_fd_ = -1;  // the same file opened O_DIRECT (background writes), or -1
-  static constexpr std::size_t kBlock = 4096;
-  static constexpr std::size_t kStageBytes = std::size_t{512} << 10;
-  std::unique_ptr<char, void (*)(void*)> stage_{nullptr, std::free};  // kBlock-aligned, kStageBytes
-  std::size_t stage_len_ = 0;
-  std::uint64_t stage_at_ = 0;  // the file offset of stage_[0]: a multiple of kBlock
-  bool want_tail_ = false;      // under mutex_: a flush waits for the partial block too
-  bool handed_since_tail_ =
-      false;  // the caller's: bytes were handed over since the partial block was asked for
   std::string path_;
   Redaction redaction_;
   std::string buffer_;
