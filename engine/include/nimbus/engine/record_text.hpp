@@ -77,11 +77,6 @@ class RecordText {
     return {event_.empty() ? std::string_view("{}") : std::string_view(event_), calls_, logs_, response_};
   }
 
-  /// Appends the whole record as one line (no newline).
-  void append_line(std::string& out, std::uint64_t seq, double duration_ms) const {
-    append_record_line(out, seq, parts(), duration_ms);
-  }
-
  private:
   // An object of name/value pairs; with `redact`, the redacted headers' values hidden.
   template <class W>
