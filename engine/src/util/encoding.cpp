@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "nimbus/detail/utf8.hpp"
+
 namespace nimbus::engine {
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
@@ -16,20 +18,16 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
 }
 
 bool printable_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       if (c < 0x20 && c != '\n' && c != '\r' && c != '\t') return false;
       ++i;
       continue;
     }
-    std::size_t n = (c >> 5U) == 0x6 ? 1 : (c >> 4U) == 0xE ? 2 : (c >> 3U) == 0x1E ? 3 : 0;
-    if (n == 0 || i + n >= s.size()) return false;
-    for (std::size_t k = 1; k <= n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) >> 6U) != 0x2) return false;
-    }
-    i += n + 1;
+    const nimbus::detail::Utf8Sequence seq = nimbus::detail::utf8_sequence(s, i);
+    if (!seq.valid) return false;
+    i += seq.length;
   }
   return true;
 }
@@ -83,8 +81,11 @@ void append_json(std::string& out, const Json& value) {
         out += "null";  // as nlohmann writes them
         return;
       }
-      number(d);
-      if (std::floor(d) == d && std::fabs(d) < 1e15) out += ".0";  // nlohmann keeps a float a float
+      // nlohmann's own shortest form (`dump` calls the same routine): 100000.0, 1e+16, -0.0, 1.5e-07.
+      // std::to_chars would write 1e+05, and a ".0" after it made invalid JSON.
+      std::array<char, 64> buffer{};
+      char* end = nlohmann::detail::to_chars(buffer.data(), buffer.data() + buffer.size(), d);
+      out.append(buffer.data(), end);
       return;
     }
     case Json::value_t::binary:

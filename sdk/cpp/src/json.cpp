@@ -3,40 +3,54 @@
 #include <cstdint>
 #include <cstring>
 
+#include "nimbus/detail/utf8.hpp"
+
 namespace nimbus {
 
-namespace {
+namespace detail {
 
-// The length of the well-formed UTF-8 sequence at s[i] (a lead byte >= 0x80), or 0.
-std::size_t utf8_sequence(std::string_view s, std::size_t i) noexcept {
-  const auto c = static_cast<unsigned char>(s[i]);
+Utf8Sequence utf8_sequence(std::string_view s, std::size_t at) noexcept {
+  const auto c = static_cast<unsigned char>(s[at]);
   std::size_t n = 0;
-  std::uint32_t cp = 0;
+  unsigned char low = 0x80;  // the second byte's range; the later ones are 80..BF
+  unsigned char high = 0xBF;
   if (c >= 0xC2 && c <= 0xDF) {
     n = 2;
-    cp = c & 0x1FU;
-  } else if ((c >> 4U) == 0xE) {
+  } else if (c >= 0xE0 && c <= 0xEF) {
     n = 3;
-    cp = c & 0x0FU;
+    if (c == 0xE0) low = 0xA0;   // no overlong forms
+    if (c == 0xED) high = 0x9F;  // no surrogates
   } else if (c >= 0xF0 && c <= 0xF4) {
     n = 4;
-    cp = c & 0x07U;
+    if (c == 0xF0) low = 0x90;   // no overlong forms
+    if (c == 0xF4) high = 0x8F;  // nothing past U+10FFFF
   } else {
-    return 0;
+    return {1, false};  // a continuation byte, C0, C1, F5..FF
   }
-  if (i + n > s.size()) return 0;
   for (std::size_t k = 1; k < n; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b >> 6U) != 0x2) return 0;
-    cp = (cp << 6U) | (b & 0x3FU);
+    if (at + k >= s.size()) return {k, false};
+    const auto b = static_cast<unsigned char>(s[at + k]);
+    if (b < low || b > high) return {k, false};
+    low = 0x80;
+    high = 0xBF;
   }
-  // Overlong forms, surrogates and code points past U+10FFFF are not well-formed.
-  if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
-    return 0;
-  return n;
+  return {n, true};
 }
 
-}  // namespace
+bool valid_utf8(std::string_view s) noexcept {
+  for (std::size_t i = 0; i < s.size();) {
+    if (static_cast<unsigned char>(s[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    const Utf8Sequence seq = utf8_sequence(s, i);
+    if (!seq.valid) return false;
+    i += seq.length;
+  }
+  return true;
+}
+
+}  // namespace detail
 
 void append_json_string(std::string& out, std::string_view s) {
   const std::size_t plain = json_plain_prefix(s);
@@ -59,13 +73,13 @@ void append_json_string(std::string& out, std::string_view s) {
       continue;
     }
     if (c >= 0x80) {
-      if (std::size_t n = utf8_sequence(s, i); n != 0) {
-        i += n;
-        continue;
+      const detail::Utf8Sequence seq = detail::utf8_sequence(s, i);
+      if (!seq.valid) {
+        flush(i);
+        out += "\xEF\xBF\xBD";  // U+FFFD for the sequence's maximal subpart
+        run = i + seq.length;
       }
-      flush(i);
-      out += "\xEF\xBF\xBD";  // U+FFFD
-      run = ++i;
+      i += seq.length;
       continue;
     }
     flush(i);

@@ -22,7 +22,8 @@ using Json = nlohmann::ordered_json;
 
 /// Appends `s` as a JSON string literal, quotes included: `"`, `\\` and
 /// control characters escaped as nlohmann/json escapes them; bytes that are
-/// not well-formed UTF-8 become U+FFFD, so the output is always valid JSON.
+/// not well-formed UTF-8 become U+FFFD (one for each maximal subpart, as
+/// nlohmann/json writes them), so the output is always valid JSON.
 /// For the text of binding calls and tapes, written without JSON values.
 void append_json_string(std::string& out, std::string_view s);
 
