@@ -1,7 +1,9 @@
 #include "nimbus/engine/event_file.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -102,6 +104,73 @@ INSTANTIATE_TEST_SUITE_P(
         BadEvent{R"({"stream": {"offset": "7"}})",
                  "field 'stream.offset': expected an integer, got string"}));
 
+// The event's timestamp after reading `time`, or the error.
+nimbus::Result<std::chrono::system_clock::time_point> read_time(const std::string& time) {
+  auto e = parse_event(Json{{"timestamp", time}}, "t");
+  if (!e) return e.error();
+  return e->timestamp;
+}
+
+TEST(EventFileTimeTest, ReadsRfc3339WithZonesFractionsAndLeapDays) {
+  using namespace std::chrono;
+  const auto base = sys_days{year{2026} / 11 / 27} + hours(13);
+  for (const auto& [text, expected] : std::vector<std::pair<std::string, system_clock::time_point>>{
+           {"2026-11-27T13:00:00Z", base},
+           {"2026-11-27t13:00:00z", base},
+           {"2026-11-27 13:00:00Z", base},
+           {"2026-11-27T14:30:00+01:30", base},
+           {"2026-11-27T01:00:00-12:00", base},
+           {"2026-11-28T00:30:00+11:30", base},
+           {"2026-11-27T13:00:00.250Z", base + milliseconds(250)},
+           {"2026-11-27T13:00:00.123456789Z", base + nanoseconds(123456789)},
+           {"2026-11-27T13:00:00.1234567891234Z", base + nanoseconds(123456789)},
+           {"2024-02-29T00:00:00Z", sys_days{year{2024} / 2 / 29}},
+           {"2000-02-29T00:00:00Z", sys_days{year{2000} / 2 / 29}},
+           {"1969-12-31T23:59:59Z", sys_days{year{1970} / 1 / 1} - seconds(1)},
+           {"2016-12-31T23:59:60Z", sys_days{year{2017} / 1 / 1}},  // a leap second
+       }) {
+    auto t = read_time(text);
+    ASSERT_TRUE(t) << text << ": " << t.error().message;
+    EXPECT_EQ(*t, expected) << text;
+  }
+}
+
+TEST(EventFileTimeTest, RefusesWhatIsNotRfc3339) {
+  for (const char* text :
+       {"2026-11-27T13:00:00+ab:cd",  // the issue's case: any two characters as an offset
+        "2026-11-27T13:00:00+1a:00", "2026-11-27T13:00:00+24:00", "2026-11-27T13:00:00+05:60",
+        "2026-11-27T13:00:00+0100", "2026-11-27T13:00:00", "2026-13-01T00:00:00Z", "2026-00-01T00:00:00Z",
+        "2026-11-31T00:00:00Z", "2026-02-29T00:00:00Z", "1900-02-29T00:00:00Z", "2026-11-27T24:00:00Z",
+        "2026-11-27T13:60:00Z", "2026-11-27T13:00:61Z", "2026-11-27T13:00:00.Z", "2026-11-27T13:00:00ZZ",
+        "2026-1a-27T13:00:00Z", "+026-11-27T13:00:00Z", "2026-11-27X13:00:00Z"}) {
+    auto t = read_time(text);
+    ASSERT_FALSE(t) << text << " was read";
+    EXPECT_EQ(t.error().message, std::string("field 'timestamp': '") + text +
+                                     "' is not an RFC 3339 time (e.g. 2026-11-27T13:00:00Z)");
+  }
+}
+
+TEST(EventFileTimeTest, AgreesWithTheCalendarOnEveryDayOfTwoCenturies) {
+  using namespace std::chrono;
+  for (sys_days day = sys_days{year{1900} / 1 / 1}; day < sys_days{year{2100} / 1 / 1}; day += days(1)) {
+    const year_month_day ymd{day};
+    const auto at = day + hours(7) + minutes(8) + seconds(9) + nanoseconds(10);
+    const std::string text =
+        fmt::format("{:04}-{:02}-{:02}T07:08:09.000000010Z", static_cast<int>(ymd.year()),
+                    static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+    auto t = read_time(text);
+    ASSERT_TRUE(t) << text;
+    ASSERT_EQ(*t, at) << text;
+  }
+}
+
+TEST(EventFileTest, ANumberOutOfRangeIsAnErrorNotAnAbort) {
+  const std::string text = R"({"body": {"a": 1e999}})";
+  auto fast = nimbus::engine::parse_event_text(text, "big");
+  ASSERT_FALSE(fast);
+  EXPECT_NE(fast.error().message.find("1e999"), std::string::npos) << fast.error().message;
+}
+
 class EventFeedTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -155,6 +224,23 @@ TEST_F(EventFeedTest, BadLinesAreReportedWithTheirLineAndTheRestStillRead) {
   EXPECT_EQ(items[2].event.error().message,
             (dir_ / "e.ndjson").string() + ":3: field 'method': expected a string, got number");
   EXPECT_TRUE(items[3].event);
+}
+
+TEST_F(EventFeedTest, NumbersOutOfRangeAreNamedAndTheRestStillRead) {
+  write("a.json", R"({"body": {"a": 1e999}})");
+  write("b.ndjson", "{\"body\": {\"a\": -1e999}}\n{\"path\": \"/next\"}\n");
+  std::istringstream in("{\"body\": 1e400}\n{\"id\": \"after\"}\n");
+  auto feed = EventFileFeed::open({(dir_ / "a.json").string(), (dir_ / "b.ndjson").string(), "-"}, {}, &in);
+  ASSERT_TRUE(feed);
+  auto items = drain(*feed);
+  ASSERT_EQ(items.size(), 5U);
+  EXPECT_EQ(items[0].event.error().message,
+            (dir_ / "a.json").string() + ": invalid JSON: number overflow parsing '1e999'");
+  EXPECT_EQ(items[1].event.error().message,
+            (dir_ / "b.ndjson").string() + ":1: invalid JSON: number overflow parsing '-1e999'");
+  EXPECT_EQ(items[2].event->path, "/next");
+  EXPECT_EQ(items[3].event.error().message, "-:1: invalid JSON: number overflow parsing '1e400'");
+  EXPECT_EQ(items[4].event->id, "after");
 }
 
 TEST_F(EventFeedTest, MalformedJsonFileGivesLineAndColumn) {

@@ -94,59 +94,73 @@ std::string base64_decode(const std::string& in, const std::string& field) {
   return out;
 }
 
-// RFC 3339, e.g. 2026-11-27T13:00:00.250Z or 2026-11-27T14:00:00+01:00.
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
+  y -= m <= 2 ? 1 : 0;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+unsigned days_in_month(int year, unsigned month) noexcept {
+  constexpr std::array<unsigned, 12> kDays = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return month == 2 && leap ? 29 : kDays[month - 1];
+}
+
+// RFC 3339, e.g. 2026-11-27T13:00:00.250Z or 2026-11-27T14:00:00+01:00: every field's digits
+// and range checked, read by position (this runs for every replayed event).
 std::chrono::system_clock::time_point parse_time(const std::string& s, const std::string& field) {
   auto bad = [&] {
     return FieldError{"field '" + field + "': '" + s +
                       "' is not an RFC 3339 time (e.g. 2026-11-27T13:00:00Z)"};
   };
-  // YYYY-MM-DDTHH:MM:SS, read by position (this runs for every replayed event).
-  auto digits = [&](std::size_t at, std::size_t n) {
+  auto digits = [&](std::size_t at, std::size_t n, int low, int high) {
     int v = 0;
     for (std::size_t k = at; k < at + n; ++k) {
-      if (k >= s.size() || std::isdigit(static_cast<unsigned char>(s[k])) == 0) throw bad();
+      if (k >= s.size() || s[k] < '0' || s[k] > '9') throw bad();
       v = v * 10 + (s[k] - '0');
     }
+    if (v < low || v > high) throw bad();
     return v;
   };
-  if (s.size() < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+  if (s.size() < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
       s[13] != ':' || s[16] != ':')
     throw bad();
-  std::tm tm{};
-  tm.tm_year = digits(0, 4);
-  tm.tm_mon = digits(5, 2);
-  tm.tm_mday = digits(8, 2);
-  tm.tm_hour = digits(11, 2);
-  tm.tm_min = digits(14, 2);
-  tm.tm_sec = digits(17, 2);
-  const int consumed = 19;
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
+  const int year = digits(0, 4, 0, 9999);
+  const int month = digits(5, 2, 1, 12);
+  const int day = digits(8, 2, 1, static_cast<int>(days_in_month(year, static_cast<unsigned>(month))));
+  const int hour = digits(11, 2, 0, 23);
+  const int minute = digits(14, 2, 0, 59);
+  const int second = digits(17, 2, 0, 60);  // 60: a leap second
+  std::size_t i = 19;
   std::int64_t ns = 0;
-  auto i = static_cast<std::size_t>(consumed);
-  if (i < s.size() && s[i] == '.') {
+  if (s[i] == '.') {
+    const std::size_t first = ++i;
     std::int64_t scale = 100'000'000;
-    for (++i; i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])) != 0; ++i) {
-      ns += (s[i] - '0') * scale;
+    for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
+      ns += (s[i] - '0') * scale;  // digits past the nanosecond are dropped
       scale /= 10;
     }
+    if (i == first) throw bad();  // a '.' needs a digit
   }
   std::int64_t offset_s = 0;
   if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {
     ++i;
   } else if (i + 6 == s.size() && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
-    int h = std::atoi(s.substr(i + 1, 2).c_str());
-    int m = std::atoi(s.substr(i + 4, 2).c_str());
+    const int h = digits(i + 1, 2, 0, 23);
+    const int m = digits(i + 4, 2, 0, 59);
     offset_s = (s[i] == '+' ? 1 : -1) * (std::int64_t{h} * 3600 + std::int64_t{m} * 60);
     i = s.size();
   }
-  if (i != s.size()) {
-    throw FieldError{"field '" + field + "': '" + s +
-                     "' is not an RFC 3339 time (e.g. 2026-11-27T13:00:00Z)"};
-  }
-  std::time_t t = timegm(&tm) - offset_s;
+  if (i != s.size()) throw bad();
+  const std::int64_t seconds =
+      days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400 +
+      std::int64_t{hour} * 3600 + std::int64_t{minute} * 60 + second - offset_s;
   return std::chrono::system_clock::time_point(
-      std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::seconds(t) +
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::seconds(seconds) +
                                                                       std::chrono::nanoseconds(ns)));
 }
 
@@ -271,8 +285,9 @@ EventData parse_event_or_throw(const J& j, const std::string& default_id, const 
   return d;
 }
 
-// "[json.exception.parse_error.101] parse error at line 1, column 5: ..." -> "line 1, column 5: ..."
-std::string describe_parse_error(const Json::parse_error& e) {
+// "[json.exception.parse_error.101] parse error at line 1, column 5: ..." -> "line 1, column 5: ...";
+// "[json.exception.out_of_range.406] number overflow parsing '1e999'" -> "number overflow parsing '1e999'".
+std::string describe_parse_error(const Json::exception& e) {
   std::string what = e.what();
   auto at = what.find(" at line ");
   if (at != std::string::npos) return what.substr(at + 4);
@@ -300,7 +315,7 @@ Result<EventData> parse_event_values(std::string_view text, const std::string& d
                                      const EventDefaults& defaults) noexcept {
   try {
     return parse_event(Json::parse(text), default_id, defaults);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {
     return Error{"not JSON: " + describe_parse_error(e)};
   } catch (const std::exception& e) {
     return Error{e.what()};
@@ -393,7 +408,7 @@ std::optional<FeedItem> EventFileFeed::next() {
         Json j;
         try {
           j = Json::parse(line);
-        } catch (const Json::parse_error& e) {
+        } catch (const Json::exception& e) {
           return FeedItem{origin, Error{origin + ": invalid JSON: " + describe_parse_error(e)}};
         }
         auto ev = parse_event(j, stem_ + "-" + std::to_string(line_), defaults_);
@@ -430,7 +445,7 @@ std::optional<FeedItem> EventFileFeed::next() {
       Json j;
       try {
         j = Json::parse(text.str());
-      } catch (const Json::parse_error& e) {
+      } catch (const Json::exception& e) {
         return FeedItem{display_, Error{display_ + ": invalid JSON: " + describe_parse_error(e)}};
       }
       if (j.is_array()) {
