@@ -328,4 +328,15 @@ int dispatch(int argc, char** argv) {
 
 }  // namespace nimbus::cli
 
-int main(int argc, char** argv) { return nimbus::cli::dispatch(argc, argv); }
+int main(int argc, char** argv) {
+  // Every error below is reported where it happens, naming what was wrong; this is the last
+  // line of defence against a bug, so that nimbus never ends by an uncaught exception.
+  try {
+    return nimbus::cli::dispatch(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "nimbus: internal error: " << e.what() << '\n';
+  } catch (...) {
+    std::cerr << "nimbus: internal error\n";
+  }
+  return nimbus::cli::kExitError;
+}

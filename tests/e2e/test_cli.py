@@ -111,6 +111,30 @@ class FailuresTest(unittest.TestCase):
                              f"error: {bad}: invalid JSON: line 2, column 13: syntax error while parsing value - "
                              "unexpected '}'; expected '[', '{', or a literal")
 
+    def test_a_number_out_of_range_is_an_error_not_an_abort(self):
+        # nlohmann throws out_of_range, not parse_error, for 1e999; it once aborted nimbus (exit 134).
+        with tempfile.TemporaryDirectory() as d:
+            big = Path(d) / "big.json"
+            big.write_text('{"body": {"a": 1e999}}')
+            r = self.run_bad("run", FIXTURES / "throws.so", "--event", big, code=1)
+            self.assertEqual(error_lines(r.stderr),
+                             [f"error: {big}: invalid JSON: number overflow parsing '1e999'",
+                              "1 event: 0 ok, 0 failed, 1 unreadable"])
+        r = self.run_bad("run", FIXTURES / "throws.so", "--event", "-", code=1,
+                         stdin='{"body": {"a": 1e999}}\n{"path": "/after"}\n')
+        self.assertEqual(error_lines(r.stderr),
+                         ["error: -:1: invalid JSON: number overflow parsing '1e999'",
+                          "2 events: 1 ok, 0 failed, 1 unreadable"])
+
+    def test_a_fixture_with_a_number_out_of_range_is_named(self):
+        with tempfile.TemporaryDirectory() as d:
+            (Path(d) / "cache.json").write_text('{"k": 1e999}')
+            r = nimbus("run", FIXTURES / "kv_user.so", "--bind", "cache=file:cache.json", "--event", "-",
+                       stdin="{}\n", cwd=d)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn("cache.json: invalid JSON in fixture for binding 'cache'", r.stderr)
+            self.assertIn("number overflow parsing '1e999'", r.stderr)
+
     def test_event_field_of_the_wrong_type(self):
         r = self.run_bad("run", FIXTURES / "throws.so", "--event", "-", code=1,
                          stdin='{"path": "/"}\n{"headers": {"X-A": ["x"]}}\n')

@@ -24,7 +24,7 @@ Result<std::shared_ptr<Binding>> make_file_kv(const BindingSpec& spec) {
   Json j;
   try {
     j = Json::parse(in);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // a syntax error, or a number out of range (1e999)
     return Error{p.string() + ": invalid JSON in fixture for binding '" + spec.name + "': " + e.what()};
   }
   if (!j.is_object()) {

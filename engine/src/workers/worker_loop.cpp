@@ -1,5 +1,6 @@
 #include "worker_loop.hpp"
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -161,7 +162,9 @@ class RingLogSink : public LogSink {
 
 }  // namespace
 
-int serve_channel(shm::Channel& channel, const WorkerSpec& spec, const std::atomic<bool>* stop) {
+namespace {
+
+int serve(shm::Channel& channel, const WorkerSpec& spec, const std::atomic<bool>* stop) {
   Ring& requests = channel.requests();
   Ring& responses = channel.responses();
   auto fail = [&](const std::string& message) {
@@ -268,6 +271,21 @@ int serve_channel(shm::Channel& channel, const WorkerSpec& spec, const std::atom
       spin.slept(detail::AdaptiveSpin::clock::now() - slept_at);
     }
   }
+}
+
+}  // namespace
+
+int serve_channel(shm::Channel& channel, const WorkerSpec& spec, const std::atomic<bool>* stop) noexcept {
+  // Nothing the worker does may end it by an uncaught exception: a bug below is one line on
+  // stderr and an exit the dispatcher sees as a crash (a 500 for the event, a new worker).
+  try {
+    return serve(channel, spec, stop);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "nimbus-worker %d: internal error: %s\n", spec.worker_id, e.what());
+  } catch (...) {
+    std::fprintf(stderr, "nimbus-worker %d: internal error\n", spec.worker_id);
+  }
+  return kInternalError;
 }
 
 }  // namespace nimbus::engine::workers

@@ -24,8 +24,12 @@ struct WorkerSpec {
   std::vector<std::string> redacted_headers;  ///< hidden in the records the worker writes
 };
 
+/// The exit status of a worker that met an error of its own (a bug), not the function's.
+inline constexpr int kInternalError = 70;  // EX_SOFTWARE
+
 /// Serves `channel` until a shutdown message (returns 0), an init failure
-/// (sends it, returns 3), or `stop` becomes true.
-int serve_channel(shm::Channel& channel, const WorkerSpec& spec, const std::atomic<bool>* stop);
+/// (sends it, returns 3), or `stop` becomes true. Never throws: an internal
+/// error is said on stderr and returns `kInternalError`.
+int serve_channel(shm::Channel& channel, const WorkerSpec& spec, const std::atomic<bool>* stop) noexcept;
 
 }  // namespace nimbus::engine::workers
