@@ -15,7 +15,7 @@ echo "== build and test =="
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DNIMBUS_WERROR=ON >/dev/null  # the default Release build, clean
 cmake --build build -j "$jobs"
 echo "== clang-tidy =="
-git ls-files 'sdk/*.cpp' 'engine/*.cpp' 'emulator/*.cpp' 'recorder/*.cpp' 'replay/*.cpp' 'cli/*.cpp' | xargs -P "$jobs" -n 4 clang-tidy -p build --quiet
+git ls-files 'sdk/*.cpp' 'format/*.cpp' 'engine/*.cpp' 'emulator/*.cpp' 'recorder/*.cpp' 'replay/*.cpp' 'cli/*.cpp' | xargs -P "$jobs" -n 4 clang-tidy -p build --quiet
 echo "== tests =="
 ctest --test-dir build --output-on-failure -j "$jobs"
 

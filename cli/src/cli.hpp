@@ -10,10 +10,10 @@
 #include <optional>
 #include <string>
 
-#include "nimbus/engine/event_file.hpp"
 #include "nimbus/engine/function_builder.hpp"
 #include "nimbus/engine/function_config.hpp"
 #include "nimbus/engine/worker.hpp"
+#include "nimbus/format/event_file.hpp"
 #include "nimbus/logger.hpp"
 #include "nimbus/recorder/tape.hpp"
 #include "nimbus/result.hpp"
@@ -50,7 +50,7 @@ Result<Target> resolve_target(const std::string& target, const std::string& hand
 void set_worker_function(const Target& target, engine::WorkerOptions& worker);
 
 /// The defaults an event file's events get from the function (its http trigger's name).
-engine::EventDefaults event_defaults(const engine::FunctionConfig& config);
+format::EventDefaults event_defaults(const engine::FunctionConfig& config);
 
 /// A whole number within [low, high]; the error names `what`.
 Result<int> parse_int(const std::string& text, const std::string& what, long long low, long long high);

@@ -7,7 +7,7 @@
 #include <iostream>
 
 #include "cli.hpp"
-#include "nimbus/emulator/reporter.hpp"
+#include "nimbus/format/time_text.hpp"
 #include "sdk_package.hpp"
 
 namespace nimbus::cli {
@@ -110,8 +110,8 @@ void set_worker_function(const Target& target, engine::WorkerOptions& worker) {
   }
 }
 
-engine::EventDefaults event_defaults(const engine::FunctionConfig& config) {
-  engine::EventDefaults d;
+format::EventDefaults event_defaults(const engine::FunctionConfig& config) {
+  format::EventDefaults d;
   for (const auto& t : config.triggers) {
     if (t.kind == "http") {
       d.trigger_name = t.name;
@@ -174,7 +174,7 @@ Result<std::optional<Recording>> open_recording(const cxxopts::ParseResult& args
   recorder::TapeHeader header;
   header.function_name = config.name;
   header.function_version = config.version;
-  header.created = emulator::format_time(std::chrono::system_clock::now());
+  header.created = format::rfc3339(std::chrono::system_clock::now());
   header.source = source;
   header.log_level = to_string(level);
   auto tape = recorder::TapeWriter::open(

@@ -113,7 +113,7 @@ int run_command(int argc, char** argv) {
         "run: --debug-port is for Python functions; debug a C++ function with gdb --args nimbus run ...");
   }
 
-  auto feed = nimbus::engine::EventFileFeed::open(inputs, event_defaults(target->config), &std::cin);
+  auto feed = nimbus::format::EventFileFeed::open(inputs, event_defaults(target->config), &std::cin);
   if (!feed) return fail(feed.error().message);
 
   auto recording = open_recording(args, target->config, "emulator", *level);

@@ -14,7 +14,7 @@
 
 #include "cli.hpp"
 #include "nimbus/emulator/emulator.hpp"
-#include "nimbus/engine/event_file.hpp"
+#include "nimbus/format/event_file.hpp"
 #include "nimbus/recorder/tape.hpp"
 #include "nimbus/replay/engine_replay.hpp"
 #include "nimbus/replay/replayer.hpp"
@@ -150,7 +150,7 @@ class Runner {
   Runner(const Runner&) = delete;
   Runner& operator=(const Runner&) = delete;
   virtual ~Runner() = default;
-  virtual void run(recorder::TapeLine record, const Event& event, std::string event_id) = 0;
+  virtual void run(format::TapeLine record, const Event& event, std::string event_id) = 0;
   virtual void skip(replay::RecordResult result) = 0;  // an unreadable line, in its place
   virtual void finish() = 0;
 };
@@ -160,7 +160,7 @@ class EmulatorRunner final : public Runner {
   EmulatorRunner(emulator::Emulator& emu, replay::RecordReplayer& replayer,
                  std::function<void(replay::RecordResult)> sink)
       : emu_(emu), replayer_(replayer), sink_(std::move(sink)) {}
-  void run(recorder::TapeLine record, const Event& event, std::string event_id) override {
+  void run(format::TapeLine record, const Event& event, std::string event_id) override {
     replayer_.expect(record);
     emu_.invoke(event, record.where);
     sink_(replayer_.finish(event_id));
@@ -177,7 +177,7 @@ class EmulatorRunner final : public Runner {
 class EngineRunner final : public Runner {
  public:
   explicit EngineRunner(std::unique_ptr<replay::EngineReplay> replay) : replay_(std::move(replay)) {}
-  void run(recorder::TapeLine record, const Event& event, std::string event_id) override {
+  void run(format::TapeLine record, const Event& event, std::string event_id) override {
     replay_->add(std::move(record), event, std::move(event_id));
   }
   void skip(replay::RecordResult result) override { replay_->add(std::move(result)); }
@@ -199,8 +199,8 @@ bool feed_tape(recorder::TapeReader& tape, Runner& runner, bool strict, Progress
       }
       continue;
     }
-    recorder::TapeLine& record = **item;
-    auto data = engine::parse_event_text(record.event_value, record.where);
+    format::TapeLine& record = **item;
+    auto data = format::parse_event_text(record.event_value, record.where);
     if (!data) {
       runner.skip({record.number,
                    "",
@@ -335,17 +335,22 @@ int replay_command(int argc, char** argv) {
       if (!again) return fail(again.error().message);
       while (auto item = (*again)->next()) {
         if (!*item) continue;
-        auto data = engine::parse_event_text((*item)->event_value, "tape");
+        auto data = format::parse_event_text((*item)->event_value, "tape");
         if (!data) continue;
         EventBuffer event(*data);
-        std::optional<recorder::TapeRecord> first;
+        std::optional<format::TapeRecord> first;
         for (int run = 0; run < 2; ++run) {
           replayer.expect(**item);
           emu->invoke(event.event(), tape_path);
+          auto actual = replayer.actual();
+          if (!actual) {
+            (void)replayer.finish(data->id);
+            break;  // nothing to learn from a record that is not one; the replay reports it
+          }
           if (run == 0) {
-            first = replayer.actual();
+            first = std::move(*actual);
           } else {
-            for (auto& path : replay::NoiseRules::learn(*first, replayer.actual())) learned.insert(path);
+            for (auto& path : replay::NoiseRules::learn(*first, *actual)) learned.insert(path);
           }
           (void)replayer.finish(data->id);
         }

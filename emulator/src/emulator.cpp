@@ -75,7 +75,7 @@ Response Emulator::invoke(const Event& event, std::string_view origin) {
   return response;
 }
 
-RunSummary Emulator::run(engine::EventFileFeed& feed) {
+RunSummary Emulator::run(format::EventFileFeed& feed) {
   RunSummary s;
   while (auto item = feed.next()) {
     if (!item->event) {

@@ -1,8 +1,10 @@
 #include "nimbus/emulator/reporter.hpp"
 
-#include <ctime>
-
-#include "nimbus/engine/encoding.hpp"
+#include "nimbus/format/json_writer.hpp"
+#include "nimbus/format/log_json.hpp"
+#include "nimbus/format/record.hpp"
+#include "nimbus/format/text.hpp"
+#include "nimbus/format/time_text.hpp"
 
 namespace nimbus::emulator {
 namespace {
@@ -23,16 +25,6 @@ const char* level_color(LogLevel level) {
 
 }  // namespace
 
-std::string format_time(std::chrono::system_clock::time_point t) {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-  auto secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];  // NOLINT(cppcoreguidelines-avoid-c-arrays,modernize-avoid-c-arrays): strftime's buffer
-  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return std::string(buf, n) + fmt::format(".{:03d}Z", ms % 1000);
-}
-
 std::string Reporter::paint(std::string_view text, const char* code) const {
   if (!o_.color) return std::string(text);
   return fmt::format("\x1b[{}m{}\x1b[0m", code, text);
@@ -52,22 +44,30 @@ void Reporter::begin_event(const Event& event, std::string_view origin) {
 void Reporter::write(const LogRecord& record) {
   if (o_.quiet) return;
   if (o_.json) {
-    Json j{{"type", "log"},
-           {"event", event_id_},
-           {"level", to_string(record.level)},
-           {"message", record.message},
-           {"fields", record.fields},
-           {"time", format_time(record.time)}};
-    if (!record.logger.empty()) j["logger"] = record.logger;
-    out_ << j.dump() << '\n';
+    // The tape's record shape, with a time, after what says which event it belongs to.
+    std::string lead = R"("type":"log","event":)";
+    append_json_string(lead, event_id_);
+    lead += ',';
+    format::LogJsonStyle style;
+    style.time = true;
+    style.lead = lead;
+    std::string line;
+    format::append_log_json(line, format::log_line(record, scratch_), style);
+    out_ << line << '\n';
     return;
   }
   std::string line = fmt::format(
-      "   {}  {}  {}", paint(format_time(record.time).substr(11, 12), "2"),
+      "   {}  {}  {}", paint(format::rfc3339(record.time).substr(11, 12), "2"),
       paint(fmt::format("{:<5}", to_string(record.level)), level_color(record.level)), record.message);
   if (!record.logger.empty()) line += paint(fmt::format("  [{}]", record.logger), "2");
   for (const auto& [k, v] : record.fields.items()) {
-    line += "  " + paint(k + "=", "2") + (v.is_string() ? v.get<std::string>() : v.dump());
+    std::string value;
+    if (v.is_string()) {
+      value = v.get<std::string>();
+    } else {
+      format::append_json(value, v);  // never throws on bytes that are not UTF-8, as dump() would
+    }
+    line += "  " + paint(k + "=", "2") + value;
   }
   out_ << line << '\n';
 }
@@ -75,23 +75,22 @@ void Reporter::write(const LogRecord& record) {
 void Reporter::end_event(const Response& response, std::chrono::nanoseconds took) {
   if (o_.quiet) return;
   double ms = static_cast<double>(took.count()) / 1e6;
-  const bool text = engine::printable_utf8(response.body());
+  const bool text = format::printable_utf8(response.body());
   if (o_.json) {
-    Json headers = Json::object();
-    for (const auto& [k, v] : response.headers()) headers[k] = v;
-    Json j{{"type", "response"},
-           {"event", event_id_},
-           {"origin", origin_},
-           {"status", response.status()},
-           {"content_type", response.content_type()},
-           {"headers", headers}};
-    if (text) {
-      j["body"] = response.body();
-    } else {
-      j["body_base64"] = engine::base64_encode(response.body());
+    // The tape's response members, after what says which event it answers, and how long it took.
+    std::string line = R"({"type":"response","event":)";
+    append_json_string(line, event_id_);
+    line += R"(,"origin":)";
+    append_json_string(line, origin_);
+    line += ',';
+    format::append_response_members(line, response);
+    {
+      format::JsonWriter w(line);
+      w.lit(R"("durationMs":)");
+      w.millis(ms);
+      w.ch('}');
     }
-    j["duration_ms"] = ms;
-    out_ << j.dump() << '\n';
+    out_ << line << '\n';
     return;
   }
   const int s = response.status();
@@ -117,7 +116,13 @@ void Reporter::end_event(const Response& response, std::chrono::nanoseconds took
 
 void Reporter::error(std::string_view origin, std::string_view message) {
   err_ << paint("error: ", "31;1") << message << '\n';
-  if (o_.json) out_ << Json{{"type", "error"}, {"origin", origin}, {"message", message}}.dump() << '\n';
+  if (o_.json) {
+    std::string line = R"({"type":"error","origin":)";
+    append_json_string(line, origin);
+    line += R"(,"message":)";
+    append_json_string(line, message);
+    out_ << line << "}\n";
+  }
 }
 
 void Reporter::summary(std::size_t ok, std::size_t failed, std::size_t unreadable) {

@@ -12,8 +12,8 @@
 #include <cstring>
 #include <iterator>
 
-#include "nimbus/engine/encoding.hpp"
-#include "nimbus/engine/json_text.hpp"
+#include "nimbus/format/json_writer.hpp"
+#include "nimbus/format/text.hpp"
 
 namespace nimbus::recorder {
 
@@ -56,32 +56,6 @@ Result<TapeHeader> header_from_json(const Json& j) {
   return h;
 }
 
-Result<TapeRecord> record_from_json(const Json& j) {
-  if (!j.is_object()) return Error{"expected a record object"};
-  for (const char* key : {"event", "response"}) {
-    if (!j.contains(key) || !j[key].is_object())
-      return Error{std::string("field '") + key + "': missing or not an object"};
-  }
-  for (const char* key : {"calls", "logs"}) {
-    if (j.contains(key) && !j[key].is_array())
-      return Error{std::string("field '") + key + "': expected an array"};
-  }
-  if (!j["response"].contains("status") || !j["response"]["status"].is_number_integer()) {
-    return Error{"field 'response.status': missing or not an integer"};
-  }
-  TapeRecord r;
-  r.seq = j.contains("seq") && j["seq"].is_number_unsigned() ? j["seq"].get<std::uint64_t>() : 0;
-  r.event = j["event"];
-  r.response = j["response"];
-  if (j.contains("calls")) r.calls = j["calls"];
-  if (j.contains("logs")) r.logs = j["logs"];
-  if (j.contains("timing") && j["timing"].is_object() && j["timing"].contains("durationMs") &&
-      j["timing"]["durationMs"].is_number()) {
-    r.duration_ms = j["timing"]["durationMs"].get<double>();
-  }
-  return r;
-}
-
 }  // namespace
 
 Json TapeHeader::to_json() const {
@@ -90,47 +64,13 @@ Json TapeHeader::to_json() const {
               {"source", source},     {"redactedHeaders", redacted_headers}};
 }
 
-Json TapeRecord::to_json() const {
-  return Json{{"seq", seq},   {"event", event},       {"calls", calls},
-              {"logs", logs}, {"response", response}, {"timing", {{"durationMs", duration_ms}}}};
-}
-
-// --- the text of a record ---------------------------------------------------
-
-namespace {
-
-// `[items]` as JSON values. (Built by appending: GCC 12 at -O3 warns, wrongly, about
-// `"[" + std::string(...)`; its bug 105651.)
-Json json_array(std::string_view items) {
-  std::string text;
-  text.reserve(items.size() + 2);
-  text += '[';
-  text += items;
-  text += ']';
-  return Json::parse(text);
-}
-
-}  // namespace
-
-TapeRecord to_record(const RecordText& text, double duration_ms) {
-  TapeRecord r;
-  r.event =
-      Json::parse(text.event_json().empty() ? std::string_view("{}") : std::string_view(text.event_json()));
-  r.calls = json_array(text.call_items());
-  r.logs = json_array(text.log_items());
-  r.response = Json::parse(text.response_json().empty() ? std::string_view("{}")
-                                                        : std::string_view(text.response_json()));
-  r.duration_ms = duration_ms;
-  return r;
-}
-
 // --- writing ---------------------------------------------------------------
 
 void redact_secrets(std::string& text, const std::vector<std::string>& secrets) {
   for (const auto& secret : secrets) {
     if (secret.size() < 4) continue;
     std::string escaped;
-    engine::append_json_string(escaped, secret);
+    append_json_string(escaped, secret);
     const std::string_view needle = std::string_view(escaped).substr(1, escaped.size() - 2);
     if (text.find(needle) == std::string::npos) continue;  // the usual case: one search
     // Walk the text, replacing inside string literals only.
@@ -140,7 +80,7 @@ void redact_secrets(std::string& text, const std::vector<std::string>& secrets) 
     for (std::size_t i = 0; i < text.size();) {
       const char c = text[i];
       if (in_string && text.compare(i, needle.size(), needle) == 0) {
-        out += kRedacted;
+        out += format::kRedacted;
         i += needle.size();
         continue;
       }
@@ -195,9 +135,9 @@ TapeWriter::~TapeWriter() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void TapeWriter::write(const RecordParts& record, double duration_ms) {
+void TapeWriter::write(const format::RecordParts& record, double duration_ms) {
   const std::size_t start = buffer_.size();
-  engine::append_record_line(buffer_, ++written_, record, duration_ms);
+  format::append_record_line(buffer_, ++written_, record, duration_ms);
   redact_line(start);
 }
 
@@ -343,110 +283,15 @@ Result<std::unique_ptr<TapeReader>> TapeReader::open(const std::filesystem::path
   }
 }
 
-namespace {
-
-std::size_t skip_space(std::string_view text, std::size_t i) {
-  while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r')) ++i;
-  return i;
-}
-
-// Finds the spans of a record's top-level members.
-constexpr const char* kCorrupt = "truncated or corrupt record: ";
-
-Result<void> scan_record(TapeLine& r) {
-  const std::string_view text = r.text;
-  std::size_t i = skip_space(text, 0);
-  if (i >= text.size() || text[i] != '{') return Error{kCorrupt + std::string("expected a record object")};
-  i = skip_space(text, i + 1);
-  bool have_event = false;
-  bool have_response = false;
-  while (i < text.size() && text[i] != '}') {
-    if (text[i] != '"')
-      return Error{kCorrupt + std::string("expected a member name at column ") + std::to_string(i + 1)};
-    const std::size_t name_end = text.find('"', i + 1);
-    if (name_end == std::string_view::npos)
-      return Error{kCorrupt + std::string("a member name does not end")};
-    const std::string_view name = text.substr(i + 1, name_end - i - 1);
-    i = skip_space(text, name_end + 1);
-    if (i >= text.size() || text[i] != ':')
-      return Error{kCorrupt + std::string("expected ':' after \"") + std::string(name) + "\""};
-    i = skip_space(text, i + 1);
-    std::optional<engine::JsonText> event;
-    Result<std::size_t> end = Error{""};
-    if (name == "event" && i < text.size() && text[i] == '{') {
-      std::size_t event_end = 0;
-      auto read = engine::JsonText::read(text, i, event_end);  // the event is read as it is scanned
-      if (!read) return Error{kCorrupt + std::string("field 'event': ") + read.error().message};
-      event = std::move(*read);
-      end = event_end;
-    } else {
-      end = engine::json_value_end(text, i);
-    }
-    if (!end)
-      return Error{kCorrupt + std::string("field '") + std::string(name) + "': " + end.error().message};
-    TapeLine::Span span{i, *end - i};
-    while (span.size > 0 && (text[span.at + span.size - 1] == ' ' || text[span.at + span.size - 1] == '\t'))
-      --span.size;
-    auto expect = [&](char open, const char* what) -> Result<void> {
-      if (span.size == 0 || text[span.at] != open)
-        return Error{"field '" + std::string(name) + "': expected " + what};
-      return {};
-    };
-    if (name == "event") {
-      if (auto ok = expect('{', "an object"); !ok) return ok;
-      r.event = span;
-      r.event_value = std::move(*event);
-      have_event = true;
-    } else if (name == "response") {
-      if (auto ok = expect('{', "an object"); !ok) return ok;
-      r.response = span;
-      have_response = true;
-    } else if (name == "calls") {
-      if (auto ok = expect('[', "an array"); !ok) return ok;
-      r.calls = span;
-    } else if (name == "logs") {
-      if (auto ok = expect('[', "an array"); !ok) return ok;
-      r.logs = span;
-    }
-    i = skip_space(text, *end);
-    if (i < text.size() && text[i] == ',') i = skip_space(text, i + 1);
-  }
-  if (i >= text.size()) return Error{kCorrupt + std::string("the line ends inside the record")};
-  if (skip_space(text, i + 1) != text.size()) return Error{kCorrupt + std::string("text after the record")};
-  if (!have_event) return Error{"field 'event': missing or not an object"};
-  if (!have_response) return Error{"field 'response': missing or not an object"};
-  return {};
-}
-
-}  // namespace
-
-std::optional<Result<TapeLine>> TapeReader::next() {
-  TapeLine r;
-  while (std::getline(in_, r.text)) {
+std::optional<Result<format::TapeLine>> TapeReader::next() {
+  std::string text;
+  while (std::getline(in_, text)) {
     ++line_;
-    bytes_read_ += r.text.size() + 1;
-    if (r.text.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank lines are allowed
-    r.number = line_;
-    r.where = name_ + ":" + std::to_string(line_);
-    if (auto ok = scan_record(r); !ok) {
-      return Result<TapeLine>(Error{r.where + ": " + ok.error().message});
-    }
-    return Result<TapeLine>(std::move(r));
+    bytes_read_ += text.size() + 1;
+    if (text.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank lines are allowed
+    return format::read_record_line(std::move(text), line_, name_ + ":" + std::to_string(line_));
   }
   return std::nullopt;
-}
-
-Result<TapeRecord> TapeLine::parse() const {
-  try {
-    Json j = Json::parse(text);
-    auto record = record_from_json(j);
-    if (!record) return Error{where + ": " + record.error().message};
-    return record;
-  } catch (const Json::exception& e) {  // a syntax error, or a number out of range (1e999)
-    std::string why = e.what();
-    if (auto at = why.find(']'); at != std::string::npos) why = why.substr(at + 2);
-    return Error{where + ": truncated or corrupt record: " + why};
-  }
 }
 
 }  // namespace nimbus::recorder

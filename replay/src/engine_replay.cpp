@@ -10,9 +10,9 @@
 namespace nimbus::replay {
 
 struct EngineReplay::Pending {
-  recorder::TapeLine record;
+  format::TapeLine record;
   std::string event_id;
-  std::array<recorder::RecordText, 2> actual;  // the second run only when learning
+  std::array<format::RecordText, 2> actual;  // the second run only when learning
   std::array<double, 2> duration_ms{};
   std::size_t runs_left = 0;
   std::optional<RecordResult> result;
@@ -50,12 +50,12 @@ EngineReplay::~EngineReplay() {
   if (notify_fd_ >= 0) close(notify_fd_);
 }
 
-void EngineReplay::add(recorder::TapeLine record, const Event& event, std::string event_id) {
+void EngineReplay::add(format::TapeLine record, const Event& event, std::string event_id) {
   while (dispatcher_->in_flight() + dispatcher_->records_due() >= window_) pump();
   auto p = std::make_unique<Pending>();
   p->record = std::move(record);
   p->event_id = std::move(event_id);
-  for (auto& a : p->actual) a = recorder::RecordText(redacted_headers_);
+  for (auto& a : p->actual) a = format::RecordText(redacted_headers_);
   const std::size_t runs = learn_ ? 2 : 1;
   p->runs_left = runs;
   Pending* pending = p.get();
@@ -122,9 +122,18 @@ void EngineReplay::ended(std::uint64_t id, Fill&& fill) {
   }
   if (--p.runs_left > 0 || p.result) return;
   if (learn_) {
-    auto a = recorder::to_record(p.actual[0], 0);
-    auto b = recorder::to_record(p.actual[1], 0);
-    for (auto& path : NoiseRules::learn(a, b)) {
+    auto a = format::to_record(p.actual[0], 0);
+    auto b = format::to_record(p.actual[1], 0);
+    if (!a || !b) {  // a worker's record damaged on the way: nothing to learn from it
+      p.result = RecordResult{p.record.number,
+                              p.event_id,
+                              Outcome::kUnreadable,
+                              {},
+                              p.record.where + ": the replayed record: " + (!a ? a : b).error().message,
+                              0};
+      return;
+    }
+    for (auto& path : NoiseRules::learn(*a, *b)) {
       if (std::find(learned_.begin(), learned_.end(), path) == learned_.end()) learned_.push_back(path);
     }
     p.result = RecordResult{p.record.number, p.event_id, Outcome::kPassed, {}, {}, 0};
@@ -134,7 +143,7 @@ void EngineReplay::ended(std::uint64_t id, Fill&& fill) {
 }
 
 void EngineReplay::record(std::uint64_t id, const engine::WorkerRecord& record) {
-  ended(id, [&](recorder::RecordText& actual, double& duration_ms) {
+  ended(id, [&](format::RecordText& actual, double& duration_ms) {
     actual.assign(record.parts);  // what the worker recorded: the calls and logs, and the response
     duration_ms = std::chrono::duration<double, std::milli>(record.took).count();
     return true;
@@ -143,7 +152,7 @@ void EngineReplay::record(std::uint64_t id, const engine::WorkerRecord& record) 
 
 void EngineReplay::unrecorded(std::uint64_t id, std::span<const std::byte> /*event*/,
                               const Response& response, std::chrono::nanoseconds took) {
-  ended(id, [&](recorder::RecordText& actual, double& duration_ms) {
+  ended(id, [&](format::RecordText& actual, double& duration_ms) {
     actual.response(response);  // the dispatcher answered (a crash, a timeout): only the response
     duration_ms = std::chrono::duration<double, std::milli>(took).count();
     return true;
@@ -151,7 +160,7 @@ void EngineReplay::unrecorded(std::uint64_t id, std::span<const std::byte> /*eve
 }
 
 void EngineReplay::lost(std::uint64_t id) {
-  ended(id, [](recorder::RecordText& /*actual*/, double& /*duration_ms*/) { return false; });
+  ended(id, [](format::RecordText& /*actual*/, double& /*duration_ms*/) { return false; });
 }
 
 void EngineReplay::pump() {

@@ -8,7 +8,8 @@
 #include <regex>
 #include <sstream>
 
-#include "nimbus/engine/encoding.hpp"
+#include "nimbus/engine/log_capture.hpp"
+#include "nimbus/format/text.hpp"
 #include "nimbus/recorder/recorder.hpp"
 
 namespace nimbus::replay {
@@ -17,6 +18,21 @@ namespace {
 // Key order never matters when comparing: compare as nlohmann's sorted json.
 nlohmann::json unordered(const Json& j) { return nlohmann::json::parse(j.dump()); }
 
+// X-Nuclio-Logs records carry their times (nuclio's shape; X-Nimbus-Logs has none): a replay
+// compares the records without them.
+void drop_nuclio_log_times(nlohmann::json& r) {
+  if (!r.contains("headers") || !r["headers"].is_object()) return;
+  for (auto& [name, value] : r["headers"].items()) {
+    if (!format::iequals(name, engine::kNuclioLogsHeader) || !value.is_string()) continue;
+    auto records = nlohmann::json::parse(value.get<std::string>(), nullptr, false);
+    if (!records.is_array()) return;
+    for (auto& record : records) {
+      if (record.is_object()) record.erase("time");
+    }
+    value = std::move(records);
+  }
+}
+
 // A response with a JSON body compared as JSON.
 nlohmann::json normalized_response(const Json& response) {
   nlohmann::json r = unordered(response);
@@ -24,11 +40,12 @@ nlohmann::json normalized_response(const Json& response) {
     auto parsed = nlohmann::json::parse(r["body"].get<std::string>(), nullptr, false);
     if (!parsed.is_discarded() && (parsed.is_object() || parsed.is_array())) r["body"] = std::move(parsed);
   }
+  drop_nuclio_log_times(r);
   return r;
 }
 
 // A record as one JSON document, its response body parsed when it is JSON.
-nlohmann::json whole(const recorder::TapeRecord& r) {
+nlohmann::json whole(const format::TapeRecord& r) {
   return nlohmann::json{{"response", normalized_response(r.response)},
                         {"logs", unordered(r.logs)},
                         {"calls", unordered(r.calls)}};
@@ -104,7 +121,7 @@ void apply_noise(nlohmann::json& doc, const NoiseRules& rules, const std::vector
     for (auto it = headers.begin(); it != headers.end();) {
       const std::string key = it.key();
       const bool noisy = std::any_of(rules.headers.begin(), rules.headers.end(),
-                                     [&](const std::string& h) { return engine::iequals(h, key); });
+                                     [&](const std::string& h) { return format::iequals(h, key); });
       it = noisy ? headers.erase(it) : std::next(it);
     }
   }
@@ -159,7 +176,7 @@ std::optional<Difference> compare_part(const std::string& part, const Json& expe
   return Difference{part, unordered(expected).dump(2), unordered(actual).dump(2)};
 }
 
-RecordResult compare_records(const recorder::TapeRecord& a, const recorder::TapeRecord& b, std::size_t line,
+RecordResult compare_records(const format::TapeRecord& a, const format::TapeRecord& b, std::size_t line,
                              const NoiseRules& noise) {
   RecordResult r;
   r.line = line;
@@ -228,13 +245,13 @@ Result<NoiseRules> NoiseRules::load(const std::filesystem::path& file) noexcept 
   }
 }
 
-std::vector<std::string> NoiseRules::learn(const recorder::TapeRecord& a, const recorder::TapeRecord& b) {
+std::vector<std::string> NoiseRules::learn(const format::TapeRecord& a, const format::TapeRecord& b) {
   std::vector<std::string> paths;
   differing_paths(whole(a), whole(b), "", paths);
   return paths;
 }
 
-void RecordReplayer::expect(const recorder::TapeLine& record) {
+void RecordReplayer::expect(const format::TapeLine& record) {
   expected_ = &record;
   auto script = engine::CallScript::parse(record.calls_json(), o_.lenient);
   script_ = script ? std::move(*script) : engine::CallScript(o_.lenient);
@@ -281,7 +298,7 @@ bool same_array(std::string_view array, std::string_view items) {
 
 }  // namespace
 
-RecordResult compare_line(const recorder::TapeLine& expected, const recorder::RecordText& actual,
+RecordResult compare_line(const format::TapeLine& expected, const format::RecordText& actual,
                           double duration_ms, std::string_view event_id, const NoiseRules& noise) {
   const std::size_t line = expected.number;
   if (expected.part(expected.response) == actual.response_json() &&
@@ -295,7 +312,16 @@ RecordResult compare_line(const recorder::TapeLine& expected, const recorder::Re
   }
   auto recorded = expected.parse();
   if (!recorded) return {line, std::string(event_id), Outcome::kUnreadable, {}, recorded.error().message, 0};
-  RecordResult r = compare_records(*recorded, recorder::to_record(actual, duration_ms), line, noise);
+  auto replayed = format::to_record(actual, duration_ms);
+  if (!replayed) {
+    return {line,
+            std::string(event_id),
+            Outcome::kUnreadable,
+            {},
+            expected.where + ": the replayed record: " + replayed.error().message,
+            0};
+  }
+  RecordResult r = compare_records(*recorded, *replayed, line, noise);
   r.event_id = event_id;
   return r;
 }

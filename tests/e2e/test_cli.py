@@ -19,7 +19,7 @@ FIXTURES = Path(os.environ["NIMBUS_FIXTURES"])
 SOURCE = Path(os.environ["NIMBUS_SOURCE_DIR"])
 
 # Fields that change from run to run.
-VOLATILE = ("time", "duration_ms")
+VOLATILE = ("time", "durationMs")
 
 
 def nimbus(*args, stdin=None, cwd=SOURCE):

@@ -39,14 +39,14 @@ class RunTest(unittest.TestCase):
                    stdin='{"method": "PUT", "path": "/e?x=1", "body": {"a": [1, 2]}}\n')
         self.assertEqual(r.returncode, 0, r.stderr)
         [response] = json_lines(r.stdout)
-        self.assertEqual((response["status"], response["content_type"]), (200, "application/json"))
+        self.assertEqual((response["status"], response["contentType"]), (200, "application/json"))
         self.assertEqual(json.loads(response["body"]),
                          {"echo": {"a": [1, 2]}, "method": "PUT", "path": "/e", "fields": {"x": "1"}})
 
     def test_logs_at_each_level(self):
         r = nimbus("run", FUNCTIONS / "levels.yaml", "--event", EVENT, "--json")
         self.assertEqual(r.returncode, 0, r.stderr)
-        logs = [(x["level"], x["message"], x["fields"]) for x in json_lines(r.stdout) if x["type"] == "log"]
+        logs = [(x["level"], x["message"], x.get("fields", {})) for x in json_lines(r.stdout) if x["type"] == "log"]
         self.assertEqual(logs, [("debug", "debug 1", {}), ("info", "info", {}), ("warn", "warn", {"code": 7}),
                                 ("error", "error", {"reason": "testing", "nested": {"a": [1, 2]}})])
         r = nimbus("run", FUNCTIONS / "levels.yaml", "--event", EVENT, "--json", "--log-level", "warn")

@@ -12,7 +12,8 @@
 #include <vector>
 
 #include "nimbus/detail/utf8.hpp"
-#include "nimbus/engine/encoding.hpp"
+#include "nimbus/format/json_writer.hpp"
+#include "nimbus/format/text.hpp"
 #include "nimbus/json.hpp"
 
 namespace {
@@ -23,7 +24,7 @@ std::string dumped(const Json& j) { return j.dump(-1, ' ', false, Json::error_ha
 
 std::string appended(const Json& j) {
   std::string out;
-  nimbus::engine::append_json(out, j);
+  nimbus::format::append_json(out, j);
   return out;
 }
 
@@ -177,14 +178,14 @@ TEST(EncodingDifferentialTest, TheOneUtf8CheckAgreesWithNlohmann) {
     bool controls = false;
     for (char c : s)
       controls = controls || (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\r' && c != '\t');
-    ASSERT_EQ(nimbus::engine::printable_utf8(s), valid && !controls) << testing::PrintToString(s);
+    ASSERT_EQ(nimbus::format::printable_utf8(s), valid && !controls) << testing::PrintToString(s);
   }
 }
 
 TEST(EncodingDifferentialTest, TheCasesTheIssueNamedAreNotPrintable) {
   // An overlong '/', a surrogate, a byte past U+10FFFF's lead bytes, a truncated sequence.
   for (const char* s : {"\xc0\xaf", "\xed\xa0\x80", "\xf5\x80\x80\x80", "\xf4\x90\x80\x80", "ok\xe2\x82"}) {
-    EXPECT_FALSE(nimbus::engine::printable_utf8(s)) << testing::PrintToString(std::string(s));
+    EXPECT_FALSE(nimbus::format::printable_utf8(s)) << testing::PrintToString(std::string(s));
   }
 }
 

@@ -1,4 +1,4 @@
-#include "nimbus/engine/event_file.hpp"
+#include "nimbus/format/event_file.hpp"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -8,24 +8,24 @@
 #include <fstream>
 #include <sstream>
 
-#include "nimbus/engine/json_text.hpp"
+#include "nimbus/format/json_text.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 using nimbus::Json;
-using nimbus::engine::EventFileFeed;
-using nimbus::engine::parse_event;
+using nimbus::format::EventFileFeed;
+using nimbus::format::parse_event;
 
 TEST(EventFileTest, FullEvent) {
-  auto e = parse_event(Json::parse(R"({
+  auto e = nimbus::format::parse_event(Json::parse(R"({
     "id": "e1", "trigger": {"kind": "http", "name": "web"}, "method": "post", "path": "/a?x=1&y=two%20words",
     "headers": {"X-Name": "Ada", "X-Count": 3}, "body": {"k": [1, 2]},
     "timestamp": "2026-11-27T13:00:00.250Z",
     "cloudEvent": {"type": "t", "source": "/s", "subject": "sub", "time": "2026-11-27T14:00:00+01:00"},
     "stream": {"topic": "orders", "partition": 2, "offset": 99}
   })"),
-                       "default");
+                                       "default");
   ASSERT_TRUE(e) << e.error().message;
   EXPECT_EQ(e->id, "e1");
   EXPECT_EQ(e->trigger_name, "web");
@@ -46,23 +46,24 @@ TEST(EventFileTest, FullEvent) {
 }
 
 TEST(EventFileTest, Defaults) {
-  auto e = parse_event(Json::object(), "01-get");
+  auto e = nimbus::format::parse_event(Json::object(), "01-get");
   ASSERT_TRUE(e) << e.error().message;
   EXPECT_EQ(e->id, "01-get");
   EXPECT_EQ(e->trigger_kind, "http");
   EXPECT_EQ(e->method, "GET");
   EXPECT_EQ(e->path, "/");
   EXPECT_TRUE(e->body.empty());
-  auto post = parse_event(Json{{"body", "hi"}}, "x");
+  auto post = nimbus::format::parse_event(Json{{"body", "hi"}}, "x");
   EXPECT_EQ(post->method, "POST");
   EXPECT_EQ(post->content_type, "text/plain; charset=utf-8");
-  auto cron = parse_event(Json{{"trigger", {{"kind", "cron"}}}}, "x");
+  auto cron = nimbus::format::parse_event(Json{{"trigger", {{"kind", "cron"}}}}, "x");
   EXPECT_EQ(cron->method, "");
   EXPECT_EQ(cron->trigger_name, "cron");
 }
 
 TEST(EventFileTest, Base64BodyAndExplicitContentType) {
-  auto e = parse_event(Json{{"bodyBase64", "AAH/"}, {"headers", {{"content-type", "image/png"}}}}, "x");
+  auto e = nimbus::format::parse_event(
+      Json{{"bodyBase64", "AAH/"}, {"headers", {{"content-type", "image/png"}}}}, "x");
   ASSERT_TRUE(e) << e.error().message;
   EXPECT_EQ(e->body, std::string("\x00\x01\xff", 3));
   EXPECT_EQ(e->content_type, "image/png");
@@ -75,7 +76,7 @@ struct BadEvent {
 class EventFileErrorTest : public ::testing::TestWithParam<BadEvent> {};
 
 TEST_P(EventFileErrorTest, NamesTheField) {
-  auto e = parse_event(Json::parse(GetParam().json), "x");
+  auto e = nimbus::format::parse_event(Json::parse(GetParam().json), "x");
   ASSERT_FALSE(e);
   EXPECT_EQ(e.error().message, GetParam().message);
 }
@@ -106,7 +107,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 // The event's timestamp after reading `time`, or the error.
 nimbus::Result<std::chrono::system_clock::time_point> read_time(const std::string& time) {
-  auto e = parse_event(Json{{"timestamp", time}}, "t");
+  auto e = nimbus::format::parse_event(Json{{"timestamp", time}}, "t");
   if (!e) return e.error();
   return e->timestamp;
 }
@@ -166,7 +167,7 @@ TEST(EventFileTimeTest, AgreesWithTheCalendarOnEveryDayOfTwoCenturies) {
 
 TEST(EventFileTest, ANumberOutOfRangeIsAnErrorNotAnAbort) {
   const std::string text = R"({"body": {"a": 1e999}})";
-  auto fast = nimbus::engine::parse_event_text(text, "big");
+  auto fast = nimbus::format::parse_event_text(text, "big");
   ASSERT_FALSE(fast);
   EXPECT_NE(fast.error().message.find("1e999"), std::string::npos) << fast.error().message;
 }
@@ -181,8 +182,8 @@ class EventFeedTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
   void write(const std::string& name, const std::string& text) { std::ofstream(dir_ / name) << text; }
-  std::vector<nimbus::engine::FeedItem> drain(EventFileFeed& feed) {
-    std::vector<nimbus::engine::FeedItem> items;
+  std::vector<nimbus::format::FeedItem> drain(nimbus::format::EventFileFeed& feed) {
+    std::vector<nimbus::format::FeedItem> items;
     while (auto item = feed.next()) items.push_back(std::move(*item));
     return items;
   }
@@ -194,7 +195,7 @@ TEST_F(EventFeedTest, DirectoryInNameOrderWithNdjsonAndArrays) {
   write("a.json", "{\"path\": \"/a\"}");
   write("c.json", "[{\"path\": \"/c1\"}, {\"path\": \"/c2\"}]");
   write("notes.txt", "ignored");
-  auto feed = EventFileFeed::open({dir_.string()});
+  auto feed = nimbus::format::EventFileFeed::open({dir_.string()});
   ASSERT_TRUE(feed) << feed.error().message;
   auto items = drain(*feed);
   std::vector<std::string> paths, ids;
@@ -210,7 +211,7 @@ TEST_F(EventFeedTest, DirectoryInNameOrderWithNdjsonAndArrays) {
 
 TEST_F(EventFeedTest, BadLinesAreReportedWithTheirLineAndTheRestStillRead) {
   write("e.ndjson", "{\"path\": \"/ok\"}\n{\"path\": \n{\"method\": 5}\n{\"path\": \"/last\"}\n");
-  auto feed = EventFileFeed::open({(dir_ / "e.ndjson").string()});
+  auto feed = nimbus::format::EventFileFeed::open({(dir_ / "e.ndjson").string()});
   ASSERT_TRUE(feed);
   auto items = drain(*feed);
   ASSERT_EQ(items.size(), 4U);
@@ -230,7 +231,8 @@ TEST_F(EventFeedTest, NumbersOutOfRangeAreNamedAndTheRestStillRead) {
   write("a.json", R"({"body": {"a": 1e999}})");
   write("b.ndjson", "{\"body\": {\"a\": -1e999}}\n{\"path\": \"/next\"}\n");
   std::istringstream in("{\"body\": 1e400}\n{\"id\": \"after\"}\n");
-  auto feed = EventFileFeed::open({(dir_ / "a.json").string(), (dir_ / "b.ndjson").string(), "-"}, {}, &in);
+  auto feed = nimbus::format::EventFileFeed::open(
+      {(dir_ / "a.json").string(), (dir_ / "b.ndjson").string(), "-"}, {}, &in);
   ASSERT_TRUE(feed);
   auto items = drain(*feed);
   ASSERT_EQ(items.size(), 5U);
@@ -245,7 +247,7 @@ TEST_F(EventFeedTest, NumbersOutOfRangeAreNamedAndTheRestStillRead) {
 
 TEST_F(EventFeedTest, MalformedJsonFileGivesLineAndColumn) {
   write("bad.json", "{\n  \"path\": \"/\",\n  oops\n}");
-  auto feed = EventFileFeed::open({(dir_ / "bad.json").string()});
+  auto feed = nimbus::format::EventFileFeed::open({(dir_ / "bad.json").string()});
   auto items = drain(*feed);
   ASSERT_EQ(items.size(), 1U);
   ASSERT_FALSE(items[0].event);
@@ -257,7 +259,7 @@ TEST_F(EventFeedTest, MalformedJsonFileGivesLineAndColumn) {
 
 TEST_F(EventFeedTest, StandardInputIsStreamed) {
   std::istringstream in("{\"id\": \"s1\"}\n{\"id\": \"s2\"}\n");
-  auto feed = EventFileFeed::open({"-"}, {}, &in);
+  auto feed = nimbus::format::EventFileFeed::open({"-"}, {}, &in);
   ASSERT_TRUE(feed);
   auto first = feed->next();
   ASSERT_TRUE(first && first->event);
@@ -270,10 +272,10 @@ TEST_F(EventFeedTest, StandardInputIsStreamed) {
 }
 
 TEST_F(EventFeedTest, MissingInputsAreRefusedUpFront) {
-  auto feed = EventFileFeed::open({(dir_ / "nope.json").string()});
+  auto feed = nimbus::format::EventFileFeed::open({(dir_ / "nope.json").string()});
   ASSERT_FALSE(feed);
   EXPECT_EQ(feed.error().message, (dir_ / "nope.json").string() + ": no such event file or directory");
-  auto empty = EventFileFeed::open({dir_.string()});
+  auto empty = nimbus::format::EventFileFeed::open({dir_.string()});
   ASSERT_FALSE(empty);
   EXPECT_EQ(empty.error().message, dir_.string() + ": no event files (*.json, *.ndjson) in this directory");
 }
@@ -300,14 +302,14 @@ TEST(EventFileTest, TextAndValuesReadAlike) {
       R"({"id":"\x"})",                     // a bad escape
   };
   for (const auto& text : texts) {
-    auto fast = nimbus::engine::parse_event_text(text, "d");
+    auto fast = nimbus::format::parse_event_text(text, "d");
     Json j = Json::parse(text, nullptr, false);
     if (j.is_discarded()) {
       ASSERT_FALSE(fast) << text;
       EXPECT_EQ(fast.error().message.rfind("not JSON: ", 0), 0U) << fast.error().message;
       continue;
     }
-    auto slow = parse_event(j, "d");
+    auto slow = nimbus::format::parse_event(j, "d");
     ASSERT_EQ(static_cast<bool>(fast), static_cast<bool>(slow)) << text;
     if (slow) {
       if (text.find("timestamp") == std::string::npos) fast->timestamp = slow->timestamp;  // both "now"
@@ -320,7 +322,7 @@ TEST(EventFileTest, TextAndValuesReadAlike) {
 
 TEST(JsonTextTest, ReadsMembersInPlace) {
   auto t =
-      nimbus::engine::JsonText::parse(R"( {"a": [1, {"b": "]"}], "c\"d": "x\\y", "n": -12, "t": true} )");
+      nimbus::format::JsonText::parse(R"( {"a": [1, {"b": "]"}], "c\"d": "x\\y", "n": -12, "t": true} )");
   ASSERT_TRUE(t) << t.error().message;
   EXPECT_EQ(t->items().size(), 4U);
   EXPECT_EQ((*t)["a"].text(), R"([1, {"b": "]"}])");
@@ -329,9 +331,9 @@ TEST(JsonTextTest, ReadsMembersInPlace) {
   EXPECT_TRUE((*t)["t"].get<bool>());
   EXPECT_TRUE((*t)["missing"].is_null());
   EXPECT_EQ((*t)["a"].elements()->size(), 2U);
-  EXPECT_FALSE(nimbus::engine::JsonText::parse(R"({"a": "open)"));
-  EXPECT_FALSE(nimbus::engine::JsonText::parse(R"({"a": [1, 2})"));
-  EXPECT_FALSE(nimbus::engine::JsonText::parse(R"({"a": 1} x)"));
+  EXPECT_FALSE(nimbus::format::JsonText::parse(R"({"a": "open)"));
+  EXPECT_FALSE(nimbus::format::JsonText::parse(R"({"a": [1, 2})"));
+  EXPECT_FALSE(nimbus::format::JsonText::parse(R"({"a": 1} x)"));
 }
 
 }  // namespace

@@ -179,9 +179,10 @@ TEST(JsonLogWriterTest, WritesOneEscapedLinePerRecord) {
   e.fields_json = R"({"n":1})";
   e.logger = "db";
   w.add(e);
-  EXPECT_EQ(w.buffered(),
-            "{\"time\":\"2026-11-18T11:06:40.123Z\",\"level\":\"warn\",\"worker\":3,"
-            "\"message\":\"say \\\"hi\\\"\\n\\u0001\",\"fields\":{\"n\":1},\"logger\":\"db\"}\n");
+  EXPECT_EQ(
+      w.buffered(),
+      "{\"time\":\"2026-11-18T11:06:40.123Z\",\"level\":\"warn\","
+      "\"message\":\"say \\\"hi\\\"\\n\\u0001\",\"fields\":{\"n\":1},\"logger\":\"db\",\"worker\":3}\n");
   auto back = nimbus::Json::parse(w.buffered());
   EXPECT_EQ(back["message"], "say \"hi\"\n\x01");
 }

@@ -50,7 +50,12 @@ TEST(InvocationLogsTest, NuclioHeaderAnswersInNuclioHeaderAndBadOrAbsentLevelsAs
     ctx.logger().error("captured");
     logs.finish(r);
   }
-  EXPECT_EQ(header(r, "X-Nuclio-Logs"), R"([{"level":"error","message":"captured"}])");
+  auto nuclio = Json::parse(header(r, "X-Nuclio-Logs").value_or("null"));
+  ASSERT_EQ(nuclio.size(), 1U) << nuclio;
+  EXPECT_EQ(nuclio[0]["level"], "error");
+  EXPECT_EQ(nuclio[0]["message"], "captured");
+  EXPECT_EQ(nuclio[0]["name"], "test-function");
+  EXPECT_TRUE(nuclio[0]["time"].is_number()) << nuclio;
   for (const auto& event :
        {EventBuilder().header("X-Nimbus-Log-Level", "loud").build(), EventBuilder().build()}) {
     InvocationLogs logs(ctx, event);
@@ -59,6 +64,37 @@ TEST(InvocationLogsTest, NuclioHeaderAnswersInNuclioHeaderAndBadOrAbsentLevelsAs
     logs.finish(plain);
     EXPECT_TRUE(plain.headers().empty());
   }
+}
+
+TEST(InvocationLogsTest, NuclioRecordsHaveTheShapeNuclioProcessorsGive) {
+  // nuclio's processor answers X-Nuclio-Logs with zap's JSON records: level, time (epoch
+  // milliseconds), name, message, and the fields beside them; tools such as mlrun read those keys.
+  FakeContext ctx("orders");
+  nimbus::Response r;
+  const auto before = std::chrono::system_clock::now();
+  {
+    InvocationLogs logs(ctx, EventBuilder().header("x-nuclio-log-level", "debug").build());
+    ctx.logger().debug_with("saved", {{"id", 7}, {"ok", true}, {"message", "a field named like a key"}});
+    ctx.logger().child("db").info("plain");
+    logs.finish(r);
+  }
+  const auto after = std::chrono::system_clock::now();
+  auto records = Json::parse(header(r, "X-Nuclio-Logs").value_or("null"));
+  ASSERT_EQ(records.size(), 2U) << records;
+  const Json& saved = records[0];
+  EXPECT_EQ(saved["level"], "debug");
+  EXPECT_EQ(saved["message"], "saved");
+  EXPECT_EQ(saved["name"], "orders");
+  EXPECT_EQ(saved["id"], 7);
+  EXPECT_EQ(saved["ok"], true);
+  EXPECT_EQ(saved["message_"], "a field named like a key");
+  EXPECT_FALSE(saved.contains("fields"));
+  auto ms = [](auto t) { return std::chrono::duration<double, std::milli>(t.time_since_epoch()).count(); };
+  EXPECT_GE(saved["time"].get<double>(), ms(before) - 1);
+  EXPECT_LE(saved["time"].get<double>(), ms(after) + 1);
+  EXPECT_EQ(records[1]["name"], "orders.db");
+  EXPECT_EQ(records[1]["message"], "plain");
+  EXPECT_FALSE(header(r, "X-Nimbus-Logs"));
 }
 
 TEST(InvocationLogsTest, ALongLogStopsAtTheHeaderLimitAndCountsTheRest) {

@@ -6,9 +6,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <nimbus/engine/encoding.hpp>
-#include <nimbus/engine/event_file.hpp>
 #include <nimbus/event_data.hpp>
+#include <nimbus/format/event_file.hpp>
+#include <nimbus/format/json_writer.hpp>
+#include <nimbus/format/record.hpp>
 #include <nimbus/recorder/tape.hpp>
 #include <nimbus/replay/replayer.hpp>
 
@@ -16,7 +17,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using nimbus::Json;
-using nimbus::recorder::RecordText;
+using nimbus::format::RecordText;
 using nimbus::recorder::TapeReader;
 using nimbus::recorder::TapeWriter;
 
@@ -50,7 +51,7 @@ TEST(TapeTest, WritesRedactedRecordsAndReadsThemBack) {
     header.function_name = "f";
     auto w = TapeWriter::open(path, header, redaction);
     ASSERT_TRUE(w) << w.error().message;
-    RecordText r((*w)->redaction().headers);
+    nimbus::format::RecordText r((*w)->redaction().headers);
     r.event(event.event());
     r.log(nimbus::LogLevel::kInfo, "login hunter22", R"({"user":"hunter22"})", "");
     r.call("kv", "get", R"({"key":"hunter22"})", "null", std::nullopt);
@@ -105,7 +106,7 @@ TEST(TapeTest, TheBackgroundWriterWritesExactlyWhatTheCallersWriterWrites) {
   auto a = TapeWriter::open(plain, header, {});
   auto b = TapeWriter::open(background, header, {}, TapeWriter::Writes::kBackground);
   ASSERT_TRUE(a && b);
-  RecordText r;
+  nimbus::format::RecordText r;
   nimbus::EventData d = sample_event();
   std::size_t written = 0;
   for (int i = 0; i < 3000; ++i) {
@@ -120,7 +121,7 @@ TEST(TapeTest, TheBackgroundWriterWritesExactlyWhatTheCallersWriterWrites) {
       (*b)->write(r, 1.0);
     } else {  // as the engine writes a worker's record: its text after the seq member
       std::string rest;
-      nimbus::engine::append_record_rest(rest, r.parts(), 1.0);
+      nimbus::format::append_record_rest(rest, r.parts(), 1.0);
       (*b)->write_rest(rest);
     }
     (*b)->hand_over_if_full();
@@ -153,7 +154,7 @@ TEST(TapeTest, TheBackgroundWriterWritesExactlyWhatTheCallersWriterWrites) {
 // A worker's record text: the parts are found inside it from their sizes, and
 // a text that is not one is refused rather than trusted.
 TEST(TapeTest, ARecordsPartsAreFoundInItsTextFromTheirSizes) {
-  RecordText r;
+  nimbus::format::RecordText r;
   nimbus::EventBuffer event(sample_event());
   r.event(event.event());
   r.call("kv", "get", R"({"key":"a"})", R"("b")", std::nullopt);
@@ -161,9 +162,9 @@ TEST(TapeTest, ARecordsPartsAreFoundInItsTextFromTheirSizes) {
   r.response(nimbus::Response::text("ok"));
   const auto p = r.parts();
   std::string rest;
-  nimbus::engine::append_record_rest(rest, p, 0.5);
+  nimbus::format::append_record_rest(rest, p, 0.5);
   auto found =
-      nimbus::engine::record_parts_in(rest, p.event.size(), p.calls.size(), p.logs.size(), p.response.size());
+      nimbus::format::record_parts_in(rest, p.event.size(), p.calls.size(), p.logs.size(), p.response.size());
   ASSERT_TRUE(found);
   EXPECT_EQ(found->event, p.event);
   EXPECT_EQ(found->calls, p.calls);
@@ -171,15 +172,15 @@ TEST(TapeTest, ARecordsPartsAreFoundInItsTextFromTheirSizes) {
   EXPECT_EQ(found->response, p.response);
   EXPECT_EQ(Json::parse(R"({"seq":7)" + rest)["timing"]["durationMs"], 0.5);
   // Sizes that do not fit, a cut text, and a text with a literal out of place.
-  EXPECT_FALSE(nimbus::engine::record_parts_in(rest, p.event.size() + 1, p.calls.size(), p.logs.size(),
+  EXPECT_FALSE(nimbus::format::record_parts_in(rest, p.event.size() + 1, p.calls.size(), p.logs.size(),
                                                p.response.size()));
-  EXPECT_FALSE(nimbus::engine::record_parts_in(rest.substr(0, rest.size() - 1), p.event.size(),
+  EXPECT_FALSE(nimbus::format::record_parts_in(rest.substr(0, rest.size() - 1), p.event.size(),
                                                p.calls.size(), p.logs.size(), p.response.size()));
   std::string wrong = rest;
   wrong[1] = 'E';
-  EXPECT_FALSE(nimbus::engine::record_parts_in(wrong, p.event.size(), p.calls.size(), p.logs.size(),
+  EXPECT_FALSE(nimbus::format::record_parts_in(wrong, p.event.size(), p.calls.size(), p.logs.size(),
                                                p.response.size()));
-  EXPECT_FALSE(nimbus::engine::record_parts_in("", 0, 0, 0, 0));
+  EXPECT_FALSE(nimbus::format::record_parts_in("", 0, 0, 0, 0));
 }
 
 TEST(TapeTest, SecretsAreRedactedInsideStringsOnly) {
@@ -195,17 +196,17 @@ TEST(TapeTest, EventsRoundTripThroughTheEventFileFormat) {
   d.content_type = "application/octet-stream";
   d.body = std::string("\x00\x01\xff", 3);
   nimbus::EventBuffer original(d);
-  RecordText text;
+  nimbus::format::RecordText text;
   text.event(original.event());
   Json j = Json::parse(text.event_json());
   EXPECT_TRUE(j.contains("bodyBase64"));
-  auto back = nimbus::engine::parse_event(j, "x");
+  auto back = nimbus::format::parse_event(j, "x");
   ASSERT_TRUE(back) << back.error().message;
   EXPECT_EQ(back->encode(), d.encode());
 }
 
 TEST(TapeTest, RecordTextIsValidJsonForAnyBytes) {
-  RecordText text;
+  nimbus::format::RecordText text;
   const std::string awkward("\x01\x1f\b\f\t\"\\/\xe2\x82\xac\xed\xa0\x80\xc0\xaf\xf4\x90\x80\x80", 19);
   text.log(nimbus::LogLevel::kWarn, awkward, "", awkward);
   text.response(nimbus::Response::text(awkward, 500).with_header(awkward, awkward));
@@ -226,7 +227,7 @@ TEST(TapeTest, StringsWithAndWithoutEscapesReadBackExactly) {
                                          "caf\xc3\xa9",
                                          "tab\tnewline\n",
                                          std::string(300, 'x') + "\\"};
-  RecordText text;
+  nimbus::format::RecordText text;
   for (const auto& s : strings) text.log(nimbus::LogLevel::kInfo, s, "", s);
   Json logs = Json::parse("[" + std::string(text.log_items()) + "]");
   ASSERT_EQ(logs.size(), strings.size());
@@ -236,8 +237,8 @@ TEST(TapeTest, StringsWithAndWithoutEscapesReadBackExactly) {
       EXPECT_EQ(logs[i]["logger"], strings[i]);
     }
   }
-  EXPECT_EQ(nimbus::engine::json_plain_prefix("ab\"c"), 2U);
-  EXPECT_EQ(nimbus::engine::json_plain_prefix("abc"), 3U);
+  EXPECT_EQ(nimbus::json_plain_prefix("ab\"c"), 2U);
+  EXPECT_EQ(nimbus::json_plain_prefix("abc"), 3U);
 }
 
 TEST(TapeTest, BadLinesNameTheLineAndReadingGoesOn) {
@@ -287,6 +288,20 @@ TEST(ReplayDiffTest, JsonBodiesCompareAsJson) {
   auto d = nimbus::replay::compare_part("response", a, c);
   ASSERT_TRUE(d);
   EXPECT_EQ(d->part, "response");
+}
+
+TEST(ReplayDiffTest, NuclioLogTimesAreNotCompared) {
+  // X-Nuclio-Logs records carry a time (nuclio's shape); a replay compares them without it.
+  auto response = [](const std::string& logs) {
+    return Json{{"status", 200}, {"headers", {{"X-Nuclio-Logs", logs}}}};
+  };
+  const auto a = response(R"([{"level":"info","time":1764576000123.5,"name":"f","message":"hi","n":1}])");
+  const auto b = response(R"([{"level":"info","time":1764576999999,"name":"f","message":"hi","n":1}])");
+  const auto c = response(R"([{"level":"info","time":1764576000123.5,"name":"f","message":"bye","n":1}])");
+  EXPECT_FALSE(nimbus::replay::compare_part("response", a, b));
+  auto d = nimbus::replay::compare_part("response", a, c);
+  ASSERT_TRUE(d);
+  EXPECT_NE(d->actual.find("bye"), std::string::npos) << d->actual;
 }
 
 TEST(ReplayDiffTest, UnifiedDiffShowsHunksWithContext) {

@@ -4,7 +4,7 @@
 #include <cstring>
 #include <fstream>
 
-#include "../util/strings.hpp"
+#include "nimbus/format/text.hpp"
 #include "nimbus/json.hpp"
 
 namespace nimbus::engine {
@@ -53,7 +53,7 @@ Result<std::shared_ptr<Binding>> BindingRegistry::make(const BindingSpec& spec) 
     auto it = factories_.find(spec.kind);
     if (it == factories_.end()) {
       return Error{spec.origin + ": unknown binding kind '" + spec.kind + "' for '" + spec.name +
-                   "' (known: " + detail::join(kinds()) + ")"};
+                   "' (known: " + format::join(kinds()) + ")"};
     }
     return it->second(spec);
   } catch (const std::exception& e) {

@@ -1,7 +1,5 @@
 #include "nimbus/engine/call_script.hpp"
 
-#include "nimbus/engine/encoding.hpp"
-
 namespace nimbus::engine {
 namespace {
 
@@ -26,7 +24,7 @@ Json result_value(std::string_view text) {
 
 Result<CallScript> CallScript::parse(std::string_view calls_json, bool lenient) noexcept {
   try {
-    auto text = JsonText::parse(calls_json);
+    auto text = format::JsonText::parse(calls_json);
     if (!text) return Error{"recorded calls: " + text.error().message};
     auto calls = text->elements();
     if (!calls) return Error{"recorded calls: " + calls.error().message};
@@ -41,7 +39,7 @@ Result<CallScript> CallScript::parse(std::string_view calls_json, bool lenient) 
 
 CallScript::Answer CallScript::answer(const BindingCall& call) {
   if (next_ < calls_.size()) {
-    const JsonText& rec = calls_[next_];
+    const format::JsonText& rec = calls_[next_];
     try {
       if (rec.is_object() && rec.contains("arguments") && rec["binding"].is_string() &&
           rec["operation"].is_string() && rec["binding"].get<std::string>() == call.binding &&
@@ -49,7 +47,7 @@ CallScript::Answer CallScript::answer(const BindingCall& call) {
           same_arguments(rec["arguments"].text(), call.arguments)) {
         ++next_;
         if (rec.contains("error")) {  // the recorded call failed: so does this one
-          const JsonText error = rec["error"];
+          const format::JsonText error = rec["error"];
           return {std::nullopt, error.is_string() ? error.get<std::string>() : std::string(error.text())};
         }
         return {rec.contains("result") ? result_value(rec["result"].text()) : Json(nullptr), std::nullopt};

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <fstream>
 
-#include "../util/strings.hpp"
+#include "nimbus/format/text.hpp"
 
 namespace nimbus::engine {
 namespace {
@@ -111,11 +111,11 @@ Result<const FunctionEntry*> FunctionLibrary::entry(std::string_view name) const
     std::string chosen(name);
     if (chosen.empty()) {
       if (names_.size() != 1) {
-        return Error{where + ": exports several functions (" + detail::join(names_) + "); name one"};
+        return Error{where + ": exports several functions (" + format::join(names_) + "); name one"};
       }
       chosen = names_.front();
     } else if (std::find(names_.begin(), names_.end(), chosen) == names_.end()) {
-      return Error{where + ": no function '" + chosen + "' (it exports: " + detail::join(names_) + ")"};
+      return Error{where + ": no function '" + chosen + "' (it exports: " + format::join(names_) + ")"};
     }
     std::string symbol = std::string(kEntrySymbolPrefix) + chosen;
     void* sym = dlsym(handle_.get(), symbol.c_str());

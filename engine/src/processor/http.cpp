@@ -8,14 +8,14 @@
 #include <ctime>
 #include <iterator>
 
-#include "nimbus/engine/encoding.hpp"
+#include "nimbus/format/text.hpp"
 
 namespace nimbus::engine::http {
 namespace {
 
 bool owned_by_http(std::string_view name, bool has_content_type) noexcept {
-  return engine::iequals(name, "content-length") || engine::iequals(name, "transfer-encoding") ||
-         engine::iequals(name, "connection") || (has_content_type && engine::iequals(name, "content-type"));
+  return format::iequals(name, "content-length") || format::iequals(name, "transfer-encoding") ||
+         format::iequals(name, "connection") || (has_content_type && format::iequals(name, "content-type"));
 }
 
 bool header_safe(std::string_view s) noexcept {
@@ -63,7 +63,7 @@ void RequestParser::on_field_impl(field name, string_view name_string, string_vi
   if (name == field::content_type) {
     parts_.content_type = v;
     parts_.has_content_type = true;
-  } else if (name == field::expect && engine::iequals({value.data(), value.size()}, "100-continue")) {
+  } else if (name == field::expect && format::iequals({value.data(), value.size()}, "100-continue")) {
     parts_.expect_continue = true;
   }
 }

@@ -1,34 +1,26 @@
 #include "log_writer.hpp"
 
-#include <fmt/chrono.h>
-#include <fmt/format.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
-#include <iterator>
+#include <charconv>
+
+#include "nimbus/format/log_json.hpp"
 
 namespace nimbus::engine::detail {
 
 void JsonLogWriter::add(const LogEntry& e) {
-  auto second = std::chrono::floor<std::chrono::seconds>(e.time);
-  if (second != cached_second_ || cached_prefix_.empty()) {
-    cached_second_ = second;
-    cached_prefix_ = fmt::format("{:%FT%T}", second);
-  }
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(e.time - second).count();
-  auto out = std::back_inserter(buffer_);
-  fmt::format_to(out, R"({{"time":"{}.{:03}Z","level":"{}","worker":{},"message":)", cached_prefix_, ms,
-                 to_string(e.level), e.worker);
-  engine::append_json_string(buffer_, e.message);
-  if (!e.fields_json.empty() && e.fields_json != "{}") {
-    buffer_ += R"(,"fields":)";
-    buffer_ += e.fields_json;
-  }
-  if (!e.logger.empty()) {
-    buffer_ += R"(,"logger":)";
-    engine::append_json_string(buffer_, e.logger);
-  }
-  buffer_ += "}\n";
+  std::array<char, 32> worker{};
+  constexpr std::string_view kWorker = R"("worker":)";
+  std::copy(kWorker.begin(), kWorker.end(), worker.begin());
+  char* end = std::to_chars(worker.data() + kWorker.size(), worker.data() + worker.size() - 1, e.worker).ptr;
+  *end++ = ',';
+  format::LogJsonStyle style;
+  style.time = true;
+  style.tail = std::string_view(worker.data(), static_cast<std::size_t>(end - worker.data()));
+  format::append_log_json(buffer_, {e.level, e.message, e.fields_json, e.logger, e.time}, style);
+  buffer_ += '\n';
 }
 
 void JsonLogWriter::flush() noexcept {

@@ -1,6 +1,6 @@
 #pragma once
 // Function logs as JSON lines, buffered and written once per loop iteration:
-// {"time":"2026-11-27T16:17:50.699Z","level":"info","worker":0,"message":"...","fields":{...},"logger":"..."}
+// {"time":"2026-11-27T16:17:50.699Z","level":"info","message":"...","fields":{...},"logger":"...","worker":0}
 // The fields arrive as JSON text from the worker and are copied, not re-parsed.
 
 #include <chrono>
@@ -8,7 +8,6 @@
 #include <string_view>
 
 #include "nimbus/engine/dispatcher.hpp"
-#include "nimbus/engine/encoding.hpp"
 
 namespace nimbus::engine::detail {
 
@@ -26,8 +25,6 @@ class JsonLogWriter {
  private:
   int fd_;
   std::string buffer_;
-  std::chrono::sys_seconds cached_second_{};
-  std::string cached_prefix_;  // "2026-11-27T16:17:50" of cached_second_
 };
 
 }  // namespace nimbus::engine::detail

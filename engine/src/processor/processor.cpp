@@ -28,11 +28,11 @@
 #include <vector>
 
 #include "../util/spin.hpp"
-#include "../util/url.hpp"
 #include "http.hpp"
 #include "log_writer.hpp"
 #include "metrics.hpp"
 #include "nimbus/event_data.hpp"
+#include "nimbus/format/text.hpp"
 
 namespace nimbus::engine {
 namespace {
@@ -403,7 +403,7 @@ struct Processor::Impl {
     p.path = target;
     if (auto q = target.find('?'); q != std::string_view::npos) {
       p.path = target.substr(0, q);
-      detail::for_each_query_pair(target.substr(q + 1), [&](std::string k, std::string v) {
+      format::for_each_query_pair(target.substr(q + 1), [&](std::string k, std::string v) {
         field_storage.push_back(std::move(k));
         field_storage.push_back(std::move(v));
       });

@@ -65,7 +65,7 @@ struct Dispatcher::Slot {
     }
     if (records_due.load(std::memory_order_relaxed) > 0) records_due.fetch_sub(1, std::memory_order_relaxed);
     auto parts = text.size() == h.text_size
-                     ? record_parts_in(text, h.event_size, h.calls_size, h.logs_size, h.response_size)
+                     ? format::record_parts_in(text, h.event_size, h.calls_size, h.logs_size, h.response_size)
                      : std::nullopt;
     if (tap != nullptr) {
       if (parts) {

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "nimbus/engine/encoding.hpp"
+#include "nimbus/format/log_json.hpp"
 
 namespace nimbus::engine {
 
@@ -12,6 +12,7 @@ InvocationLogs::InvocationLogs(Context& ctx, const Event& event) : ctx_(ctx) {
   if (!asked) {
     asked = event.header(kNuclioLogLevelHeader);
     header_ = kNuclioLogsHeader;
+    nuclio_ = true;
   }
   if (!asked) return;
   const auto level = parse_log_level(*asked);
@@ -29,19 +30,8 @@ InvocationLogs::~InvocationLogs() {
 void InvocationLogs::write(const LogRecord& record) {
   if (saved_->enabled(record.level)) saved_->sink()->write(record);  // the worker's own records, as ever
   if (record.level < capture_level_) return;
-  std::string item = R"({"level":")";
-  item += to_string(record.level);
-  item += R"(","message":)";
-  append_json_string(item, record.message);
-  if (!record.fields.empty()) {
-    item += R"(,"fields":)";
-    append_json(item, record.fields);
-  }
-  if (!record.logger.empty()) {
-    item += R"(,"logger":)";
-    append_json_string(item, record.logger);
-  }
-  item += '}';
+  std::string item;
+  format::append_log_json(item, format::log_line(record, fields_), style());
   if (dropped_ > 0 || records_.size() + item.size() > kMaxHeaderBytes) {
     ++dropped_;
     return;
@@ -50,12 +40,25 @@ void InvocationLogs::write(const LogRecord& record) {
   records_ += item;
 }
 
+format::LogJsonStyle InvocationLogs::style() const {
+  // X-Nimbus-Logs: Nimbus's records, without times (a replay compares them); X-Nuclio-Logs:
+  // the records nuclio's processor returns, so that tools written for nuclio read them.
+  format::LogJsonStyle style;
+  if (nuclio_) {
+    style.shape = format::LogJsonStyle::Shape::kNuclio;
+    style.name = ctx_.function_name();
+  }
+  return style;
+}
+
 void InvocationLogs::finish(Response& response) const {
   if (!saved_) return;
   std::string value = "[" + records_;
   if (dropped_ > 0) {
-    value += records_.empty() ? "" : ",";
-    value += R"({"level":"warn","message":")" + std::to_string(dropped_) + R"( more records not shown"})";
+    if (!records_.empty()) value += ',';
+    const std::string message = std::to_string(dropped_) + " more records not shown";
+    format::append_log_json(value, {LogLevel::kWarn, message, {}, {}, std::chrono::system_clock::now()},
+                            style());
   }
   value += ']';
   response.with_header(header_, std::move(value));

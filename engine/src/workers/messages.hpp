@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "../shm/ring.hpp"
-#include "nimbus/engine/record_text.hpp"
+#include "nimbus/format/record.hpp"
 #include "nimbus/logger.hpp"
 #include "nimbus/response.hpp"
 
@@ -52,7 +52,7 @@ struct ResponseHeader {
 };
 
 // Before each part of a record's text (kRecordPart). The text is a tape
-// line after its `seq` member (engine::append_record_rest); one too large
+// line after its `seq` member (format::append_record_rest); one too large
 // for a message goes in several, in order, all but the last with kMore.
 struct RecordHeader {
   static constexpr std::uint32_t kMore = 1U;
@@ -60,7 +60,7 @@ struct RecordHeader {
   std::uint64_t handler_ns;  // how long the handler ran
   std::uint32_t flags;       // kMore
   std::uint32_t text_size;   // the whole text's bytes (every part's)
-  std::uint32_t event_size;  // the four JSON texts inside it (engine::RecordParts)
+  std::uint32_t event_size;  // the four JSON texts inside it (format::RecordParts)
   std::uint32_t calls_size;
   std::uint32_t logs_size;
   std::uint32_t response_size;

@@ -9,12 +9,12 @@
 #include "messages.hpp"
 #include "nimbus/engine/binding_registry.hpp"
 #include "nimbus/engine/call_script.hpp"
-#include "nimbus/engine/encoding.hpp"
 #include "nimbus/engine/function_config.hpp"
 #include "nimbus/engine/function_library.hpp"
 #include "nimbus/engine/log_capture.hpp"
-#include "nimbus/engine/record_text.hpp"
 #include "nimbus/event.hpp"
+#include "nimbus/format/json_writer.hpp"
+#include "nimbus/format/record.hpp"
 #include "nimbus/function.hpp"
 
 namespace nimbus::engine::workers {
@@ -89,9 +89,9 @@ class RequestRecord final : public BindingObserver {
     answering_ = false;
     if (event != nullptr) text_.event(*event);
     text_.response(response);
-    const RecordParts parts = text_.parts();
+    const format::RecordParts parts = text_.parts();
     line_.clear();
-    append_record_rest(line_, parts, std::chrono::duration<double, std::milli>(took).count());
+    format::append_record_rest(line_, parts, std::chrono::duration<double, std::milli>(took).count());
     RecordHeader h{request_id,
                    static_cast<std::uint64_t>(took.count()),
                    0,
@@ -116,7 +116,7 @@ class RequestRecord final : public BindingObserver {
   [[nodiscard]] bool recording() const noexcept { return recording_; }
 
  private:
-  engine::RecordText text_;
+  format::RecordText text_;
   std::string line_;  // the record's text, reused
   bool recording_ = false;
   bool answering_ = false;
@@ -131,7 +131,7 @@ class RingLogSink : public LogSink {
   void write(const LogRecord& r) override {
     std::string& fields = fields_;
     fields.clear();
-    if (!r.fields.empty()) append_json(fields, r.fields);
+    if (!r.fields.empty()) format::append_json(fields, r.fields);
     record_.log(r, fields);
     LogHeader h{request_id_,
                 std::chrono::duration_cast<std::chrono::nanoseconds>(r.time.time_since_epoch()).count(),

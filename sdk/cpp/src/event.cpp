@@ -3,7 +3,7 @@
 #include <cstring>
 #include <string>
 
-#include "ascii.hpp"
+#include "nimbus/detail/ascii.hpp"
 
 namespace nimbus {
 namespace {

@@ -1,6 +1,6 @@
 #include "nimbus/logger.hpp"
 
-#include "ascii.hpp"
+#include "nimbus/detail/ascii.hpp"
 
 namespace nimbus {
 

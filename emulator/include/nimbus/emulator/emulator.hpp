@@ -12,10 +12,10 @@
 #include "nimbus/context.hpp"
 #include "nimbus/emulator/reporter.hpp"
 #include "nimbus/engine/binding_registry.hpp"
-#include "nimbus/engine/event_file.hpp"
 #include "nimbus/engine/function_config.hpp"
 #include "nimbus/engine/function_library.hpp"
 #include "nimbus/engine/tap.hpp"
+#include "nimbus/format/event_file.hpp"
 #include "nimbus/result.hpp"
 
 namespace nimbus::emulator {
@@ -45,7 +45,7 @@ struct RunSummary {
 ///
 /// ```cpp
 /// auto emu = Emulator::create(config, "hello.so", options, reporter);
-/// auto feed = engine::EventFileFeed::open({"events/"});
+/// auto feed = format::EventFileFeed::open({"events/"});
 /// RunSummary s = emu->run(*feed);
 /// ```
 class Emulator {
@@ -61,7 +61,7 @@ class Emulator {
   /// Handles one event and reports it.
   Response invoke(const Event& event, std::string_view origin);
   /// Handles every event of `feed`, in order.
-  RunSummary run(engine::EventFileFeed& feed);
+  RunSummary run(format::EventFileFeed& feed);
 
   [[nodiscard]] Context& context() noexcept { return *context_; }
 

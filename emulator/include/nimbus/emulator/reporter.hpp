@@ -47,9 +47,7 @@ class Reporter : public LogSink {
   ReporterOptions o_;
   std::string event_id_;
   std::string origin_;
+  std::string scratch_;  // a record's fields as JSON text, reused
 };
-
-/// RFC 3339 in UTC with milliseconds: 2026-11-27T13:00:00.123Z.
-std::string format_time(std::chrono::system_clock::time_point t);
 
 }  // namespace nimbus::emulator

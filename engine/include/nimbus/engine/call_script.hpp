@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "nimbus/bindings.hpp"
-#include "nimbus/engine/json_text.hpp"
+#include "nimbus/format/json_text.hpp"
 #include "nimbus/json.hpp"
 #include "nimbus/result.hpp"
 
@@ -41,7 +41,7 @@ class CallScript {
   Answer answer(const BindingCall& call);
 
  private:
-  std::vector<JsonText> calls_;
+  std::vector<format::JsonText> calls_;
   std::size_t next_ = 0;
   bool lenient_ = false;
 };

@@ -4,9 +4,10 @@
 /// `X-Nimbus-Log-Level: debug` (or nuclio's `X-Nuclio-Log-Level`) captures
 /// the records the handler writes at that level and above, whatever the
 /// worker's own level, and the response carries them as a JSON array in
-/// `X-Nimbus-Logs` (or `X-Nuclio-Logs`). The worker's own sink still gets
-/// the records at its own level. Used by the emulator and by workers, for
-/// C++ and Python functions alike.
+/// `X-Nimbus-Logs` (Nimbus's record shape, without times) or `X-Nuclio-Logs`
+/// (nuclio processor's shape: `{"level","time","name","message",<fields>}`).
+/// The worker's own sink still gets the records at its own level. Used by
+/// the emulator and by workers, for C++ and Python functions alike.
 
 #include <nimbus/context.hpp>
 #include <nimbus/event.hpp>
@@ -14,6 +15,8 @@
 #include <nimbus/response.hpp>
 #include <optional>
 #include <string>
+
+#include "nimbus/format/log_json.hpp"
 
 namespace nimbus::engine {
 
@@ -45,10 +48,13 @@ class InvocationLogs final : public LogSink {
   static constexpr std::size_t kMaxHeaderBytes = std::size_t{16} << 10;
 
  private:
+  [[nodiscard]] format::LogJsonStyle style() const;
   Context& ctx_;
   std::optional<Logger> saved_;  // the context's logger while capturing
   std::string header_;           // X-Nimbus-Logs or X-Nuclio-Logs
   std::string records_;          // the JSON array's items
+  std::string fields_;           // a record's fields as JSON text, reused
+  bool nuclio_ = false;          // X-Nuclio-Log-Level: nuclio's record shape
   LogLevel capture_level_ = LogLevel::kDebug;
   std::size_t dropped_ = 0;
 };

@@ -10,8 +10,8 @@
 #include <string_view>
 
 #include "nimbus/bindings.hpp"
-#include "nimbus/engine/record_text.hpp"
 #include "nimbus/event.hpp"
+#include "nimbus/format/record.hpp"
 #include "nimbus/logger.hpp"
 #include "nimbus/response.hpp"
 
@@ -32,10 +32,10 @@ class InvocationTap : public BindingObserver {
 
 /// An invocation's record as a worker wrote it (docs/tape-format.md).
 struct WorkerRecord {
-  /// The tape line after its `seq` member (`append_record_rest`).
+  /// The tape line after its `seq` member (`format::append_record_rest`).
   std::string_view text;
   /// The parts, inside `text`.
-  RecordParts parts;
+  format::RecordParts parts;
   /// How long the handler ran.
   std::chrono::nanoseconds took{0};
 };

@@ -68,7 +68,7 @@ struct WorkerOptions {
   /// processor sleeps in an event loop (see `Dispatcher`); -1: the processor
   /// waits on the response ring's futex instead. Not owned.
   int notify_fd = -1;
-  /// Header names (any case) whose values a record hides (`RecordText`).
+  /// Header names (any case) whose values a record hides (`format::RecordText`).
   std::vector<std::string> redacted_headers;
 };
 

@@ -48,7 +48,7 @@ class Recorder final : public engine::InvocationTap {
   std::unique_ptr<TapeWriter> tape_;
   Sampler sample_;
   bool recording_ = false;  // this invocation is in the sample
-  RecordText record_;
+  format::RecordText record_;
 };
 
 /// The engine's recorder: follows a sample of the events a `Dispatcher`
@@ -75,7 +75,7 @@ class EngineRecorder final : public engine::DispatchTap {
  private:
   std::unique_ptr<TapeWriter> tape_;
   Sampler sample_;
-  RecordText fallback_;  // for an invocation the dispatcher answered itself
+  format::RecordText fallback_;  // for an invocation the dispatcher answered itself
   std::uint64_t lost_ = 0;
   bool failed_ = false;  // the tape could not be written: said once, then no more recording
 };

@@ -19,9 +19,8 @@
 #include <vector>
 
 #include "nimbus/bindings.hpp"
-#include "nimbus/engine/json_text.hpp"
-#include "nimbus/engine/record_text.hpp"
 #include "nimbus/event.hpp"
+#include "nimbus/format/record.hpp"
 #include "nimbus/json.hpp"
 #include "nimbus/logger.hpp"
 #include "nimbus/response.hpp"
@@ -46,19 +45,6 @@ struct TapeHeader {
   [[nodiscard]] Json to_json() const;
 };
 
-/// One invocation as JSON values: the event, the binding calls and log
-/// records in order, the response, and how long the handler took. For
-/// comparing and reporting; tapes are written and read as text.
-struct TapeRecord {
-  std::uint64_t seq = 0;
-  Json event = Json::object();     ///< an event file object (docs/event-files.md)
-  Json calls = Json::array();      ///< [{binding, operation, arguments, result | error}]
-  Json logs = Json::array();       ///< [{level, message, fields, logger}]
-  Json response = Json::object();  ///< {status, contentType, headers, body | bodyBase64}
-  double duration_ms = 0;
-  [[nodiscard]] Json to_json() const;
-};
-
 /// What is hidden when a tape is written.
 struct Redaction {
   /// Header names (any case) whose values become "[REDACTED]".
@@ -68,13 +54,6 @@ struct Redaction {
   /// they appear in strings: bodies, headers, log records and binding calls.
   std::vector<std::string> secrets;
 };
-
-using engine::kRedacted;
-using engine::RecordParts;
-using engine::RecordText;
-
-/// The parts as JSON values.
-[[nodiscard]] TapeRecord to_record(const RecordText& text, double duration_ms);
 
 /// Writes a tape, a line at a time; redacts before writing. Lines are
 /// buffered: `flush` writes them out (the destructor does too).
@@ -90,9 +69,9 @@ class TapeWriter {
   TapeWriter(const TapeWriter&) = delete;
   TapeWriter& operator=(const TapeWriter&) = delete;
   ~TapeWriter();
-  /// Appends one record, its secrets redacted (its headers were, by `RecordText`).
-  void write(const RecordParts& record, double duration_ms);
-  void write(const RecordText& record, double duration_ms) { write(record.parts(), duration_ms); }
+  /// Appends one record, its secrets redacted (its headers were, by `format::RecordText`).
+  void write(const format::RecordParts& record, double duration_ms);
+  void write(const format::RecordText& record, double duration_ms) { write(record.parts(), duration_ms); }
   /// Appends one record from the text after its `seq` member (a worker's
   /// `engine::WorkerRecord::text`), its secrets redacted.
   void write_rest(std::string_view rest);
@@ -142,37 +121,6 @@ class TapeWriter {
 /// characters are left alone: they would hide ordinary text.
 void redact_secrets(std::string& json_text, const std::vector<std::string>& secrets);
 
-/// A record as read from a tape: its text, and where its parts are in it.
-/// Parts are parsed only when asked for, so a replay whose results match
-/// compares text with text.
-struct TapeLine {
-  struct Span {
-    std::size_t at = 0;
-    std::size_t size = 0;
-  };
-  std::size_t number = 0;  ///< the line number on the tape
-  std::string where;       ///< "tape.ndjson:12", for messages
-  std::string text;
-  Span event, calls, logs, response;  ///< calls and logs are empty when absent
-  /// The event object, read in place while the line was scanned (views into
-  /// `text`, whose buffer a move keeps: a line is never short enough to be
-  /// stored inline). A line is moved, never copied.
-  engine::JsonText event_value;
-  TapeLine() = default;
-  TapeLine(TapeLine&&) noexcept = default;
-  TapeLine& operator=(TapeLine&&) noexcept = default;
-  TapeLine(const TapeLine&) = delete;
-  TapeLine& operator=(const TapeLine&) = delete;
-  ~TapeLine() = default;
-  [[nodiscard]] std::string_view part(Span s) const noexcept {
-    return std::string_view(text).substr(s.at, s.size);
-  }
-  /// The calls array's text ("[]" when absent).
-  [[nodiscard]] std::string_view calls_json() const noexcept { return calls.size == 0 ? "[]" : part(calls); }
-  /// Every part as JSON values; an error naming the line when one is not valid.
-  [[nodiscard]] Result<TapeRecord> parse() const;
-};
-
 /// Reads a tape a line at a time. A line that cannot be read is an error
 /// naming the tape and its line number; reading can go on after it.
 class TapeReader {
@@ -181,7 +129,7 @@ class TapeReader {
   static Result<std::unique_ptr<TapeReader>> open(const std::filesystem::path& path) noexcept;
   [[nodiscard]] const TapeHeader& header() const noexcept { return header_; }
   /// The next record, an error for a line that is not a record, or nothing at the end.
-  std::optional<Result<TapeLine>> next();
+  std::optional<Result<format::TapeLine>> next();
   /// The line number of what `next` returned last.
   [[nodiscard]] std::size_t line() const noexcept { return line_; }
   /// Bytes read so far, and the tape's size (for progress).

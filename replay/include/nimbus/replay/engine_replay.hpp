@@ -35,7 +35,7 @@ class EngineReplay final : public engine::DispatchTap {
   EngineReplay& operator=(const EngineReplay&) = delete;
 
   /// Replays `record`, whose event is `event` (copied into the worker's ring).
-  void add(recorder::TapeLine record, const Event& event, std::string event_id);
+  void add(format::TapeLine record, const Event& event, std::string event_id);
   /// A result that needs no run (an unreadable line), kept in tape order.
   void add(RecordResult result);
   /// Waits for every record in flight and hands back the remaining results.

@@ -38,7 +38,7 @@ struct NoiseRules {
   /// Reads a replay.yaml: `{ignoreHeaders: [..], ignorePaths: [..], ignoreLogFields: [..], masks: [..]}`.
   static Result<NoiseRules> load(const std::filesystem::path& file) noexcept;
   /// The paths where two records differ (array indices as `*`), to ignore.
-  static std::vector<std::string> learn(const recorder::TapeRecord& a, const recorder::TapeRecord& b);
+  static std::vector<std::string> learn(const format::TapeRecord& a, const format::TapeRecord& b);
 };
 
 /// One difference in one part of a record.
@@ -77,11 +77,11 @@ class RecordReplayer final : public engine::InvocationTap {
       : o_(std::move(options)), actual_(std::move(redacted_headers)) {}
 
   /// The record whose event is about to run; it must outlive `finish`.
-  void expect(const recorder::TapeLine& record);
+  void expect(const format::TapeLine& record);
   /// Compares what happened with the record.
   RecordResult finish(std::string_view event_id);
   /// What happened, as a record (after `end`).
-  [[nodiscard]] recorder::TapeRecord actual() const { return recorder::to_record(actual_, duration_ms_); }
+  [[nodiscard]] Result<format::TapeRecord> actual() const { return format::to_record(actual_, duration_ms_); }
   /// Replaces the noise rules (after learning them).
   void set_noise(NoiseRules noise) { o_.noise = std::move(noise); }
 
@@ -93,15 +93,15 @@ class RecordReplayer final : public engine::InvocationTap {
 
  private:
   CompareOptions o_;
-  const recorder::TapeLine* expected_ = nullptr;
+  const format::TapeLine* expected_ = nullptr;
   engine::CallScript script_;
-  recorder::RecordText actual_;
+  format::RecordText actual_;
   double duration_ms_ = 0;
 };
 
 /// Compares a recorded line with what happened now: as text first (the
 /// usual case, equal, costs no parsing), as JSON values when the text differs.
-RecordResult compare_line(const recorder::TapeLine& expected, const recorder::RecordText& actual,
+RecordResult compare_line(const format::TapeLine& expected, const format::RecordText& actual,
                           double duration_ms, std::string_view event_id, const NoiseRules& noise);
 
 /// Compares two JSON parts; a response body that holds JSON on both sides is
@@ -110,7 +110,7 @@ std::optional<Difference> compare_part(const std::string& part, const Json& expe
 
 /// Compares two records (for `nimbus diff`), ignoring `noise`. A record
 /// whose only differences are noise passes, with `noise_ignored` set.
-RecordResult compare_records(const recorder::TapeRecord& a, const recorder::TapeRecord& b, std::size_t line,
+RecordResult compare_records(const format::TapeRecord& a, const format::TapeRecord& b, std::size_t line,
                              const NoiseRules& noise = {});
 
 /// One line of an edit script: kept ('='), only in the expected text ('-'),

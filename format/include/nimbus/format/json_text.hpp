@@ -12,7 +12,7 @@
 
 #include "nimbus/result.hpp"
 
-namespace nimbus::engine {
+namespace nimbus::format {
 
 /// Where the JSON value that starts at `text[at]` ends (one past it),
 /// checking that brackets balance and strings end; the contents of strings,
@@ -49,6 +49,8 @@ class JsonText {
   [[nodiscard]] const std::vector<std::pair<std::string, JsonText>>& items() const noexcept {
     return members_;
   }
+  /// The same, to move a member's value out.
+  [[nodiscard]] std::vector<std::pair<std::string, JsonText>>& items() noexcept { return members_; }
   [[nodiscard]] bool contains(std::string_view name) const noexcept;
   /// The member's value; a null value when there is none.
   [[nodiscard]] JsonText operator[](std::string_view name) const;
@@ -79,4 +81,4 @@ std::int64_t JsonText::get<std::int64_t>() const;
 template <>
 bool JsonText::get<bool>() const;
 
-}  // namespace nimbus::engine
+}  // namespace nimbus::format

@@ -1,5 +1,6 @@
 #pragma once
-// Private ASCII helpers shared by the SDK's sources.
+/// @file
+/// ASCII helpers shared by the SDK and the host (header names, levels). Private to Nimbus.
 
 #include <algorithm>
 #include <string_view>

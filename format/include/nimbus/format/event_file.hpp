@@ -11,12 +11,12 @@
 #include <string>
 #include <vector>
 
-#include "nimbus/engine/json_text.hpp"
 #include "nimbus/event_data.hpp"
+#include "nimbus/format/json_text.hpp"
 #include "nimbus/json.hpp"
 #include "nimbus/result.hpp"
 
-namespace nimbus::engine {
+namespace nimbus::format {
 
 /// Defaults for what an event file leaves out.
 struct EventDefaults {
@@ -77,4 +77,4 @@ class EventFileFeed {
   std::size_t array_index_ = 0;
 };
 
-}  // namespace nimbus::engine
+}  // namespace nimbus::format

@@ -1,11 +1,13 @@
-#include "nimbus/engine/json_text.hpp"
+#include "nimbus/format/json_text.hpp"
 
 #include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <stdexcept>
 
-namespace nimbus::engine {
+#include "nimbus/detail/utf8.hpp"
+
+namespace nimbus::format {
 namespace {
 
 std::size_t skip_space(std::string_view text, std::size_t i) noexcept {
@@ -86,6 +88,12 @@ bool json_unescape(std::string_view literal, std::string& out) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     const char c = s[i];
     if (static_cast<unsigned char>(c) < 0x20 || c == '"') return false;
+    if (static_cast<unsigned char>(c) >= 0x80) {  // well-formed UTF-8 only, as nlohmann reads strings
+      const nimbus::detail::Utf8Sequence seq = nimbus::detail::utf8_sequence(s, i);
+      if (!seq.valid) return false;
+      i += seq.length - 1;
+      continue;
+    }
     if (c != '\\') continue;
     out.append(s.data() + run, i - run);
     if (++i >= s.size()) return false;
@@ -262,4 +270,4 @@ bool JsonText::get<bool>() const {
   return text_ == "true";
 }
 
-}  // namespace nimbus::engine
+}  // namespace nimbus::format

@@ -1,18 +1,17 @@
-#include "nimbus/engine/event_file.hpp"
+#include "nimbus/format/event_file.hpp"
 
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstring>
-#include <ctime>
 #include <sstream>
 #include <type_traits>
 
-#include "../util/strings.hpp"
-#include "../util/url.hpp"
-#include "nimbus/engine/json_text.hpp"
+#include "nimbus/format/json_text.hpp"
+#include "nimbus/format/text.hpp"
+#include "nimbus/format/time_text.hpp"
 
-namespace nimbus::engine {
+namespace nimbus::format {
 namespace {
 
 namespace fs = std::filesystem;
@@ -60,115 +59,25 @@ std::vector<std::pair<std::string, std::string>> need_string_map(const J& j, con
   return out;
 }
 
-std::string base64_decode(const std::string& in, const std::string& field) {
-  std::string out;
-  int bits = 0;
-  std::uint32_t acc = 0;
-  std::size_t padding = 0;
-  for (char c : in) {
-    int v = -1;
-    if (c >= 'A' && c <= 'Z')
-      v = c - 'A';
-    else if (c >= 'a' && c <= 'z')
-      v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9')
-      v = c - '0' + 52;
-    else if (c == '+' || c == '-')
-      v = 62;
-    else if (c == '/' || c == '_')
-      v = 63;
-    else if (c == '=') {
-      ++padding;
-      continue;
-    } else if (std::isspace(static_cast<unsigned char>(c)) != 0)
-      continue;
-    if (v < 0 || padding > 0) throw FieldError{"field '" + field + "': not valid base64"};
-    acc = (acc << 6U) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> static_cast<unsigned>(bits)) & 0xFFU);
-    }
-  }
-  if (padding > 2) throw FieldError{"field '" + field + "': not valid base64"};
-  return out;
+std::string need_base64(const std::string& in, const std::string& field) {
+  auto bytes = base64_decode(in);
+  if (!bytes) throw FieldError{"field '" + field + "': not valid base64"};
+  return std::move(*bytes);
 }
 
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
-  y -= m <= 2 ? 1 : 0;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-unsigned days_in_month(int year, unsigned month) noexcept {
-  constexpr std::array<unsigned, 12> kDays = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  return month == 2 && leap ? 29 : kDays[month - 1];
-}
-
-// RFC 3339, e.g. 2026-11-27T13:00:00.250Z or 2026-11-27T14:00:00+01:00: every field's digits
-// and range checked, read by position (this runs for every replayed event).
-std::chrono::system_clock::time_point parse_time(const std::string& s, const std::string& field) {
-  auto bad = [&] {
-    return FieldError{"field '" + field + "': '" + s +
-                      "' is not an RFC 3339 time (e.g. 2026-11-27T13:00:00Z)"};
-  };
-  auto digits = [&](std::size_t at, std::size_t n, int low, int high) {
-    int v = 0;
-    for (std::size_t k = at; k < at + n; ++k) {
-      if (k >= s.size() || s[k] < '0' || s[k] > '9') throw bad();
-      v = v * 10 + (s[k] - '0');
-    }
-    if (v < low || v > high) throw bad();
-    return v;
-  };
-  if (s.size() < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-      s[13] != ':' || s[16] != ':')
-    throw bad();
-  const int year = digits(0, 4, 0, 9999);
-  const int month = digits(5, 2, 1, 12);
-  const int day = digits(8, 2, 1, static_cast<int>(days_in_month(year, static_cast<unsigned>(month))));
-  const int hour = digits(11, 2, 0, 23);
-  const int minute = digits(14, 2, 0, 59);
-  const int second = digits(17, 2, 0, 60);  // 60: a leap second
-  std::size_t i = 19;
-  std::int64_t ns = 0;
-  if (s[i] == '.') {
-    const std::size_t first = ++i;
-    std::int64_t scale = 100'000'000;
-    for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
-      ns += (s[i] - '0') * scale;  // digits past the nanosecond are dropped
-      scale /= 10;
-    }
-    if (i == first) throw bad();  // a '.' needs a digit
-  }
-  std::int64_t offset_s = 0;
-  if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {
-    ++i;
-  } else if (i + 6 == s.size() && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
-    const int h = digits(i + 1, 2, 0, 23);
-    const int m = digits(i + 4, 2, 0, 59);
-    offset_s = (s[i] == '+' ? 1 : -1) * (std::int64_t{h} * 3600 + std::int64_t{m} * 60);
-    i = s.size();
-  }
-  if (i != s.size()) throw bad();
-  const std::int64_t seconds =
-      days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400 +
-      std::int64_t{hour} * 3600 + std::int64_t{minute} * 60 + second - offset_s;
-  return std::chrono::system_clock::time_point(
-      std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::seconds(seconds) +
-                                                                      std::chrono::nanoseconds(ns)));
+std::chrono::system_clock::time_point need_time(const std::string& s, const std::string& field) {
+  auto t = parse_rfc3339(s);
+  if (!t)
+    throw FieldError{"field '" + field + "': '" + s +
+                     "' is not an RFC 3339 time (e.g. 2026-11-27T13:00:00Z)"};
+  return *t;
 }
 
 template <class J>
 void check_keys(const J& j, const std::string& field, std::initializer_list<std::string_view> allowed) {
   for (const auto& [k, v] : j.items()) {
     if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
-      throw FieldError{"unknown field '" + field + "." + k + "' (expected: " + detail::join(allowed) + ")"};
+      throw FieldError{"unknown field '" + field + "." + k + "' (expected: " + join(allowed) + ")"};
     }
   }
 }
@@ -178,7 +87,7 @@ EventData parse_event_or_throw(const J& j, const std::string& default_id, const 
   if (!j.is_object()) throw FieldError{"an event must be a JSON object, got " + type_name(j)};
   for (const auto& [k, v] : j.items()) {
     if (std::find(kKnownFields.begin(), kKnownFields.end(), k) == kKnownFields.end()) {
-      throw FieldError{"unknown field '" + k + "' (expected: " + detail::join(kKnownFields) + ")"};
+      throw FieldError{"unknown field '" + k + "' (expected: " + join(kKnownFields) + ")"};
     }
   }
   EventData d;
@@ -210,14 +119,14 @@ EventData parse_event_or_throw(const J& j, const std::string& default_id, const 
       default_type = "application/json";
     }
   } else if (j.contains("bodyBase64")) {
-    d.body = base64_decode(need_string(j["bodyBase64"], "bodyBase64"), "bodyBase64");
+    d.body = need_base64(need_string(j["bodyBase64"], "bodyBase64"), "bodyBase64");
     default_type = "application/octet-stream";
   }
   if (j.contains("contentType")) {
     d.content_type = need_string(j["contentType"], "contentType");
   } else {
     for (const auto& [k, v] : d.headers) {
-      if (k.size() == 12 && strncasecmp(k.c_str(), "content-type", 12) == 0) d.content_type = v;
+      if (iequals(k, "content-type")) d.content_type = v;
     }
     if (d.content_type.empty()) d.content_type = default_type;
   }
@@ -237,7 +146,7 @@ EventData parse_event_or_throw(const J& j, const std::string& default_id, const 
   auto q = target.find('?');
   d.path = target.substr(0, q);
   if (q != std::string::npos) {
-    detail::for_each_query_pair(std::string_view(target).substr(q + 1), [&](std::string k, std::string v) {
+    for_each_query_pair(std::string_view(target).substr(q + 1), [&](std::string k, std::string v) {
       d.fields.emplace_back(std::move(k), std::move(v));
     });
   } else if (!d.fields.empty() && !j.contains("url")) {
@@ -247,7 +156,7 @@ EventData parse_event_or_throw(const J& j, const std::string& default_id, const 
     }
   }
 
-  d.timestamp = j.contains("timestamp") ? parse_time(need_string(j["timestamp"], "timestamp"), "timestamp")
+  d.timestamp = j.contains("timestamp") ? need_time(need_string(j["timestamp"], "timestamp"), "timestamp")
                                         : std::chrono::system_clock::now();
 
   if (j.contains("cloudEvent")) {
@@ -264,7 +173,7 @@ EventData parse_event_or_throw(const J& j, const std::string& default_id, const 
     if (ce.contains("subject")) d.ce_subject = need_string(ce["subject"], "cloudEvent.subject");
     if (ce.contains("time")) {
       d.ce_time = need_string(ce["time"], "cloudEvent.time");
-      (void)parse_time(d.ce_time, "cloudEvent.time");
+      (void)need_time(d.ce_time, "cloudEvent.time");
     }
   }
   if (j.contains("stream")) {
@@ -460,4 +369,4 @@ std::optional<FeedItem> EventFileFeed::next() {
   }
 }
 
-}  // namespace nimbus::engine
+}  // namespace nimbus::format
