@@ -1,57 +1,54 @@
 #include "nimbus/emulator/emulator.hpp"
 
-#include <cstdlib>
-
-#include "nimbus/engine/log_capture.hpp"
-
 namespace nimbus::emulator {
+
+Result<std::vector<engine::BindingSpec>> emulator_bindings(const engine::FunctionConfig& config,
+                                                           const std::vector<engine::BindingSpec>& overrides,
+                                                           const engine::BindingRegistry& registry) noexcept {
+  try {
+    std::vector<engine::BindingSpec> out;
+    for (const auto& spec : config.bindings) {
+      // The configured kind is checked even though the emulator mocks it.
+      if (!registry.has(spec.kind)) return registry.make(spec).error();
+      engine::BindingSpec mock = spec;
+      mock.kind = spec.kind == "file" ? "file" : "memory";
+      out.push_back(std::move(mock));
+    }
+    for (const auto& spec : overrides) {
+      std::erase_if(out, [&](const engine::BindingSpec& b) { return b.name == spec.name; });
+      out.push_back(spec);
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return Error{config.file.string() + ": " + e.what()};
+  }
+}
 
 Result<std::unique_ptr<Emulator>> Emulator::create(const engine::FunctionConfig& config,
                                                    const std::filesystem::path& library,
                                                    const EmulatorOptions& options,
                                                    Reporter& reporter) noexcept {
   try {
-    auto lib = engine::FunctionLibrary::open(library);
-    if (!lib) return lib.error();
-    auto entry = lib->entry(config.entry_name());
-    if (!entry) return entry.error();
-
-    // Bindings: the configured ones become in-memory mocks, unless the
-    // command line wires them (or more) otherwise.
     engine::BindingRegistry registry;
     engine::register_builtin_bindings(registry);
-    BindingMap bindings;
-    for (const auto& spec : config.bindings) {
-      // The configured kind is checked even though the emulator mocks it.
-      if (!registry.has(spec.kind)) return registry.make(spec).error();
-      engine::BindingSpec mock = spec;
-      mock.kind = spec.kind == "file" ? "file" : "memory";
-      auto b = registry.make(mock);
-      if (!b) return b.error();
-      bindings[spec.name] = std::move(*b);
-    }
-    for (const auto& spec : options.bindings) {
-      auto b = registry.make(spec);
-      if (!b) return b.error();
-      bindings[spec.name] = std::move(*b);
-    }
-
-    for (const auto& [k, v] : config.env) setenv(k.c_str(), v.c_str(), 1);
-    for (const auto& [k, v] : options.env) setenv(k.c_str(), v.c_str(), 1);
+    auto bindings = emulator_bindings(config, options.bindings, registry);
+    if (!bindings) return bindings.error();
 
     std::unique_ptr<Emulator> emu(new Emulator());
-    emu->config_ = config;
-    emu->library_ = std::make_unique<engine::FunctionLibrary>(std::move(*lib));
-    emu->entry_ = *entry;
     emu->reporter_ = &reporter;
     emu->sink_ = std::make_unique<Sink>(reporter, emu->tap_);
-    emu->context_ = std::make_unique<Context>(Context::Options{
-        config.name, config.version, 0, Logger(emu->sink_.get(), options.log_level), std::move(bindings)});
-    auto init = call_init(*emu->entry_, *emu->context_);
-    if (!init) return Error{config.file.string() + ": " + init.error().message};
-    // The tap sees invocations only, not the init hook.
-    emu->tap_ = options.tap;
-    emu->context_->observe_bindings(options.tap);
+    engine::HostOptions host;
+    host.config = config;
+    host.library = library;
+    host.bindings = std::move(*bindings);
+    host.env = options.env;
+    host.sink = emu->sink_.get();
+    host.level = options.log_level;
+    host.registry = &registry;
+    auto opened = engine::FunctionHost::open(std::move(host));
+    if (!opened) return opened.error();
+    emu->host_ = std::move(*opened);
+    emu->tap_ = options.tap;  // the tap sees invocations only, not the init hook
     return emu;
   } catch (const std::exception& e) {
     return Error{config.file.string() + ": " + e.what()};
@@ -60,16 +57,9 @@ Result<std::unique_ptr<Emulator>> Emulator::create(const engine::FunctionConfig&
 
 Response Emulator::invoke(const Event& event, std::string_view origin) {
   reporter_->begin_event(event, origin);
-  auto start = std::chrono::steady_clock::now();
-  context_->begin_event(event.trigger_kind(), event.trigger_name(), start + config_.event_timeout);
+  const auto deadline = std::chrono::steady_clock::now() + host_->config().event_timeout;
   if (tap_ != nullptr) tap_->begin(event);
-  Response response;
-  {
-    const engine::InvocationLogs logs(*context_, event);
-    response = call_handler(*entry_, *context_, event);
-    logs.finish(response);
-  }
-  const auto took = std::chrono::steady_clock::now() - start;
+  auto [response, took] = host_->invoke(event, deadline, tap_);
   if (tap_ != nullptr) tap_->end(response, took);
   reporter_->end_event(response, took);
   return response;

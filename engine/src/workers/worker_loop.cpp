@@ -7,15 +7,12 @@
 
 #include "../util/spin.hpp"
 #include "messages.hpp"
-#include "nimbus/engine/binding_registry.hpp"
 #include "nimbus/engine/call_script.hpp"
 #include "nimbus/engine/function_config.hpp"
-#include "nimbus/engine/function_library.hpp"
-#include "nimbus/engine/log_capture.hpp"
+#include "nimbus/engine/function_host.hpp"
 #include "nimbus/event.hpp"
 #include "nimbus/format/json_writer.hpp"
 #include "nimbus/format/record.hpp"
-#include "nimbus/function.hpp"
 
 namespace nimbus::engine::workers {
 namespace {
@@ -172,35 +169,24 @@ int serve(shm::Channel& channel, const WorkerSpec& spec, const std::atomic<bool>
     return 3;
   };
 
-  FunctionConfig config;
+  HostOptions host;
   if (!spec.config.empty()) {
     auto loaded = load_function_config(spec.config);
     if (!loaded) return fail(loaded.error().message);
-    config = std::move(*loaded);
+    host.config = std::move(*loaded);
   }
-  if (!spec.function.empty()) config.function = spec.function;
-  auto library = FunctionLibrary::open(spec.library);
-  if (!library) return fail(library.error().message);
-  auto entry = library->entry(config.entry_name());
-  if (!entry) return fail(entry.error().message);
-
-  BindingRegistry registry;
-  register_builtin_bindings(registry);
-  BindingMap bindings;
-  for (const auto& binding : config.bindings) {
-    auto b = registry.make(binding);
-    if (!b) return fail(b.error().message);
-    bindings[binding.name] = std::move(*b);
-  }
-  for (const auto& [k, v] : config.env) setenv(k.c_str(), v.c_str(), 1);
-
+  if (!spec.function.empty()) host.config.function = spec.function;
+  host.library = spec.library;
+  host.bindings = host.config.bindings;  // the configured ones, for real
+  host.worker_id = spec.worker_id;
+  host.level = spec.level;
   RequestRecord record(spec.redacted_headers);
   RingLogSink sink(responses, record);
-  Context ctx(Context::Options{config.name.empty() ? std::string((*entry)->name) : config.name,
-                               config.version, spec.worker_id, Logger(&sink, spec.level),
-                               std::move(bindings)});
-  if (auto init = call_init(**entry, ctx); !init) return fail(init.error().message);
-  send_text(responses, kReady, ctx.function_name());
+  host.sink = &sink;
+  auto opened = FunctionHost::open(std::move(host));
+  if (!opened) return fail(opened.error().message);
+  FunctionHost& function = **opened;
+  send_text(responses, kReady, function.function_name());
   responses.notify_consumer_with(
       spec.notify_fd);  // after the handshake, which the processor waits for on the futex
 
@@ -235,16 +221,11 @@ int serve(shm::Channel& channel, const WorkerSpec& spec, const std::atomic<bool>
         response = Response::text(
             "event timed out waiting in worker " + std::to_string(spec.worker_id) + "'s queue", 504);
       } else {
-        ctx.begin_event(event->trigger_kind(), event->trigger_name(), deadline);
-        if (observed) ctx.observe_bindings(&record);
         channel.running().store(rh.request_id, std::memory_order_release);
-        const auto started = std::chrono::steady_clock::now();
-        const InvocationLogs logs(ctx, *event);
-        response = call_handler(**entry, ctx, *event);
-        logs.finish(response);
-        took = std::chrono::steady_clock::now() - started;
+        auto done = function.invoke(*event, deadline, observed ? &record : nullptr);
         channel.running().store(0, std::memory_order_release);
-        if (observed) ctx.observe_bindings(nullptr);
+        response = std::move(done.response);
+        took = done.took;
       }
       std::size_t size = response_size(response);
       if (size > responses.max_payload()) {

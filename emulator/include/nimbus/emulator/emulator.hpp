@@ -13,7 +13,7 @@
 #include "nimbus/emulator/reporter.hpp"
 #include "nimbus/engine/binding_registry.hpp"
 #include "nimbus/engine/function_config.hpp"
-#include "nimbus/engine/function_library.hpp"
+#include "nimbus/engine/function_host.hpp"
 #include "nimbus/engine/tap.hpp"
 #include "nimbus/format/event_file.hpp"
 #include "nimbus/result.hpp"
@@ -41,6 +41,13 @@ struct RunSummary {
   [[nodiscard]] int exit_code() const noexcept { return failed + unreadable == 0 ? 0 : 1; }
 };
 
+/// The bindings the emulator opens: the configured ones as in-memory mocks
+/// (`file` fixtures stay fixtures; every configured kind must still exist),
+/// then `overrides` (`--bind`), which replace those of the same name.
+Result<std::vector<engine::BindingSpec>> emulator_bindings(const engine::FunctionConfig& config,
+                                                           const std::vector<engine::BindingSpec>& overrides,
+                                                           const engine::BindingRegistry& registry) noexcept;
+
 /// One function, loaded and initialised in this process.
 ///
 /// ```cpp
@@ -63,15 +70,11 @@ class Emulator {
   /// Handles every event of `feed`, in order.
   RunSummary run(format::EventFileFeed& feed);
 
-  [[nodiscard]] Context& context() noexcept { return *context_; }
+  [[nodiscard]] Context& context() noexcept { return host_->context(); }
 
  private:
   Emulator() = default;
 
-  engine::FunctionConfig config_;
-  std::unique_ptr<engine::FunctionLibrary> library_;
-  const FunctionEntry* entry_ = nullptr;
-  std::unique_ptr<Context> context_;
   Reporter* reporter_ = nullptr;
   engine::InvocationTap* tap_ = nullptr;
   // The function's log sink: the reporter, and the tap when there is one.
@@ -88,6 +91,7 @@ class Emulator {
     engine::InvocationTap*& tap_;
   };
   std::unique_ptr<Sink> sink_;
+  std::unique_ptr<engine::FunctionHost> host_;  // after the sink it writes to: destroyed before it
 };
 
 }  // namespace nimbus::emulator
