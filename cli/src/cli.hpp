@@ -12,8 +12,8 @@
 
 #include "nimbus/engine/function_builder.hpp"
 #include "nimbus/engine/function_config.hpp"
+#include "nimbus/engine/trigger.hpp"
 #include "nimbus/engine/worker.hpp"
-#include "nimbus/format/event_file.hpp"
 #include "nimbus/logger.hpp"
 #include "nimbus/recorder/tape.hpp"
 #include "nimbus/result.hpp"
@@ -49,8 +49,10 @@ Result<Target> resolve_target(const std::string& target, const std::string& hand
 /// Points worker options at the target's library, entry and configuration.
 void set_worker_function(const Target& target, engine::WorkerOptions& worker);
 
-/// The defaults an event file's events get from the function (its http trigger's name).
-format::EventDefaults event_defaults(const engine::FunctionConfig& config);
+/// The events of `--event` inputs (files, directories, NDJSON, "-"): a file
+/// trigger, whose events say they came through the function's HTTP trigger.
+Result<std::unique_ptr<engine::Trigger>> event_source(const engine::FunctionConfig& config,
+                                                      const std::vector<std::string>& inputs);
 
 /// A whole number within [low, high]; the error names `what`.
 Result<int> parse_int(const std::string& text, const std::string& what, long long low, long long high);

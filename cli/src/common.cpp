@@ -110,15 +110,21 @@ void set_worker_function(const Target& target, engine::WorkerOptions& worker) {
   }
 }
 
-format::EventDefaults event_defaults(const engine::FunctionConfig& config) {
-  format::EventDefaults d;
+Result<std::unique_ptr<engine::Trigger>> event_source(const engine::FunctionConfig& config,
+                                                      const std::vector<std::string>& inputs) {
+  // The events say they came through the function's HTTP trigger, as a request to it would.
+  Json as{{"kind", "http"}, {"name", "http"}};
   for (const auto& t : config.triggers) {
     if (t.kind == "http") {
-      d.trigger_name = t.name;
+      as["name"] = t.name;
       break;
     }
   }
-  return d;
+  engine::TriggerRegistry registry;
+  engine::register_builtin_triggers(registry);
+  engine::TriggerEnvironment environment;
+  environment.standard_input = &std::cin;
+  return registry.make({"events", "file", 1, Json{{"paths", inputs}, {"eventTrigger", as}}}, environment);
 }
 
 Result<int> parse_int(const std::string& text, const std::string& what, long long low, long long high) {

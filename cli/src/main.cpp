@@ -2,7 +2,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <bit>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -13,7 +12,9 @@
 #include "cli.hpp"
 #include "nimbus/emulator/emulator.hpp"
 #include "nimbus/engine/binding_registry.hpp"
+#include "nimbus/engine/event_loop.hpp"
 #include "nimbus/engine/processor.hpp"
+#include "nimbus/engine/serve_plan.hpp"
 #include "nimbus/function.hpp"
 #include "nimbus/recorder/recorder.hpp"
 #include "nimbus/version.hpp"
@@ -113,8 +114,12 @@ int run_command(int argc, char** argv) {
         "run: --debug-port is for Python functions; debug a C++ function with gdb --args nimbus run ...");
   }
 
-  auto feed = nimbus::format::EventFileFeed::open(inputs, event_defaults(target->config), &std::cin);
-  if (!feed) return fail(feed.error().message);
+  // The events: a file trigger over the inputs, run in this process.
+  auto source = event_source(target->config, inputs);
+  if (!source) return fail(source.error().message);
+  auto loop = engine::EventLoop::create();
+  if (!loop) return fail(loop.error().message);
+  if (auto opened = (*source)->open(**loop); !opened) return fail(opened.error().message);
 
   auto recording = open_recording(args, target->config, "emulator", *level);
   if (!recording) return fail(recording.error().message);
@@ -132,41 +137,66 @@ int run_command(int argc, char** argv) {
   nimbus::emulator::Reporter reporter(std::cout, std::cerr, style);
   auto emu = nimbus::emulator::Emulator::create(target->config, target->library, options, reporter);
   if (!emu) return fail(emu.error().message);
-  auto summary = (*emu)->run(*feed);
+  auto summary = (*emu)->run(**loop, **source);
   std::cout.flush();
   return summary.exit_code() == 0 ? 0 : kExitFailed;
 }
 
 namespace {
 
-// A trigger attribute as a string, or `fallback`.
-std::string attribute(const nimbus::engine::TriggerSpec& t, const std::string& key,
-                      const std::string& fallback) {
-  auto it = t.attributes.find(key);
-  if (it == t.attributes.end()) return fallback;
-  return it->is_string() ? it->get<std::string>() : it->dump();
+// --port, --max-body-size, --workers, --worker-mode and --event-timeout, over function.yaml's.
+Result<engine::ServeOverrides> serve_overrides(const cxxopts::ParseResult& args) {
+  engine::ServeOverrides o;
+  if (args.count("port") != 0U) {
+    auto port = parse_int(args["port"].as<std::string>(), "--port", 0, 65535);
+    if (!port) return port.error();
+    o.port = *port;
+  }
+  if (args.count("max-body-size") != 0U) {
+    auto bytes = parse_int(args["max-body-size"].as<std::string>(), "--max-body-size", 0, 256 << 20);
+    if (!bytes) return bytes.error();
+    o.max_body_bytes = static_cast<std::size_t>(*bytes);
+  }
+  if (args.count("workers") != 0U) {
+    auto workers = parse_int(args["workers"].as<std::string>(), "--workers", 1, 1024);
+    if (!workers) return workers.error();
+    o.workers = *workers;
+  }
+  if (args.count("worker-mode") != 0U) {
+    const std::string mode = args["worker-mode"].as<std::string>();
+    if (mode != "process" && mode != "thread")
+      return Error{"--worker-mode: expected process or thread, got '" + mode + "'"};
+    o.worker_mode = mode == "thread" ? engine::WorkerMode::kThread : engine::WorkerMode::kProcess;
+  }
+  if (args.count("event-timeout") != 0U) {
+    auto timeout = engine::parse_duration(args["event-timeout"].as<std::string>());
+    if (!timeout) return Error{"--event-timeout: " + timeout.error().message};
+    o.event_timeout = *timeout;
+  }
+  return o;
 }
 
 }  // namespace
 
 int serve_command(int argc, char** argv) {
-  cxxopts::Options opts("nimbus serve", "Serve a function over HTTP with the shared-memory runtime engine.");
+  cxxopts::Options opts("nimbus serve",
+                        "Serve a function on its triggers with the shared-memory runtime engine.");
   opts.custom_help("<function.yaml | lib.so> [options]");
   opts.positional_help("");
   opts.add_options()("target", "function.yaml or a function's .so", cxxopts::value<std::string>())(
-      "port",
-      "the HTTP trigger's port (default: the trigger's attributes.port, else 8080); 0 picks a free one",
+      "port", "the HTTP trigger's port (default: its attributes.port, else 8080); 0 picks a free one",
       cxxopts::value<std::string>())(
       "admin-port", "the admin port: /live, /ready, /metrics (default 8081); 0 picks a free one",
       cxxopts::value<std::string>()->default_value("8081"))(
       "host", "the IPv4 address to listen on", cxxopts::value<std::string>()->default_value("0.0.0.0"))(
-      "workers", "worker count (default: the trigger's numWorkers)", cxxopts::value<std::string>())(
-      "worker-mode", "process (default) or thread (trusted C++ functions only)",
-      cxxopts::value<std::string>())("max-body-size",
-                                     "largest request body in bytes; larger ones get 413 (default 1048576)",
+      "workers", "worker count of every trigger (default: each trigger's numWorkers)",
+      cxxopts::value<std::string>())("worker-mode",
+                                     "process (default) or thread (trusted C++ functions only)",
                                      cxxopts::value<std::string>())(
-      "log-level", "lowest level of function logs written: debug, info, warn, error",
-      cxxopts::value<std::string>()->default_value("info"))(
+      "max-body-size", "largest request body in bytes; larger ones get 413 (default 1048576)",
+      cxxopts::value<std::string>())("log-level",
+                                     "lowest level of function logs written: debug, info, warn, error",
+                                     cxxopts::value<std::string>()->default_value("info"))(
       "event-timeout",
       "answer 504 and replace the worker after this long, e.g. 500ms or 30s "
       "(default: spec.eventTimeout, else 30s)",
@@ -182,84 +212,39 @@ int serve_command(int argc, char** argv) {
   if (!level)
     return fail("serve: --log-level " + args["log-level"].as<std::string>() +
                 ": expected debug, info, warn or error");
+  auto overrides = serve_overrides(args);
+  if (!overrides) return fail("serve: " + overrides.error().message);
+  auto admin_port = parse_int(args["admin-port"].as<std::string>(), "--admin-port", 0, 65535);
+  if (!admin_port) return fail("serve: " + admin_port.error().message);
 
   std::string handler = args.count("handler") != 0U ? args["handler"].as<std::string>() : "";
   auto target = resolve_target(args["target"].as<std::string>(), handler, args.count("rebuild") != 0U, true);
   if (!target) return fail(target.error().message);
   const engine::FunctionConfig& config = target->config;
 
-  // The HTTP trigger: the function's, or a default one.
-  nimbus::engine::TriggerSpec trigger{"http", "http", 1, nimbus::Json::object()};
-  for (const auto& t : config.triggers) {
-    if (t.kind != "http") {
-      return fail(config.file.filename().string() + ": spec.triggers." + t.name + ": kind '" + t.kind +
-                  "' cannot be served yet; nimbus serve runs http triggers");
-    }
-  }
-  if (config.triggers.size() > 1) {
-    return fail(config.file.filename().string() + ": spec.triggers: " +
-                std::to_string(config.triggers.size()) + " http triggers; nimbus serve runs one");
-  }
-  if (!config.triggers.empty()) trigger = config.triggers.front();
-  const std::string where = "spec.triggers." + trigger.name + ".";
-
-  nimbus::engine::ProcessorOptions o;
-  o.trigger_name = trigger.name;
-  o.host = args["host"].as<std::string>();
-  auto port = parse_int(
-      args.count("port") != 0U ? args["port"].as<std::string>() : attribute(trigger, "port", "8080"),
-      args.count("port") != 0U ? "--port" : where + "attributes.port", 0, 65535);
-  auto admin_port = parse_int(args["admin-port"].as<std::string>(), "--admin-port", 0, 65535);
-  auto workers = args.count("workers") != 0U
-                     ? parse_int(args["workers"].as<std::string>(), "--workers", 1, 1024)
-                     : Result<int>(trigger.num_workers);
-  auto max_body = parse_int(
-      args.count("max-body-size") != 0U ? args["max-body-size"].as<std::string>()
-                                        : attribute(trigger, "maxRequestBodySize", "1048576"),
-      args.count("max-body-size") != 0U ? "--max-body-size" : where + "attributes.maxRequestBodySize", 0,
-      256 << 20);
-  for (const auto* r : {&port, &admin_port, &workers, &max_body}) {
-    if (!*r) return fail("serve: " + r->error().message);
-  }
-  std::string mode = args.count("worker-mode") != 0U ? args["worker-mode"].as<std::string>()
-                                                     : attribute(trigger, "workerMode", "process");
-  if (mode != "process" && mode != "thread") {
-    return fail(
-        "serve: " +
-        std::string(args.count("worker-mode") != 0U ? "--worker-mode" : where + "attributes.workerMode") +
-        ": expected process or thread, got '" + mode + "'");
-  }
-  o.port = *port;
-  o.admin_port = *admin_port;
-  o.max_body_bytes = static_cast<std::size_t>(*max_body);
-
-  nimbus::engine::DispatcherOptions& d = o.dispatch;
-  d.num_workers = *workers;
-  d.event_timeout = config.event_timeout;
-  if (args.count("event-timeout") != 0U) {
-    auto timeout = nimbus::engine::parse_duration(args["event-timeout"].as<std::string>());
-    if (!timeout) return fail("serve: --event-timeout: " + timeout.error().message);
-    d.event_timeout = *timeout;
-  }
-  d.worker.mode =
-      mode == "thread" ? nimbus::engine::WorkerMode::kThread : nimbus::engine::WorkerMode::kProcess;
-  d.worker.worker_executable = nimbus::cli::worker_executable();
-  set_worker_function(*target, d.worker);
-  d.worker.log_level = *level;
-  // Room for the largest event (body and headers) several times over.
-  const std::size_t ring =
-      std::bit_ceil(std::max<std::size_t>(std::size_t{4} << 20, 4 * (o.max_body_bytes + (64U << 10))));
-  d.worker.request_ring_bytes = ring;
+  // What every worker runs.
+  engine::WorkerOptions worker;
+  worker.worker_executable = worker_executable();
+  set_worker_function(*target, worker);
+  worker.log_level = *level;
   auto recording = open_recording(args, config, "engine", *level);
   if (!recording) return fail(recording.error().message);
   std::unique_ptr<nimbus::recorder::EngineRecorder> recorder;
   if (*recording) {
-    d.worker.redacted_headers = (*recording)->tape->redaction().headers;  // the workers write the records
+    worker.redacted_headers = (*recording)->tape->redaction().headers;  // the workers write the records
     recorder = std::make_unique<nimbus::recorder::EngineRecorder>(std::move((*recording)->tape),
                                                                   (*recording)->sample);
-    d.tap = recorder.get();
   }
-  auto processor = nimbus::engine::Processor::start(std::move(o));
+  auto plan = engine::plan_triggers(config, *overrides, worker);
+  if (!plan) return fail("serve: " + plan.error().message);
+
+  engine::ProcessorOptions o;
+  o.triggers = std::move(*plan);
+  o.host = args["host"].as<std::string>();
+  o.admin_port = *admin_port;
+  o.tap = recorder.get();
+  o.standard_input = &std::cin;
+  auto processor = engine::Processor::start(std::move(o));
   if (!processor) return fail(processor.error().message);
   g_serving = processor->get();
   struct sigaction stop {};
@@ -269,13 +254,13 @@ int serve_command(int argc, char** argv) {
   sigaction(SIGINT, &stop, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  // The one machine-readable line, once every trigger and the admin port are ready.
   nimbus::Json ready{{"serving", config.name.empty() ? config.module : config.name},
                      {"host", args["host"].as<std::string>()},
-                     {"port", (*processor)->port()},
-                     {"admin_port", (*processor)->admin_port()},
-                     {"workers", *workers},
-                     {"worker_mode", mode}};
-  std::cout << ready.dump() << std::endl;
+                     {"adminPort", (*processor)->admin_port()}};
+  if ((*processor)->port() >= 0) ready["port"] = (*processor)->port();
+  ready["triggers"] = (*processor)->describe_triggers();
+  std::cout << ready.dump(-1, ' ', false, nimbus::Json::error_handler_t::replace) << std::endl;
   (*processor)->run();
   g_serving = nullptr;
   processor->reset();

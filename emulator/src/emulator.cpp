@@ -65,20 +65,26 @@ Response Emulator::invoke(const Event& event, std::string_view origin) {
   return response;
 }
 
-RunSummary Emulator::run(format::EventFileFeed& feed) {
-  RunSummary s;
-  while (auto item = feed.next()) {
-    if (!item->event) {
-      reporter_->error(item->origin, item->event.error().message);
-      ++s.unreadable;
-      continue;
-    }
-    EventBuffer buffer(*item->event);
-    Response r = invoke(buffer.event(), item->origin);
-    ++(r.status() >= 500 ? s.failed : s.ok);
+void Emulator::submit(const Event& event, std::string_view origin, Done done) {
+  const Response r = invoke(event, origin);
+  ++(r.status() >= 500 ? summary_.failed : summary_.ok);
+  done(r);
+}
+
+void Emulator::reject(std::string_view origin, std::string_view why) {
+  reporter_->error(origin, why);
+  ++summary_.unreadable;
+}
+
+RunSummary Emulator::run(engine::EventLoop& loop, engine::Trigger& source) {
+  summary_ = {};
+  source.start(*this);
+  while (!(source.exhausted() && source.idle())) {
+    loop.wait(0);
+    source.after_poll();
   }
-  reporter_->summary(s.ok, s.failed, s.unreadable);
-  return s;
+  reporter_->summary(summary_.ok, summary_.failed, summary_.unreadable);
+  return summary_;
 }
 
 }  // namespace nimbus::emulator

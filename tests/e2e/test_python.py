@@ -113,7 +113,7 @@ class ServeTest(unittest.TestCase):
     def test_nuclio_style_function_in_two_worker_processes(self):
         s = Server(FUNCTIONS / "nuclio.yaml")
         try:
-            self.assertEqual(s.info["workers"], 2)
+            self.assertEqual(s.info["triggers"][0]["workers"], 2)
             answers = [s.request("POST", "/", json.dumps({"name": f"n{i}"}), {"Content-Type": "application/json"})
                        for i in range(20)]
             for i, (status, headers, body) in enumerate(answers):

@@ -6,12 +6,14 @@ hand: NIMBUS=build/cli/nimbus NIMBUS_FIXTURES=build/tests/fixtures \
       NIMBUS_SOURCE_DIR=. python3 -m unittest -v test_serve
 """
 
+import contextlib
 import http.client
 import json
 import os
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -37,7 +39,7 @@ class Server:
             raise AssertionError(f"nimbus serve did not start: {self.proc.stderr.read()}")
         self.info = json.loads(line)
         self.port = self.info["port"]
-        self.admin_port = self.info["admin_port"]
+        self.admin_port = self.info["adminPort"]
         self.stderr_lines = []
         self._reader = threading.Thread(target=self._read_stderr, daemon=True)
         self._reader.start()
@@ -117,8 +119,8 @@ class HelloTest(unittest.TestCase):
 
     def round_trips(self, mode):
         with Server(HELLO, "--worker-mode", mode, "--workers", "2") as s:
-            self.assertEqual(s.info["worker_mode"], mode)
-            self.assertEqual(s.info["workers"], 2)
+            self.assertEqual(s.info["triggers"], [{"name": "http", "kind": "http", "workers": 2,
+                                                   "workerMode": mode, "port": s.port}])
             status, headers, body = s.request("GET", "/greet?name=Ada")
             self.assertEqual(status, 200)
             self.assertEqual(headers["content-type"], "application/json")
@@ -313,12 +315,118 @@ class BadConfigTest(unittest.TestCase):
             taken.listen()
             port = taken.getsockname()[1]
             lines = self.serve_fails(CRASHES, "--host", "127.0.0.1", "--port", port)
-            self.assertEqual(lines, [f"nimbus: HTTP trigger: cannot listen on 127.0.0.1:{port}: Address already in use"])
+            self.assertEqual(lines, [f"nimbus: HTTP trigger 'http': cannot listen on 127.0.0.1:{port}: "
+                                     "Address already in use"])
 
     def test_init_failure_refuses_to_start(self):
         lines = self.serve_fails(FIXTURES / "init_fails.so", "--host", "127.0.0.1", "--port", "0", "--admin-port", "0")
         self.assertEqual(len(lines), 1)
-        self.assertTrue(lines[0].startswith("nimbus: worker 0: "), lines)
+        self.assertEqual(lines, ["nimbus: trigger 'http': worker 0: init hook of 'handler' failed: model file missing"])
+
+
+WHICH = """\
+#include <nimbus/nimbus.hpp>
+nimbus::Json which(nimbus::Context& ctx, const nimbus::Event& event) {
+  ctx.logger().info_with("handled", {{"path", event.path()}});
+  return {{"trigger", std::string(event.trigger_name())}, {"kind", std::string(event.trigger_kind())},
+          {"worker", ctx.worker_id()}, {"path", std::string(event.path())}};
+}
+NIMBUS_FUNCTION(which)
+"""
+
+
+class TriggersTest(unittest.TestCase):
+    """A function's several triggers, each with its own workers, served by one processor."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.TemporaryDirectory()
+        cls.fn = Path(cls.dir.name)
+        (cls.fn / "which.cpp").write_text(WHICH)
+        (cls.fn / "events.ndjson").write_text("".join(f'{{"path": "/file/{i}"}}\n' for i in range(20)) + "{bad\n")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.dir.cleanup()
+
+    @contextlib.contextmanager
+    def serve(self, yaml):
+        """`nimbus serve` of a function.yaml with these triggers (no --port: each trigger says its own)."""
+        (self.fn / "function.yaml").write_text("metadata: {name: which}\nspec:\n  handler: which:which\n"
+                                               "  build: {sources: [which.cpp]}\n  triggers:\n" + yaml)
+        proc = subprocess.Popen([NIMBUS, "serve", self.fn / "function.yaml", "--host", "127.0.0.1", "--admin-port", "0"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=self.fn)
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stdout.close()
+            proc.stderr.close()
+
+    def test_two_http_triggers_each_with_its_own_workers(self):
+        with self.serve("    public: {kind: http, numWorkers: 2, attributes: {port: 0}}\n"
+                        "    internal: {kind: http, numWorkers: 1, attributes: {port: 0, workerMode: thread}}\n") as proc:
+            info = json.loads(proc.stdout.readline() or "null")
+            self.assertIsNotNone(info, proc.stderr.read() if proc.poll() is not None else "no ready line")
+            by_name = {t["name"]: t for t in info["triggers"]}
+            self.assertEqual(sorted(by_name), ["internal", "public"])
+            self.assertEqual((by_name["public"]["workers"], by_name["public"]["workerMode"]), (2, "process"))
+            self.assertEqual((by_name["internal"]["workers"], by_name["internal"]["workerMode"]), (1, "thread"))
+            self.assertNotEqual(by_name["public"]["port"], by_name["internal"]["port"])
+            for name in ("public", "internal"):
+                for i in range(5):
+                    c = http.client.HTTPConnection("127.0.0.1", by_name[name]["port"], timeout=10)
+                    c.request("GET", f"/{name}/{i}")
+                    body = json.loads(c.getresponse().read())
+                    c.close()
+                    self.assertEqual((body["trigger"], body["kind"], body["path"]), (name, "http", f"/{name}/{i}"))
+                    self.assertLess(body["worker"], by_name[name]["workers"])
+            c = http.client.HTTPConnection("127.0.0.1", info["adminPort"], timeout=10)
+            c.request("GET", "/metrics")
+            metrics = c.getresponse().read().decode()
+            c.close()
+            for line in ('nimbus_events_total{trigger="public",status="200"} 5',
+                         'nimbus_events_total{trigger="internal",status="200"} 5',
+                         'nimbus_workers{trigger="public"} 2', 'nimbus_workers{trigger="internal"} 1'):
+                self.assertIn(line + "\n", metrics)
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(30), 0)
+
+    def test_a_file_trigger_beside_an_http_one_and_alone(self):
+        with self.serve("    replayed: {kind: file, numWorkers: 2, attributes: {paths: [events.ndjson]}}\n"
+                        "    web: {kind: http, attributes: {port: 0}}\n") as proc:
+            info = json.loads(proc.stdout.readline() or "null")
+            self.assertIsNotNone(info, proc.stderr.read() if proc.poll() is not None else "no ready line")
+            self.assertEqual(info["triggers"][0]["paths"], ["events.ndjson"])
+            c = http.client.HTTPConnection("127.0.0.1", info["port"], timeout=10)
+            c.request("GET", "/web")
+            self.assertEqual(json.loads(c.getresponse().read())["trigger"], "web")  # still serving
+            c.close()
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:  # the file's events go through the workers meanwhile
+                c = http.client.HTTPConnection("127.0.0.1", info["adminPort"], timeout=10)
+                c.request("GET", "/metrics")
+                done = 'nimbus_events_total{trigger="replayed",status="200"} 20\n' in c.getresponse().read().decode()
+                c.close()
+                if done:
+                    break
+                time.sleep(0.05)
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(30), 0)
+            logs = [json.loads(l) for l in proc.stderr.read().splitlines() if l.startswith("{")]
+            handled = [l["fields"]["path"] for l in logs if l["message"] == "handled"]
+            self.assertEqual(sorted(p for p in handled if p.startswith("/file/")), sorted(f"/file/{i}" for i in range(20)))
+            unreadable = [l for l in logs if l.get("logger") == "nimbus.triggers.replayed"]
+            self.assertEqual(len(unreadable), 1, logs)
+            self.assertIn("events.ndjson:21", unreadable[0]["message"])
+        # Alone, a finite source: serve stops by itself once every event is answered.
+        with self.serve("    replayed: {kind: file, attributes: {paths: [events.ndjson]}}\n") as proc:
+            out, err = proc.communicate(timeout=60)
+            self.assertEqual(proc.returncode, 0, err)
+            self.assertEqual(json.loads(out.splitlines()[0])["triggers"][0]["kind"], "file")
+            self.assertEqual(sum('"message":"handled"' in l for l in err.splitlines()), 20)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,5 @@
 // The processor's HTTP pieces: the parser wrapper, the response encoder,
 // the metrics page and the log-line writer.
-#include "../../engine/src/processor/http.hpp"
-
 #include <gtest/gtest.h>
 
 #include <boost/beast/http/error.hpp>
@@ -9,6 +7,7 @@
 
 #include "../../engine/src/processor/log_writer.hpp"
 #include "../../engine/src/processor/metrics.hpp"
+#include "../../engine/src/triggers/http/http_parser.hpp"
 
 namespace {
 
@@ -149,11 +148,15 @@ TEST(InputBufferTest, GrowsKeepsAndConsumes) {
 }
 
 TEST(MetricsTest, RendersPrometheusText) {
-  nimbus::engine::detail::Metrics m("web");
+  nimbus::engine::TriggerStats m;
   m.record(200, std::chrono::microseconds(80));
   m.record(200, std::chrono::milliseconds(3));
   m.record(504, std::chrono::seconds(20));
-  std::string text = m.render({2, 5, 4, true});
+  nimbus::engine::TriggerStats other;
+  other.record(404, std::chrono::milliseconds(1));
+  const std::vector<nimbus::engine::detail::TriggerFigures> figures = {{"web", &m, 2, 5, 4},
+                                                                       {"cron", &other, 0, 0, 1}};
+  std::string text = nimbus::engine::detail::render_metrics(figures, true);
   EXPECT_NE(text.find("nimbus_events_total{trigger=\"web\",status=\"200\"} 2\n"), std::string::npos) << text;
   EXPECT_NE(text.find("nimbus_events_total{trigger=\"web\",status=\"504\"} 1\n"), std::string::npos);
   EXPECT_NE(text.find("nimbus_event_duration_seconds_bucket{trigger=\"web\",le=\"0.0001\"} 1\n"),
@@ -167,6 +170,15 @@ TEST(MetricsTest, RendersPrometheusText) {
   EXPECT_NE(text.find("nimbus_queue_depth{trigger=\"web\"} 5\n"), std::string::npos);
   EXPECT_NE(text.find("nimbus_workers{trigger=\"web\"} 4\n"), std::string::npos);
   EXPECT_NE(text.find("nimbus_ready 1\n"), std::string::npos);
+  // Several triggers: each metric's HELP once, a line per trigger.
+  EXPECT_NE(text.find("nimbus_events_total{trigger=\"cron\",status=\"404\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("nimbus_workers{trigger=\"cron\"} 1\n"), std::string::npos);
+  std::size_t helps = 0;
+  for (auto at = text.find("# HELP nimbus_workers "); at != std::string::npos;
+       at = text.find("# HELP nimbus_workers ", at + 1)) {
+    ++helps;
+  }
+  EXPECT_EQ(helps, 1U);
 }
 
 TEST(JsonLogWriterTest, WritesOneEscapedLinePerRecord) {

@@ -24,6 +24,23 @@ struct ConfigError {
   std::string message;
 };
 
+// A YAML node as JSON: mappings, sequences, scalars as text (YAML does not type them; readers of
+// attributes parse numbers from text), nulls.
+Json yaml_to_json(const YAML::Node& n) {
+  if (n.IsMap()) {
+    Json o = Json::object();
+    for (const auto& kv : n) o[kv.first.as<std::string>()] = yaml_to_json(kv.second);
+    return o;
+  }
+  if (n.IsSequence()) {
+    Json a = Json::array();
+    for (const auto& item : n) a.push_back(yaml_to_json(item));
+    return a;
+  }
+  if (n.IsScalar()) return n.as<std::string>();
+  return nullptr;
+}
+
 class Parser {
  public:
   Parser(fs::path file, std::string display) : file_(std::move(file)), display_(std::move(display)) {}
@@ -176,10 +193,7 @@ class Parser {
       }
       if (v["attributes"]) {
         if (!v["attributes"].IsMap()) fail(v["attributes"], field + ".attributes", "expected a mapping");
-        for (const auto& a : v["attributes"]) {
-          t.attributes[a.first.as<std::string>()] =
-              a.second.IsScalar() ? Json(a.second.as<std::string>()) : Json();
-        }
+        t.attributes = yaml_to_json(v["attributes"]);  // each trigger kind reads its own
       }
       out.push_back(std::move(t));
     }

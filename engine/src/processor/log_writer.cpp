@@ -11,14 +11,17 @@
 namespace nimbus::engine::detail {
 
 void JsonLogWriter::add(const LogEntry& e) {
-  std::array<char, 32> worker{};
-  constexpr std::string_view kWorker = R"("worker":)";
-  std::copy(kWorker.begin(), kWorker.end(), worker.begin());
-  char* end = std::to_chars(worker.data() + kWorker.size(), worker.data() + worker.size() - 1, e.worker).ptr;
-  *end++ = ',';
   format::LogJsonStyle style;
   style.time = true;
-  style.tail = std::string_view(worker.data(), static_cast<std::size_t>(end - worker.data()));
+  std::array<char, 32> worker{};
+  if (e.worker >= 0) {  // a function's record: which worker wrote it (the processor's own have none)
+    constexpr std::string_view kWorker = R"("worker":)";
+    std::copy(kWorker.begin(), kWorker.end(), worker.begin());
+    char* end =
+        std::to_chars(worker.data() + kWorker.size(), worker.data() + worker.size() - 1, e.worker).ptr;
+    *end++ = ',';
+    style.tail = std::string_view(worker.data(), static_cast<std::size_t>(end - worker.data()));
+  }
   format::append_log_json(buffer_, {e.level, e.message, e.fields_json, e.logger, e.time}, style);
   buffer_ += '\n';
 }

@@ -6,55 +6,50 @@
 
 namespace nimbus::engine::detail {
 
-void Metrics::record(int status, std::chrono::nanoseconds latency) noexcept {
-  if (status >= 100 && status < 600) ++by_status_[static_cast<std::size_t>(status - 100)];
-  const double seconds = std::chrono::duration<double>(latency).count();
-  std::size_t b = 0;
-  while (b < kBuckets.size() && seconds > kBuckets[b]) ++b;
-  ++buckets_[b];
-  latency_sum_ += seconds;
-  ++count_;
-}
-
-std::string Metrics::render(const Gauges& g) const {
+std::string render_metrics(std::span<const TriggerFigures> triggers, bool ready) {
   std::string out;
   auto o = std::back_inserter(out);
   fmt::format_to(o,
                  "# HELP nimbus_events_total Events answered, by trigger and HTTP status.\n"
                  "# TYPE nimbus_events_total counter\n");
-  for (std::size_t i = 0; i < by_status_.size(); ++i) {
-    if (by_status_[i] != 0) {
-      fmt::format_to(o, "nimbus_events_total{{trigger=\"{}\",status=\"{}\"}} {}\n", trigger_, i + 100,
-                     by_status_[i]);
+  for (const auto& t : triggers) {
+    for (int status = 100; status < 600; ++status) {
+      if (const std::uint64_t n = t.stats->events(status); n != 0) {
+        fmt::format_to(o, "nimbus_events_total{{trigger=\"{}\",status=\"{}\"}} {}\n", t.trigger, status, n);
+      }
     }
   }
   fmt::format_to(o,
-                 "# HELP nimbus_event_duration_seconds Time from a request's arrival to its answer.\n"
+                 "# HELP nimbus_event_duration_seconds Time from an event's arrival to its answer.\n"
                  "# TYPE nimbus_event_duration_seconds histogram\n");
-  std::uint64_t cumulative = 0;
-  for (std::size_t b = 0; b < kBuckets.size(); ++b) {
-    cumulative += buckets_[b];
-    fmt::format_to(o, "nimbus_event_duration_seconds_bucket{{trigger=\"{}\",le=\"{}\"}} {}\n", trigger_,
-                   kBuckets[b], cumulative);
+  for (const auto& t : triggers) {
+    std::uint64_t cumulative = 0;
+    for (std::size_t b = 0; b < TriggerStats::kBuckets.size(); ++b) {
+      cumulative += t.stats->buckets()[b];
+      fmt::format_to(o, "nimbus_event_duration_seconds_bucket{{trigger=\"{}\",le=\"{}\"}} {}\n", t.trigger,
+                     TriggerStats::kBuckets[b], cumulative);
+    }
+    fmt::format_to(o, "nimbus_event_duration_seconds_bucket{{trigger=\"{}\",le=\"+Inf\"}} {}\n", t.trigger,
+                   t.stats->count());
+    fmt::format_to(o, "nimbus_event_duration_seconds_sum{{trigger=\"{}\"}} {}\n", t.trigger,
+                   t.stats->latency_sum());
+    fmt::format_to(o, "nimbus_event_duration_seconds_count{{trigger=\"{}\"}} {}\n", t.trigger,
+                   t.stats->count());
   }
-  fmt::format_to(o, "nimbus_event_duration_seconds_bucket{{trigger=\"{}\",le=\"+Inf\"}} {}\n", trigger_,
-                 count_);
-  fmt::format_to(o, "nimbus_event_duration_seconds_sum{{trigger=\"{}\"}} {}\n", trigger_, latency_sum_);
-  fmt::format_to(o, "nimbus_event_duration_seconds_count{{trigger=\"{}\"}} {}\n", trigger_, count_);
+  auto gauge = [&](const char* name, const char* type, const char* help, auto value) {
+    fmt::format_to(o, "# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+    for (const auto& t : triggers) fmt::format_to(o, "{}{{trigger=\"{}\"}} {}\n", name, t.trigger, value(t));
+  };
+  gauge("nimbus_worker_restarts_total", "counter", "Workers replaced after a crash or a timeout.",
+        [](const TriggerFigures& t) { return t.worker_restarts; });
+  gauge("nimbus_queue_depth", "gauge", "Events given to workers and not yet answered.",
+        [](const TriggerFigures& t) { return t.queue_depth; });
+  gauge("nimbus_workers", "gauge", "Workers in the pool.", [](const TriggerFigures& t) { return t.workers; });
   fmt::format_to(o,
-                 "# HELP nimbus_worker_restarts_total Workers replaced after a crash or a timeout.\n"
-                 "# TYPE nimbus_worker_restarts_total counter\n"
-                 "nimbus_worker_restarts_total{{trigger=\"{0}\"}} {1}\n"
-                 "# HELP nimbus_queue_depth Events given to workers and not yet answered.\n"
-                 "# TYPE nimbus_queue_depth gauge\n"
-                 "nimbus_queue_depth{{trigger=\"{0}\"}} {2}\n"
-                 "# HELP nimbus_workers Workers in the pool.\n"
-                 "# TYPE nimbus_workers gauge\n"
-                 "nimbus_workers{{trigger=\"{0}\"}} {3}\n"
                  "# HELP nimbus_ready 1 while the processor accepts events.\n"
                  "# TYPE nimbus_ready gauge\n"
-                 "nimbus_ready {4}\n",
-                 trigger_, g.worker_restarts, g.queue_depth, g.workers, g.ready ? 1 : 0);
+                 "nimbus_ready {}\n",
+                 ready ? 1 : 0);
   return out;
 }
 

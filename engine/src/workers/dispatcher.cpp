@@ -83,6 +83,7 @@ Result<std::unique_ptr<Dispatcher>> Dispatcher::start(DispatcherOptions options)
     if (options.num_workers < 1) return Error{"numWorkers must be at least 1"};
     std::unique_ptr<Dispatcher> d(new Dispatcher());
     d->o_ = std::move(options);
+    d->next_id_ = d->o_.first_request_id;
     for (int i = 0; i < d->o_.num_workers; ++i) {
       auto slot = std::make_unique<Slot>();
       slot->id = i;
@@ -202,7 +203,7 @@ void Dispatcher::poll_loop(Slot& s) {
   std::vector<std::pair<Completion, Response>> ready;
   while (!stopping_.load()) {
     bool active = service(s, ready);
-    for (auto& [done, response] : ready) done(std::move(response));
+    for (auto& [done, response] : ready) done(response);
     ready.clear();
     if (active) continue;
     Worker* w = nullptr;
@@ -219,7 +220,7 @@ std::size_t Dispatcher::poll() {
   for (auto& s : slots_) {  // ready_ may already hold answers drained by a submit that waited for space
     service(*s, ready_);
     completed += ready_.size();
-    for (auto& [done, response] : ready_) done(std::move(response));
+    for (auto& [done, response] : ready_) done(response);
     ready_.clear();
   }
   return completed;

@@ -15,7 +15,7 @@
 #include "nimbus/engine/function_config.hpp"
 #include "nimbus/engine/function_host.hpp"
 #include "nimbus/engine/tap.hpp"
-#include "nimbus/format/event_file.hpp"
+#include "nimbus/engine/trigger.hpp"
 #include "nimbus/result.hpp"
 
 namespace nimbus::emulator {
@@ -55,7 +55,7 @@ Result<std::vector<engine::BindingSpec>> emulator_bindings(const engine::Functio
 /// auto feed = format::EventFileFeed::open({"events/"});
 /// RunSummary s = emu->run(*feed);
 /// ```
-class Emulator {
+class Emulator final : public engine::Submitter {
  public:
   /// Loads `library`, wires bindings, sets the environment and runs the
   /// function's init hook. `reporter` receives logs and results and must
@@ -67,8 +67,15 @@ class Emulator {
 
   /// Handles one event and reports it.
   Response invoke(const Event& event, std::string_view origin);
-  /// Handles every event of `feed`, in order.
-  RunSummary run(format::EventFileFeed& feed);
+  /// Runs `source`, already opened on `loop`, in this process until it runs
+  /// out (a finite source: event files), each event handled and reported as
+  /// it comes, then reports the totals.
+  RunSummary run(engine::EventLoop& loop, engine::Trigger& source);
+
+  /// A trigger's event, handled at once (the emulator is its triggers' submitter).
+  void submit(const Event& event, std::string_view origin, Done done) override;
+  /// An input that could not become an event: reported, and counted unreadable.
+  void reject(std::string_view origin, std::string_view why) override;
 
   [[nodiscard]] Context& context() noexcept { return host_->context(); }
 
@@ -77,6 +84,7 @@ class Emulator {
 
   Reporter* reporter_ = nullptr;
   engine::InvocationTap* tap_ = nullptr;
+  RunSummary summary_;  // of the run going on
   // The function's log sink: the reporter, and the tap when there is one.
   class Sink : public LogSink {
    public:

@@ -25,7 +25,7 @@ namespace nimbus::engine {
 /// A function's log record as it arrives from a worker. The views are valid
 /// during the callback only; the fields stay JSON text until someone needs them.
 struct LogEntry {
-  int worker = 0;
+  int worker = 0;  ///< -1 for a record of the processor's own
   LogLevel level = LogLevel::kInfo;
   std::chrono::system_clock::time_point time;  ///< when the function logged it
   std::string_view message;
@@ -52,6 +52,9 @@ struct DispatcherOptions {
   int notify_fd = -1;
   /// Follows invocations (record, replay); not owned; optional.
   DispatchTap* tap = nullptr;
+  /// The first request id (then one more per event): a processor with several
+  /// pools gives each its own range, so that ids are unique across them.
+  std::uint64_t first_request_id = 1;
 };
 
 /// Runs `num_workers` worker processes, each with a poller thread.
@@ -66,7 +69,8 @@ struct DispatcherOptions {
 /// Completions run on poller threads, or in `poll()` in event-loop mode.
 class Dispatcher {
  public:
-  using Completion = std::function<void(Response)>;
+  /// Receives an event's response (the same type as a trigger's `Submitter::Done`).
+  using Completion = std::function<void(const Response&)>;
 
   /// Starts every worker and waits until all are ready.
   static Result<std::unique_ptr<Dispatcher>> start(DispatcherOptions options) noexcept;

@@ -1,49 +1,71 @@
 #pragma once
 /// @file
-/// The processor behind `nimbus serve`: an HTTP trigger feeding a worker
-/// pool, and an admin port with liveness, readiness and Prometheus metrics.
+/// The processor behind `nimbus serve`: the function's triggers, each feeding
+/// a pool of workers, and an admin port with liveness, readiness and
+/// Prometheus metrics, all on one event-loop thread.
 
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <istream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "nimbus/engine/dispatcher.hpp"
+#include "nimbus/engine/function_config.hpp"
+#include "nimbus/engine/trigger.hpp"
+#include "nimbus/json.hpp"
 #include "nimbus/result.hpp"
 
 namespace nimbus::engine {
 
-/// How to serve a function.
-struct ProcessorOptions {
-  DispatcherOptions dispatch;         ///< the workers (dispatch.notify_fd is set by the processor)
-  std::string trigger_name = "http";  ///< names the trigger in events and metrics
-  std::string host = "0.0.0.0";       ///< the address both ports listen on
-  int port = 8080;                    ///< the HTTP trigger's port; 0 picks a free one
-  int admin_port = 8081;              ///< the admin port; 0 picks a free one
-  std::size_t max_body_bytes = std::size_t{1} << 20;  ///< larger request bodies get 413
-  /// Where the function's logs go, one JSON object per line, written once
-  /// per loop iteration; -1 for nowhere (then `dispatch.on_log` is used as given).
-  int log_fd = 2;
+/// One trigger to serve, and the pool of workers that runs its events.
+struct ServedTrigger {
+  TriggerSpec spec;        ///< from `spec.triggers` (kind, name, attributes)
+  DispatcherOptions pool;  ///< its workers (the processor sets the rings, the notify fd and the tap)
+  std::string origin;      ///< where it was declared, before errors in its attributes ("function.yaml")
 };
 
-/// One processor: one event-loop thread runs the HTTP trigger and the admin
-/// port; events go to the workers through shared memory, a batch per loop
-/// iteration with one wake-up per worker; answers come back on the same loop.
+/// How to serve a function.
+struct ProcessorOptions {
+  std::vector<ServedTrigger> triggers;
+  std::string host = "0.0.0.0";  ///< the address the admin port and network triggers listen on
+  int admin_port = 8081;         ///< 0 picks a free one
+  /// Where the function's logs go, one JSON object per line, written once
+  /// per loop iteration; -1 for nowhere (then the pools' `on_log` is used as given).
+  int log_fd = 2;
+  /// Follows the invocations of every pool (record); not owned; optional.
+  DispatchTap* tap = nullptr;
+  /// The trigger kinds there are; null: the built-in ones (`register_builtin_triggers`).
+  const TriggerRegistry* registry = nullptr;
+  /// What a file trigger reads for "-".
+  std::istream* standard_input = nullptr;
+};
+
+/// One processor: one event-loop thread runs every trigger and the admin
+/// port; events go to each trigger's workers through shared memory, a batch
+/// per loop iteration with one wake-up per worker; answers come back on the
+/// same loop.
 class Processor {
  public:
-  /// Binds both ports and starts the workers (waiting until they are ready).
+  /// Opens every trigger (binds its port, opens its files) and the admin port,
+  /// then starts the workers (waiting until they are ready) and the triggers.
   static Result<std::unique_ptr<Processor>> start(ProcessorOptions options) noexcept;
   Processor(const Processor&) = delete;
   Processor& operator=(const Processor&) = delete;
   ~Processor();
 
-  /// The ports actually bound (useful after asking for port 0).
-  [[nodiscard]] int port() const noexcept;
+  /// The admin port actually bound (useful after asking for port 0).
   [[nodiscard]] int admin_port() const noexcept;
+  /// The first HTTP trigger's port, or -1 when there is none.
+  [[nodiscard]] int port() const noexcept;
+  /// Each trigger as served: `{"name", "kind", "workers", "workerMode", ...what it says of itself ("port")}`.
+  [[nodiscard]] Json describe_triggers() const;
 
-  /// Serves until `request_stop()`; then stops accepting connections,
-  /// finishes the events in flight, closes the connections and returns.
+  /// Serves until `request_stop()` (then stops taking events, finishes those
+  /// in flight, closes the connections and returns), or until every trigger
+  /// is a finite source that has run out and been answered.
   void run();
   /// Asks `run()` to drain and return. Async-signal-safe: call it from a
   /// SIGTERM handler.

@@ -1,4 +1,4 @@
-#include "http.hpp"
+#include "http_parser.hpp"
 
 #include <fmt/format.h>
 

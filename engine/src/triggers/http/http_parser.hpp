@@ -1,5 +1,5 @@
 #pragma once
-// HTTP/1.1 for the processor: Boost.Beast's request parser, used without
+// HTTP/1.1 for the HTTP trigger and the admin port: Boost.Beast's request parser, used without
 // Asio (it is sans-I/O), over the processor's own edge-triggered epoll loop;
 // and the response encoder. docs/architecture.md ("The processor") says why.
 

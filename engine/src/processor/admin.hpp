@@ -1,0 +1,37 @@
+#pragma once
+// The admin port: /live (200 while the process runs), /ready (200, or 503
+// while draining), /metrics (Prometheus text). On the processor's loop, on the
+// same HTTP server code as the HTTP trigger; it never reaches a worker.
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "../triggers/http/http_server.hpp"
+#include "nimbus/engine/event_loop.hpp"
+#include "nimbus/result.hpp"
+
+namespace nimbus::engine::detail {
+
+class AdminPort final : private http::Server::Handler {
+ public:
+  /// What the admin port reads from its processor.
+  struct Sources {
+    std::function<bool()> ready;           // false while draining
+    std::function<std::string()> metrics;  // the Prometheus text
+  };
+  static Result<std::unique_ptr<AdminPort>> listen(const std::string& host, int port, EventLoop& loop,
+                                                   Sources sources) noexcept;
+  Result<void> start() noexcept { return server_->start(); }
+  void after_poll() { server_->flush(); }
+  void tick(std::chrono::steady_clock::time_point now) { server_->sweep(now); }
+  [[nodiscard]] int port() const noexcept { return server_->port(); }
+
+ private:
+  explicit AdminPort(Sources sources) : sources_(std::move(sources)) {}
+  void on_request(const http::Request& request, const http::Ticket& ticket) override;
+  Sources sources_;
+  std::unique_ptr<http::Server> server_;
+};
+
+}  // namespace nimbus::engine::detail

@@ -1,0 +1,68 @@
+#include "file_trigger.hpp"
+
+#include "nimbus/event_data.hpp"
+
+namespace nimbus::engine {
+
+FileTrigger::FileTrigger(TriggerSpec spec, std::vector<std::string> paths, format::EventDefaults defaults,
+                         std::istream* standard_input)
+    : Trigger(std::move(spec)),
+      paths_(std::move(paths)),
+      defaults_(std::move(defaults)),
+      standard_input_(standard_input) {}
+
+Result<void> FileTrigger::open(EventLoop& /*loop*/) noexcept {
+  auto feed = format::EventFileFeed::open(paths_, defaults_, standard_input_);
+  if (!feed) return feed.error();
+  feed_.emplace(std::move(*feed));
+  return {};
+}
+
+void FileTrigger::after_poll() {
+  // One event at a time: a submitter that answers at once (the emulator's) takes them all now.
+  while (started() && !in_flight_ && !exhausted_ && !draining_) {
+    auto item = feed_->next();
+    if (!item) {
+      exhausted_ = true;
+      return;
+    }
+    if (!item->event) {
+      reject(item->origin, item->event.error().message);
+      continue;
+    }
+    const EventBuffer event(*item->event);
+    in_flight_ = true;
+    const auto handed = std::chrono::steady_clock::now();
+    submit(event, item->origin, [this, handed](const Response& response) {
+      stats().record(response.status(), std::chrono::steady_clock::now() - handed);
+      in_flight_ = false;
+    });
+  }
+}
+
+Result<std::unique_ptr<Trigger>> make_file_trigger(const TriggerSpec& spec,
+                                                   const TriggerEnvironment& environment) {
+  const std::string where = "spec.triggers." + spec.name + ".attributes.";
+  std::vector<std::string> paths;
+  auto it = spec.attributes.find("paths");
+  if (it == spec.attributes.end() || !it->is_array() || it->empty()) {
+    return Error{where + "paths: expected a list of event files, directories or - (standard input)"};
+  }
+  for (const auto& p : *it) {
+    if (!p.is_string()) return Error{where + "paths: expected strings, got " + std::string(p.type_name())};
+    paths.push_back(p.get<std::string>());
+  }
+  format::EventDefaults defaults;
+  if (auto t = spec.attributes.find("eventTrigger"); t != spec.attributes.end()) {
+    if (!t->is_object()) return Error{where + "eventTrigger: expected {kind, name}"};
+    if (t->contains("kind") && (*t)["kind"].is_string())
+      defaults.trigger_kind = (*t)["kind"].get<std::string>();
+    defaults.trigger_name = defaults.trigger_kind;
+    if (t->contains("name") && (*t)["name"].is_string())
+      defaults.trigger_name = (*t)["name"].get<std::string>();
+  }
+  return std::unique_ptr<Trigger>(
+      std::make_unique<FileTrigger>(spec, std::move(paths), std::move(defaults), environment.standard_input));
+}
+
+}  // namespace nimbus::engine

@@ -1,0 +1,56 @@
+#pragma once
+// The HTTP trigger (kind `http`): each request becomes an event, encoded
+// into the flat layout straight from the parser's slices of the connection's
+// buffer (no strings built), and its answer goes back in request order.
+// Attributes: `port` (default 8080; 0 picks a free one) and
+// `maxRequestBodySize` (bytes, default 1 MiB; larger bodies get 413).
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "http_server.hpp"
+#include "nimbus/engine/trigger.hpp"
+#include "nimbus/event_data.hpp"
+
+namespace nimbus::engine::http {
+
+class HttpTrigger final : public Trigger, private Server::Handler {
+ public:
+  HttpTrigger(TriggerSpec spec, Server::Options options);
+
+  Result<void> open(EventLoop& loop) noexcept override;
+  void after_poll() override { server_->flush(); }
+  void tick(std::chrono::steady_clock::time_point now) override { server_->sweep(now); }
+  void drain() override { server_->drain(); }
+  [[nodiscard]] bool idle() const override { return server_->idle(); }
+  [[nodiscard]] std::size_t max_event_bytes() const noexcept override;
+  [[nodiscard]] Json describe() const override { return Json{{"port", server_->port()}}; }
+
+  /// The port bound (after `open`).
+  [[nodiscard]] int port() const noexcept { return server_->port(); }
+
+ private:
+  void on_start() override;
+  void on_request(const Request& request, const Ticket& ticket) override;
+  void on_rejected(int status) override { stats().record(status, std::chrono::nanoseconds(0)); }
+  void answered(const Ticket& ticket, const Response& response);
+  Result<Event> encode(const Request& request);
+
+  Server::Options options_;
+  std::unique_ptr<Server> server_;
+  // Scratch space for encoding events, reused across requests.
+  std::vector<EventParts::Pair> headers_;
+  std::vector<std::string> field_storage_;
+  std::vector<EventParts::Pair> fields_;
+  std::vector<std::byte> encoded_;
+  std::string id_prefix_;  // random, per trigger: ids are unique across runs
+  std::uint64_t next_id_ = 0;
+};
+
+/// The factory registered as `http`.
+Result<std::unique_ptr<Trigger>> make_http_trigger(const TriggerSpec& spec,
+                                                   const TriggerEnvironment& environment);
+
+}  // namespace nimbus::engine::http

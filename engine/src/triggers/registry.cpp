@@ -1,0 +1,112 @@
+// The trigger registry, the behaviour every trigger shares, and the built-in kinds.
+#include <charconv>
+#include <exception>
+
+#include "file/file_trigger.hpp"
+#include "http/http_trigger.hpp"
+#include "nimbus/engine/trigger.hpp"
+#include "nimbus/format/text.hpp"
+
+namespace nimbus::engine {
+
+void TriggerStats::record(int status, std::chrono::nanoseconds latency) noexcept {
+  if (status >= 100 && status < 600) ++by_status_[static_cast<std::size_t>(status - 100)];
+  const double seconds = std::chrono::duration<double>(latency).count();
+  std::size_t b = 0;
+  while (b < kBuckets.size() && seconds > kBuckets[b]) ++b;
+  ++buckets_[b];
+  latency_sum_ += seconds;
+  ++count_;
+}
+
+void Trigger::submit(const Event& event, std::string_view origin, const Submitter::Done& done) noexcept {
+  try {
+    submitter_->submit(event, origin, done);
+  } catch (const std::exception& e) {
+    try {
+      done(Response::text(std::string("cannot hand the event to a worker: ") + e.what(), 500));
+    } catch (...) {
+    }
+  } catch (...) {
+  }
+}
+
+void Trigger::reject(std::string_view origin, std::string_view why) noexcept {
+  try {
+    submitter_->reject(origin, why);
+  } catch (...) {  // the report is lost, not the loop
+  }
+}
+
+Result<long long> integer_attribute(const TriggerSpec& spec, std::string_view key, long long fallback,
+                                    long long low, long long high) noexcept {
+  try {
+    auto it = spec.attributes.find(std::string(key));
+    if (it == spec.attributes.end() || it->is_null()) return fallback;
+    long long v = 0;
+    bool ok = false;
+    if (it->is_number_integer()) {
+      v = it->get<long long>();
+      ok = true;
+    } else if (it->is_string()) {
+      const auto& text = it->get_ref<const std::string&>();
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+      ok = ec == std::errc() && end == text.data() + text.size() && !text.empty();
+    }
+    if (!ok || v < low || v > high) {
+      return Error{"spec.triggers." + spec.name + ".attributes." + std::string(key) +
+                   ": expected a whole number from " + std::to_string(low) + " to " + std::to_string(high) +
+                   ", got " + (it->is_string() ? "'" + it->get<std::string>() + "'" : it->dump())};
+    }
+    return v;
+  } catch (const std::exception& e) {
+    return Error{"spec.triggers." + spec.name + ".attributes." + std::string(key) + ": " + e.what()};
+  }
+}
+
+Result<std::string> string_attribute(const TriggerSpec& spec, std::string_view key,
+                                     std::string fallback) noexcept {
+  try {
+    auto it = spec.attributes.find(std::string(key));
+    if (it == spec.attributes.end() || it->is_null()) return fallback;
+    if (it->is_string()) return it->get<std::string>();
+    if (it->is_number() || it->is_boolean()) return it->dump();
+    return Error{"spec.triggers." + spec.name + ".attributes." + std::string(key) +
+                 ": expected a string, got " + it->type_name()};
+  } catch (const std::exception& e) {
+    return Error{"spec.triggers." + spec.name + ".attributes." + std::string(key) + ": " + e.what()};
+  }
+}
+
+void TriggerRegistry::add(std::string kind, Factory factory) {
+  factories_.insert_or_assign(std::move(kind), std::move(factory));
+}
+
+std::vector<std::string> TriggerRegistry::kinds() const {
+  std::vector<std::string> out;
+  out.reserve(factories_.size());
+  for (const auto& [kind, factory] : factories_) out.push_back(kind);
+  return out;
+}
+
+Result<std::unique_ptr<Trigger>> TriggerRegistry::make(const TriggerSpec& spec,
+                                                       const TriggerEnvironment& environment) const noexcept {
+  const std::string where = "spec.triggers." + spec.name;
+  try {
+    auto it = factories_.find(spec.kind);
+    if (it == factories_.end()) {
+      return Error{where + ".kind: unknown trigger kind '" + spec.kind +
+                   "' (known: " + format::join(kinds()) + ")"};
+    }
+    return it->second(spec, environment);
+  } catch (const std::exception& e) {
+    return Error{where + ": " + e.what()};
+  }
+}
+
+void register_builtin_triggers(TriggerRegistry& registry) {
+  registry.add("http", http::make_http_trigger);
+  registry.add("file", make_file_trigger);
+}
+
+}  // namespace nimbus::engine
