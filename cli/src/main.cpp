@@ -238,6 +238,7 @@ int serve_command(int argc, char** argv) {
   auto plan = engine::plan_triggers(config, *overrides, worker);
   if (!plan) return fail("serve: " + plan.error().message);
 
+  std::signal(SIGPIPE, SIG_IGN);  // a reader of the logs that went away costs the logs, not the server
   engine::ProcessorOptions o;
   o.triggers = std::move(*plan);
   o.host = args["host"].as<std::string>();
@@ -252,7 +253,6 @@ int serve_command(int argc, char** argv) {
   sigemptyset(&stop.sa_mask);
   sigaction(SIGTERM, &stop, nullptr);
   sigaction(SIGINT, &stop, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
 
   // The one machine-readable line, once every trigger and the admin port are ready.
   nimbus::Json ready{{"serving", config.name.empty() ? config.module : config.name},

@@ -1,11 +1,10 @@
-// The processor's HTTP pieces: the parser wrapper, the response encoder,
-// the metrics page and the log-line writer.
+// The HTTP pieces: the parser wrapper, the response encoder, the input buffer;
+// and the metrics page.
 #include <gtest/gtest.h>
 
 #include <boost/beast/http/error.hpp>
 #include <string>
 
-#include "../../engine/src/processor/log_writer.hpp"
 #include "../../engine/src/processor/metrics.hpp"
 #include "../../engine/src/triggers/http/http_parser.hpp"
 
@@ -179,24 +178,6 @@ TEST(MetricsTest, RendersPrometheusText) {
     ++helps;
   }
   EXPECT_EQ(helps, 1U);
-}
-
-TEST(JsonLogWriterTest, WritesOneEscapedLinePerRecord) {
-  nimbus::engine::detail::JsonLogWriter w(-1);
-  nimbus::engine::LogEntry e;
-  e.worker = 3;
-  e.level = nimbus::LogLevel::kWarn;
-  e.time = std::chrono::system_clock::time_point(std::chrono::milliseconds(1'795'000'000'123LL));
-  e.message = "say \"hi\"\n\x01";
-  e.fields_json = R"({"n":1})";
-  e.logger = "db";
-  w.add(e);
-  EXPECT_EQ(
-      w.buffered(),
-      "{\"time\":\"2026-11-18T11:06:40.123Z\",\"level\":\"warn\","
-      "\"message\":\"say \\\"hi\\\"\\n\\u0001\",\"fields\":{\"n\":1},\"logger\":\"db\",\"worker\":3}\n");
-  auto back = nimbus::Json::parse(w.buffered());
-  EXPECT_EQ(back["message"], "say \"hi\"\n\x01");
 }
 
 }  // namespace

@@ -19,7 +19,6 @@
 
 #include "../util/spin.hpp"
 #include "admin.hpp"
-#include "log_writer.hpp"
 #include "metrics.hpp"
 
 namespace nimbus::engine {
@@ -60,13 +59,13 @@ struct Processor::Impl {
   Notify notify;
   std::vector<std::unique_ptr<Pool>> pools;
   std::unique_ptr<detail::AdminPort> admin;
-  detail::JsonLogWriter logs{-1};
+  std::vector<std::unique_ptr<LogEntrySink>> sinks;
   std::atomic<bool> stop_requested{false};
   bool draining = false;
 
   ~Impl() {
     for (auto& p : pools) p->dispatcher.reset();  // waits for what is in flight
-    logs.flush();                                 // what the last answers logged
+    flush_logs();                                 // what the last answers logged
     pools.clear();
     admin.reset();
     if (notify.fd >= 0) close(notify.fd);
@@ -81,7 +80,13 @@ struct Processor::Impl {
     e.message = message;
     const std::string logger = "nimbus.triggers." + std::string(trigger);
     e.logger = logger;
-    logs.add(e);
+    log(e);
+  }
+  void log(const LogEntry& e) {
+    for (auto& sink : sinks) sink->write(e);
+  }
+  void flush_logs() noexcept {
+    for (auto& sink : sinks) sink->flush();
   }
 
   [[nodiscard]] std::size_t in_flight() const noexcept {
@@ -141,7 +146,14 @@ Result<void> Processor::Impl::open(ProcessorOptions options) {
   notify.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (notify.fd < 0) return Error{std::string("eventfd: ") + std::strerror(errno)};
   if (auto ok = loop->watch(notify.fd, EPOLLIN, &notify); !ok) return ok.error();
-  if (o.log_fd >= 0) logs = detail::JsonLogWriter(o.log_fd);
+  LogSinkRegistry builtin_sinks;
+  if (o.log_sink_registry == nullptr) register_builtin_log_sinks(builtin_sinks);
+  const LogSinkRegistry& sink_kinds = o.log_sink_registry != nullptr ? *o.log_sink_registry : builtin_sinks;
+  for (const auto& spec : o.log_sinks) {
+    auto sink = sink_kinds.make(spec);
+    if (!sink) return sink.error();
+    sinks.push_back(std::move(*sink));
+  }
 
   // Every trigger takes its resources (ports, files) before any worker starts.
   TriggerRegistry builtin;
@@ -178,14 +190,14 @@ Result<void> Processor::Impl::open(ProcessorOptions options) {
     d.first_request_id = (index++ << kRequestIdShift) + 1;
     d.worker.request_ring_bytes =
         std::bit_ceil(std::max<std::size_t>(std::size_t{4} << 20, 4 * p.trigger->max_event_bytes()));
-    if (o.log_fd >= 0) d.on_log = [this](const LogEntry& e) { logs.add(e); };
+    if (!sinks.empty()) d.on_log = [this](const LogEntry& e) { log(e); };
     auto dispatcher = Dispatcher::start(d);
     if (!dispatcher) {
       return Error{"trigger '" + p.trigger->spec().name + "': " + dispatcher.error().message};
     }
     p.dispatcher = std::move(*dispatcher);
   }
-  logs.flush();  // the init hooks' logs
+  flush_logs();  // the init hooks' logs
   for (auto& p : pools) p->trigger->start(*p);
   if (auto ok = admin->start(); !ok) return ok.error();
   return {};
@@ -241,14 +253,14 @@ void Processor::Impl::run() {
     for (auto& p : pools) p->trigger->after_poll();  // one write per connection for this iteration's answers
     admin->after_poll();
     flush_pools();  // what the triggers handed over after the answers (the next event of a file)
-    logs.flush();
+    flush_logs();
     if (auto now = std::chrono::steady_clock::now(); now > next_tick) {
       for (auto& p : pools) p->trigger->tick(now);
       admin->tick(now);
       next_tick = now + std::chrono::seconds(1);
     }
   }
-  logs.flush();
+  flush_logs();
   if (o.tap != nullptr) o.tap->idle();
 }
 

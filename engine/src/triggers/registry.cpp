@@ -5,7 +5,6 @@
 #include "file/file_trigger.hpp"
 #include "http/http_trigger.hpp"
 #include "nimbus/engine/trigger.hpp"
-#include "nimbus/format/text.hpp"
 
 namespace nimbus::engine {
 
@@ -78,27 +77,14 @@ Result<std::string> string_attribute(const TriggerSpec& spec, std::string_view k
   }
 }
 
-void TriggerRegistry::add(std::string kind, Factory factory) {
-  factories_.insert_or_assign(std::move(kind), std::move(factory));
-}
-
-std::vector<std::string> TriggerRegistry::kinds() const {
-  std::vector<std::string> out;
-  out.reserve(factories_.size());
-  for (const auto& [kind, factory] : factories_) out.push_back(kind);
-  return out;
-}
-
 Result<std::unique_ptr<Trigger>> TriggerRegistry::make(const TriggerSpec& spec,
                                                        const TriggerEnvironment& environment) const noexcept {
   const std::string where = "spec.triggers." + spec.name;
   try {
-    auto it = factories_.find(spec.kind);
-    if (it == factories_.end()) {
-      return Error{where + ".kind: unknown trigger kind '" + spec.kind +
-                   "' (known: " + format::join(kinds()) + ")"};
-    }
-    return it->second(spec, environment);
+    const Factory* factory = find(spec.kind);
+    if (factory == nullptr)
+      return Error{where + ".kind: unknown trigger kind '" + spec.kind + "' (known: " + known() + ")"};
+    return (*factory)(spec, environment);
   } catch (const std::exception& e) {
     return Error{where + ": " + e.what()};
   }

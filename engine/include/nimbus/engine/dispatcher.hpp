@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "nimbus/engine/log_sink.hpp"
 #include "nimbus/engine/tap.hpp"
 #include "nimbus/engine/worker.hpp"
 #include "nimbus/event.hpp"
@@ -21,19 +22,6 @@
 #include "nimbus/result.hpp"
 
 namespace nimbus::engine {
-
-/// A function's log record as it arrives from a worker. The views are valid
-/// during the callback only; the fields stay JSON text until someone needs them.
-struct LogEntry {
-  int worker = 0;  ///< -1 for a record of the processor's own
-  LogLevel level = LogLevel::kInfo;
-  std::chrono::system_clock::time_point time;  ///< when the function logged it
-  std::string_view message;
-  std::string_view fields_json;  ///< a JSON object, or empty for none
-  std::string_view logger;       ///< the child logger's name; empty for the root
-  /// Copies it into a `LogRecord`, parsing the fields.
-  [[nodiscard]] LogRecord to_record() const;
-};
 
 /// How to run the pool.
 struct DispatcherOptions {

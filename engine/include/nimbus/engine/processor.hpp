@@ -14,6 +14,7 @@
 
 #include "nimbus/engine/dispatcher.hpp"
 #include "nimbus/engine/function_config.hpp"
+#include "nimbus/engine/log_sink.hpp"
 #include "nimbus/engine/trigger.hpp"
 #include "nimbus/json.hpp"
 #include "nimbus/result.hpp"
@@ -32,9 +33,12 @@ struct ProcessorOptions {
   std::vector<ServedTrigger> triggers;
   std::string host = "0.0.0.0";  ///< the address the admin port and network triggers listen on
   int admin_port = 8081;         ///< 0 picks a free one
-  /// Where the function's logs go, one JSON object per line, written once
-  /// per loop iteration; -1 for nowhere (then the pools' `on_log` is used as given).
-  int log_fd = 2;
+  /// Where the function's logs (and the processor's own lines) go: the sinks
+  /// to make, each written once per loop iteration. Empty: nowhere (the
+  /// pools' `on_log` is then used as given).
+  std::vector<LogSinkSpec> log_sinks = {LogSinkSpec{"console", Json::object(), "console log sink"}};
+  /// The log sink kinds there are; null: the built-in ones (`register_builtin_log_sinks`).
+  const LogSinkRegistry* log_sink_registry = nullptr;
   /// Follows the invocations of every pool (record); not owned; optional.
   DispatchTap* tap = nullptr;
   /// The trigger kinds there are; null: the built-in ones (`register_builtin_triggers`).

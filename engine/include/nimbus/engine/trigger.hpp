@@ -13,7 +13,6 @@
 #include <cstdint>
 #include <functional>
 #include <istream>
-#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -21,6 +20,7 @@
 
 #include "nimbus/engine/event_loop.hpp"
 #include "nimbus/engine/function_config.hpp"
+#include "nimbus/engine/kind_registry.hpp"
 #include "nimbus/event.hpp"
 #include "nimbus/json.hpp"
 #include "nimbus/response.hpp"
@@ -149,24 +149,18 @@ class Trigger {
 [[nodiscard]] Result<std::string> string_attribute(const TriggerSpec& spec, std::string_view key,
                                                    std::string fallback) noexcept;
 
-/// Makes triggers of the kinds registered with it. Kinds are registered
-/// explicitly (`register_builtin_triggers`), never by static initialisers.
-class TriggerRegistry {
+/// Makes a trigger from its spec.
+using TriggerFactory =
+    std::function<Result<std::unique_ptr<Trigger>>(const TriggerSpec&, const TriggerEnvironment&)>;
+
+/// Makes triggers of the kinds registered with it.
+class TriggerRegistry : public KindRegistry<TriggerFactory> {
  public:
-  using Factory =
-      std::function<Result<std::unique_ptr<Trigger>>(const TriggerSpec&, const TriggerEnvironment&)>;
-  /// Adds (or replaces) the factory for `kind`.
-  void add(std::string kind, Factory factory);
-  [[nodiscard]] bool has(std::string_view kind) const { return factories_.find(kind) != factories_.end(); }
-  /// The registered kinds, sorted.
-  [[nodiscard]] std::vector<std::string> kinds() const;
+  using Factory = TriggerFactory;
   /// Makes the trigger `spec` describes; an unknown kind, or attributes its
   /// kind refuses, are an error naming `spec.triggers.<name>`.
   [[nodiscard]] Result<std::unique_ptr<Trigger>> make(const TriggerSpec& spec,
                                                       const TriggerEnvironment& environment) const noexcept;
-
- private:
-  std::map<std::string, Factory, std::less<>> factories_;
 };
 
 /// Registers `http` (HTTP/1.1, CloudEvents in binary mode) and `file` (event

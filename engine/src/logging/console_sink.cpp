@@ -1,16 +1,17 @@
-#include "log_writer.hpp"
+#include "console_sink.hpp"
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
 
 #include "nimbus/format/log_json.hpp"
 
-namespace nimbus::engine::detail {
+namespace nimbus::engine::logging {
 
-void JsonLogWriter::add(const LogEntry& e) {
+void ConsoleSink::write(const LogEntry& e) {
   format::LogJsonStyle style;
   style.time = true;
   std::array<char, 32> worker{};
@@ -26,10 +27,10 @@ void JsonLogWriter::add(const LogEntry& e) {
   buffer_ += '\n';
 }
 
-void JsonLogWriter::flush() noexcept {
+void ConsoleSink::flush() noexcept {
   std::size_t at = 0;
   while (at < buffer_.size()) {
-    ssize_t n = write(fd_, buffer_.data() + at, buffer_.size() - at);
+    ssize_t n = ::write(fd_, buffer_.data() + at, buffer_.size() - at);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;  // nowhere to write: the logs are dropped, the events are not
     at += static_cast<std::size_t>(n);
@@ -37,4 +38,16 @@ void JsonLogWriter::flush() noexcept {
   buffer_.clear();
 }
 
-}  // namespace nimbus::engine::detail
+Result<std::unique_ptr<LogEntrySink>> make_console_sink(const LogSinkSpec& spec) {
+  std::string stream = "stderr";
+  if (auto it = spec.attributes.find("stream"); it != spec.attributes.end()) {
+    if (!it->is_string()) return Error{spec.origin + ": stream: expected stderr or stdout"};
+    stream = it->get<std::string>();
+  }
+  if (stream != "stderr" && stream != "stdout") {
+    return Error{spec.origin + ": stream: expected stderr or stdout, got '" + stream + "'"};
+  }
+  return std::unique_ptr<LogEntrySink>(std::make_unique<ConsoleSink>(stream == "stdout" ? 1 : 2));
+}
+
+}  // namespace nimbus::engine::logging

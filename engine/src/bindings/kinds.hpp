@@ -1,0 +1,20 @@
+#pragma once
+// The built-in binding kinds, one file each; register_builtin_bindings names them.
+
+#include <memory>
+
+#include "nimbus/bindings.hpp"
+#include "nimbus/engine/function_config.hpp"
+#include "nimbus/result.hpp"
+
+namespace nimbus::engine::bindings {
+
+/// `memory`: an empty in-memory key-value store.
+Result<std::shared_ptr<Binding>> make_memory_kv(const BindingSpec& spec);
+
+/// `file`: an in-memory key-value store seeded from a JSON object file (`path`,
+/// relative to where it was declared). Writes are not written back, so a
+/// fixture stays as it is.
+Result<std::shared_ptr<Binding>> make_file_kv(const BindingSpec& spec);
+
+}  // namespace nimbus::engine::bindings
