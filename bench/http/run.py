@@ -5,7 +5,11 @@ example, in process and thread mode, at 1, 32 and 128 connections.
 Every figure is a median over rounds that alternate the servers, so the noise of a
 shared machine falls on all of them alike; the ratios to nginx are what to read.
 
-    bench/http/run.py [--nimbus build/cli/nimbus] [--duration 5] [--rounds 3] [--workers 1]
+    bench/http/run.py [--nimbus build/cli/nimbus] [--baseline OTHER/cli/nimbus] [--duration 5] [--rounds 3]
+                      [--workers 1]
+
+With --baseline, a second nimbus build (the previous commit's, say) is measured in
+the same rounds, so a change is read against the build before it, side by side.
 
 Needs nginx and wrk (scripts/setup.sh installs both). nginx runs with one
 worker process, `return 200` and no access log; nimbus with the function's
@@ -90,10 +94,10 @@ http {{
 
 
 class Nimbus:
-    def __init__(self, nimbus, mode, workers):
-        self.name = f"nimbus {mode}"
+    def __init__(self, nimbus, function, mode, workers, label=""):
+        self.name = f"nimbus {mode}{label}"
         self.proc = subprocess.Popen(
-            [nimbus, "serve", str(ROOT / "examples/hello/function.yaml"), "--host", "127.0.0.1", "--port", "0",
+            [nimbus, "serve", str(function), "--host", "127.0.0.1", "--port", "0",
              "--admin-port", "0", "--worker-mode", mode, "--workers", str(workers), "--log-level", "warn"],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.port = json.loads(self.proc.stdout.readline())["port"]
@@ -107,6 +111,7 @@ class Nimbus:
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--nimbus", default=str(ROOT / "build/cli/nimbus"))
+    ap.add_argument("--baseline", help="another nimbus build to measure side by side (labelled 'base')")
     ap.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
     ap.add_argument("--rounds", type=int, default=3, help="alternating rounds; the figures are medians")
     ap.add_argument("--workers", type=int, default=1, help="nimbus workers (nginx runs one worker process)")
@@ -114,16 +119,22 @@ def main():
     for tool in ("nginx", "wrk"):
         if shutil.which(tool) is None:
             sys.exit(f"bench/http: {tool} is not installed (run scripts/setup.sh)")
-    # Build the function before timing anything.
-    subprocess.run([args.nimbus, "build", str(ROOT / "examples/hello/function.yaml")], check=True,
-                   stdout=subprocess.DEVNULL)
-    subprocess.run([args.nimbus, "serve", "--help"], check=True, stdout=subprocess.DEVNULL)
-
+    builds = [(args.nimbus, "")] + ([(args.baseline, " base")] if args.baseline else [])
     results = {}  # (server, connections) -> [(rps, p50, p99)]
     with tempfile.TemporaryDirectory() as tmp:
+        # Each build gets its own copy of the function, built before timing anything.
+        functions = {}
+        for nimbus, label in builds:
+            folder = Path(tmp) / f"hello{label.strip()}"
+            shutil.copytree(ROOT / "examples/hello", folder, ignore=shutil.ignore_patterns(".nimbus"))
+            subprocess.run([nimbus, "build", str(folder / "function.yaml")], check=True, stdout=subprocess.DEVNULL)
+            functions[label] = folder / "function.yaml"
+        servers = [lambda: Nginx(tmp)]
+        for nimbus, label in builds:
+            for mode in ("process", "thread"):
+                servers.append(lambda n=nimbus, l=label, m=mode: Nimbus(n, functions[l], m, args.workers, l))
         for r in range(args.rounds):
-            for make in (lambda: Nginx(tmp), lambda: Nimbus(args.nimbus, "process", args.workers),
-                         lambda: Nimbus(args.nimbus, "thread", args.workers)):
+            for make in servers:
                 server = make()
                 try:
                     wrk(server.port, 32, 1)  # warm-up
@@ -139,7 +150,8 @@ def main():
     print(f"bench/http: {cpus} CPUs ({model}); wrk on the same machine; {args.rounds} rounds x {args.duration} s; "
           f"nimbus workers: {args.workers}; medians")
     print(f"{'server':<16}{'conns':>6}{'req/s':>11}{'p50 us':>9}{'p99 us':>9}{'req/s vs nginx':>16}{'p99 vs nginx':>14}")
-    for name in ("nginx", "nimbus process", "nimbus thread"):
+    names = ["nginx"] + [f"nimbus {m}{l}" for _, l in builds for m in ("process", "thread")]
+    for name in names:
         for c in CONNECTIONS:
             runs = results[(name, c)]
             rps, p50, p99 = (statistics.median(x) for x in zip(*runs))

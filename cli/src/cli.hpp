@@ -10,7 +10,7 @@
 #include <optional>
 #include <string>
 
-#include "nimbus/engine/function_builder.hpp"
+#include "function_builder.hpp"
 #include "nimbus/engine/function_config.hpp"
 #include "nimbus/engine/trigger.hpp"
 #include "nimbus/engine/worker.hpp"
@@ -33,7 +33,7 @@ std::optional<int> parse_command(cxxopts::Options& opts, int argc, char** argv, 
                                  cxxopts::ParseResult& args);
 
 /// How `nimbus` builds functions: against the SDK package it finds, saying so on stderr.
-engine::BuildOptions build_options(bool force, bool optimized = false);
+BuildOptions build_options(bool force, bool optimized = false);
 
 /// The function to run: its configuration and its built library.
 struct Target {

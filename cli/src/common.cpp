@@ -49,8 +49,8 @@ std::optional<int> parse_command(cxxopts::Options& opts, int argc, char** argv, 
 }
 
 // How `nimbus` builds functions: against the SDK package it finds, saying so on stderr.
-engine::BuildOptions build_options(bool force, bool optimized) {
-  engine::BuildOptions options;
+BuildOptions build_options(bool force, bool optimized) {
+  BuildOptions options;
   options.package_dir = sdk_package_dir();
   options.force = force;
   options.optimized = optimized;
@@ -94,7 +94,7 @@ Result<Target> resolve_target(const std::string& target, const std::string& hand
     const bool from_yaml = config->file.extension() != ".py";
     return Target{std::move(*config), host, from_yaml};
   }
-  auto built = engine::build_function(*config, build_options(rebuild, optimized));
+  auto built = build_function(*config, build_options(rebuild, optimized));
   if (!built) return built.error();
   return Target{std::move(*config), built->library, true};
 }

@@ -282,7 +282,7 @@ int build_command(int argc, char** argv) {
   if (args.count("target") == 0U) return fail("build: name a function.yaml");
   auto config = nimbus::engine::load_function_config(args["target"].as<std::string>());
   if (!config) return fail(config.error().message);
-  auto built = nimbus::engine::build_function(*config, build_options(args.count("force") != 0U));
+  auto built = build_function(*config, build_options(args.count("force") != 0U));
   if (!built) return fail(built.error().message);
   std::cout << built->library.string() << (built->rebuilt ? "" : " (up to date)") << '\n';
   return 0;
@@ -300,7 +300,8 @@ int dispatch(int argc, char** argv) {
   if (command == "replay") return replay_command(argc - 1, argv + 1);
   if (command == "diff") return diff_command(argc - 1, argv + 1);
   if (command == "version" || command == "--version") {
-    std::cout << "nimbus " << nimbus::kSdkVersion << " (function ABI " << nimbus::kAbiVersion << ")\n";
+    std::cout << "nimbus " << nimbus::kSdkVersion << " (function ABI " << nimbus::detail::kAbiVersion
+              << ")\n";
     return 0;
   }
   if (command == "help" || command == "-h" || command == "--help") {

@@ -13,11 +13,9 @@
 #include <vector>
 
 #include "cli.hpp"
-#include "nimbus/emulator/emulator.hpp"
-#include "nimbus/format/event_file.hpp"
 #include "nimbus/recorder/tape.hpp"
-#include "nimbus/replay/engine_replay.hpp"
 #include "nimbus/replay/replayer.hpp"
+#include "nimbus/replay/tape_replay.hpp"
 #include "sdk_package.hpp"
 
 namespace nimbus::cli {
@@ -142,87 +140,6 @@ class Progress {
   std::chrono::steady_clock::time_point last_ = start_;
 };
 
-// Runs a tape's records against the function, in the emulator or through the
-// engine, handing each result to `sink` in tape order.
-class Runner {
- public:
-  Runner() = default;
-  Runner(const Runner&) = delete;
-  Runner& operator=(const Runner&) = delete;
-  virtual ~Runner() = default;
-  virtual void run(format::TapeLine record, const Event& event, std::string event_id) = 0;
-  virtual void skip(replay::RecordResult result) = 0;  // an unreadable line, in its place
-  virtual void finish() = 0;
-};
-
-class EmulatorRunner final : public Runner {
- public:
-  EmulatorRunner(emulator::Emulator& emu, replay::RecordReplayer& replayer,
-                 std::function<void(replay::RecordResult)> sink)
-      : emu_(emu), replayer_(replayer), sink_(std::move(sink)) {}
-  void run(format::TapeLine record, const Event& event, std::string event_id) override {
-    replayer_.expect(record);
-    emu_.invoke(event, record.where);
-    sink_(replayer_.finish(event_id));
-  }
-  void skip(replay::RecordResult result) override { sink_(std::move(result)); }
-  void finish() override {}
-
- private:
-  emulator::Emulator& emu_;
-  replay::RecordReplayer& replayer_;
-  std::function<void(replay::RecordResult)> sink_;
-};
-
-class EngineRunner final : public Runner {
- public:
-  explicit EngineRunner(std::unique_ptr<replay::EngineReplay> replay) : replay_(std::move(replay)) {}
-  void run(format::TapeLine record, const Event& event, std::string event_id) override {
-    replay_->add(std::move(record), event, std::move(event_id));
-  }
-  void skip(replay::RecordResult result) override { replay_->add(std::move(result)); }
-  void finish() override { replay_->finish(); }
-
- private:
-  std::unique_ptr<replay::EngineReplay> replay_;
-};
-
-// Feeds every record of the tape at `path` to `runner`; false when --strict stopped it at a bad line.
-bool feed_tape(recorder::TapeReader& tape, Runner& runner, bool strict, Progress* progress) {
-  std::size_t done = 0;
-  while (auto item = tape.next()) {
-    if (!*item) {
-      runner.skip({tape.line(), "", replay::Outcome::kUnreadable, {}, item->error().message, 0});
-      if (strict) {
-        runner.finish();  // the records before it still count
-        return false;
-      }
-      continue;
-    }
-    format::TapeLine& record = **item;
-    auto data = format::parse_event_text(record.event_value, record.where);
-    if (!data) {
-      runner.skip({record.number,
-                   "",
-                   replay::Outcome::kUnreadable,
-                   {},
-                   record.where + ": event: " + data.error().message,
-                   0});
-      if (strict) {
-        runner.finish();  // the records before it still count
-        return false;
-      }
-      continue;
-    }
-    EventBuffer event(*data);
-    std::string id = data->id;
-    runner.run(std::move(record), event.event(), std::move(id));
-    if (progress != nullptr) progress->update(++done, tape.bytes_read());
-  }
-  runner.finish();
-  return true;
-}
-
 }  // namespace
 
 int replay_command(int argc, char** argv) {
@@ -270,106 +187,37 @@ int replay_command(int argc, char** argv) {
 
   auto noise = noise_rules(args, tape_path);
   if (!noise) return fail(noise.error().message);
-  replay::CompareOptions compare;
-  compare.lenient = args.count("lenient") != 0U;
-  compare.noise = *noise;
-  const std::vector<std::string> redacted = (*tape)->header().redacted_headers;
-  const bool strict = args.count("strict") != 0U;
-  const bool learn = args.count("learn-noise") != 0U;
-
-  replay::Report report(tape_path, args["function"].as<std::string>());
-  if (args.count("junit") != 0U) report.keep_passed();
-  auto to_report = [&](replay::RecordResult r) { report.add(std::move(r)); };
-  std::set<std::string> learned;
-
-  // The runner: the emulator, or the engine's workers.
-  std::unique_ptr<Runner> runner;
-  std::unique_ptr<Runner> learner;  // --learn-noise: every record twice, first
-  replay::RecordReplayer replayer(compare, redacted);
-  std::unique_ptr<emulator::Emulator> emu;
-  emulator::ReporterOptions silent;
-  silent.quiet = true;
-  emulator::Reporter reporter(std::cout, std::cerr, silent);  // the replay reports, not the emulator
+  replay::TapeReplayOptions o;
+  o.tape = tape_path;
+  o.config = target->config;
+  o.library = target->library;
+  o.engine = use_engine;
+  o.level = *level;
+  o.compare.lenient = args.count("lenient") != 0U;
+  o.compare.noise = *noise;
+  o.strict = args.count("strict") != 0U;
+  o.learn_noise = args.count("learn-noise") != 0U;
   if (use_engine) {
-    engine::DispatcherOptions d;
-    d.num_workers = 1;
-    for (const auto& t : target->config.triggers) {
-      if (t.kind == "http") d.num_workers = t.num_workers;
-    }
+    o.worker.worker_executable = worker_executable();
+    set_worker_function(*target, o.worker);
     if (args.count("workers") != 0U) {
       auto n = parse_int(args["workers"].as<std::string>(), "--workers", 1, 1024);
       if (!n) return fail("replay: " + n.error().message);
-      d.num_workers = *n;
+      o.workers = *n;
     }
-    d.event_timeout = target->config.event_timeout;
-    d.worker.worker_executable = worker_executable();
-    set_worker_function(*target, d.worker);
-    d.worker.log_level = *level;
-    if (learn) {
-      auto r = replay::EngineReplay::start(
-          d, compare, redacted, [](const replay::RecordResult&) {}, 512, true);
-      if (!r) return fail(r.error().message);
-      replay::EngineReplay* raw = r->get();
-      learner = std::make_unique<EngineRunner>(std::move(*r));
-      auto again = recorder::TapeReader::open(tape_path);
-      if (!again) return fail(again.error().message);
-      feed_tape(**again, *learner, false, nullptr);
-      learned.insert(raw->learned().begin(), raw->learned().end());
-      learner.reset();
-    }
-    replay::CompareOptions with_learned = compare;
-    with_learned.noise.paths.insert(with_learned.noise.paths.end(), learned.begin(), learned.end());
-    auto r = replay::EngineReplay::start(d, with_learned, redacted, to_report);
-    if (!r) return fail(r.error().message);
-    runner = std::make_unique<EngineRunner>(std::move(*r));
-  } else {
-    emulator::EmulatorOptions options;
-    options.log_level = *level;
-    options.tap = &replayer;
-    auto created = emulator::Emulator::create(target->config, target->library, options, reporter);
-    if (!created) return fail(created.error().message);
-    emu = std::move(*created);
-    if (learn) {
-      // Every record twice against this build: whatever differs between the two runs is noise.
-      auto again = recorder::TapeReader::open(tape_path);
-      if (!again) return fail(again.error().message);
-      while (auto item = (*again)->next()) {
-        if (!*item) continue;
-        auto data = format::parse_event_text((*item)->event_value, "tape");
-        if (!data) continue;
-        EventBuffer event(*data);
-        std::optional<format::TapeRecord> first;
-        for (int run = 0; run < 2; ++run) {
-          replayer.expect(**item);
-          emu->invoke(event.event(), tape_path);
-          auto actual = replayer.actual();
-          if (!actual) {
-            (void)replayer.finish(data->id);
-            break;  // nothing to learn from a record that is not one; the replay reports it
-          }
-          if (run == 0) {
-            first = std::move(*actual);
-          } else {
-            for (auto& path : replay::NoiseRules::learn(*first, *actual)) learned.insert(path);
-          }
-          (void)replayer.finish(data->id);
-        }
-      }
-    }
-    replay::NoiseRules rules = compare.noise;
-    rules.paths.insert(rules.paths.end(), learned.begin(), learned.end());
-    replayer.set_noise(std::move(rules));
-    runner = std::make_unique<EmulatorRunner>(*emu, replayer, to_report);
   }
-  for (const auto& path : learned) std::cerr << "nimbus: learned noise: " << path << '\n';
 
-  bool stopped = false;
+  replay::Report report(tape_path, args["function"].as<std::string>());
+  if (args.count("junit") != 0U) report.keep_passed();
+  Result<replay::TapeReplayOutcome> outcome = Error{};
   {
     Progress progress(isatty(STDERR_FILENO) != 0, (*tape)->size());
-    stopped = !feed_tape(**tape, *runner, strict, &progress);
-    runner.reset();  // finishes what is in flight
+    o.progress = [&progress](std::size_t records, std::uint64_t bytes) { progress.update(records, bytes); };
+    outcome = replay::replay_tape(o, report);
     progress.done();
   }
+  if (!outcome) return fail(outcome.error().message);
+  const bool stopped = outcome->stopped;
   report.print(std::cout, color_for(args));
   if (stopped) std::cerr << "nimbus: replay stopped at an unreadable tape line (--strict)\n";
   if (!write_reports(args, report, stopped)) return kExitError;
@@ -403,39 +251,11 @@ int diff_command(int argc, char** argv) {
     return fail("diff: name two tapes");
   }
   const auto names = args["tapes"].as<std::vector<std::string>>();
-  auto a = recorder::TapeReader::open(names[0]);
-  if (!a) return fail(a.error().message);
-  auto b = recorder::TapeReader::open(names[1]);
-  if (!b) return fail(b.error().message);
   auto noise = noise_rules(args, names[0]);
   if (!noise) return fail(noise.error().message);
   replay::Report report(names[0], names[1], names[0], names[1]);
-  for (;;) {
-    auto x = (*a)->next();
-    auto y = (*b)->next();
-    if (!x && !y) break;
-    const std::size_t line = (*a)->line();
-    if (!x || !y) {  // one tape is longer
-      std::string where =
-          x ? names[0] + ":" + std::to_string((*a)->line()) : names[1] + ":" + std::to_string((*b)->line());
-      report.add(
-          {line, "", replay::Outcome::kUnreadable, {}, where + ": only in " + (x ? names[0] : names[1]), 0});
-      continue;
-    }
-    if (!*x || !*y) {
-      report.add({line, "", replay::Outcome::kUnreadable, {}, (!*x ? x->error() : y->error()).message, 0});
-      continue;
-    }
-    auto first = (**x).parse();
-    auto second = (**y).parse();
-    if (!first || !second) {
-      report.add(
-          {line, "", replay::Outcome::kUnreadable, {}, (!first ? first.error() : second.error()).message, 0});
-      continue;
-    }
-    auto result = replay::compare_records(*first, *second, line, *noise);
-    result.event_id = first->event.value("id", "");
-    report.add(std::move(result));
+  if (auto compared = replay::diff_tapes(names[0], names[1], *noise, report); !compared) {
+    return fail(compared.error().message);
   }
   report.print(std::cout, color_for(args));
   if (!write_reports(args, report, false)) return kExitError;

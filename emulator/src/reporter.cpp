@@ -46,7 +46,7 @@ void Reporter::write(const LogRecord& record) {
   if (o_.json) {
     // The tape's record shape, with a time, after what says which event it belongs to.
     std::string lead = R"("type":"log","event":)";
-    append_json_string(lead, event_id_);
+    detail::append_json_string(lead, event_id_);
     lead += ',';
     format::LogJsonStyle style;
     style.time = true;
@@ -79,9 +79,9 @@ void Reporter::end_event(const Response& response, std::chrono::nanoseconds took
   if (o_.json) {
     // The tape's response members, after what says which event it answers, and how long it took.
     std::string line = R"({"type":"response","event":)";
-    append_json_string(line, event_id_);
+    detail::append_json_string(line, event_id_);
     line += R"(,"origin":)";
-    append_json_string(line, origin_);
+    detail::append_json_string(line, origin_);
     line += ',';
     format::append_response_members(line, response);
     {
@@ -118,9 +118,9 @@ void Reporter::error(std::string_view origin, std::string_view message) {
   err_ << paint("error: ", "31;1") << message << '\n';
   if (o_.json) {
     std::string line = R"({"type":"error","origin":)";
-    append_json_string(line, origin);
+    detail::append_json_string(line, origin);
     line += R"(,"message":)";
-    append_json_string(line, message);
+    detail::append_json_string(line, message);
     out_ << line << "}\n";
   }
 }

@@ -83,14 +83,15 @@ void check_keys(const J& j, const std::string& field, std::initializer_list<std:
 }
 
 template <class J>
-EventData parse_event_or_throw(const J& j, const std::string& default_id, const EventDefaults& defaults) {
+detail::EventData parse_event_or_throw(const J& j, const std::string& default_id,
+                                       const EventDefaults& defaults) {
   if (!j.is_object()) throw FieldError{"an event must be a JSON object, got " + type_name(j)};
   for (const auto& [k, v] : j.items()) {
     if (std::find(kKnownFields.begin(), kKnownFields.end(), k) == kKnownFields.end()) {
       throw FieldError{"unknown field '" + k + "' (expected: " + join(kKnownFields) + ")"};
     }
   }
-  EventData d;
+  detail::EventData d;
   d.id = j.contains("id") ? need_string(j["id"], "id") : default_id;
   d.trigger_kind = defaults.trigger_kind;
   d.trigger_name = defaults.trigger_name;
@@ -206,8 +207,8 @@ std::string describe_parse_error(const Json::exception& e) {
 
 }  // namespace
 
-Result<EventData> parse_event(const Json& json, const std::string& default_id,
-                              const EventDefaults& defaults) noexcept {
+Result<detail::EventData> parse_event(const Json& json, const std::string& default_id,
+                                      const EventDefaults& defaults) noexcept {
   try {
     return parse_event_or_throw(json, default_id, defaults);
   } catch (const FieldError& e) {
@@ -220,8 +221,8 @@ Result<EventData> parse_event(const Json& json, const std::string& default_id,
 namespace {
 
 // The event read again as JSON values: for what `JsonText` leaves to them, and for their error messages.
-Result<EventData> parse_event_values(std::string_view text, const std::string& default_id,
-                                     const EventDefaults& defaults) noexcept {
+Result<detail::EventData> parse_event_values(std::string_view text, const std::string& default_id,
+                                             const EventDefaults& defaults) noexcept {
   try {
     return parse_event(Json::parse(text), default_id, defaults);
   } catch (const Json::exception& e) {
@@ -233,8 +234,8 @@ Result<EventData> parse_event_values(std::string_view text, const std::string& d
 
 }  // namespace
 
-Result<EventData> parse_event_text(const JsonText& event, const std::string& default_id,
-                                   const EventDefaults& defaults) noexcept {
+Result<detail::EventData> parse_event_text(const JsonText& event, const std::string& default_id,
+                                           const EventDefaults& defaults) noexcept {
   try {
     return parse_event_or_throw(event, default_id, defaults);
   } catch (const FieldError& e) {
@@ -247,8 +248,8 @@ Result<EventData> parse_event_text(const JsonText& event, const std::string& def
   return parse_event_values(event.text(), default_id, defaults);
 }
 
-Result<EventData> parse_event_text(std::string_view text, const std::string& default_id,
-                                   const EventDefaults& defaults) noexcept {
+Result<detail::EventData> parse_event_text(std::string_view text, const std::string& default_id,
+                                           const EventDefaults& defaults) noexcept {
   try {
     if (auto view = JsonText::parse(text)) return parse_event_text(*view, default_id, defaults);
   } catch (const std::exception& e) {

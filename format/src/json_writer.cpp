@@ -11,9 +11,9 @@ namespace nimbus::format {
 void JsonWriter::grow(std::size_t n) { out_.resize(at_ + n); }
 
 void JsonWriter::string(std::string_view s) {
-  if (json_plain_prefix(s) != s.size()) {
+  if (detail::json_plain_prefix(s) != s.size()) {
     out_.resize(at_);
-    append_json_string(out_, s);
+    detail::append_json_string(out_, s);
     at_ = out_.size();
     return;
   }

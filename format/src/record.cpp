@@ -137,7 +137,7 @@ void RecordText::call(std::string_view binding, std::string_view operation, std:
   w.ch('}');
 }
 
-void RecordText::call(const BindingCall& c, std::string_view result_json, const std::string* error) {
+void RecordText::call(const detail::BindingCall& c, std::string_view result_json, const std::string* error) {
   call(c.binding, c.operation, c.arguments, result_json,
        error != nullptr ? std::optional<std::string_view>(*error) : std::nullopt);
 }

@@ -18,9 +18,9 @@ void Recorder::log(const LogRecord& record) {
   if (recording_) record_.log(record);
 }
 
-std::optional<Json> Recorder::answer(const BindingCall& /*call*/) { return std::nullopt; }
+std::optional<Json> Recorder::answer(const detail::BindingCall& /*call*/) { return std::nullopt; }
 
-void Recorder::completed(const BindingCall& call, std::string_view result, const std::string* error) {
+void Recorder::completed(const detail::BindingCall& call, std::string_view result, const std::string* error) {
   if (recording_) record_.call(call, result, error);
 }
 

@@ -70,7 +70,7 @@ void redact_secrets(std::string& text, const std::vector<std::string>& secrets) 
   for (const auto& secret : secrets) {
     if (secret.size() < 4) continue;
     std::string escaped;
-    append_json_string(escaped, secret);
+    detail::append_json_string(escaped, secret);
     const std::string_view needle = std::string_view(escaped).substr(1, escaped.size() - 2);
     if (text.find(needle) == std::string::npos) continue;  // the usual case: one search
     // Walk the text, replacing inside string literals only.

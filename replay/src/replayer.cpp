@@ -268,7 +268,7 @@ void RecordReplayer::end(const Response& response, std::chrono::nanoseconds took
   duration_ms_ = std::chrono::duration<double, std::milli>(took).count();
 }
 
-std::optional<Json> RecordReplayer::answer(const BindingCall& call) {
+std::optional<Json> RecordReplayer::answer(const detail::BindingCall& call) {
   auto a = script_.answer(call);
   if (a.error) {
     actual_.call(call, {}, &*a.error);
@@ -277,7 +277,8 @@ std::optional<Json> RecordReplayer::answer(const BindingCall& call) {
   return std::move(a.result);
 }
 
-void RecordReplayer::completed(const BindingCall& call, std::string_view result, const std::string* error) {
+void RecordReplayer::completed(const detail::BindingCall& call, std::string_view result,
+                               const std::string* error) {
   actual_.call(call, result, error);
 }
 

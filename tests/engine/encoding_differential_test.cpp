@@ -30,7 +30,7 @@ std::string appended(const Json& j) {
 
 std::string appended_string(const std::string& s) {
   std::string out;
-  nimbus::append_json_string(out, s);
+  nimbus::detail::append_json_string(out, s);
   return out;
 }
 

@@ -32,10 +32,10 @@ HostOptions options_for(const std::string& library, const std::string& function)
 auto far() { return std::chrono::steady_clock::now() + std::chrono::seconds(30); }
 
 // Records the binding calls it sees.
-class Calls final : public nimbus::BindingObserver {
+class Calls final : public nimbus::detail::BindingObserver {
  public:
-  std::optional<Json> answer(const nimbus::BindingCall& /*call*/) override { return std::nullopt; }
-  void completed(const nimbus::BindingCall& call, std::string_view result,
+  std::optional<Json> answer(const nimbus::detail::BindingCall& /*call*/) override { return std::nullopt; }
+  void completed(const nimbus::detail::BindingCall& call, std::string_view result,
                  const std::string* /*error*/) override {
     seen.push_back(std::string(call.operation) + " " + std::string(call.arguments) + " -> " +
                    std::string(result));

@@ -52,7 +52,7 @@ TEST(FunctionLibraryTest, RefusesAnAbiMismatch) {
   EXPECT_EQ(e.error().message,
             fixture("abi_mismatch.so") +
                 ": function 'future' was built for Nimbus ABI version 999, but this nimbus (SDK " +
-                nimbus::kSdkVersion + ") needs ABI version " + std::to_string(nimbus::kAbiVersion) +
+                nimbus::kSdkVersion + ") needs ABI version " + std::to_string(nimbus::detail::kAbiVersion) +
                 "; rebuild it against this SDK");
 }
 

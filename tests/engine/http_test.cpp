@@ -153,9 +153,9 @@ TEST(MetricsTest, RendersPrometheusText) {
   m.record(504, std::chrono::seconds(20));
   nimbus::engine::TriggerStats other;
   other.record(404, std::chrono::milliseconds(1));
-  const std::vector<nimbus::engine::detail::TriggerFigures> figures = {{"web", &m, 2, 5, 4},
-                                                                       {"cron", &other, 0, 0, 1}};
-  std::string text = nimbus::engine::detail::render_metrics(figures, true);
+  const std::vector<nimbus::detail::TriggerFigures> figures = {{"web", &m, 2, 5, 4},
+                                                               {"cron", &other, 0, 0, 1}};
+  std::string text = nimbus::detail::render_metrics(figures, true);
   EXPECT_NE(text.find("nimbus_events_total{trigger=\"web\",status=\"200\"} 2\n"), std::string::npos) << text;
   EXPECT_NE(text.find("nimbus_events_total{trigger=\"web\",status=\"504\"} 1\n"), std::string::npos);
   EXPECT_NE(text.find("nimbus_event_duration_seconds_bucket{trigger=\"web\",le=\"0.0001\"} 1\n"),

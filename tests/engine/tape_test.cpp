@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <nimbus/event_data.hpp>
+#include <nimbus/detail/event_data.hpp>
 #include <nimbus/format/event_file.hpp>
 #include <nimbus/format/json_writer.hpp>
 #include <nimbus/format/record.hpp>
@@ -25,8 +25,8 @@ fs::path temp_tape(const std::string& name) {
   return fs::temp_directory_path() / (name + "-" + std::to_string(getpid()) + ".ndjson");
 }
 
-nimbus::EventData sample_event() {
-  nimbus::EventData d;
+nimbus::detail::EventData sample_event() {
+  nimbus::detail::EventData d;
   d.id = "e1";
   d.trigger_kind = "http";
   d.trigger_name = "web";
@@ -45,7 +45,7 @@ TEST(TapeTest, WritesRedactedRecordsAndReadsThemBack) {
   const fs::path path = temp_tape("tape");
   nimbus::recorder::Redaction redaction;
   redaction.secrets = {"hunter22", "123"};  // too short to redact: left alone
-  nimbus::EventBuffer event(sample_event());
+  nimbus::detail::EventBuffer event(sample_event());
   {
     nimbus::recorder::TapeHeader header;
     header.function_name = "f";
@@ -107,12 +107,12 @@ TEST(TapeTest, TheBackgroundWriterWritesExactlyWhatTheCallersWriterWrites) {
   auto b = TapeWriter::open(background, header, {}, TapeWriter::Writes::kBackground);
   ASSERT_TRUE(a && b);
   nimbus::format::RecordText r;
-  nimbus::EventData d = sample_event();
+  nimbus::detail::EventData d = sample_event();
   std::size_t written = 0;
   for (int i = 0; i < 3000; ++i) {
     d.id = "e" + std::to_string(i);
     d.body = std::string(static_cast<std::size_t>((i * 7919) % 9000), static_cast<char>('a' + i % 26));
-    nimbus::EventBuffer event(d);
+    nimbus::detail::EventBuffer event(d);
     r.clear();
     r.event(event.event());
     r.response(nimbus::Response::text(std::to_string(i)));
@@ -155,7 +155,7 @@ TEST(TapeTest, TheBackgroundWriterWritesExactlyWhatTheCallersWriterWrites) {
 // a text that is not one is refused rather than trusted.
 TEST(TapeTest, ARecordsPartsAreFoundInItsTextFromTheirSizes) {
   nimbus::format::RecordText r;
-  nimbus::EventBuffer event(sample_event());
+  nimbus::detail::EventBuffer event(sample_event());
   r.event(event.event());
   r.call("kv", "get", R"({"key":"a"})", R"("b")", std::nullopt);
   r.log(nimbus::LogLevel::kInfo, "hello", R"({"n":1})", "");
@@ -191,11 +191,11 @@ TEST(TapeTest, SecretsAreRedactedInsideStringsOnly) {
 }
 
 TEST(TapeTest, EventsRoundTripThroughTheEventFileFormat) {
-  nimbus::EventData d = sample_event();
+  nimbus::detail::EventData d = sample_event();
   d.headers = {{"X-A", "1"}};
   d.content_type = "application/octet-stream";
   d.body = std::string("\x00\x01\xff", 3);
-  nimbus::EventBuffer original(d);
+  nimbus::detail::EventBuffer original(d);
   nimbus::format::RecordText text;
   text.event(original.event());
   Json j = Json::parse(text.event_json());
@@ -237,8 +237,8 @@ TEST(TapeTest, StringsWithAndWithoutEscapesReadBackExactly) {
       EXPECT_EQ(logs[i]["logger"], strings[i]);
     }
   }
-  EXPECT_EQ(nimbus::json_plain_prefix("ab\"c"), 2U);
-  EXPECT_EQ(nimbus::json_plain_prefix("abc"), 3U);
+  EXPECT_EQ(nimbus::detail::json_plain_prefix("ab\"c"), 2U);
+  EXPECT_EQ(nimbus::detail::json_plain_prefix("abc"), 3U);
 }
 
 TEST(TapeTest, BadLinesNameTheLineAndReadingGoesOn) {

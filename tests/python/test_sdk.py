@@ -50,7 +50,7 @@ def test_event_attributes():
     assert event.fields == {"full": "1"}
     assert (event.trigger.kind, event.trigger.name, event.trigger.klass) == ("http", "web", "http")
     assert event.timestamp == when
-    assert event.content_type == "text/plain"
+    assert event.content_type == "text/plain; charset=utf-8"  # as event files say it
 
 
 def test_bytes_that_are_not_utf8_survive_in_headers():
@@ -191,8 +191,36 @@ def test_mocked_kv_binding_records_its_calls(nimbus_invoke, nimbus_kv):
 
 
 def test_a_missing_binding_is_named(nimbus_invoke):
+    # The same error type and message as C++'s Context::kv.
     result = nimbus_invoke("kv_user:handler", path="/a")
-    assert result.status == 500 and "no binding named 'seen' (bindings: none)" in result.text
+    assert result.status == 500 and "no data binding named 'seen' (configured: none)" in result.text
+    context = testing.make_context(bindings={"b": testing.MockKV(), "a": testing.MockKV()})
+    with pytest.raises(nimbus.BindingError) as error:
+        context.kv("seen")
+    assert str(error.value) == "no data binding named 'seen' (configured: a, b)"
+    assert issubclass(nimbus.BindingError, LookupError)
+
+
+def test_remaining_is_the_time_left_before_the_deadline():
+    import math
+    import time
+    assert testing.make_context().remaining() == math.inf  # a test's context has no deadline
+    context = testing.make_context(deadline=time.monotonic() + 5)
+    assert 4 < context.remaining() <= 5
+    assert testing.make_context(deadline=time.monotonic() - 1).remaining() == 0
+
+
+def test_test_events_default_their_method_as_event_files_do():
+    assert nimbus.make_event().method == "GET"
+    assert nimbus.make_event({"a": 1}).method == "POST"
+    assert nimbus.make_event("x", method="PUT").method == "PUT"
+    assert nimbus.make_event("text").content_type == "text/plain; charset=utf-8"
+
+
+def test_mock_kv_records_a_ttl_as_tapes_do():
+    kv = testing.MockKV()
+    kv.put("k", "v", ttl=1.5)
+    assert kv.calls == [("put", {"key": "k", "value": "v", "ttl_ms": 1500}, None)]
 
 
 def test_fixtures_share_the_captured_logs(nimbus_invoke, nimbus_logs, nimbus_context, nimbus_event):

@@ -5,6 +5,8 @@
 #include <nimbus/context.hpp>
 #include <thread>
 
+#include "nimbus/detail/context_access.hpp"
+
 namespace {
 
 using nimbus::MemoryKeyValueStore;
@@ -57,14 +59,14 @@ TEST(MemoryKeyValueStoreTest, SafeAcrossThreads) {
 namespace {
 
 // Keeps every call; answers from `answers` when it has one for the operation.
-class Observer : public nimbus::BindingObserver {
+class Observer : public nimbus::detail::BindingObserver {
  public:
-  std::optional<nimbus::Json> answer(const nimbus::BindingCall& call) override {
+  std::optional<nimbus::Json> answer(const nimbus::detail::BindingCall& call) override {
     auto it = answers.find(std::string(call.operation));
     if (it == answers.end()) return std::nullopt;
     return it->second;
   }
-  void completed(const nimbus::BindingCall& call, std::string_view result,
+  void completed(const nimbus::detail::BindingCall& call, std::string_view result,
                  const std::string* error) override {
     seen.push_back({{"binding", call.binding},
                     {"operation", call.operation},
@@ -91,7 +93,7 @@ TEST(BindingObserverTest, SeesEveryCallWithItsArgumentsAndResult) {
   auto kv = std::make_shared<MemoryKeyValueStore>();
   nimbus::Context ctx(nimbus::Context::Options{"f", "1", 0, nimbus::Logger(), {{"seen", kv}}});
   Observer o;
-  ctx.observe_bindings(&o);
+  nimbus::detail::ContextAccess::observe_bindings(ctx, &o);
   auto& store = ctx.kv("seen");
   store.put("ada", "1", std::chrono::milliseconds(500));
   EXPECT_EQ(store.get("ada"), "1");
@@ -109,16 +111,18 @@ TEST(BindingObserverTest, SeesEveryCallWithItsArgumentsAndResult) {
   EXPECT_EQ(o.seen[3]["result"], true);
   EXPECT_EQ(o.seen[4]["arguments"], (nimbus::Json{{"prefix", "a"}}));
 
-  ctx.observe_bindings(nullptr);  // the fast path again: nothing is seen
+  nimbus::detail::ContextAccess::observe_bindings(ctx, nullptr);  // the fast path again: nothing is seen
   store.put("x", "y");
   EXPECT_EQ(o.seen.size(), 5U);
 }
 
 // Keeps the calls' texts as the observer receives them.
-class TextObserver : public nimbus::BindingObserver {
+class TextObserver : public nimbus::detail::BindingObserver {
  public:
-  std::optional<nimbus::Json> answer(const nimbus::BindingCall& /*call*/) override { return std::nullopt; }
-  void completed(const nimbus::BindingCall& call, std::string_view result,
+  std::optional<nimbus::Json> answer(const nimbus::detail::BindingCall& /*call*/) override {
+    return std::nullopt;
+  }
+  void completed(const nimbus::detail::BindingCall& call, std::string_view result,
                  const std::string* /*error*/) override {
     seen.push_back(std::string(call.operation) + " " + std::string(call.arguments) + " -> " +
                    std::string(result));
@@ -130,7 +134,7 @@ TEST(BindingObserverTest, CallsAreCompactJsonTextEscapedAsTapesWriteThem) {
   nimbus::Context ctx(nimbus::Context::Options{
       "f", "1", 0, nimbus::Logger(), {{"kv", std::make_shared<MemoryKeyValueStore>()}}});
   TextObserver o;
-  ctx.observe_bindings(&o);
+  nimbus::detail::ContextAccess::observe_bindings(ctx, &o);
   auto& store = ctx.kv("kv");
   store.put("a\"b", "line\nnext", std::chrono::milliseconds(250));
   store.put("c", "");
@@ -157,8 +161,8 @@ TEST(BindingObserverTest, AnAnswerReplacesTheBinding) {
   o.answers["get"] = "from the tape";
   o.answers["list"] = nimbus::Json::array({"k1", "k2"});
   o.answers["put"] = nullptr;
-  ctx.observe_bindings(&o);
-  ctx.set_binding("cache", kv);  // a binding added later is observed too
+  nimbus::detail::ContextAccess::observe_bindings(ctx, &o);
+  nimbus::detail::ContextAccess::set_binding(ctx, "cache", kv);  // a binding added later is observed too
   auto& store = ctx.kv("cache");
   EXPECT_EQ(store.get("anything"), "from the tape");
   EXPECT_EQ(store.list(), (std::vector<std::string>{"k1", "k2"}));
@@ -171,7 +175,7 @@ TEST(BindingObserverTest, ErrorsAreReportedAndStillThrown) {
   nimbus::Context ctx(
       nimbus::Context::Options{"f", "1", 0, nimbus::Logger(), {{"db", std::make_shared<BrokenStore>()}}});
   Observer o;
-  ctx.observe_bindings(&o);
+  nimbus::detail::ContextAccess::observe_bindings(ctx, &o);
   EXPECT_THROW((void)ctx.kv("db").get("k"), std::runtime_error);
   ASSERT_EQ(o.seen.size(), 1U);
   EXPECT_EQ(o.seen[0]["error"], "connection refused");

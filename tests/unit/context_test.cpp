@@ -4,6 +4,8 @@
 #include <nimbus/testing/fake_context.hpp>
 #include <thread>
 
+#include "nimbus/detail/context_access.hpp"
+
 namespace {
 
 using nimbus::testing::FakeContext;
@@ -12,17 +14,20 @@ TEST(ContextTest, IdentityAndTrigger) {
   FakeContext ctx("greeter", 3);
   EXPECT_EQ(ctx.function_name(), "greeter");
   EXPECT_EQ(ctx.worker_id(), 3);
-  ctx.begin_event("http", "web", std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  nimbus::detail::ContextAccess::begin_event(ctx, "http", "web",
+                                             std::chrono::steady_clock::now() + std::chrono::seconds(5));
   EXPECT_EQ(ctx.trigger().kind, "http");
   EXPECT_EQ(ctx.trigger().name, "web");
 }
 
 TEST(ContextTest, RemainingTimeCountsDownToZero) {
   FakeContext ctx;
-  ctx.begin_event("http", "web", std::chrono::steady_clock::now() + std::chrono::seconds(10));
+  nimbus::detail::ContextAccess::begin_event(ctx, "http", "web",
+                                             std::chrono::steady_clock::now() + std::chrono::seconds(10));
   EXPECT_GT(ctx.remaining().count(), 5000);
   EXPECT_LE(ctx.remaining().count(), 10000);
-  ctx.begin_event("http", "web", std::chrono::steady_clock::now() - std::chrono::seconds(1));
+  nimbus::detail::ContextAccess::begin_event(ctx, "http", "web",
+                                             std::chrono::steady_clock::now() - std::chrono::seconds(1));
   EXPECT_EQ(ctx.remaining().count(), 0);
 }
 
@@ -63,7 +68,7 @@ TEST(ContextTest, WrongKindOfBinding) {
     std::string_view interface_name() const noexcept override { return "queue"; }
   };
   FakeContext ctx;
-  ctx.set_binding("jobs", std::make_shared<Queue>());
+  ctx.add_binding("jobs", std::make_shared<Queue>());
   EXPECT_THROW((void)ctx.kv("jobs"), nimbus::BindingError);
 }
 

@@ -1,18 +1,18 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
-#include <nimbus/event_data.hpp>
+#include <nimbus/detail/event_data.hpp>
 #include <nimbus/testing/event_builder.hpp>
 
 namespace {
 
 using nimbus::Event;
-using nimbus::EventBuffer;
-using nimbus::EventData;
+using nimbus::detail::EventBuffer;
+using nimbus::detail::EventData;
 using nimbus::testing::EventBuilder;
 
-EventData full_event() {
-  EventData d;
+nimbus::detail::EventData full_event() {
+  nimbus::detail::EventData d;
   d.id = "ev-1";
   d.trigger_kind = "http";
   d.trigger_name = "web";
@@ -37,7 +37,7 @@ EventData full_event() {
 }
 
 TEST(EventTest, RoundTripsEveryAttribute) {
-  EventBuffer buf(full_event());
+  nimbus::detail::EventBuffer buf(full_event());
   const Event& e = buf.event();
   EXPECT_EQ(e.id(), "ev-1");
   EXPECT_EQ(e.trigger_kind(), "http");
@@ -62,15 +62,15 @@ TEST(EventTest, RoundTripsEveryAttribute) {
   EXPECT_EQ(e.stream()->partition, 3);
   EXPECT_EQ(e.stream()->offset, 42);
 
-  EventData back = nimbus::to_event_data(e);
+  nimbus::detail::EventData back = nimbus::detail::to_event_data(e);
   EXPECT_EQ(back.encode(), full_event().encode());
 }
 
 TEST(EventTest, PartsEncodeExactlyAsOwnedData) {
-  const EventData d = full_event();
-  std::vector<nimbus::EventParts::Pair> headers(d.headers.begin(), d.headers.end());
-  std::vector<nimbus::EventParts::Pair> fields(d.fields.begin(), d.fields.end());
-  nimbus::EventParts p{
+  const nimbus::detail::EventData d = full_event();
+  std::vector<nimbus::detail::EventParts::Pair> headers(d.headers.begin(), d.headers.end());
+  std::vector<nimbus::detail::EventParts::Pair> fields(d.fields.begin(), d.fields.end());
+  nimbus::detail::EventParts p{
       d.id,        d.trigger_kind,    d.trigger_name, d.content_type, d.method,     d.path,
       d.url,       headers,           fields,         d.body,         d.timestamp,  d.ce_type,
       d.ce_source, d.ce_spec_version, d.ce_subject,   d.ce_time,      d.has_stream, d.topic,
@@ -140,19 +140,28 @@ TEST(EventTest, RejectsTruncatedAndCorruptBytes) {
 }
 
 TEST(EventTest, BufferCopiesStayValid) {
-  EventBuffer a(full_event());
-  EventBuffer b = a;
-  EventBuffer c(EventData{});
+  nimbus::detail::EventBuffer a(full_event());
+  nimbus::detail::EventBuffer b = a;
+  nimbus::detail::EventBuffer c(nimbus::detail::EventData{});
   c = b;
   EXPECT_EQ(c.event().header("x-name"), "Ada");
   EXPECT_NE(c.event().body().data(), a.event().body().data());
-  EventBuffer d = std::move(a);
+  nimbus::detail::EventBuffer d = std::move(a);
   EXPECT_EQ(d.event().path(), "/greet");
 }
 
 TEST(EventTest, InvalidJsonBodyThrowsOnAccess) {
   auto buf = EventBuilder().body("{not json").build();
   EXPECT_THROW((void)buf.event().json(), nimbus::Json::parse_error);
+}
+
+TEST(EventBuilderTest, TheMethodIsGetWithoutABodyAndPostWithOneUnlessTold) {
+  // As event files and Python's make_event say it.
+  using nimbus::testing::EventBuilder;
+  EXPECT_EQ(EventBuilder().build().event().method(), "GET");
+  EXPECT_EQ(EventBuilder().json({{"a", 1}}).build().event().method(), "POST");
+  EXPECT_EQ(EventBuilder().body("x").method("PUT").build().event().method(), "PUT");
+  EXPECT_EQ(EventBuilder().method("DELETE").build().event().method(), "DELETE");
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 #include <nimbus/testing.hpp>
 #include <stdexcept>
 
+#include "nimbus/detail/context_access.hpp"
+
 namespace {
 
 using nimbus::Json;
@@ -57,16 +59,17 @@ void good_init(nimbus::Context& ctx) { ctx.user_data() = 5; }
 
 TEST(FunctionTest, InitHookResult) {
   FakeContext ctx;
-  nimbus::FunctionEntry entry{nimbus::kAbiVersion, sizeof(nimbus::FunctionEntry),        "f",
-                              nimbus::kSdkVersion, &nimbus::detail::adapt<returns_json>, &failing_init};
-  auto bad = nimbus::call_init(entry, ctx);
+  nimbus::detail::FunctionEntry entry{
+      nimbus::detail::kAbiVersion, sizeof(nimbus::detail::FunctionEntry), "f",
+      nimbus::kSdkVersion,         &nimbus::detail::adapt<returns_json>,  &failing_init};
+  auto bad = nimbus::detail::call_init(entry, ctx);
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().message, "init hook of 'f' failed: no model");
   entry.init = &good_init;
-  EXPECT_TRUE(nimbus::call_init(entry, ctx));
+  EXPECT_TRUE(nimbus::detail::call_init(entry, ctx));
   EXPECT_EQ(*ctx.user_data<int>(), 5);
   entry.init = nullptr;
-  EXPECT_TRUE(nimbus::call_init(entry, ctx));
+  EXPECT_TRUE(nimbus::detail::call_init(entry, ctx));
 }
 
 Response uses_kv(nimbus::Context& ctx, const nimbus::Event& e) {
@@ -83,7 +86,7 @@ TEST(FunctionTest, MockedBindingSeesTheCalls) {
   using ::testing::Return;
   FakeContext ctx;
   auto kv = std::make_shared<nimbus::testing::MockKeyValueStore>();
-  ctx.set_binding("seen", kv);
+  ctx.add_binding("seen", kv);
   EXPECT_CALL(*kv, get(Eq("Ada"))).WillOnce(Return(std::optional<std::string>("1")));
   EXPECT_CALL(*kv, put(Eq("Ada"), Eq("1"), Optional(std::chrono::milliseconds(60000))));
   auto r = invoke<uses_kv>(ctx, EventBuilder().header("X-Name", "Ada").build());

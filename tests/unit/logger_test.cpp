@@ -48,8 +48,8 @@ TEST(LoggerTest, LevelFiltersAndSkipsFormatting) {
 TEST(LoggerTest, BoundFieldsAndChildren) {
   CapturingSink sink;
   Logger root(&sink, LogLevel::kDebug);
-  auto req = root.with({{"request", "r1"}});
-  auto db = req.child("db").with({{"table", "users"}});
+  auto req = root.bind({{"request", "r1"}});
+  auto db = req.child("db").bind({{"table", "users"}});
   db.info_with("query", {{"table", "accounts"}, {"rows", 2}});
   root.info("plain");
   ASSERT_EQ(sink.records().size(), 2U);

@@ -37,7 +37,7 @@ Result<CallScript> CallScript::parse(std::string_view calls_json, bool lenient) 
   }
 }
 
-CallScript::Answer CallScript::answer(const BindingCall& call) {
+CallScript::Answer CallScript::answer(const detail::BindingCall& call) {
   if (next_ < calls_.size()) {
     const format::JsonText& rec = calls_[next_];
     try {

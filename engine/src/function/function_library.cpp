@@ -64,8 +64,8 @@ Result<std::vector<std::string>> list_function_entries(const fs::path& path) noe
         }
         const char* begin = data.data() + strtab.sh_offset + sym.st_name;
         std::string_view name(begin, strnlen(begin, strtab.sh_size - sym.st_name));
-        if (name.starts_with(kEntrySymbolPrefix) && name.size() > kEntrySymbolPrefix.size()) {
-          names.emplace_back(name.substr(kEntrySymbolPrefix.size()));
+        if (name.starts_with(detail::kEntrySymbolPrefix) && name.size() > detail::kEntrySymbolPrefix.size()) {
+          names.emplace_back(name.substr(detail::kEntrySymbolPrefix.size()));
         }
       }
     }
@@ -105,7 +105,7 @@ Result<FunctionLibrary> FunctionLibrary::open(const fs::path& path) noexcept {
   }
 }
 
-Result<const FunctionEntry*> FunctionLibrary::entry(std::string_view name) const noexcept {
+Result<const detail::FunctionEntry*> FunctionLibrary::entry(std::string_view name) const noexcept {
   try {
     const std::string where = path_.string();
     std::string chosen(name);
@@ -117,23 +117,23 @@ Result<const FunctionEntry*> FunctionLibrary::entry(std::string_view name) const
     } else if (std::find(names_.begin(), names_.end(), chosen) == names_.end()) {
       return Error{where + ": no function '" + chosen + "' (it exports: " + format::join(names_) + ")"};
     }
-    std::string symbol = std::string(kEntrySymbolPrefix) + chosen;
+    std::string symbol = std::string(detail::kEntrySymbolPrefix) + chosen;
     void* sym = dlsym(handle_.get(), symbol.c_str());
     if (sym == nullptr) return Error{where + ": symbol " + symbol + " cannot be resolved"};
-    using EntryFn = const FunctionEntry* (*)();
+    using EntryFn = const detail::FunctionEntry* (*)();
     // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): dlsym returns void*
     auto fn = reinterpret_cast<EntryFn>(sym);
-    const FunctionEntry* e = fn();
+    const detail::FunctionEntry* e = fn();
     if (e == nullptr) return Error{where + ": entry " + symbol + " returned null"};
     // Only the first field is read before the version is known to match.
     std::uint32_t abi = 0;
     std::memcpy(&abi, e, sizeof abi);
-    if (abi != kAbiVersion) {
+    if (abi != detail::kAbiVersion) {
       return Error{where + ": function '" + chosen + "' was built for Nimbus ABI version " +
                    std::to_string(abi) + ", but this nimbus (SDK " + kSdkVersion + ") needs ABI version " +
-                   std::to_string(kAbiVersion) + "; rebuild it against this SDK"};
+                   std::to_string(detail::kAbiVersion) + "; rebuild it against this SDK"};
     }
-    if (e->entry_size < sizeof(FunctionEntry) || e->handler == nullptr) {
+    if (e->entry_size < sizeof(detail::FunctionEntry) || e->handler == nullptr) {
       return Error{where + ": function '" + chosen + "' has a malformed entry"};
     }
     return e;

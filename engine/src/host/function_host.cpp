@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "nimbus/detail/context_access.hpp"
 #include "nimbus/engine/log_capture.hpp"
 #include "nimbus/function.hpp"
 
@@ -43,7 +44,8 @@ Result<std::unique_ptr<FunctionHost>> FunctionHost::open(HostOptions o) noexcept
     host->context_ = std::make_unique<Context>(Context::Options{
         std::move(name), o.config.version, o.worker_id, Logger(o.sink, o.level), std::move(bindings)});
     host->config_ = std::move(o.config);
-    if (auto init = call_init(*host->entry_, *host->context_); !init) return named(init.error().message);
+    if (auto init = detail::call_init(*host->entry_, *host->context_); !init)
+      return named(init.error().message);
     return host;
   } catch (const std::exception& e) {
     return named(e.what());
@@ -52,22 +54,22 @@ Result<std::unique_ptr<FunctionHost>> FunctionHost::open(HostOptions o) noexcept
 
 FunctionHost::Invocation FunctionHost::invoke(const Event& event,
                                               std::chrono::steady_clock::time_point deadline,
-                                              BindingObserver* observer) noexcept {
+                                              detail::BindingObserver* observer) noexcept {
   Invocation result;
   try {
-    context_->begin_event(event.trigger_kind(), event.trigger_name(), deadline);
-    if (observer != nullptr) context_->observe_bindings(observer);
+    detail::ContextAccess::begin_event(*context_, event.trigger_kind(), event.trigger_name(), deadline);
+    if (observer != nullptr) detail::ContextAccess::observe_bindings(*context_, observer);
     const auto started = std::chrono::steady_clock::now();
     {
       const InvocationLogs logs(*context_, event);
-      result.response = call_handler(*entry_, *context_, event);  // the one place user code is called
+      result.response = detail::call_handler(*entry_, *context_, event);  // the one place user code is called
       logs.finish(result.response);
     }
     result.took = std::chrono::steady_clock::now() - started;
   } catch (...) {  // the host's own failure (out of memory), not the handler's: still an answer
     result.response = Response::empty(500);
   }
-  if (observer != nullptr) context_->observe_bindings(nullptr);
+  if (observer != nullptr) detail::ContextAccess::observe_bindings(*context_, nullptr);
   return result;
 }
 

@@ -1,9 +1,7 @@
 #include "nimbus/engine/event_loop.hpp"
 
-#include <sys/epoll.h>
 #include <unistd.h>
 
-#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -41,10 +39,9 @@ Result<void> EventLoop::watch(int fd, std::uint32_t events, Watcher* watcher) no
 void EventLoop::unwatch(int fd) noexcept { epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr); }
 
 int EventLoop::wait(int timeout_ms) noexcept {
-  std::array<epoll_event, 256> events{};
-  const int n = epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), timeout_ms);
+  const int n = epoll_wait(epoll_fd_, events_.data(), static_cast<int>(events_.size()), timeout_ms);
   for (int i = 0; i < n; ++i) {
-    const epoll_event& ev = events[static_cast<std::size_t>(i)];
+    const epoll_event& ev = events_[static_cast<std::size_t>(i)];
     try {
       static_cast<Watcher*>(ev.data.ptr)->on_ready(ev.events);
     } catch (const std::exception& e) {  // contained: one connection's trouble is not the process's

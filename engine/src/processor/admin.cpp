@@ -1,17 +1,17 @@
 #include "admin.hpp"
 
-namespace nimbus::engine::detail {
+namespace nimbus::detail {
 
-Result<std::unique_ptr<AdminPort>> AdminPort::listen(const std::string& host, int port, EventLoop& loop,
-                                                     Sources sources) noexcept {
+Result<std::unique_ptr<AdminPort>> AdminPort::listen(const std::string& host, int port,
+                                                     engine::EventLoop& loop, Sources sources) noexcept {
   try {
     std::unique_ptr<AdminPort> admin(new AdminPort(std::move(sources)));
-    http::Server::Options o;
+    engine::http::Server::Options o;
     o.host = host;
     o.port = port;
     o.max_body_bytes = 64U << 10;
     o.what = "admin port";
-    auto server = http::Server::listen(o, loop, *admin);
+    auto server = engine::http::Server::listen(o, loop, *admin);
     if (!server) return server.error();
     admin->server_ = std::move(*server);
     return admin;
@@ -20,7 +20,7 @@ Result<std::unique_ptr<AdminPort>> AdminPort::listen(const std::string& host, in
   }
 }
 
-void AdminPort::on_request(const http::Request& request, const http::Ticket& ticket) {
+void AdminPort::on_request(const engine::http::Request& request, const engine::http::Ticket& ticket) {
   const std::string_view target = request.target();
   const std::string_view path = target.substr(0, target.find('?'));
   Response r = Response::text("not found; try /live, /ready or /metrics\n", 404);
@@ -34,4 +34,4 @@ void AdminPort::on_request(const http::Request& request, const http::Ticket& tic
   server_->answer(ticket, r);
 }
 
-}  // namespace nimbus::engine::detail
+}  // namespace nimbus::detail

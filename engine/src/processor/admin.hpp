@@ -11,16 +11,16 @@
 #include "nimbus/engine/event_loop.hpp"
 #include "nimbus/result.hpp"
 
-namespace nimbus::engine::detail {
+namespace nimbus::detail {
 
-class AdminPort final : private http::Server::Handler {
+class AdminPort final : private engine::http::Server::Handler {
  public:
   /// What the admin port reads from its processor.
   struct Sources {
     std::function<bool()> ready;           // false while draining
     std::function<std::string()> metrics;  // the Prometheus text
   };
-  static Result<std::unique_ptr<AdminPort>> listen(const std::string& host, int port, EventLoop& loop,
+  static Result<std::unique_ptr<AdminPort>> listen(const std::string& host, int port, engine::EventLoop& loop,
                                                    Sources sources) noexcept;
   Result<void> start() noexcept { return server_->start(); }
   void after_poll() { server_->flush(); }
@@ -29,9 +29,9 @@ class AdminPort final : private http::Server::Handler {
 
  private:
   explicit AdminPort(Sources sources) : sources_(std::move(sources)) {}
-  void on_request(const http::Request& request, const http::Ticket& ticket) override;
+  void on_request(const engine::http::Request& request, const engine::http::Ticket& ticket) override;
   Sources sources_;
-  std::unique_ptr<http::Server> server_;
+  std::unique_ptr<engine::http::Server> server_;
 };
 
-}  // namespace nimbus::engine::detail
+}  // namespace nimbus::detail

@@ -4,7 +4,7 @@
 
 #include <iterator>
 
-namespace nimbus::engine::detail {
+namespace nimbus::detail {
 
 std::string render_metrics(std::span<const TriggerFigures> triggers, bool ready) {
   std::string out;
@@ -24,10 +24,10 @@ std::string render_metrics(std::span<const TriggerFigures> triggers, bool ready)
                  "# TYPE nimbus_event_duration_seconds histogram\n");
   for (const auto& t : triggers) {
     std::uint64_t cumulative = 0;
-    for (std::size_t b = 0; b < TriggerStats::kBuckets.size(); ++b) {
+    for (std::size_t b = 0; b < engine::TriggerStats::kBuckets.size(); ++b) {
       cumulative += t.stats->buckets()[b];
       fmt::format_to(o, "nimbus_event_duration_seconds_bucket{{trigger=\"{}\",le=\"{}\"}} {}\n", t.trigger,
-                     TriggerStats::kBuckets[b], cumulative);
+                     engine::TriggerStats::kBuckets[b], cumulative);
     }
     fmt::format_to(o, "nimbus_event_duration_seconds_bucket{{trigger=\"{}\",le=\"+Inf\"}} {}\n", t.trigger,
                    t.stats->count());
@@ -53,4 +53,4 @@ std::string render_metrics(std::span<const TriggerFigures> triggers, bool ready)
   return out;
 }
 
-}  // namespace nimbus::engine::detail
+}  // namespace nimbus::detail

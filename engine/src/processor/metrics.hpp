@@ -9,12 +9,12 @@
 
 #include "nimbus/engine/trigger.hpp"
 
-namespace nimbus::engine::detail {
+namespace nimbus::detail {
 
 /// One trigger's figures: its events (`TriggerStats`) and its pool's gauges.
 struct TriggerFigures {
   std::string_view trigger;
-  const TriggerStats* stats = nullptr;
+  const engine::TriggerStats* stats = nullptr;
   std::uint64_t worker_restarts = 0;
   std::size_t queue_depth = 0;  // events given to workers and not yet answered
   int workers = 0;
@@ -24,4 +24,4 @@ struct TriggerFigures {
 /// once, then a line per trigger (label `trigger`).
 std::string render_metrics(std::span<const TriggerFigures> triggers, bool ready);
 
-}  // namespace nimbus::engine::detail
+}  // namespace nimbus::detail

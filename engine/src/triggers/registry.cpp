@@ -18,12 +18,12 @@ void TriggerStats::record(int status, std::chrono::nanoseconds latency) noexcept
   ++count_;
 }
 
-void Trigger::submit(const Event& event, std::string_view origin, const Submitter::Done& done) noexcept {
+void Trigger::submit(const Event& event, std::string_view origin, Submitter::Done done) noexcept {
   try {
-    submitter_->submit(event, origin, done);
+    submitter_->submit(event, origin, std::move(done));  // moved all the way to the pool: no copy
   } catch (const std::exception& e) {
     try {
-      done(Response::text(std::string("cannot hand the event to a worker: ") + e.what(), 500));
+      if (done) done(Response::text(std::string("cannot hand the event to a worker: ") + e.what(), 500));
     } catch (...) {
     }
   } catch (...) {

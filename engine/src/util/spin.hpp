@@ -9,7 +9,7 @@
 #include <algorithm>
 #include <chrono>
 
-namespace nimbus::engine::detail {
+namespace nimbus::detail {
 
 inline void cpu_relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
@@ -56,4 +56,4 @@ class AdaptiveSpin {
   std::chrono::nanoseconds budget_;
 };
 
-}  // namespace nimbus::engine::detail
+}  // namespace nimbus::detail

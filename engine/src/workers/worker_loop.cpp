@@ -40,7 +40,7 @@ void send_text(Ring& ring, std::uint32_t type, std::string_view text) {
 // its `seq`), which follows the response. The worker writes it, not the
 // processor: the processor's one thread serves every connection, while the
 // workers run in parallel (docs/performance.md, "Recording in the engine").
-class RequestRecord final : public BindingObserver {
+class RequestRecord final : public detail::BindingObserver {
  public:
   explicit RequestRecord(std::vector<std::string> redacted_headers) : text_(std::move(redacted_headers)) {}
 
@@ -57,7 +57,7 @@ class RequestRecord final : public BindingObserver {
     return recording_ || answering_;
   }
 
-  std::optional<Json> answer(const BindingCall& call) override {
+  std::optional<Json> answer(const detail::BindingCall& call) override {
     if (!answering_) return std::nullopt;
     auto a = script_.answer(call);
     if (a.error) {
@@ -67,7 +67,8 @@ class RequestRecord final : public BindingObserver {
     return std::move(a.result);
   }
 
-  void completed(const BindingCall& call, std::string_view result, const std::string* error) override {
+  void completed(const detail::BindingCall& call, std::string_view result,
+                 const std::string* error) override {
     if (recording_) text_.call(call, result, error);
   }
 

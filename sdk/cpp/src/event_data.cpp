@@ -1,35 +1,31 @@
-#include "nimbus/event_data.hpp"
+#include "nimbus/detail/event_data.hpp"
 
 #include <array>
 #include <cstring>
 #include <limits>
 #include <stdexcept>
 
-namespace nimbus {
+namespace nimbus::detail {
 namespace {
-
-using detail::EventHeader;
-using detail::PairRef;
-using detail::StrRef;
 
 // EventData and EventParts have the same member names; one encoder serves both.
 template <class D>
-std::array<std::string_view, detail::kStrCount> strings_of(const D& d) {
-  std::array<std::string_view, detail::kStrCount> s{};
-  s[detail::kId] = d.id;
-  s[detail::kTriggerKind] = d.trigger_kind;
-  s[detail::kTriggerName] = d.trigger_name;
-  s[detail::kContentType] = d.content_type;
-  s[detail::kMethod] = d.method;
-  s[detail::kPath] = d.path;
-  s[detail::kUrl] = d.url;
-  s[detail::kCeType] = d.ce_type;
-  s[detail::kCeSource] = d.ce_source;
-  s[detail::kCeSpecVersion] = d.ce_spec_version;
-  s[detail::kCeSubject] = d.ce_subject;
-  s[detail::kCeTime] = d.ce_time;
-  s[detail::kTopic] = d.topic;
-  s[detail::kBody] = d.body;
+std::array<std::string_view, kStrCount> strings_of(const D& d) {
+  std::array<std::string_view, kStrCount> s{};
+  s[kId] = d.id;
+  s[kTriggerKind] = d.trigger_kind;
+  s[kTriggerName] = d.trigger_name;
+  s[kContentType] = d.content_type;
+  s[kMethod] = d.method;
+  s[kPath] = d.path;
+  s[kUrl] = d.url;
+  s[kCeType] = d.ce_type;
+  s[kCeSource] = d.ce_source;
+  s[kCeSpecVersion] = d.ce_spec_version;
+  s[kCeSubject] = d.ce_subject;
+  s[kCeTime] = d.ce_time;
+  s[kTopic] = d.topic;
+  s[kBody] = d.body;
   return s;
 }
 
@@ -56,9 +52,9 @@ std::size_t encoded_size_of(const D& d) {
 template <class D>
 void encode_event(const D& d, std::span<std::byte> out) noexcept {
   EventHeader h{};
-  h.magic = detail::kEventMagic;
-  h.version = detail::kEventLayoutVersion;
-  h.flags = d.has_stream ? detail::kEventHasStream : 0;
+  h.magic = kEventMagic;
+  h.version = kEventLayoutVersion;
+  h.flags = d.has_stream ? kEventHasStream : 0;
   h.total_size = static_cast<std::uint32_t>(out.size());
   h.header_count = static_cast<std::uint32_t>(d.headers.size());
   h.field_count = static_cast<std::uint32_t>(d.fields.size());
@@ -82,7 +78,7 @@ void encode_event(const D& d, std::span<std::byte> out) noexcept {
   put_pairs(d.headers);
   put_pairs(d.fields);
   auto strings = strings_of(d);
-  for (std::uint32_t i = 0; i < detail::kStrCount; ++i) h.strings[i] = put(base, cursor, strings[i]);
+  for (std::uint32_t i = 0; i < kStrCount; ++i) h.strings[i] = put(base, cursor, strings[i]);
   std::memcpy(base, &h, sizeof h);
 }
 
@@ -141,4 +137,4 @@ EventBuffer& EventBuffer::operator=(const EventBuffer& other) {
   return *this;
 }
 
-}  // namespace nimbus
+}  // namespace nimbus::detail

@@ -1,9 +1,9 @@
-#include "nimbus/function.hpp"
-
 #include <exception>
 #include <string>
 
-namespace nimbus {
+#include "nimbus/detail/function_entry.hpp"
+
+namespace nimbus::detail {
 namespace {
 
 std::string describe_current_exception() {
@@ -47,4 +47,4 @@ Result<void> call_init(const FunctionEntry& entry, Context& ctx) noexcept {
   }
 }
 
-}  // namespace nimbus
+}  // namespace nimbus::detail

@@ -1,13 +1,11 @@
-#include "nimbus/json.hpp"
-
+// The SDK's JSON string encoder and its one UTF-8 check.
 #include <cstdint>
 #include <cstring>
 
+#include "nimbus/detail/json_string.hpp"
 #include "nimbus/detail/utf8.hpp"
 
-namespace nimbus {
-
-namespace detail {
+namespace nimbus::detail {
 
 Utf8Sequence utf8_sequence(std::string_view s, std::size_t at) noexcept {
   const auto c = static_cast<unsigned char>(s[at]);
@@ -50,10 +48,8 @@ bool valid_utf8(std::string_view s) noexcept {
   return true;
 }
 
-}  // namespace detail
-
 void append_json_string(std::string& out, std::string_view s) {
-  const std::size_t plain = json_plain_prefix(s);
+  const std::size_t plain = detail::json_plain_prefix(s);
   if (plain == s.size()) {  // the common case: nothing to escape, one copy
     const std::size_t at = out.size();
     out.resize(at + s.size() + 2);
@@ -73,7 +69,7 @@ void append_json_string(std::string& out, std::string_view s) {
       continue;
     }
     if (c >= 0x80) {
-      const detail::Utf8Sequence seq = detail::utf8_sequence(s, i);
+      const Utf8Sequence seq = utf8_sequence(s, i);
       if (!seq.valid) {
         flush(i);
         out += "\xEF\xBF\xBD";  // U+FFFD for the sequence's maximal subpart
@@ -118,4 +114,4 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
-}  // namespace nimbus
+}  // namespace nimbus::detail

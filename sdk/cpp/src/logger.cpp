@@ -71,7 +71,7 @@ void Logger::write(LogLevel level, std::string message, Json fields) const {
   sink_->write(record);
 }
 
-Logger Logger::with(LogFields fields) const {
+Logger Logger::bind(LogFields fields) const {
   Logger child = *this;
   for (const auto& field : fields) child.bound_[std::string(field.key)] = field.value.to_json();
   return child;

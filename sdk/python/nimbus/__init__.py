@@ -8,7 +8,7 @@ event)`, `init_context`, `context.logger.info_with`, `context.Response`).
 """
 
 from . import _nimbus
-from ._context import Context
+from ._context import BindingError, Context
 from ._event import Event, Headers, TriggerInfo, make_event
 from ._logger import CapturedLogs, Logger
 from ._response import Response, to_response
@@ -16,5 +16,5 @@ from ._runtime import Function, HandlerError, load_handler
 
 __version__ = _nimbus.sdk_version
 
-__all__ = ["Context", "Event", "Headers", "TriggerInfo", "make_event", "Logger", "CapturedLogs",
+__all__ = ["BindingError", "Context", "Event", "Headers", "TriggerInfo", "make_event", "Logger", "CapturedLogs",
            "Response", "to_response", "Function", "HandlerError", "load_handler"]

@@ -147,19 +147,23 @@ class Event:
         return f"Event(id={self.id!r}, method={self.method!r}, path={self.path!r})"
 
 
-def make_event(body=None, *, headers=None, fields=None, method="POST", path="/", url=None,
+def make_event(body=None, *, headers=None, fields=None, method=None, path="/", url=None,
                content_type=None, id="test-event", trigger_kind="http", trigger_name="http",
                timestamp=None):
     """An event built in memory (for tests and `python -m nimbus run`): a dict
-    or list body is sent as JSON, a str as UTF-8 text."""
+    or list body is sent as JSON, a str as UTF-8 text. As in event files and
+    C++'s EventBuilder, the method is GET without a body and POST with one,
+    unless told."""
     if isinstance(body, (dict, list)):
         data = json.dumps(body).encode()
         content_type = content_type or "application/json"
     elif isinstance(body, str):
         data = body.encode()
-        content_type = content_type or "text/plain"
+        content_type = content_type or "text/plain; charset=utf-8"
     else:
         data = bytes(body or b"")
+    if method is None:
+        method = "POST" if data else "GET"
     if isinstance(timestamp, datetime.datetime):
         epoch = datetime.datetime(1970, 1, 1, tzinfo=timestamp.tzinfo)
         timestamp = (timestamp - epoch) // datetime.timedelta(microseconds=1) * 1000

@@ -37,9 +37,10 @@ class MockKV:
         return self._call("get", {"key": key}, lambda: self._store.get(key))
 
     def put(self, key, value, ttl=None):
+        """`ttl`: seconds; recorded as the tape records it, `ttl_ms`."""
         arguments = {"key": key, "value": value}
         if ttl is not None:
-            arguments["ttl"] = ttl
+            arguments["ttl_ms"] = round(ttl * 1000)
         return self._call("put", arguments, lambda: self._store.put(key, value, ttl))
 
     def remove(self, key):

@@ -182,10 +182,13 @@ Response handle(Context& ctx, const Event& event) {
 }  // namespace
 }  // namespace nimbus::python_host
 
-extern "C" __attribute__((visibility("default"))) const ::nimbus::FunctionEntry*
+extern "C" __attribute__((visibility("default"))) const ::nimbus::detail::FunctionEntry*
 nimbus_function_python() noexcept {
-  static const ::nimbus::FunctionEntry entry{
-      ::nimbus::kAbiVersion, sizeof(::nimbus::FunctionEntry), "python",
-      NIMBUS_SDK_VERSION,    &::nimbus::python_host::handle,  &::nimbus::python_host::init};
+  static const ::nimbus::detail::FunctionEntry entry{::nimbus::detail::kAbiVersion,
+                                                     sizeof(::nimbus::detail::FunctionEntry),
+                                                     "python",
+                                                     NIMBUS_SDK_VERSION,
+                                                     &::nimbus::python_host::handle,
+                                                     &::nimbus::python_host::init};
   return &entry;
 }

@@ -9,8 +9,8 @@
 #include <memory>
 #include <nimbus/bindings.hpp>
 #include <nimbus/context.hpp>
+#include <nimbus/detail/event_data.hpp>
 #include <nimbus/event.hpp>
-#include <nimbus/event_data.hpp>
 #include <nimbus/logger.hpp>
 #include <nimbus/version.hpp>
 #include <span>
@@ -118,7 +118,7 @@ class HostedContext {
 };
 
 py::bytes encode_event(const py::dict& d) {
-  EventData e;
+  detail::EventData e;
   auto text = [&](const char* key, std::string& into) {
     if (d.contains(key) && !d[key].is_none()) into = from_str(d[key]);
   };
@@ -166,6 +166,8 @@ PYBIND11_MODULE(_nimbus, m) {
   using namespace nimbus::python;  // NOLINT(google-build-using-namespace)
   m.doc() = "The C++ core of the nimbus package (events, logger, bindings).";
   m.attr("sdk_version") = NIMBUS_SDK_VERSION;
+  // The C++ SDK's error for a missing binding, as the Python one: the same type and messages.
+  py::register_exception<BindingError>(m, "BindingError", PyExc_LookupError);
 
   py::class_<PyEvent>(m, "Event", "An event read in place from its flat encoding.")
       .def(py::init<py::bytes>(), py::arg("encoded"))
@@ -205,6 +207,8 @@ PYBIND11_MODULE(_nimbus, m) {
              return PyLogger{Logger(), nullptr, &c.context().logger()};
            })
       .def_property_readonly("worker_id", [](const HostedContext& c) { return c.context().worker_id(); })
+      .def_property_readonly("remaining_ms",
+                             [](const HostedContext& c) { return c.context().remaining().count(); })
       .def_property_readonly("function_name",
                              [](const HostedContext& c) { return c.context().function_name(); })
       .def_property_readonly("function_version",
@@ -252,7 +256,7 @@ PYBIND11_MODULE(_nimbus, m) {
       .def("bind", [](const PyLogger& l, const py::dict& fields) {
         Json j = to_json(fields);
         Logger bound = l.logger();
-        for (const auto& [k, v] : j.items()) bound = bound.with({{k, v}});
+        for (const auto& [k, v] : j.items()) bound = bound.bind({{k, v}});
         return PyLogger{std::move(bound), l.sink};
       });
 

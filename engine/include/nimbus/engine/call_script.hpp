@@ -38,7 +38,7 @@ class CallScript {
 
   /// The answer to the next call, when it is the next one recorded (same
   /// binding, operation and arguments).
-  Answer answer(const BindingCall& call);
+  Answer answer(const detail::BindingCall& call);
 
  private:
   std::vector<format::JsonText> calls_;

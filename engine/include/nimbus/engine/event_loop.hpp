@@ -3,6 +3,9 @@
 /// One thread's event loop (epoll): the triggers' sockets, the admin port and
 /// the workers' wake-ups are all watched by it.
 
+#include <sys/epoll.h>
+
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -54,6 +57,7 @@ class EventLoop {
  private:
   EventLoop() = default;
   int epoll_fd_ = -1;
+  std::array<epoll_event, 256> events_{};  // what a wait returns; the kernel fills it, nobody clears it
   std::function<void(const std::string&)> report_;
 };
 

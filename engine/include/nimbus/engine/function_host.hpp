@@ -73,9 +73,9 @@ class FunctionHost {
   /// binding calls reported to `observer` (null: nobody) during this
   /// invocation only, the invocation's own logs captured when it asks
   /// (`X-Nimbus-Log-Level`, see `InvocationLogs`), and anything the handler
-  /// throws answered 500 (`nimbus::call_handler`). Never throws.
+  /// throws answered 500 (`nimbus::detail::call_handler`). Never throws.
   Invocation invoke(const Event& event, std::chrono::steady_clock::time_point deadline,
-                    BindingObserver* observer = nullptr) noexcept;
+                    detail::BindingObserver* observer = nullptr) noexcept;
 
   /// The function's context (per worker; it lives as long as the host).
   [[nodiscard]] Context& context() noexcept { return *context_; }
@@ -88,7 +88,7 @@ class FunctionHost {
   FunctionHost() = default;
   FunctionConfig config_;
   std::unique_ptr<FunctionLibrary> library_;  // declared before the context: destroyed after it
-  const FunctionEntry* entry_ = nullptr;
+  const detail::FunctionEntry* entry_ = nullptr;
   std::unique_ptr<Context> context_;
 };
 

@@ -31,7 +31,7 @@ class FunctionLibrary {
 
   /// The entry of function `name` (empty: the only one), after checking that
   /// it was built for this host's ABI version.
-  [[nodiscard]] Result<const FunctionEntry*> entry(std::string_view name) const noexcept;
+  [[nodiscard]] Result<const detail::FunctionEntry*> entry(std::string_view name) const noexcept;
 
   [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
 

@@ -18,9 +18,9 @@
 namespace nimbus::engine {
 
 /// Sees one invocation at a time: the event, then its binding calls (as a
-/// `BindingObserver`, which may also answer them) and its log records in
+/// `detail::BindingObserver`, which may also answer them) and its log records in
 /// order, then its response.
-class InvocationTap : public BindingObserver {
+class InvocationTap : public detail::BindingObserver {
  public:
   /// Before the handler runs.
   virtual void begin(const Event& event) = 0;

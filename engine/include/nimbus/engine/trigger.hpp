@@ -127,9 +127,11 @@ class Trigger {
  protected:
   /// Called by `start`, once the submitter is set.
   virtual void on_start() {}
-  /// Hands `event` to the submitter. An error of the submitter's own (no
-  /// memory) is answered 500 through `done`, never thrown into the trigger.
-  void submit(const Event& event, std::string_view origin, const Submitter::Done& done) noexcept;
+  /// Hands `event` to the submitter, moving `done` to it (no copy per event).
+  /// An error of the submitter's own never reaches the trigger: before the
+  /// submitter took `done` it is answered 500 through it; after (only when
+  /// memory runs out) the answer is lost.
+  void submit(const Event& event, std::string_view origin, Submitter::Done done) noexcept;
   /// Says what could not become an event.
   void reject(std::string_view origin, std::string_view why) noexcept;
   [[nodiscard]] bool started() const noexcept { return submitter_ != nullptr; }

@@ -1,6 +1,6 @@
 #include "file_trigger.hpp"
 
-#include "nimbus/event_data.hpp"
+#include "nimbus/detail/event_data.hpp"
 
 namespace nimbus::engine {
 
@@ -30,7 +30,7 @@ void FileTrigger::after_poll() {
       reject(item->origin, item->event.error().message);
       continue;
     }
-    const EventBuffer event(*item->event);
+    const detail::EventBuffer event(*item->event);
     in_flight_ = true;
     const auto handed = std::chrono::steady_clock::now();
     submit(event, item->origin, [this, handed](const Response& response) {

@@ -51,7 +51,7 @@ void HttpTrigger::answered(const Ticket& ticket, const Response& response) {
 Result<Event> HttpTrigger::encode(const Request& request) {
   const RequestParts& parts = request.parts;
   const char* base = request.base;
-  EventParts p;
+  detail::EventParts p;
   headers_.clear();
   for (const auto& [n, v] : parts.headers) {
     const std::string_view name = n.in(base);

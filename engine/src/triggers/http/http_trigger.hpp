@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "http_server.hpp"
+#include "nimbus/detail/event_data.hpp"
 #include "nimbus/engine/trigger.hpp"
-#include "nimbus/event_data.hpp"
 
 namespace nimbus::engine::http {
 
@@ -41,9 +41,9 @@ class HttpTrigger final : public Trigger, private Server::Handler {
   Server::Options options_;
   std::unique_ptr<Server> server_;
   // Scratch space for encoding events, reused across requests.
-  std::vector<EventParts::Pair> headers_;
+  std::vector<detail::EventParts::Pair> headers_;
   std::vector<std::string> field_storage_;
-  std::vector<EventParts::Pair> fields_;
+  std::vector<detail::EventParts::Pair> fields_;
   std::vector<std::byte> encoded_;
   std::string id_prefix_;  // random, per trigger: ids are unique across runs
   std::uint64_t next_id_ = 0;

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "nimbus/event_data.hpp"
+#include "nimbus/detail/event_data.hpp"
 #include "nimbus/format/json_text.hpp"
 #include "nimbus/json.hpp"
 #include "nimbus/result.hpp"
@@ -26,22 +26,22 @@ struct EventDefaults {
 
 /// Turns one event file's JSON object into an event. `default_id` is used when
 /// it has no "id". Errors name the offending field.
-Result<EventData> parse_event(const Json& json, const std::string& default_id,
-                              const EventDefaults& defaults = {}) noexcept;
+Result<detail::EventData> parse_event(const Json& json, const std::string& default_id,
+                                      const EventDefaults& defaults = {}) noexcept;
 
 /// The same from an event object's JSON text, read in place (a tape's event:
 /// the replay's hot path); the same result and the same errors as parsing
 /// the text and calling `parse_event`.
-Result<EventData> parse_event_text(std::string_view text, const std::string& default_id,
-                                   const EventDefaults& defaults = {}) noexcept;
+Result<detail::EventData> parse_event_text(std::string_view text, const std::string& default_id,
+                                           const EventDefaults& defaults = {}) noexcept;
 /// The same from an event object already read in place.
-Result<EventData> parse_event_text(const JsonText& event, const std::string& default_id,
-                                   const EventDefaults& defaults = {}) noexcept;
+Result<detail::EventData> parse_event_text(const JsonText& event, const std::string& default_id,
+                                           const EventDefaults& defaults = {}) noexcept;
 
 /// One event read from a feed, or why it could not be read.
 struct FeedItem {
   std::string origin;  ///< "events/get.json", "events.ndjson:3", "-:2"
-  Result<EventData> event;
+  Result<detail::EventData> event;
 };
 
 /// Reads events in order from files, directories (their *.json, *.ndjson and

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "nimbus/detail/json_string.hpp"
 #include "nimbus/json.hpp"
 
 namespace nimbus::format {
@@ -61,7 +62,7 @@ class JsonWriter {
     room(1);
     out_[at_++] = c;
   }
-  /// `s` as a JSON string literal (see `nimbus::append_json_string`).
+  /// `s` as a JSON string literal (see `nimbus::detail::append_json_string`).
   void string(std::string_view s);
   /// `key` (a literal `"name":`), the string `value`, and a comma.
   template <std::size_t N>

@@ -62,7 +62,7 @@ class RecordText {
   /// text, `error` the message it failed with.
   void call(std::string_view binding, std::string_view operation, std::string_view arguments_json,
             std::string_view result_json, std::optional<std::string_view> error);
-  void call(const BindingCall& c, std::string_view result_json, const std::string* error);
+  void call(const detail::BindingCall& c, std::string_view result_json, const std::string* error);
   /// Appends a log record (without its time); `fields_json`: a JSON object's text or empty.
   void log(LogLevel level, std::string_view message, std::string_view fields_json, std::string_view logger);
   void log(const LogRecord& r);

@@ -39,8 +39,8 @@ class Recorder final : public engine::InvocationTap {
   void begin(const Event& event) override;
   void log(const LogRecord& record) override;
   void end(const Response& response, std::chrono::nanoseconds took) override;
-  std::optional<Json> answer(const BindingCall& call) override;
-  void completed(const BindingCall& call, std::string_view result, const std::string* error) override;
+  std::optional<Json> answer(const detail::BindingCall& call) override;
+  void completed(const detail::BindingCall& call, std::string_view result, const std::string* error) override;
 
   [[nodiscard]] std::uint64_t recorded() const noexcept { return tape_->written(); }
 

@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "nimbus/detail/binding_observer.hpp"
+#include "nimbus/detail/json_string.hpp"
 #include "nimbus/json.hpp"
 
 namespace nimbus {
@@ -24,69 +26,6 @@ namespace nimbus {
 class BindingError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
-};
-
-/// A binding call's arguments as a JSON object's compact text, written
-/// member by member without a JSON value: `{"key":"ada","ttl_ms":500}`.
-class JsonObjectText {
- public:
-  JsonObjectText& add(std::string_view name, std::string_view value) {
-    member(name);
-    append_json_string(text_, value);
-    return *this;
-  }
-  JsonObjectText& add(std::string_view name, std::int64_t value) {
-    member(name);
-    text_ += std::to_string(value);
-    return *this;
-  }
-  /// The object's text (valid while this lives).
-  [[nodiscard]] std::string_view text() {
-    if (!closed_) {
-      if (text_.empty()) text_ += '{';
-      text_ += '}';
-      closed_ = true;
-    }
-    return text_;
-  }
-
- private:
-  void member(std::string_view name) {
-    text_ += text_.empty() ? '{' : ',';
-    append_json_string(text_, name);
-    text_ += ':';
-  }
-  std::string text_;
-  bool closed_ = false;
-};
-
-/// One call a function made on a binding, as a recorder or a replayer sees it.
-struct BindingCall {
-  std::string_view binding;    ///< the binding's name in function.yaml
-  std::string_view operation;  ///< "get", "put", "remove", "list", ...
-  std::string_view arguments;  ///< a JSON object's compact text, e.g. {"key":"ada"}
-  /// The arguments as a JSON value.
-  [[nodiscard]] Json arguments_value() const { return Json::parse(arguments); }
-};
-
-/// Watches the calls a function makes on its bindings (the recorder) and may
-/// answer them itself instead of the binding (the replayer). Every binding
-/// interface reports its calls through `Binding::observed`, so a binding
-/// added later is recorded and replayed with no work in the recorder or the
-/// replayer. Set with `Context::observe_bindings`.
-class BindingObserver {
- public:
-  BindingObserver() = default;
-  BindingObserver(const BindingObserver&) = delete;
-  BindingObserver& operator=(const BindingObserver&) = delete;
-  virtual ~BindingObserver() = default;
-  /// Before the binding runs: a result to answer with instead of running it,
-  /// or nothing to let it run. Throwing fails the call with that exception.
-  virtual std::optional<Json> answer(const BindingCall& call) = 0;
-  /// After the call: its result as compact JSON text ("null" for none), or,
-  /// when `error` is not null, the message of the exception it failed with.
-  /// Text, not JSON values: a recorder copies it as it is, for every call.
-  virtual void completed(const BindingCall& call, std::string_view result_json, const std::string* error) = 0;
 };
 
 /// Base of every data binding. A binding lives across invocations: a worker
@@ -101,14 +40,6 @@ class Binding {
   [[nodiscard]] virtual std::string_view interface_name() const noexcept = 0;
   /// Its name in function.yaml (set when a context adopts it).
   [[nodiscard]] const std::string& binding_name() const noexcept { return name_; }
-  /// Host use (through `Context`): names the binding and sets who observes
-  /// its calls (null for nobody).
-  void observe(std::string name, BindingObserver* observer) {
-    name_ = std::move(name);
-    observer_ = observer;
-  }
-  /// Host use: changes only who observes its calls (once per invocation, when recording).
-  void observe(BindingObserver* observer) noexcept { observer_ = observer; }
 
  protected:
   /// True when calls must go through `observed`; when false, an interface
@@ -124,7 +55,7 @@ class Binding {
   auto observed(std::string_view operation, std::string_view arguments, Call&& call, Encode&& encode,
                 Decode&& decode) -> decltype(call()) {
     using R = decltype(call());
-    const BindingCall c{name_, operation, arguments};
+    const detail::BindingCall c{name_, operation, arguments};
     if (std::optional<Json> answer = observer_->answer(c)) {
       observer_->completed(c, answer->dump(-1, ' ', false, Json::error_handler_t::replace), nullptr);
       if constexpr (std::is_void_v<R>) {
@@ -153,8 +84,15 @@ class Binding {
   }
 
  private:
+  friend class Context;  // names a binding it adopts, and says who observes its calls
+  void observe(std::string name, detail::BindingObserver* observer) {
+    name_ = std::move(name);
+    observer_ = observer;
+  }
+  void observe(detail::BindingObserver* observer) noexcept { observer_ = observer; }
+
   std::string name_;
-  BindingObserver* observer_ = nullptr;
+  detail::BindingObserver* observer_ = nullptr;
 };
 
 /// A key-value store.
@@ -174,10 +112,10 @@ class KeyValueStore : public Binding {
   std::optional<std::string> get(std::string_view key) {
     if (!is_observed()) return do_get(key);
     return observed(
-        "get", JsonObjectText().add("key", key).text(), [&] { return do_get(key); },
+        "get", detail::JsonObjectText().add("key", key).text(), [&] { return do_get(key); },
         [](const std::optional<std::string>& v, std::string& out) {
           if (v) {
-            append_json_string(out, *v);
+            detail::append_json_string(out, *v);
           } else {
             out += "null";
           }
@@ -190,7 +128,7 @@ class KeyValueStore : public Binding {
   void put(std::string_view key, std::string_view value,
            std::optional<std::chrono::milliseconds> ttl = std::nullopt) {
     if (!is_observed()) return do_put(key, value, ttl);
-    JsonObjectText args;
+    detail::JsonObjectText args;
     args.add("key", key).add("value", value);
     if (ttl) args.add("ttl_ms", ttl->count());
     observed(
@@ -200,7 +138,7 @@ class KeyValueStore : public Binding {
   bool remove(std::string_view key) {
     if (!is_observed()) return do_remove(key);
     return observed(
-        "remove", JsonObjectText().add("key", key).text(), [&] { return do_remove(key); },
+        "remove", detail::JsonObjectText().add("key", key).text(), [&] { return do_remove(key); },
         [](bool existed, std::string& out) { out += existed ? "true" : "false"; },
         [](const Json& j) { return j.is_boolean() && j.get<bool>(); });
   }
@@ -208,12 +146,12 @@ class KeyValueStore : public Binding {
   std::vector<std::string> list(std::string_view prefix = {}) {
     if (!is_observed()) return do_list(prefix);
     return observed(
-        "list", JsonObjectText().add("prefix", prefix).text(), [&] { return do_list(prefix); },
+        "list", detail::JsonObjectText().add("prefix", prefix).text(), [&] { return do_list(prefix); },
         [](const std::vector<std::string>& keys, std::string& out) {
           out += '[';
           for (const auto& k : keys) {
             if (out.back() != '[') out += ',';
-            append_json_string(out, k);
+            detail::append_json_string(out, k);
           }
           out += ']';
         },

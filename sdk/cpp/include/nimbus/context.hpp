@@ -14,6 +14,10 @@
 
 namespace nimbus {
 
+namespace detail {
+struct ContextAccess;
+}
+
 /// The trigger an event came through.
 struct TriggerInfo {
   std::string kind;  ///< "http", "file", "cron", ...
@@ -81,36 +85,28 @@ class Context {
   /// All bindings by name.
   [[nodiscard]] const BindingMap& bindings() const noexcept { return o_.bindings; }
 
-  /// Host and test use: adds or replaces the binding named `name`.
+ private:
+  // The host's operations (detail::ContextAccess): adopting a binding, who observes the
+  // calls, and the trigger and deadline of each event.
+  friend struct detail::ContextAccess;
   void set_binding(std::string name, std::shared_ptr<Binding> binding) {
     if (binding) binding->observe(name, observer_);
     o_.bindings.insert_or_assign(std::move(name), std::move(binding));
   }
-  /// Host use: reports every binding call to `observer` (a recorder, a
-  /// replayer), or to nobody when null. It must outlive its use.
-  void observe_bindings(BindingObserver* observer) {
+  void observe_bindings(detail::BindingObserver* observer) {
     observer_ = observer;
     for (auto& [name, b] : o_.bindings) {
       if (b) b->observe(observer);  // named when adopted
     }
   }
-
-  /// Host use: sets the trigger and deadline before each event.
-  void begin_event(TriggerInfo trigger, std::chrono::steady_clock::time_point deadline) {
-    trigger_ = std::move(trigger);
-    deadline_ = deadline;
-  }
-  /// Host use: sets the trigger kind and name in place, without allocating
-  /// when they are unchanged.
   void begin_event(std::string_view kind, std::string_view name,
                    std::chrono::steady_clock::time_point deadline);
 
- private:
   Options o_;
   TriggerInfo trigger_;
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
   std::any user_data_;
-  BindingObserver* observer_ = nullptr;
+  detail::BindingObserver* observer_ = nullptr;
 };
 
 }  // namespace nimbus

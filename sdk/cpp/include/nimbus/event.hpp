@@ -17,6 +17,10 @@
 
 namespace nimbus {
 
+namespace detail {
+class EventBuffer;
+}
+
 /// CloudEvents context attributes, present when the event came as a CloudEvent.
 struct CloudEvent {
   std::string_view type;
@@ -149,7 +153,7 @@ class Event {
   }
 
  private:
-  friend class EventBuffer;
+  friend class detail::EventBuffer;
   Event() = default;
   [[nodiscard]] std::string_view str(detail::StrIndex i) const {
     return {base_ + h_.strings[i].offset, h_.strings[i].length};

@@ -1,82 +1,27 @@
 #pragma once
 /// @file
-/// Registering a handler: `NIMBUS_FUNCTION(handler)`, and the one place that
-/// calls it.
-
-#include <cstdint>
-#include <string>
-#include <string_view>
-#include <type_traits>
-#include <utility>
+/// Registering a handler: `NIMBUS_FUNCTION(handler)`.
 
 #include "nimbus/context.hpp"
+#include "nimbus/detail/function_entry.hpp"
 #include "nimbus/event.hpp"
 #include "nimbus/response.hpp"
-#include "nimbus/result.hpp"
 #include "nimbus/version.hpp"
-
-namespace nimbus {
-
-/// The version of the entry layout between a function library and its host.
-/// A host refuses a library built for another version.
-inline constexpr std::uint32_t kAbiVersion = 2;
-
-/// A handler after its return value is turned into a `Response`.
-using HandlerFn = Response (*)(Context&, const Event&);
-/// An init hook, run once per worker before its first event.
-using InitFn = void (*)(Context&);
-
-/// What `NIMBUS_FUNCTION` exports from a function's shared library, through
-/// an `extern "C"` function named `nimbus_function_<handler>`.
-/// `abi_version` comes first so that any future layout can still be refused.
-struct FunctionEntry {
-  std::uint32_t abi_version;
-  std::uint32_t entry_size;
-  const char* name;
-  const char* sdk_version;
-  HandlerFn handler;
-  InitFn init;
-};
-
-/// The prefix of every exported entry symbol.
-inline constexpr std::string_view kEntrySymbolPrefix = "nimbus_function_";
-
-namespace detail {
-
-inline Response to_response(Response r) { return r; }
-inline Response to_response(std::string s) { return Response::text(std::move(s)); }
-inline Response to_response(std::string_view s) { return Response::text(std::string(s)); }
-inline Response to_response(const char* s) { return Response::text(s); }
-inline Response to_response(const Json& j) { return Response::json(j); }
-
-/// Calls a handler of any supported return type and converts its result.
-template <auto Handler>
-Response adapt(Context& ctx, const Event& event) {
-  return to_response(Handler(ctx, event));
-}
-
-}  // namespace detail
-
-/// Calls a function's handler: the one place Nimbus calls user code. An
-/// exception becomes a 500 text response naming the error, and an error log
-/// record on the context's logger; nothing escapes.
-Response call_handler(const FunctionEntry& entry, Context& ctx, const Event& event) noexcept;
-
-/// Runs a function's init hook, if it has one; an exception becomes an error.
-Result<void> call_init(const FunctionEntry& entry, Context& ctx) noexcept;
-
-}  // namespace nimbus
 
 // NOLINTBEGIN(cppcoreguidelines-macro-usage): the registration macros export C symbols.
 
-/// Registers `handler` with an init hook `init` (`void init(nimbus::Context&)`).
-#define NIMBUS_FUNCTION_WITH_INIT(handler, init)                            \
-  extern "C" __attribute__((visibility("default")))                         \
-  const ::nimbus::FunctionEntry* nimbus_function_##handler() noexcept {     \
-    static const ::nimbus::FunctionEntry entry{                             \
-        ::nimbus::kAbiVersion, sizeof(::nimbus::FunctionEntry),   #handler, \
-        NIMBUS_SDK_VERSION,    &::nimbus::detail::adapt<handler>, (init)};  \
-    return &entry;                                                          \
+/// Registers `handler` with an init hook `init` (`void init(nimbus::Context&)`),
+/// run once per worker before its first event.
+#define NIMBUS_FUNCTION_WITH_INIT(handler, init)                                                \
+  extern "C" __attribute__((visibility("default")))                                             \
+  const ::nimbus::detail::FunctionEntry* nimbus_function_##handler() noexcept {                 \
+    static const ::nimbus::detail::FunctionEntry entry{::nimbus::detail::kAbiVersion,           \
+                                                       sizeof(::nimbus::detail::FunctionEntry), \
+                                                       #handler,                                \
+                                                       NIMBUS_SDK_VERSION,                      \
+                                                       &::nimbus::detail::adapt<handler>,       \
+                                                       (init)};                                 \
+    return &entry;                                                                              \
   }
 
 /// Registers `handler` (`R handler(nimbus::Context&, const nimbus::Event&)`,

@@ -85,7 +85,7 @@ using LogFields = std::initializer_list<LogField>;
 /// auto& log = ctx.logger();
 /// log.info("served {} in {} ms", path, ms);              // fmt-style message
 /// log.info_with("greeting", {{"name", name}});          // structured fields
-/// auto db = log.child("db").with({{"table", "users"}}); // named child, bound fields
+/// auto db = log.child("db").bind({{"table", "users"}}); // named child, bound fields
 /// if (log.enabled(nimbus::LogLevel::kDebug)) { log.debug("{}", expensive()); }
 /// ```
 /// A call below the logger's level returns after one comparison.
@@ -144,8 +144,8 @@ class Logger {
   /// Writes `message` with a JSON object of fields at `level`, if enabled.
   void log(LogLevel level, std::string_view message, const Json& fields) const;
 
-  /// A logger that adds `fields` to every record (and keeps this one's).
-  [[nodiscard]] Logger with(LogFields fields) const;
+  /// A logger that adds `fields` to every record (and keeps this one's); Python: `logger.bind(**fields)`.
+  [[nodiscard]] Logger bind(LogFields fields) const;
   /// A named child: its records carry `<this name>.<name>` and this logger's fields.
   [[nodiscard]] Logger child(std::string_view name) const;
 

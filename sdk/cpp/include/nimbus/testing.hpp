@@ -20,9 +20,13 @@ namespace nimbus::testing {
 /// ```
 template <auto Handler>
 Response invoke(Context& ctx, const Event& event) {
-  static const FunctionEntry entry{kAbiVersion, sizeof(FunctionEntry),           "test",
-                                   kSdkVersion, &nimbus::detail::adapt<Handler>, nullptr};
-  return call_handler(entry, ctx, event);
+  static const nimbus::detail::FunctionEntry entry{nimbus::detail::kAbiVersion,
+                                                   sizeof(nimbus::detail::FunctionEntry),
+                                                   "test",
+                                                   kSdkVersion,
+                                                   &nimbus::detail::adapt<Handler>,
+                                                   nullptr};
+  return nimbus::detail::call_handler(entry, ctx, event);
 }
 
 }  // namespace nimbus::testing

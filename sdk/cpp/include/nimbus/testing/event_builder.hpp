@@ -7,13 +7,15 @@
 #include <string>
 #include <utility>
 
-#include "nimbus/event_data.hpp"
+#include "nimbus/detail/event_data.hpp"
 #include "nimbus/json.hpp"
 
 namespace nimbus::testing {
 
 /// Builds an event the way a trigger would, for calling a handler directly.
-/// Defaults: an HTTP `GET /` with id "test-event" from trigger "http".
+/// Defaults: an HTTP request to `/` with id "test-event" from trigger "http";
+/// its method, unless told, is GET without a body and POST with one (as in
+/// event files and Python's `make_event`).
 ///
 /// ```cpp
 /// auto event = nimbus::testing::EventBuilder()
@@ -32,7 +34,10 @@ class EventBuilder {
     d_.trigger_kind = std::move(kind);
     return set(d_.trigger_name, std::move(name));
   }
-  EventBuilder& method(std::string v) { return set(d_.method, std::move(v)); }
+  EventBuilder& method(std::string v) {
+    method_set_ = true;
+    return set(d_.method, std::move(v));
+  }
   /// Sets the path, and the URL when no query fields were added.
   EventBuilder& path(std::string v) {
     d_.url = v;
@@ -73,16 +78,20 @@ class EventBuilder {
     return set(d_.topic, std::move(topic));
   }
 
-  /// The event so far, as owned values.
-  [[nodiscard]] const EventData& data() const noexcept { return d_; }
-  /// Encodes the event; the returned buffer converts to `const Event&`.
-  [[nodiscard]] EventBuffer build() const { return EventBuffer(d_); }
+  /// Encodes the event; the returned buffer converts to `const Event&` and
+  /// lives as long as the test keeps it.
+  [[nodiscard]] nimbus::detail::EventBuffer build() const {
+    if (method_set_ || d_.body.empty()) return nimbus::detail::EventBuffer(d_);
+    nimbus::detail::EventData d = d_;
+    d.method = std::string("POST");
+    return nimbus::detail::EventBuffer(d);
+  }
 
  private:
   // The strings are built, then moved in: GCC 12 at -O3 warns, wrongly, about assigning
   // a literal to an empty std::string (its bug 105651), in every user's test.
-  static EventData defaults() {
-    EventData d;
+  static nimbus::detail::EventData defaults() {
+    nimbus::detail::EventData d;
     d.id = std::string("test-event");
     d.trigger_kind = std::string("http");
     d.trigger_name = std::string("http");
@@ -96,7 +105,8 @@ class EventBuilder {
     field = std::move(v);
     return *this;
   }
-  EventData d_;
+  nimbus::detail::EventData d_;
+  bool method_set_ = false;
 };
 
 }  // namespace nimbus::testing

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "nimbus/context.hpp"
+#include "nimbus/detail/context_access.hpp"
 
 namespace nimbus::testing {
 
@@ -57,10 +58,14 @@ class FakeContext : private detail::SinkHolder, public Context {
                        [&](const LogRecord& r) { return r.level == level && r.message == message; });
   }
 
+  /// Adds (or replaces) the binding named `name`: a mock, a fixture of the test's own.
+  void add_binding(std::string name, std::shared_ptr<Binding> binding) {
+    nimbus::detail::ContextAccess::set_binding(*this, std::move(name), std::move(binding));
+  }
   /// Adds an in-memory key-value store named `name` and returns it.
   std::shared_ptr<MemoryKeyValueStore> add_memory_kv(std::string name) {
     auto kv = std::make_shared<MemoryKeyValueStore>();
-    set_binding(std::move(name), kv);
+    add_binding(std::move(name), kv);
     return kv;
   }
 };

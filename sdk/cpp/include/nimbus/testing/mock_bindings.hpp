@@ -19,7 +19,7 @@ namespace nimbus::testing {
 /// ```cpp
 /// auto kv = std::make_shared<nimbus::testing::MockKeyValueStore>();
 /// EXPECT_CALL(*kv, get("ada")).WillOnce(testing::Return(std::optional<std::string>("1")));
-/// ctx.set_binding("seen", kv);
+/// ctx.add_binding("seen", kv);   // a FakeContext
 /// ```
 class MockKeyValueStore : public KeyValueStore {
  public:

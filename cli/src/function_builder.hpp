@@ -10,7 +10,7 @@
 #include "nimbus/engine/function_config.hpp"
 #include "nimbus/result.hpp"
 
-namespace nimbus::engine {
+namespace nimbus::cli {
 
 /// How to build.
 struct BuildOptions {
@@ -40,10 +40,11 @@ std::filesystem::path loaded_sdk_library();
 
 /// The library a function's build produces: `<dir>/.nimbus/lib/<module>.so`,
 /// or `<dir>/.nimbus/release/lib/<module>.so` when `optimized`.
-std::filesystem::path function_library_path(const FunctionConfig& config, bool optimized = false);
+std::filesystem::path function_library_path(const engine::FunctionConfig& config, bool optimized = false);
 
 /// Builds the function when needed. Fails with the tail of the compiler's
 /// output when the build fails; the whole log is kept in `.nimbus/build.log`.
-Result<BuildResult> build_function(const FunctionConfig& config, const BuildOptions& options) noexcept;
+Result<BuildResult> build_function(const engine::FunctionConfig& config,
+                                   const BuildOptions& options) noexcept;
 
-}  // namespace nimbus::engine
+}  // namespace nimbus::cli

@@ -1,4 +1,4 @@
-#include "nimbus/engine/function_builder.hpp"
+#include "function_builder.hpp"
 
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -19,7 +19,10 @@
 
 extern char** environ;  // NOLINT(readability-redundant-declaration): POSIX, for posix_spawnp
 
-namespace nimbus::engine {
+namespace nimbus::cli {
+
+using engine::BuildSpec;
+using engine::FunctionConfig;
 namespace {
 
 namespace fs = std::filesystem;
@@ -134,7 +137,7 @@ std::string cmake_quote(const fs::path& p) {
 fs::path loaded_sdk_library() {
   Dl_info info{};
   // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): dladdr takes an address
-  if (dladdr(reinterpret_cast<const void*>(&call_handler), &info) == 0 || info.dli_fname == nullptr)
+  if (dladdr(reinterpret_cast<const void*>(&detail::call_handler), &info) == 0 || info.dli_fname == nullptr)
     return {};
   return fs::canonical(info.dli_fname);
 }
@@ -254,4 +257,4 @@ Result<BuildResult> build_function(const FunctionConfig& config, const BuildOpti
   }
 }
 
-}  // namespace nimbus::engine
+}  // namespace nimbus::cli

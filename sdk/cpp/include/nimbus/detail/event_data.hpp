@@ -1,6 +1,9 @@
 #pragma once
 /// @file
-/// `nimbus::EventData`: an owning description of an event, and its encoding.
+/// `EventData`: an owning description of an event, and its encoding, for
+/// triggers, event files and tapes. Private to Nimbus: a handler sees only the
+/// `nimbus::Event` view of the encoding (tests build events with
+/// `nimbus::testing::EventBuilder`).
 
 #include <chrono>
 #include <cstddef>
@@ -13,7 +16,7 @@
 
 #include "nimbus/event.hpp"
 
-namespace nimbus {
+namespace nimbus::detail {
 
 /// Everything an event carries, as owned values. Triggers, event files and
 /// tapes fill one in and encode it; a handler only ever sees the `Event`
@@ -109,4 +112,4 @@ class EventBuffer {
   Event event_;
 };
 
-}  // namespace nimbus
+}  // namespace nimbus::detail
