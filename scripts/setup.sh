@@ -11,6 +11,7 @@ packages=(
   python3-dev python3-venv libpython3.11-dev   # the Python SDK: Debian's CPython, embeddable (libpython3.11.so)
   libboost1.81-dev               # Beast's HTTP/1.1 parser for the HTTP trigger (docs/architecture.md)
   nginx-light wrk                # bench/http: the baseline server and the load generator
+  clang-14 libclang-rt-14-dev    # the fuzz targets (libFuzzer and the sanitizers' runtimes): scripts/fuzz.sh
 )
 
 missing=()

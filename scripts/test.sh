@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Sets up the machine, builds everything with warnings as errors, and runs the
-# whole test suite; then builds and runs it again under AddressSanitizer and
-# UndefinedBehaviorSanitizer.
+# Sets up the machine, builds everything (Release) with warnings as errors, and
+# runs the whole test suite; runs the fuzz targets a short while; then builds
+# and runs the suite again under AddressSanitizer and UndefinedBehaviorSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +18,9 @@ echo "== clang-tidy =="
 git ls-files 'sdk/*.cpp' 'format/*.cpp' 'engine/*.cpp' 'emulator/*.cpp' 'recorder/*.cpp' 'replay/*.cpp' 'cli/*.cpp' | xargs -P "$jobs" -n 4 clang-tidy -p build --quiet
 echo "== tests =="
 ctest --test-dir build --output-on-failure -j "$jobs"
+
+echo "== fuzz (libFuzzer, a short fixed number of runs each) =="
+scripts/fuzz.sh 20000
 
 echo "== build and test with ASan + UBSan =="
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DNIMBUS_WERROR=ON -DNIMBUS_SANITIZE=ON >/dev/null

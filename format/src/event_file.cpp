@@ -67,9 +67,7 @@ std::string need_base64(const std::string& in, const std::string& field) {
 
 std::chrono::system_clock::time_point need_time(const std::string& s, const std::string& field) {
   auto t = parse_rfc3339(s);
-  if (!t)
-    throw FieldError{"field '" + field + "': '" + s +
-                     "' is not an RFC 3339 time (e.g. 2026-11-27T13:00:00Z)"};
+  if (!t) throw FieldError{"field '" + field + "': '" + s + "' " + t.error().message};
   return *t;
 }
 
@@ -205,6 +203,17 @@ std::string describe_parse_error(const Json::exception& e) {
   return bracket == std::string::npos ? what : what.substr(bracket + 2);
 }
 
+// JSON text as values, as nlohmann reads it but refusing a raw NUL byte (nlohmann stops
+// reading at one: the rest of the text would be dropped unseen). The error says where.
+Result<Json> json_of(std::string_view text) {
+  if (const auto nul = text.find('\0'); nul != std::string_view::npos) return nul_error(nul);
+  try {
+    return Json::parse(text);
+  } catch (const Json::exception& e) {  // a syntax error, or a number out of range (1e999)
+    return Error{describe_parse_error(e)};
+  }
+}
+
 }  // namespace
 
 Result<detail::EventData> parse_event(const Json& json, const std::string& default_id,
@@ -224,9 +233,9 @@ namespace {
 Result<detail::EventData> parse_event_values(std::string_view text, const std::string& default_id,
                                              const EventDefaults& defaults) noexcept {
   try {
-    return parse_event(Json::parse(text), default_id, defaults);
-  } catch (const Json::exception& e) {
-    return Error{"not JSON: " + describe_parse_error(e)};
+    auto json = json_of(text);
+    if (!json) return Error{"not JSON: " + json.error().message};
+    return parse_event(*json, default_id, defaults);
   } catch (const std::exception& e) {
     return Error{e.what()};
   }
@@ -315,13 +324,9 @@ std::optional<FeedItem> EventFileFeed::next() {
         ++line_;
         if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
         std::string origin = display_ + ":" + std::to_string(line_);
-        Json j;
-        try {
-          j = Json::parse(line);
-        } catch (const Json::exception& e) {
-          return FeedItem{origin, Error{origin + ": invalid JSON: " + describe_parse_error(e)}};
-        }
-        auto ev = parse_event(j, stem_ + "-" + std::to_string(line_), defaults_);
+        auto j = json_of(line);
+        if (!j) return FeedItem{origin, Error{origin + ": invalid JSON: " + j.error().message}};
+        auto ev = parse_event(*j, stem_ + "-" + std::to_string(line_), defaults_);
         if (!ev) return FeedItem{origin, Error{origin + ": " + ev.error().message}};
         return FeedItem{origin, std::move(ev)};
       }
@@ -352,12 +357,9 @@ std::optional<FeedItem> EventFileFeed::next() {
       text << in_->rdbuf();
       in_ = nullptr;
       file_.reset();
-      Json j;
-      try {
-        j = Json::parse(text.str());
-      } catch (const Json::exception& e) {
-        return FeedItem{display_, Error{display_ + ": invalid JSON: " + describe_parse_error(e)}};
-      }
+      auto parsed = json_of(text.str());
+      if (!parsed) return FeedItem{display_, Error{display_ + ": invalid JSON: " + parsed.error().message}};
+      Json& j = *parsed;
       if (j.is_array()) {
         array_ = std::move(j);
         array_index_ = 0;

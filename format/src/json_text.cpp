@@ -149,6 +149,8 @@ bool json_unescape(std::string_view literal, std::string& out) {
 }
 
 Result<JsonText> JsonText::parse(std::string_view text) {
+  // JSON text never holds a raw NUL (nlohmann stops reading at one, silently): refused.
+  if (const auto nul = text.find('\0'); nul != std::string_view::npos) return nul_error(nul);
   const std::size_t start = skip_space(text, 0);
   if (start >= text.size()) return Error{"no JSON value"};
   std::size_t end = 0;
@@ -213,12 +215,26 @@ bool JsonText::is_number_integer() const noexcept {
 }
 
 const char* JsonText::type_name() const noexcept {
-  if (is_object()) return "object";
-  if (is_array()) return "array";
-  if (is_string()) return "string";
-  if (is_boolean()) return "boolean";
-  if (is_null()) return "null";
-  return "number";
+  // By the first character, as nlohmann names a value; a literal is checked only when read.
+  switch (first()) {
+    case '{':
+      return "object";
+    case '[':
+      return "array";
+    case '"':
+      return "string";
+    case 't':
+    case 'f':
+      return "boolean";
+    case 'n':
+      return "null";
+    default:
+      return "number";
+  }
+}
+
+Error nul_error(std::size_t at) {
+  return Error{"a NUL byte at offset " + std::to_string(at) + " (JSON text cannot hold one)"};
 }
 
 bool JsonText::contains(std::string_view name) const noexcept {

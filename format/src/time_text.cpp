@@ -1,6 +1,7 @@
 #include "nimbus/format/time_text.hpp"
 
 #include <array>
+#include <limits>
 
 namespace nimbus::format {
 namespace {
@@ -98,7 +99,8 @@ std::string rfc3339(std::chrono::system_clock::time_point t, int digits) {
   return out;
 }
 
-std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view s) noexcept {
+Result<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view s) noexcept {
+  const Error not_rfc3339{"is not an RFC 3339 time (e.g. 2026-11-27T13:00:00Z)"};
   bool ok = true;
   // `n` digits at `at`, within [low, high].
   auto digits = [&](std::size_t at, std::size_t n, int low, int high) {
@@ -116,15 +118,15 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
   // YYYY-MM-DDTHH:MM:SS, then a fraction, then Z or an offset: at least 20 characters.
   if (s.size() < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
       s[13] != ':' || s[16] != ':')
-    return std::nullopt;
+    return not_rfc3339;
   const int year = digits(0, 4, 0, 9999);
   const int month = digits(5, 2, 1, 12);
-  if (!ok) return std::nullopt;
+  if (!ok) return not_rfc3339;
   const int day = digits(8, 2, 1, static_cast<int>(days_in_month(year, static_cast<unsigned>(month))));
   const int hour = digits(11, 2, 0, 23);
   const int minute = digits(14, 2, 0, 59);
   const int second = digits(17, 2, 0, 60);  // 60: a leap second
-  if (!ok) return std::nullopt;
+  if (!ok) return not_rfc3339;
   std::size_t i = 19;
   std::int64_t ns = 0;
   if (s[i] == '.') {
@@ -134,7 +136,7 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
       ns += (s[i] - '0') * scale;  // digits past the nanosecond add nothing
       scale /= 10;
     }
-    if (i == first) return std::nullopt;  // a '.' needs a digit
+    if (i == first) return not_rfc3339;  // a '.' needs a digit
   }
   std::int64_t offset_s = 0;
   if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {
@@ -142,14 +144,19 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
   } else if (i + 6 == s.size() && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
     const int h = digits(i + 1, 2, 0, 23);
     const int m = digits(i + 4, 2, 0, 59);
-    if (!ok) return std::nullopt;
+    if (!ok) return not_rfc3339;
     offset_s = (s[i] == '+' ? 1 : -1) * (std::int64_t{h} * 3600 + std::int64_t{m} * 60);
     i = s.size();
   }
-  if (i != s.size()) return std::nullopt;
+  if (i != s.size()) return not_rfc3339;
   const std::int64_t seconds =
       days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400 +
       std::int64_t{hour} * 3600 + std::int64_t{minute} * 60 + second - offset_s;
+  // The clock counts nanoseconds in 64 bits: about 292 years either side of 1970.
+  constexpr std::int64_t kMostSeconds = std::numeric_limits<std::int64_t>::max() / 1'000'000'000 - 1;
+  if (seconds < -kMostSeconds || seconds > kMostSeconds) {
+    return Error{"is outside the times a nanosecond clock holds (1677-09-21 to 2262-04-11)"};
+  }
   return std::chrono::system_clock::time_point(
       std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::seconds(seconds) +
                                                                       std::chrono::nanoseconds(ns)));

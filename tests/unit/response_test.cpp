@@ -46,4 +46,10 @@ TEST(ResponseTest, EmptyHasNoBody) {
   EXPECT_FALSE(r.header("content-type"));
 }
 
+TEST(ResponseTest, AJsonBodyIsJsonWhateverBytesItsStringsHold) {
+  const auto r = nimbus::Response::json({{"raw", std::string("\xc0\xaf ok \xff")}});
+  EXPECT_EQ(r.body(), "{\"raw\":\"\xEF\xBF\xBD\xEF\xBF\xBD ok \xEF\xBF\xBD\"}");
+  EXPECT_TRUE(nimbus::Json::accept(r.body()));
+}
+
 }  // namespace

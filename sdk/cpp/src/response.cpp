@@ -16,7 +16,9 @@ Response Response::json(const Json& body, int status) {
   Response r;
   r.status_ = status;
   r.content_type_ = "application/json";
-  r.body_ = body.dump();
+  // Always valid JSON: bytes that are not UTF-8 (read back from a binding, say) become U+FFFD,
+  // as in every other JSON Nimbus writes, instead of an exception out of the handler.
+  r.body_ = body.dump(-1, ' ', false, Json::error_handler_t::replace);
   return r;
 }
 

@@ -1,6 +1,7 @@
 #include "http_server.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -134,26 +135,36 @@ void Server::accept_all() {
     if (fd < 0) return;  // EAGAIN, or a connection that went away before we took it
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    std::uint32_t slot = 0;
-    if (free_slots_.empty()) {
-      slot = static_cast<std::uint32_t>(connections_.size());
-      connections_.push_back(std::make_unique<Connection>());
-    } else {
-      slot = free_slots_.back();
-      free_slots_.pop_back();
-    }
-    Connection& c = *connections_[slot];
-    c.server = this;
-    c.slot = slot;
-    c.fd = fd;
-    c.last_active = std::chrono::steady_clock::now();
-    ++open_connections_;
-    if (!loop_.watch(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c)) {
-      close_connection(slot);
-      continue;
-    }
-    on_readable(slot);  // the request may already be there
+    serve(fd);
   }
+}
+
+void Server::adopt(int fd) {
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  fcntl(fd, F_SETFD, FD_CLOEXEC);
+  serve(fd);
+}
+
+void Server::serve(int fd) {
+  std::uint32_t slot = 0;
+  if (free_slots_.empty()) {
+    slot = static_cast<std::uint32_t>(connections_.size());
+    connections_.push_back(std::make_unique<Connection>());
+  } else {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  }
+  Connection& c = *connections_[slot];
+  c.server = this;
+  c.slot = slot;
+  c.fd = fd;
+  c.last_active = std::chrono::steady_clock::now();
+  ++open_connections_;
+  if (!loop_.watch(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c)) {
+    close_connection(slot);
+    return;
+  }
+  on_readable(slot);  // the request may already be there
 }
 
 void Server::close_connection(std::uint32_t slot) {

@@ -74,6 +74,10 @@ class Server {
 
   /// Starts accepting connections.
   Result<void> start() noexcept;
+  /// Serves `fd`, a connected stream socket, as if it had been accepted (it is
+  /// made non-blocking and owned from now on): the seam tests and fuzzers use
+  /// to drive the real connection code through one end of a socket pair.
+  void adopt(int fd);
   /// The port bound.
   [[nodiscard]] int port() const noexcept { return o_.port; }
 
@@ -95,6 +99,7 @@ class Server {
   struct Listener;
   Server(Options options, EventLoop& loop, Handler& handler);
   void accept_all();
+  void serve(int fd);
   void close_connection(std::uint32_t slot);
   void on_readable(std::uint32_t slot);
   void parse(std::uint32_t slot);

@@ -30,6 +30,8 @@ class HttpTrigger final : public Trigger, private Server::Handler {
 
   /// The port bound (after `open`).
   [[nodiscard]] int port() const noexcept { return server_->port(); }
+  /// Serves a connected socket as if accepted (tests and fuzzers: see `Server::adopt`).
+  void adopt(int fd) { server_->adopt(fd); }
 
  private:
   void on_start() override;

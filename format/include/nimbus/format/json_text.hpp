@@ -23,10 +23,14 @@ Result<std::size_t> json_value_end(std::string_view text, std::size_t at);
 /// it is not a well-formed literal.
 bool json_unescape(std::string_view literal, std::string& out);
 
+/// The error for a raw NUL byte at `at`, which JSON text cannot hold (nlohmann
+/// stops reading at one, silently; Nimbus's readers refuse it).
+Error nul_error(std::size_t at);
+
 /// One JSON value's text, with an object's members found once, in order.
 class JsonText {
  public:
-  /// A view of `text` (one JSON value, surrounding spaces allowed).
+  /// A view of `text` (one JSON value, surrounding spaces allowed; no raw NUL byte).
   static Result<JsonText> parse(std::string_view text);
   /// The value that starts at `text[at]`, and in `end` where it ends (one
   /// past it): for reading a value inside a larger text in the same pass.

@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "nimbus/result.hpp"
+
 namespace nimbus::format {
 
 /// Appends `t` in UTC with `digits` fractional digits (0 to 9; 3 is
@@ -22,8 +24,9 @@ void append_rfc3339(std::string& out, std::chrono::system_clock::time_point t, i
 /// Reads an RFC 3339 time: `2026-11-27T13:00:00Z`, `2026-11-27t13:00:00.250z`,
 /// `2026-11-27 14:00:00+01:00`. Every field's digits and range are checked
 /// (a leap second, `:60`, is read as the next second); fractional digits past
-/// the nanosecond are dropped. Nothing when it is not such a time.
-[[nodiscard]] std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view s) noexcept;
+/// the nanosecond are dropped. The error says what is wrong: not such a time,
+/// or one outside what a nanosecond clock holds (1677-09-21 to 2262-04-11).
+[[nodiscard]] Result<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view s) noexcept;
 
 /// Days since 1970-01-01 of a date in the proleptic Gregorian calendar.
 [[nodiscard]] std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day) noexcept;

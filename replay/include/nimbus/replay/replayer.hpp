@@ -37,6 +37,8 @@ struct NoiseRules {
   }
   /// Reads a replay.yaml: `{ignoreHeaders: [..], ignorePaths: [..], ignoreLogFields: [..], masks: [..]}`.
   static Result<NoiseRules> load(const std::filesystem::path& file) noexcept;
+  /// The same from its text; `origin` names it in errors.
+  static Result<NoiseRules> parse(std::string_view yaml, const std::string& origin) noexcept;
   /// The paths where two records differ (array indices as `*`), to ignore.
   static std::vector<std::string> learn(const format::TapeRecord& a, const format::TapeRecord& b);
 };

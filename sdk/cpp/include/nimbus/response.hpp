@@ -28,7 +28,8 @@ class Response {
 
   /// A text response, `text/plain; charset=utf-8`.
   static Response text(std::string body, int status = 200);
-  /// A JSON response, `application/json`.
+  /// A JSON response, `application/json`; strings that are not UTF-8 are
+  /// written with U+FFFD in place of the bad bytes, so the body is always JSON.
   static Response json(const Json& body, int status = 200);
   /// A binary response; `application/octet-stream` unless told otherwise.
   static Response bytes(std::string body, std::string content_type = "application/octet-stream",
