@@ -191,7 +191,14 @@ Result<JsonText> JsonText::object_at(std::string_view t, std::size_t at, std::si
     std::size_t value_end = 0;
     auto member = value_at(t, i, value_end);
     if (!member) return Error{"\"" + name + "\": " + member.error().message};
-    v.members_.emplace_back(name, std::move(*member));
+    // A name given twice keeps its first place and takes the last value, as nlohmann reads it.
+    auto same =
+        std::find_if(v.members_.begin(), v.members_.end(), [&](const auto& m) { return m.first == name; });
+    if (same == v.members_.end()) {
+      v.members_.emplace_back(name, std::move(*member));
+    } else {
+      same->second = std::move(*member);
+    }
     i = skip_space(t, value_end);
     if (i < t.size() && t[i] == ',') {
       i = skip_space(t, i + 1);

@@ -12,8 +12,10 @@
 #include <vector>
 
 #include "nimbus/detail/utf8.hpp"
+#include "nimbus/format/json_text.hpp"
 #include "nimbus/format/json_writer.hpp"
 #include "nimbus/format/text.hpp"
+#include "nimbus/format/time_text.hpp"
 #include "nimbus/json.hpp"
 
 namespace {
@@ -217,6 +219,152 @@ TEST(EncodingDifferentialTest, NestedValuesAsNlohmannWritesThem) {
     }
     ASSERT_EQ(appended(j), dumped(j)) << dumped(j);
   }
+}
+
+// Random nested values of every kind, from the generators above.
+Json random_value(std::mt19937_64& random, int depth = 0) {
+  static const auto leaves = doubles();
+  static const auto texts = strings();
+  switch (random() % (depth < 3 ? 8 : 6)) {
+    case 0:
+      return leaves[random() % leaves.size()];
+    case 1:
+      return texts[random() % texts.size()];
+    case 2:
+      return static_cast<std::int64_t>(random());
+    case 3:
+      return random() % 2 == 0;
+    case 4:
+      return nullptr;
+    case 5:
+      return random();
+    case 6: {
+      Json a = Json::array();
+      for (std::uint64_t i = random() % 4; i > 0; --i) a.push_back(random_value(random, depth + 1));
+      return a;
+    }
+    default: {
+      Json o = Json::object();
+      for (std::uint64_t i = random() % 4; i > 0; --i)
+        o[texts[random() % texts.size()]] = random_value(random, depth + 1);
+      return o;
+    }
+  }
+}
+
+// What JsonText reads of `text` must be what nlohmann reads of it: the same kinds, members in order, strings
+// and integers, the value's whole text.
+void expect_same_reading(const nimbus::format::JsonText& t, const nimbus::Json& j, const std::string& text) {
+  ASSERT_EQ(std::string(t.type_name()), std::string(j.is_number() ? "number" : j.type_name())) << text;
+  if (j.is_object()) {
+    ASSERT_EQ(t.items().size(), j.size()) << text;
+    std::size_t i = 0;
+    for (const auto& [k, v] : j.items()) {
+      ASSERT_EQ(t.items()[i].first, k) << text;
+      expect_same_reading(t.items()[i].second, v, text);
+      ++i;
+    }
+  } else if (j.is_array()) {
+    auto elements = t.elements();
+    ASSERT_TRUE(elements) << text;
+    ASSERT_EQ(elements->size(), j.size()) << text;
+    for (std::size_t i = 0; i < j.size(); ++i) expect_same_reading((*elements)[i], j[i], text);
+  } else if (j.is_string()) {
+    ASSERT_EQ(t.get<std::string>(), j.get<std::string>()) << text;
+  } else if (j.is_number_integer() && !j.is_number_unsigned()) {
+    ASSERT_TRUE(t.is_number_integer()) << text;
+    ASSERT_EQ(t.get<std::int64_t>(), j.get<std::int64_t>()) << text;
+  } else if (j.is_boolean()) {
+    ASSERT_EQ(t.get<bool>(), j.get<bool>()) << text;
+  } else if (j.is_null()) {
+    ASSERT_TRUE(t.is_null()) << text;
+  }
+}
+
+TEST(EncodingDifferentialTest, TheInPlaceReaderReadsWhatNlohmannReads) {
+  std::mt19937_64 random(11);
+  for (int i = 0; i < 20'000; ++i) {
+    const Json value = random_value(random);
+    // Compact text as Nimbus writes it, and indented text with other spacing.
+    for (const std::string& text :
+         {appended(value), value.dump(2, ' ', false, Json::error_handler_t::replace)}) {
+      const Json j = Json::parse(text);
+      auto t = nimbus::format::JsonText::parse(text);
+      ASSERT_TRUE(t) << text << ": " << t.error().message;
+      expect_same_reading(*t, j, text);
+      auto end = nimbus::format::json_value_end(text, 0);
+      ASSERT_TRUE(end) << text;
+      ASSERT_GE(*end, text.find_last_not_of(" \n") +
+                          (text.front() == '{' || text.front() == '[' || text.front() == '"' ? 1 : 0))
+          << text;
+    }
+  }
+}
+
+TEST(EncodingDifferentialTest, ANameGivenTwiceIsReadAsNlohmannReadsIt) {
+  // Two names that are not UTF-8 are both written as U+FFFD: the text then names one member twice.
+  const std::string text = R"({"a":1,"b":2,"a":{"c":3}})";
+  auto t = nimbus::format::JsonText::parse(text);
+  ASSERT_TRUE(t);
+  expect_same_reading(*t, Json::parse(text), text);
+  ASSERT_EQ(t->items().size(), 2U);
+  EXPECT_EQ((*t)["a"].text(), R"({"c":3})");
+  EXPECT_EQ(t->items()[0].first, "a");  // in its first place
+}
+
+TEST(EncodingDifferentialTest, StringsWrittenAndReadBackAreNlohmannsStrings) {
+  for (const std::string& s : strings()) {
+    const std::string literal = appended_string(s);
+    std::string back;
+    ASSERT_TRUE(nimbus::format::json_unescape(literal, back)) << testing::PrintToString(s);
+    ASSERT_EQ(back, Json::parse(literal).get<std::string>()) << testing::PrintToString(s);
+    if (nimbus::detail::valid_utf8(s)) {
+      ASSERT_EQ(back, s) << testing::PrintToString(s);  // exact when valid
+    }
+  }
+}
+
+TEST(EncodingDifferentialTest, Rfc3339WrittenAndReadBackIsTheSameTimeToItsDigits) {
+  std::mt19937_64 random(5);
+  for (int i = 0; i < 100'000; ++i) {
+    // Any nanosecond from 1677 to 2262 that the clock holds.
+    const auto ns =
+        static_cast<std::int64_t>(random() % 18'000'000'000'000'000'000ULL) - 9'000'000'000'000'000'000LL;
+    const auto t = std::chrono::system_clock::time_point(std::chrono::nanoseconds(ns));
+    for (int digits : {0, 3, 6, 9}) {
+      const std::string text = nimbus::format::rfc3339(t, digits);
+      auto back = nimbus::format::parse_rfc3339(text);
+      ASSERT_TRUE(back) << text;
+      const std::int64_t unit = digits == 9   ? 1
+                                : digits == 6 ? 1'000
+                                : digits == 3 ? 1'000'000
+                                              : 1'000'000'000;
+      const std::int64_t floored = ns >= 0 ? ns / unit * unit : -((-ns + unit - 1) / unit) * unit;
+      ASSERT_EQ(std::chrono::duration_cast<std::chrono::nanoseconds>(back->time_since_epoch()).count(),
+                floored)
+          << text;
+    }
+  }
+}
+
+TEST(EncodingDifferentialTest, Base64DecodesWhatItEncodesForEveryLength) {
+  std::mt19937_64 random(3);
+  for (std::size_t n = 0; n < 300; ++n) {
+    std::string bytes(n, '\0');
+    for (char& c : bytes) c = static_cast<char>(random());
+    const std::string text = nimbus::format::base64_encode(bytes);
+    ASSERT_EQ(text.size(), (n + 2) / 3 * 4);
+    ASSERT_EQ(nimbus::format::base64_decode(text), bytes) << n;
+    std::string url_safe = text;  // the URL-safe alphabet, without padding, with line breaks: the same bytes
+    for (char& c : url_safe) c = c == '+' ? '-' : c == '/' ? '_' : c;
+    while (!url_safe.empty() && url_safe.back() == '=') url_safe.pop_back();
+    if (url_safe.size() > 8) url_safe.insert(8, "\n");
+    ASSERT_EQ(nimbus::format::base64_decode(url_safe), bytes) << n;
+  }
+  EXPECT_EQ(nimbus::format::base64_decode("YQ==").value_or("?"), "a");  // RFC 4648's vectors
+  EXPECT_EQ(nimbus::format::base64_decode("Zm9vYmFy").value_or("?"), "foobar");
+  for (const char* bad : {"!!", "A", "YQ=a", "YQ==="})
+    EXPECT_FALSE(nimbus::format::base64_decode(bad)) << bad;
 }
 
 }  // namespace

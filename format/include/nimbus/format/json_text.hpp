@@ -49,7 +49,8 @@ class JsonText {
   /// "object", "array", "string", "number", "boolean", "null", as nlohmann names them.
   [[nodiscard]] const char* type_name() const noexcept;
 
-  /// An object's members, in order (names unescaped).
+  /// An object's members, in order (names unescaped); a name given twice is
+  /// one member, in its first place with its last value, as nlohmann reads it.
   [[nodiscard]] const std::vector<std::pair<std::string, JsonText>>& items() const noexcept {
     return members_;
   }
