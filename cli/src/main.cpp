@@ -42,10 +42,7 @@ extern "C" void on_stop_signal(int /*signal*/) {
   if (g_serving != nullptr) g_serving->request_stop();
 }
 
-}  // namespace
-
-int run_command(int argc, char** argv) {
-  cxxopts::Options opts("nimbus run", "Run a function in the emulator against event files.");
+void add_run_options(cxxopts::Options& opts) {
   opts.custom_help("<function.yaml | lib.so> [options]");
   opts.positional_help("");
   opts.add_options()("target", "function.yaml or a function's .so", cxxopts::value<std::string>())(
@@ -63,40 +60,53 @@ int run_command(int argc, char** argv) {
       "debug-port", "Python functions: start debugpy on this port and wait for the debugger to attach",
       cxxopts::value<std::string>())("h,help", "show this help");
   add_record_options(opts);
-  cxxopts::ParseResult args;
-  if (auto done = parse_command(opts, argc, argv, "run", args)) return *done;
-  if (args.count("target") == 0U) return fail("run: name a function.yaml or a .so (see 'nimbus run --help')");
+}
 
+// --log-level, --bind, --env and --debug-port, as the emulator takes them.
+Result<emulator::EmulatorOptions> emulator_options(const cxxopts::ParseResult& args) {
+  emulator::EmulatorOptions options;
   auto level = nimbus::parse_log_level(args["log-level"].as<std::string>());
   if (!level)
-    return fail("run: --log-level " + args["log-level"].as<std::string>() +
-                ": expected debug, info, warn or error");
-  std::string color = args["color"].as<std::string>();
-  if (color != "auto" && color != "always" && color != "never")
-    return fail("run: --color " + color + ": expected auto, always or never");
-
-  nimbus::emulator::EmulatorOptions options;
+    return Error{"--log-level " + args["log-level"].as<std::string>() +
+                 ": expected debug, info, warn or error"};
   options.log_level = *level;
   if (args.count("bind") != 0U) {
     for (const auto& flag : args["bind"].as<std::vector<std::string>>()) {
       auto spec = nimbus::engine::parse_binding_flag(flag);
-      if (!spec) return fail(spec.error().message);
+      if (!spec) return spec.error();
       options.bindings.push_back(std::move(*spec));
     }
   }
   if (args.count("env") != 0U) {
     for (const auto& kv : args["env"].as<std::vector<std::string>>()) {
       auto eq = kv.find('=');
-      if (eq == std::string::npos || eq == 0) return fail("--env " + kv + ": expected K=V");
+      if (eq == std::string::npos || eq == 0) return Error{"--env " + kv + ": expected K=V"};
       options.env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
     }
   }
-
   if (args.count("debug-port") != 0U) {
     auto port = parse_int(args["debug-port"].as<std::string>(), "--debug-port", 1, 65535);
-    if (!port) return fail("run: " + port.error().message);
+    if (!port) return port.error();
     options.env.emplace_back("NIMBUS_DEBUG_PORT", std::to_string(*port));
   }
+  return options;
+}
+
+}  // namespace
+
+int run_command(int argc, char** argv) {
+  cxxopts::Options opts("nimbus run", "Run a function in the emulator against event files.");
+  add_run_options(opts);
+  cxxopts::ParseResult args;
+  if (auto done = parse_command(opts, argc, argv, "run", args)) return *done;
+  if (args.count("target") == 0U) return fail("run: name a function.yaml or a .so (see 'nimbus run --help')");
+
+  std::string color = args["color"].as<std::string>();
+  if (color != "auto" && color != "always" && color != "never")
+    return fail("run: --color " + color + ": expected auto, always or never");
+  auto emulating = emulator_options(args);
+  if (!emulating) return fail("run: " + emulating.error().message);
+  emulator::EmulatorOptions& options = *emulating;
 
   std::vector<std::string> inputs;
   if (args.count("event") != 0U) inputs = args["event"].as<std::vector<std::string>>();
@@ -121,7 +131,7 @@ int run_command(int argc, char** argv) {
   if (!loop) return fail(loop.error().message);
   if (auto opened = (*source)->open(**loop); !opened) return fail(opened.error().message);
 
-  auto recording = open_recording(args, target->config, "emulator", *level);
+  auto recording = open_recording(args, target->config, "emulator", options.log_level);
   if (!recording) return fail(recording.error().message);
   std::unique_ptr<nimbus::recorder::Recorder> recorder;
   if (*recording) {
@@ -178,9 +188,9 @@ Result<engine::ServeOverrides> serve_overrides(const cxxopts::ParseResult& args)
 
 }  // namespace
 
-int serve_command(int argc, char** argv) {
-  cxxopts::Options opts("nimbus serve",
-                        "Serve a function on its triggers with the shared-memory runtime engine.");
+namespace {
+
+void add_serve_options(cxxopts::Options& opts) {
   opts.custom_help("<function.yaml | lib.so> [options]");
   opts.positional_help("");
   opts.add_options()("target", "function.yaml or a function's .so", cxxopts::value<std::string>())(
@@ -204,6 +214,32 @@ int serve_command(int argc, char** argv) {
                                      cxxopts::value<std::string>())(
       "rebuild", "build the function even if it looks up to date")("h,help", "show this help");
   add_record_options(opts);
+}
+
+// Serves until a signal or every trigger is done, after the ready line.
+void serve_until_stopped(engine::Processor& processor, const std::string& name, const std::string& host) {
+  g_serving = &processor;
+  struct sigaction stop {};
+  stop.sa_handler = on_stop_signal;
+  sigemptyset(&stop.sa_mask);
+  sigaction(SIGTERM, &stop, nullptr);
+  sigaction(SIGINT, &stop, nullptr);
+
+  // The one machine-readable line, once every trigger and the admin port are ready.
+  nimbus::Json ready{{"serving", name}, {"host", host}, {"adminPort", processor.admin_port()}};
+  if (processor.port() >= 0) ready["port"] = processor.port();
+  ready["triggers"] = processor.describe_triggers();
+  std::cout << ready.dump(-1, ' ', false, nimbus::Json::error_handler_t::replace) << std::endl;
+  processor.run();
+  g_serving = nullptr;
+}
+
+}  // namespace
+
+int serve_command(int argc, char** argv) {
+  cxxopts::Options opts("nimbus serve",
+                        "Serve a function on its triggers with the shared-memory runtime engine.");
+  add_serve_options(opts);
   cxxopts::ParseResult args;
   if (auto done = parse_command(opts, argc, argv, "serve", args)) return *done;
   if (args.count("target") == 0U)
@@ -247,22 +283,8 @@ int serve_command(int argc, char** argv) {
   o.standard_input = &std::cin;
   auto processor = engine::Processor::start(std::move(o));
   if (!processor) return fail(processor.error().message);
-  g_serving = processor->get();
-  struct sigaction stop {};
-  stop.sa_handler = on_stop_signal;
-  sigemptyset(&stop.sa_mask);
-  sigaction(SIGTERM, &stop, nullptr);
-  sigaction(SIGINT, &stop, nullptr);
-
-  // The one machine-readable line, once every trigger and the admin port are ready.
-  nimbus::Json ready{{"serving", config.name.empty() ? config.module : config.name},
-                     {"host", args["host"].as<std::string>()},
-                     {"adminPort", (*processor)->admin_port()}};
-  if ((*processor)->port() >= 0) ready["port"] = (*processor)->port();
-  ready["triggers"] = (*processor)->describe_triggers();
-  std::cout << ready.dump(-1, ' ', false, nimbus::Json::error_handler_t::replace) << std::endl;
-  (*processor)->run();
-  g_serving = nullptr;
+  serve_until_stopped(**processor, config.name.empty() ? config.module : config.name,
+                      args["host"].as<std::string>());
   processor->reset();
   if (recorder) std::cerr << "nimbus: recorded " << recorder->recorded() << " invocations\n";
   recorder.reset();  // writes out the tape's last lines
@@ -270,7 +292,6 @@ int serve_command(int argc, char** argv) {
   return 0;
 }
 
-// Writes --json's and --junit's reports; true when it could.
 int build_command(int argc, char** argv) {
   cxxopts::Options opts("nimbus build", "Build a C++ function's shared library into .nimbus/ beside it.");
   opts.custom_help("<function.yaml> [options]");

@@ -142,8 +142,9 @@ class Progress {
 
 }  // namespace
 
-int replay_command(int argc, char** argv) {
-  cxxopts::Options opts("nimbus replay", "Replay a tape against a function and show what changed.");
+namespace {
+
+void add_replay_options(cxxopts::Options& opts) {
   opts.custom_help("<tape.ndjson> --function <function.yaml | lib.so> [options]");
   opts.positional_help("");
   opts.add_options()("target", "the tape", cxxopts::value<std::string>())(
@@ -166,6 +167,34 @@ int replay_command(int argc, char** argv) {
       "learn-noise", "first replay the tape twice and ignore whatever differs between those two runs")(
       "rebuild", "build the function even if it looks up to date")("h,help", "show this help");
   add_noise_options(opts);
+}
+
+// Replays with a progress bar on a terminal, then reports; the exit status.
+int replay_and_report(replay::TapeReplayOptions& o, const cxxopts::ParseResult& args,
+                      std::uint64_t tape_bytes) {
+  replay::Report report(o.tape.string(), args["function"].as<std::string>());
+  if (args.count("junit") != 0U) report.keep_passed();
+  Result<replay::TapeReplayOutcome> outcome = Error{};
+  {
+    Progress progress(isatty(STDERR_FILENO) != 0, tape_bytes);
+    o.progress = [&progress](std::size_t records, std::uint64_t bytes) { progress.update(records, bytes); };
+    outcome = replay::replay_tape(o, report);
+    progress.done();
+  }
+  if (!outcome) return fail(outcome.error().message);
+  const bool stopped = outcome->stopped;
+  report.print(std::cout, color_for(args));
+  if (stopped) std::cerr << "nimbus: replay stopped at an unreadable tape line (--strict)\n";
+  if (!write_reports(args, report, stopped)) return kExitError;
+  if (stopped) return kExitError;
+  return report.summary().exit_code();
+}
+
+}  // namespace
+
+int replay_command(int argc, char** argv) {
+  cxxopts::Options opts("nimbus replay", "Replay a tape against a function and show what changed.");
+  add_replay_options(opts);
   cxxopts::ParseResult args;
   if (auto done = parse_command(opts, argc, argv, "replay", args)) return *done;
   if (args.count("target") == 0U) return fail("replay: name a tape (see 'nimbus replay --help')");
@@ -207,22 +236,7 @@ int replay_command(int argc, char** argv) {
     }
   }
 
-  replay::Report report(tape_path, args["function"].as<std::string>());
-  if (args.count("junit") != 0U) report.keep_passed();
-  Result<replay::TapeReplayOutcome> outcome = Error{};
-  {
-    Progress progress(isatty(STDERR_FILENO) != 0, (*tape)->size());
-    o.progress = [&progress](std::size_t records, std::uint64_t bytes) { progress.update(records, bytes); };
-    outcome = replay::replay_tape(o, report);
-    progress.done();
-  }
-  if (!outcome) return fail(outcome.error().message);
-  const bool stopped = outcome->stopped;
-  report.print(std::cout, color_for(args));
-  if (stopped) std::cerr << "nimbus: replay stopped at an unreadable tape line (--strict)\n";
-  if (!write_reports(args, report, stopped)) return kExitError;
-  if (stopped) return kExitError;
-  return report.summary().exit_code();
+  return replay_and_report(o, args, (*tape)->size());
 }
 
 int diff_command(int argc, char** argv) {

@@ -80,31 +80,23 @@ void check_keys(const J& j, const std::string& field, std::initializer_list<std:
   }
 }
 
+// `trigger`: {kind, name}, or the defaults.
 template <class J>
-detail::EventData parse_event_or_throw(const J& j, const std::string& default_id,
-                                       const EventDefaults& defaults) {
-  if (!j.is_object()) throw FieldError{"an event must be a JSON object, got " + type_name(j)};
-  for (const auto& [k, v] : j.items()) {
-    if (std::find(kKnownFields.begin(), kKnownFields.end(), k) == kKnownFields.end()) {
-      throw FieldError{"unknown field '" + k + "' (expected: " + join(kKnownFields) + ")"};
-    }
-  }
-  detail::EventData d;
-  d.id = j.contains("id") ? need_string(j["id"], "id") : default_id;
+void read_trigger(const J& j, const EventDefaults& defaults, detail::EventData& d) {
   d.trigger_kind = defaults.trigger_kind;
   d.trigger_name = defaults.trigger_name;
-  if (j.contains("trigger")) {
-    const auto& t = j["trigger"];
-    if (!t.is_object())
-      throw FieldError{"field 'trigger': expected an object {kind, name}, got " + type_name(t)};
-    check_keys(t, "trigger", {"kind", "name"});
-    if (t.contains("kind")) d.trigger_kind = need_string(t["kind"], "trigger.kind");
-    d.trigger_name = t.contains("name") ? need_string(t["name"], "trigger.name") : d.trigger_kind;
-  }
-  if (j.contains("headers")) d.headers = need_string_map(j["headers"], "headers");
-  if (j.contains("fields")) d.fields = need_string_map(j["fields"], "fields");
+  if (!j.contains("trigger")) return;
+  const auto& t = j["trigger"];
+  if (!t.is_object()) throw FieldError{"field 'trigger': expected an object {kind, name}, got " + type_name(t)};
+  check_keys(t, "trigger", {"kind", "name"});
+  if (t.contains("kind")) d.trigger_kind = need_string(t["kind"], "trigger.kind");
+  d.trigger_name = t.contains("name") ? need_string(t["name"], "trigger.name") : d.trigger_kind;
+}
 
-  int bodies = static_cast<int>(j.contains("body")) + static_cast<int>(j.contains("bodyBase64"));
+// `body` (text, or JSON re-serialised) or `bodyBase64`, and the content type they imply.
+template <class J>
+void read_body(const J& j, detail::EventData& d) {
+  const int bodies = static_cast<int>(j.contains("body")) + static_cast<int>(j.contains("bodyBase64"));
   if (bodies > 1) throw FieldError{"fields 'body' and 'bodyBase64' exclude each other"};
   std::string default_type;
   if (j.contains("body")) {
@@ -123,13 +115,17 @@ detail::EventData parse_event_or_throw(const J& j, const std::string& default_id
   }
   if (j.contains("contentType")) {
     d.content_type = need_string(j["contentType"], "contentType");
-  } else {
-    for (const auto& [k, v] : d.headers) {
-      if (iequals(k, "content-type")) d.content_type = v;
-    }
-    if (d.content_type.empty()) d.content_type = default_type;
+    return;
   }
+  for (const auto& [k, v] : d.headers) {
+    if (iequals(k, "content-type")) d.content_type = v;
+  }
+  if (d.content_type.empty()) d.content_type = default_type;
+}
 
+// `method` (GET without a body, POST with one, for HTTP), `path` with its query, `url`.
+template <class J>
+void read_target(const J& j, detail::EventData& d) {
   const bool http = d.trigger_kind == "http";
   if (j.contains("method")) {
     d.method = need_string(j["method"], "method");
@@ -139,8 +135,7 @@ detail::EventData parse_event_or_throw(const J& j, const std::string& default_id
     d.method = d.body.empty() ? "GET" : "POST";
   }
   std::string target = j.contains("path") ? need_string(j["path"], "path") : (http ? "/" : "");
-  if (!target.empty() && target[0] != '/')
-    throw FieldError{"field 'path': must start with '/', got '" + target + "'"};
+  if (!target.empty() && target[0] != '/') throw FieldError{"field 'path': must start with '/', got '" + target + "'"};
   d.url = j.contains("url") ? need_string(j["url"], "url") : target;
   auto q = target.find('?');
   d.path = target.substr(0, q);
@@ -154,42 +149,62 @@ detail::EventData parse_event_or_throw(const J& j, const std::string& default_id
       d.url += (i ? "&" : "") + d.fields[i].first + "=" + d.fields[i].second;
     }
   }
+}
 
+// `cloudEvent`: type and source required, specversion 1.0 by default, time an RFC 3339 time.
+template <class J>
+void read_cloud_event(const J& ce, detail::EventData& d) {
+  if (!ce.is_object()) throw FieldError{"field 'cloudEvent': expected an object, got " + type_name(ce)};
+  check_keys(ce, "cloudEvent", {"type", "source", "specversion", "subject", "time"});
+  if (!ce.contains("type")) throw FieldError{"field 'cloudEvent.type': missing (CloudEvents require it)"};
+  if (!ce.contains("source")) throw FieldError{"field 'cloudEvent.source': missing (CloudEvents require it)"};
+  d.ce_type = need_string(ce["type"], "cloudEvent.type");
+  d.ce_source = need_string(ce["source"], "cloudEvent.source");
+  d.ce_spec_version = ce.contains("specversion") ? need_string(ce["specversion"], "cloudEvent.specversion") : "1.0";
+  if (ce.contains("subject")) d.ce_subject = need_string(ce["subject"], "cloudEvent.subject");
+  if (ce.contains("time")) {
+    d.ce_time = need_string(ce["time"], "cloudEvent.time");
+    (void)need_time(d.ce_time, "cloudEvent.time");
+  }
+}
+
+// `stream`: {topic, partition, offset}.
+template <class J>
+void read_stream(const J& s, detail::EventData& d) {
+  if (!s.is_object()) {
+    throw FieldError{"field 'stream': expected an object {topic, partition, offset}, got " + type_name(s)};
+  }
+  check_keys(s, "stream", {"topic", "partition", "offset"});
+  d.has_stream = true;
+  if (s.contains("topic")) d.topic = need_string(s["topic"], "stream.topic");
+  for (const char* key : {"partition", "offset"}) {
+    if (!s.contains(key)) continue;
+    if (!s[key].is_number_integer()) {
+      throw FieldError{std::string("field 'stream.") + key + "': expected an integer, got " + type_name(s[key])};
+    }
+    (std::strcmp(key, "partition") == 0 ? d.partition : d.offset) = s[key].template get<std::int64_t>();
+  }
+}
+
+template <class J>
+detail::EventData parse_event_or_throw(const J& j, const std::string& default_id, const EventDefaults& defaults) {
+  if (!j.is_object()) throw FieldError{"an event must be a JSON object, got " + type_name(j)};
+  for (const auto& [k, v] : j.items()) {
+    if (std::find(kKnownFields.begin(), kKnownFields.end(), k) == kKnownFields.end()) {
+      throw FieldError{"unknown field '" + k + "' (expected: " + join(kKnownFields) + ")"};
+    }
+  }
+  detail::EventData d;
+  d.id = j.contains("id") ? need_string(j["id"], "id") : default_id;
+  read_trigger(j, defaults, d);
+  if (j.contains("headers")) d.headers = need_string_map(j["headers"], "headers");
+  if (j.contains("fields")) d.fields = need_string_map(j["fields"], "fields");
+  read_body(j, d);
+  read_target(j, d);
   d.timestamp = j.contains("timestamp") ? need_time(need_string(j["timestamp"], "timestamp"), "timestamp")
                                         : std::chrono::system_clock::now();
-
-  if (j.contains("cloudEvent")) {
-    const auto& ce = j["cloudEvent"];
-    if (!ce.is_object()) throw FieldError{"field 'cloudEvent': expected an object, got " + type_name(ce)};
-    check_keys(ce, "cloudEvent", {"type", "source", "specversion", "subject", "time"});
-    if (!ce.contains("type")) throw FieldError{"field 'cloudEvent.type': missing (CloudEvents require it)"};
-    if (!ce.contains("source"))
-      throw FieldError{"field 'cloudEvent.source': missing (CloudEvents require it)"};
-    d.ce_type = need_string(ce["type"], "cloudEvent.type");
-    d.ce_source = need_string(ce["source"], "cloudEvent.source");
-    d.ce_spec_version =
-        ce.contains("specversion") ? need_string(ce["specversion"], "cloudEvent.specversion") : "1.0";
-    if (ce.contains("subject")) d.ce_subject = need_string(ce["subject"], "cloudEvent.subject");
-    if (ce.contains("time")) {
-      d.ce_time = need_string(ce["time"], "cloudEvent.time");
-      (void)need_time(d.ce_time, "cloudEvent.time");
-    }
-  }
-  if (j.contains("stream")) {
-    const auto& s = j["stream"];
-    if (!s.is_object())
-      throw FieldError{"field 'stream': expected an object {topic, partition, offset}, got " + type_name(s)};
-    check_keys(s, "stream", {"topic", "partition", "offset"});
-    d.has_stream = true;
-    if (s.contains("topic")) d.topic = need_string(s["topic"], "stream.topic");
-    for (const char* key : {"partition", "offset"}) {
-      if (!s.contains(key)) continue;
-      if (!s[key].is_number_integer())
-        throw FieldError{std::string("field 'stream.") + key + "': expected an integer, got " +
-                         type_name(s[key])};
-      (std::strcmp(key, "partition") == 0 ? d.partition : d.offset) = s[key].template get<std::int64_t>();
-    }
-  }
+  if (j.contains("cloudEvent")) read_cloud_event(j["cloudEvent"], d);
+  if (j.contains("stream")) read_stream(j["stream"], d);
   return d;
 }
 

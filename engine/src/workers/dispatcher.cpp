@@ -260,19 +260,8 @@ bool Dispatcher::service(Slot& s, std::vector<std::pair<Completion, Response>>& 
     w = s.worker.get();
     drain(s, ready);
   }
-  bool active = !ready.empty();
-
-  // A stuck event: kill its worker; the death is handled below with a 504.
-  bool timed_out = false;
-  {
-    std::lock_guard lock(s.mutex);
-    // Only an event the handler is running: one still queued is answered 504 by the worker itself.
-    if (!s.pending.empty() && s.pending.begin()->second.deadline < std::chrono::steady_clock::now() &&
-        w->running() == s.pending.begin()->first) {
-      timed_out = true;
-      w->kill();
-    }
-  }
+  const bool active = !ready.empty();
+  const bool timed_out = kill_if_stuck(s, *w);
   // Whether the worker died costs a system call: ask at most once a millisecond.
   const auto now = std::chrono::steady_clock::now();
   if (!timed_out && now < s.next_exit_check) return active;
@@ -284,10 +273,26 @@ bool Dispatcher::service(Slot& s, std::vector<std::pair<Completion, Response>>& 
   }
   if (!exit) return active;
   if (std::chrono::steady_clock::now() < s.next_restart) return active;
+  replace_dead_worker(s, *w, timed_out ? std::nullopt : exit, ready);
+  return true;
+}
 
+bool Dispatcher::kill_if_stuck(Slot& s, Worker& w) {
+  std::lock_guard lock(s.mutex);
+  // Only an event the handler is running: one still queued is answered 504 by the worker itself.
+  if (!s.pending.empty() && s.pending.begin()->second.deadline < std::chrono::steady_clock::now() &&
+      w.running() == s.pending.begin()->first) {
+    w.kill();  // the death is handled as any other, with a 504 for the event
+    return true;
+  }
+  return false;
+}
+
+void Dispatcher::replace_dead_worker(Slot& s, Worker& dead, const std::optional<std::string>& crash,
+                                     std::vector<std::pair<Completion, Response>>& ready) {
   std::lock_guard lock(s.mutex);
   drain(s, ready);  // answers, logs and records that arrived before the death come first
-  auto unanswered = w->unanswered();
+  auto unanswered = dead.unanswered();
   // Followed events it answered without sending their records (it died between the two).
   s.record_text.clear();
   for (const auto& u : unanswered) {
@@ -301,15 +306,15 @@ bool Dispatcher::service(Slot& s, std::vector<std::pair<Completion, Response>>& 
     }
     return s.fail(it, std::move(response), event, o_.tap, ready);
   };
-  if (!s.pending.empty()) {
-    std::uint64_t failed_id = s.pending.begin()->first;
+  if (!s.pending.empty()) {  // the event it died on: a crash's 500, or a timeout's 504
+    const std::uint64_t failed_id = s.pending.begin()->first;
     fail(s.pending.begin(),
-         timed_out ? Response::text("event timed out after " + std::to_string(o_.event_timeout.count()) +
-                                        " ms; worker " + std::to_string(s.id) + " was restarted",
-                                    504)
-                   : Response::text("worker " + std::to_string(s.id) + " " + *exit +
-                                        " while handling this event; it was restarted",
-                                    500));
+         crash ? Response::text("worker " + std::to_string(s.id) + " " + *crash +
+                                    " while handling this event; it was restarted",
+                                500)
+               : Response::text("event timed out after " + std::to_string(o_.event_timeout.count()) +
+                                    " ms; worker " + std::to_string(s.id) + " was restarted",
+                                504));
     std::erase_if(unanswered, [&](const Worker::Unanswered& u) { return u.request_id == failed_id; });
   }
   WorkerOptions wo = o_.worker;
@@ -324,7 +329,7 @@ bool Dispatcher::service(Slot& s, std::vector<std::pair<Completion, Response>>& 
                                              503));
     }
     s.next_restart = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
-    return true;
+    return;
   }
   s.worker = std::move(*replacement);
   forward_init_logs(s.id, *s.worker);
@@ -346,12 +351,11 @@ bool Dispatcher::service(Slot& s, std::vector<std::pair<Completion, Response>>& 
   }
   // Anything else this worker held is accounted for, never left waiting.
   for (auto it = s.pending.begin(); it != s.pending.end();) {
-    bool requeued = std::any_of(unanswered.begin(), unanswered.end(),
-                                [&](const Worker::Unanswered& u) { return u.request_id == it->first; });
+    const bool requeued = std::any_of(unanswered.begin(), unanswered.end(),
+                                      [&](const Worker::Unanswered& u) { return u.request_id == it->first; });
     it = requeued ? std::next(it) : fail(it, Response::text("event lost in a worker restart", 503));
   }
   s.worker->flush();
-  return true;
 }
 
 }  // namespace nimbus::engine

@@ -45,82 +45,92 @@ Result<std::unique_ptr<Worker>> Worker::start(const WorkerOptions& o) noexcept {
     w->mode_ = o.mode;
     w->channel_ = std::make_shared<shm::Channel>(std::move(*channel));
     if (o.mode == WorkerMode::kThread) {
-      workers::WorkerSpec spec{o.config.string(), o.library.string(), o.function,        o.worker_id,
-                               o.log_level,       o.notify_fd,        o.redacted_headers};
-      w->thread_status_ = std::make_shared<std::atomic<int>>(-1);
-      w->thread_stop_ = std::make_shared<std::atomic<bool>>(false);
-      w->thread_ =
-          std::thread([channel = w->channel_, spec, status = w->thread_status_, stop = w->thread_stop_] {
-            status->store(workers::serve_channel(*channel, spec, stop.get()));
-          });
-    } else {
-      int fds[2];  // NOLINT(modernize-avoid-c-arrays): socketpair's out-parameter
-      if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
-        return Error{std::string("socketpair: ") + std::strerror(errno)};
-      }
-      w->socket_ = fds[0];
-      std::vector<std::string> argv = {o.worker_executable.string(),
-                                       "--socket",
-                                       std::to_string(kChildSocketFd),
-                                       "--library",
-                                       o.library.string(),
-                                       "--worker-id",
-                                       std::to_string(o.worker_id),
-                                       "--log-level",
-                                       std::string(to_string(o.log_level))};
-      if (!o.config.empty()) argv.insert(argv.end(), {"--config", o.config.string()});
-      if (!o.function.empty()) argv.insert(argv.end(), {"--function", o.function});
-      if (o.notify_fd >= 0) argv.insert(argv.end(), {"--notify-fd", std::to_string(kChildNotifyFd)});
-      for (const auto& h : o.redacted_headers) argv.insert(argv.end(), {"--redact-header", h});
-      std::vector<char*> args;
-      args.reserve(argv.size() + 1);
-      for (auto& a : argv) args.push_back(a.data());
-      args.push_back(nullptr);
-
-      posix_spawn_file_actions_t actions;
-      posix_spawn_file_actions_init(&actions);
-      posix_spawn_file_actions_adddup2(&actions, fds[1], kChildSocketFd);  // dup2 clears CLOEXEC
-      if (o.notify_fd >= 0) posix_spawn_file_actions_adddup2(&actions, o.notify_fd, kChildNotifyFd);
-      posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-      int rc = posix_spawn(&w->pid_, args[0], &actions, nullptr, args.data(), environ);
-      posix_spawn_file_actions_destroy(&actions);
-      close(fds[1]);
-      if (rc != 0) {
-        w->pid_ = -1;
-        return Error{"cannot start worker " + o.worker_executable.string() + ": " + std::strerror(rc)};
-      }
-      if (auto sent = shm::send_fd(w->socket_, w->channel_->fd()); !sent) return sent.error();
+      w->start_thread(o);
+    } else if (auto spawned = w->spawn_process(o); !spawned) {
+      return spawned.error();
     }
-
-    // The ready handshake: the worker's first message says whether it started.
-    auto deadline = std::chrono::steady_clock::now() + o.ready_timeout;
-    shm::Ring& responses = w->channel_->responses();
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (auto msg = responses.try_peek()) {
-        if (msg->type == workers::kLog) {
-          if (auto l = workers::read_log(msg->payload)) w->init_logs_.push_back(l->to_record());
-          responses.release();
-          continue;
-        }
-        std::string text(
-            reinterpret_cast<const char*>(msg->payload.data()),
-            msg->payload.size());  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): char view of bytes
-        auto type = msg->type;
-        responses.release();
-        if (type == workers::kReady) {
-          w->function_name_ = std::move(text);
-          return w;
-        }
-        if (type == workers::kInitFailed) return Error{text};
-        continue;
-      }
-      if (auto exited = w->check_exit()) return Error{"worker " + *exited + " before it was ready"};
-      responses.wait_for_message(std::chrono::microseconds(10'000), 0);
-    }
-    return Error{"worker was not ready within " + std::to_string(o.ready_timeout.count()) + " ms"};
+    if (auto ready = w->await_ready(o.ready_timeout); !ready) return ready.error();
+    return w;
   } catch (const std::exception& e) {
     return Error{std::string("starting a worker: ") + e.what()};
   }
+}
+
+void Worker::start_thread(const WorkerOptions& o) {
+  workers::WorkerSpec spec{o.config.string(), o.library.string(), o.function,        o.worker_id,
+                           o.log_level,       o.notify_fd,        o.redacted_headers};
+  thread_status_ = std::make_shared<std::atomic<int>>(-1);
+  thread_stop_ = std::make_shared<std::atomic<bool>>(false);
+  thread_ = std::thread([channel = channel_, spec, status = thread_status_, stop = thread_stop_] {
+    status->store(workers::serve_channel(*channel, spec, stop.get()));
+  });
+}
+
+Result<void> Worker::spawn_process(const WorkerOptions& o) {
+  int fds[2];  // NOLINT(modernize-avoid-c-arrays): socketpair's out-parameter
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+    return Error{std::string("socketpair: ") + std::strerror(errno)};
+  }
+  socket_ = fds[0];
+  std::vector<std::string> argv = {o.worker_executable.string(),
+                                   "--socket",
+                                   std::to_string(kChildSocketFd),
+                                   "--library",
+                                   o.library.string(),
+                                   "--worker-id",
+                                   std::to_string(o.worker_id),
+                                   "--log-level",
+                                   std::string(to_string(o.log_level))};
+  if (!o.config.empty()) argv.insert(argv.end(), {"--config", o.config.string()});
+  if (!o.function.empty()) argv.insert(argv.end(), {"--function", o.function});
+  if (o.notify_fd >= 0) argv.insert(argv.end(), {"--notify-fd", std::to_string(kChildNotifyFd)});
+  for (const auto& h : o.redacted_headers) argv.insert(argv.end(), {"--redact-header", h});
+  std::vector<char*> args;
+  args.reserve(argv.size() + 1);
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], kChildSocketFd);  // dup2 clears CLOEXEC
+  if (o.notify_fd >= 0) posix_spawn_file_actions_adddup2(&actions, o.notify_fd, kChildNotifyFd);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  int rc = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(fds[1]);
+  if (rc != 0) {
+    pid_ = -1;
+    return Error{"cannot start worker " + o.worker_executable.string() + ": " + std::strerror(rc)};
+  }
+  return shm::send_fd(socket_, channel_->fd());
+}
+
+Result<void> Worker::await_ready(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  shm::Ring& responses = channel_->responses();
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (auto msg = responses.try_peek()) {
+      if (msg->type == workers::kLog) {
+        if (auto l = workers::read_log(msg->payload)) init_logs_.push_back(l->to_record());
+        responses.release();
+        continue;
+      }
+      std::string text(
+          reinterpret_cast<const char*>(msg->payload.data()),
+          msg->payload.size());  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): char view of bytes
+      auto type = msg->type;
+      responses.release();
+      if (type == workers::kReady) {
+        function_name_ = std::move(text);
+        return {};
+      }
+      if (type == workers::kInitFailed) return Error{text};
+      continue;
+    }
+    if (auto exited = check_exit()) return Error{"worker " + *exited + " before it was ready"};
+    responses.wait_for_message(std::chrono::microseconds(10'000), 0);
+  }
+  return Error{"worker was not ready within " + std::to_string(timeout.count()) + " ms"};
 }
 
 Worker::~Worker() {

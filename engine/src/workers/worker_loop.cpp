@@ -162,18 +162,11 @@ class RingLogSink : public LogSink {
 
 namespace {
 
-int serve(shm::Channel& channel, const WorkerSpec& spec, const std::atomic<bool>* stop) {
-  Ring& requests = channel.requests();
-  Ring& responses = channel.responses();
-  auto fail = [&](const std::string& message) {
-    send_text(responses, kInitFailed, message);
-    return 3;
-  };
-
+Result<HostOptions> host_options(const WorkerSpec& spec, LogSink& sink) {
   HostOptions host;
   if (!spec.config.empty()) {
     auto loaded = load_function_config(spec.config);
-    if (!loaded) return fail(loaded.error().message);
+    if (!loaded) return loaded.error();
     host.config = std::move(*loaded);
   }
   if (!spec.function.empty()) host.config.function = spec.function;
@@ -181,78 +174,110 @@ int serve(shm::Channel& channel, const WorkerSpec& spec, const std::atomic<bool>
   host.bindings = host.config.bindings;  // the configured ones, for real
   host.worker_id = spec.worker_id;
   host.level = spec.level;
-  RequestRecord record(spec.redacted_headers);
-  RingLogSink sink(responses, record);
   host.sink = &sink;
-  auto opened = FunctionHost::open(std::move(host));
-  if (!opened) return fail(opened.error().message);
-  FunctionHost& function = **opened;
-  send_text(responses, kReady, function.function_name());
-  responses.notify_consumer_with(
-      spec.notify_fd);  // after the handshake, which the processor waits for on the futex
+  return host;
+}
 
-  // The next request often comes within microseconds: spin for it a
-  // while, as long as spinning pays (docs/architecture.md, "Wake-ups").
-  detail::AdaptiveSpin spin(std::chrono::microseconds(200));
-  for (;;) {
-    bool worked = false;
-    while (auto msg = requests.try_peek()) {
-      worked = true;
-      if (msg->type == kShutdown) {
-        requests.release();
-        responses.wake_consumer();
-        return 0;
-      }
-      auto request = msg->type == kRequest ? read_request(msg->payload) : std::nullopt;
-      if (!request) {
-        requests.release();
-        continue;
-      }
-      const RequestHeader& rh = request->header;
-      Response response;
-      auto event = Event::from_bytes(request->event);
-      sink.set_request(rh.request_id);
-      const auto deadline = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(rh.deadline_ns));
-      const bool observed = rh.flags != 0U && record.begin(*request);
-      std::chrono::nanoseconds took{0};
-      if (!event) {
-        response = Response::text("bad event: " + event.error().message, 400);
-      } else if (std::chrono::steady_clock::now() >= deadline) {
-        // It waited in the queue past its deadline: answer without running it.
-        response = Response::text(
-            "event timed out waiting in worker " + std::to_string(spec.worker_id) + "'s queue", 504);
-      } else {
-        channel.running().store(rh.request_id, std::memory_order_release);
-        auto done = function.invoke(*event, deadline, observed ? &record : nullptr);
-        channel.running().store(0, std::memory_order_release);
-        response = std::move(done.response);
-        took = done.took;
-      }
-      std::size_t size = response_size(response);
-      if (size > responses.max_payload()) {
-        response =
-            Response::text("response of " + std::to_string(size) + " bytes exceeds the channel's limit", 500);
-        size = response_size(response);
-      }
-      write_response(loan(responses, kResponse, size), rh.request_id, response);
-      responses.commit();
-      if (record.recording()) {
-        responses.wake_consumer();  // the response need not wait for the record
-        record.send(responses, rh.request_id, event ? &*event : nullptr, response, took);
-      }
-      requests.release();  // the event was read in place until now
+// One worker's serving state: the channel, the function, and what observes it.
+class Serving {
+ public:
+  Serving(shm::Channel& channel, const WorkerSpec& spec, FunctionHost& function, RequestRecord& record,
+          RingLogSink& sink)
+      : channel_(channel), spec_(spec), function_(function), record_(record), sink_(sink) {}
+
+  // Answers one request, read in place; the caller releases it after.
+  void answer(const RequestView& request) {
+    Ring& responses = channel_.responses();
+    const RequestHeader& rh = request.header;
+    Response response;
+    auto event = Event::from_bytes(request.event);
+    sink_.set_request(rh.request_id);
+    const auto deadline = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(rh.deadline_ns));
+    const bool observed = rh.flags != 0U && record_.begin(request);
+    std::chrono::nanoseconds took{0};
+    if (!event) {
+      response = Response::text("bad event: " + event.error().message, 400);
+    } else if (std::chrono::steady_clock::now() >= deadline) {
+      // It waited in the queue past its deadline: answer without running it.
+      response = Response::text(
+          "event timed out waiting in worker " + std::to_string(spec_.worker_id) + "'s queue", 504);
+    } else {
+      channel_.running().store(rh.request_id, std::memory_order_release);
+      auto done = function_.invoke(*event, deadline, observed ? &record_ : nullptr);
+      channel_.running().store(0, std::memory_order_release);
+      response = std::move(done.response);
+      took = done.took;
     }
-    if (worked) {
-      responses.wake_consumer();
-      requests.wake_producer();
+    std::size_t size = response_size(response);
+    if (size > responses.max_payload()) {
+      response =
+          Response::text("response of " + std::to_string(size) + " bytes exceeds the channel's limit", 500);
+      size = response_size(response);
     }
-    if (stop != nullptr && stop->load(std::memory_order_relaxed)) return 0;
-    if (spin.spin([&] { return !requests.empty(); })) continue;
-    const auto slept_at = detail::AdaptiveSpin::clock::now();
-    if (requests.wait_for_message(std::chrono::microseconds(100'000), 0)) {
-      spin.slept(detail::AdaptiveSpin::clock::now() - slept_at);
+    write_response(loan(responses, kResponse, size), rh.request_id, response);
+    responses.commit();
+    if (record_.recording()) {
+      responses.wake_consumer();  // the response need not wait for the record
+      record_.send(responses, rh.request_id, event ? &*event : nullptr, response, took);
     }
   }
+
+  // Serves until a shutdown message or `stop`; returns the exit status.
+  int run(const std::atomic<bool>* stop) {
+    Ring& requests = channel_.requests();
+    Ring& responses = channel_.responses();
+    // The next request often comes within microseconds: spin for it a
+    // while, as long as spinning pays (docs/architecture.md, "Wake-ups").
+    detail::AdaptiveSpin spin(std::chrono::microseconds(200));
+    for (;;) {
+      bool worked = false;
+      while (auto msg = requests.try_peek()) {
+        worked = true;
+        if (msg->type == kShutdown) {
+          requests.release();
+          responses.wake_consumer();
+          return 0;
+        }
+        if (auto request = msg->type == kRequest ? read_request(msg->payload) : std::nullopt)
+          answer(*request);
+        requests.release();  // the event was read in place until now
+      }
+      if (worked) {
+        responses.wake_consumer();
+        requests.wake_producer();
+      }
+      if (stop != nullptr && stop->load(std::memory_order_relaxed)) return 0;
+      if (spin.spin([&] { return !requests.empty(); })) continue;
+      const auto slept_at = detail::AdaptiveSpin::clock::now();
+      if (requests.wait_for_message(std::chrono::microseconds(100'000), 0)) {
+        spin.slept(detail::AdaptiveSpin::clock::now() - slept_at);
+      }
+    }
+  }
+
+ private:
+  shm::Channel& channel_;
+  const WorkerSpec& spec_;
+  FunctionHost& function_;
+  RequestRecord& record_;
+  RingLogSink& sink_;
+};
+
+int serve(shm::Channel& channel, const WorkerSpec& spec, const std::atomic<bool>* stop) {
+  Ring& responses = channel.responses();
+  RequestRecord record(spec.redacted_headers);
+  RingLogSink sink(responses, record);
+  auto host = host_options(spec, sink);
+  auto opened =
+      host ? FunctionHost::open(std::move(*host)) : Result<std::unique_ptr<FunctionHost>>(host.error());
+  if (!opened) {
+    send_text(responses, kInitFailed, opened.error().message);
+    return 3;
+  }
+  send_text(responses, kReady, (*opened)->function_name());
+  responses.notify_consumer_with(
+      spec.notify_fd);  // after the handshake, which the processor waits for on the futex
+  return Serving(channel, spec, **opened, record, sink).run(stop);
 }
 
 }  // namespace

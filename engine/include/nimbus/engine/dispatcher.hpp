@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -108,6 +109,12 @@ class Dispatcher {
   bool service(Slot& slot, std::vector<std::pair<Completion, Response>>& ready);
   // Moves the slot's answered events to `ready` and forwards its logs; under the slot's mutex.
   void drain(Slot& slot, std::vector<std::pair<Completion, Response>>& ready) const;
+  // Kills the slot's worker when the event it runs is past its deadline; true when it did.
+  bool kill_if_stuck(Slot& slot, Worker& worker);
+  // The slot's worker died (`crash` says how; none: killed for a timeout): answers the event it
+  // died on, starts a replacement and gives it the events queued behind.
+  void replace_dead_worker(Slot& slot, Worker& dead, const std::optional<std::string>& crash,
+                           std::vector<std::pair<Completion, Response>>& ready);
 
   DispatcherOptions o_;
   std::vector<std::unique_ptr<Slot>> slots_;

@@ -149,6 +149,10 @@ class Worker {
 
  private:
   Worker() = default;
+  void start_thread(const WorkerOptions& o);
+  [[nodiscard]] Result<void> spawn_process(const WorkerOptions& o);
+  // The ready handshake: the worker's first message says whether it started.
+  [[nodiscard]] Result<void> await_ready(std::chrono::milliseconds timeout);
   // Reads one message; false when there is none. Calls exactly one callback.
   using Dispatch = void (*)(void*, const workers::ResponseView*, const workers::LogView*,
                             const workers::RecordPartView*);
