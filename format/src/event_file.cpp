@@ -87,7 +87,8 @@ void read_trigger(const J& j, const EventDefaults& defaults, detail::EventData& 
   d.trigger_name = defaults.trigger_name;
   if (!j.contains("trigger")) return;
   const auto& t = j["trigger"];
-  if (!t.is_object()) throw FieldError{"field 'trigger': expected an object {kind, name}, got " + type_name(t)};
+  if (!t.is_object())
+    throw FieldError{"field 'trigger': expected an object {kind, name}, got " + type_name(t)};
   check_keys(t, "trigger", {"kind", "name"});
   if (t.contains("kind")) d.trigger_kind = need_string(t["kind"], "trigger.kind");
   d.trigger_name = t.contains("name") ? need_string(t["name"], "trigger.name") : d.trigger_kind;
@@ -135,7 +136,8 @@ void read_target(const J& j, detail::EventData& d) {
     d.method = d.body.empty() ? "GET" : "POST";
   }
   std::string target = j.contains("path") ? need_string(j["path"], "path") : (http ? "/" : "");
-  if (!target.empty() && target[0] != '/') throw FieldError{"field 'path': must start with '/', got '" + target + "'"};
+  if (!target.empty() && target[0] != '/')
+    throw FieldError{"field 'path': must start with '/', got '" + target + "'"};
   d.url = j.contains("url") ? need_string(j["url"], "url") : target;
   auto q = target.find('?');
   d.path = target.substr(0, q);
@@ -160,7 +162,8 @@ void read_cloud_event(const J& ce, detail::EventData& d) {
   if (!ce.contains("source")) throw FieldError{"field 'cloudEvent.source': missing (CloudEvents require it)"};
   d.ce_type = need_string(ce["type"], "cloudEvent.type");
   d.ce_source = need_string(ce["source"], "cloudEvent.source");
-  d.ce_spec_version = ce.contains("specversion") ? need_string(ce["specversion"], "cloudEvent.specversion") : "1.0";
+  d.ce_spec_version =
+      ce.contains("specversion") ? need_string(ce["specversion"], "cloudEvent.specversion") : "1.0";
   if (ce.contains("subject")) d.ce_subject = need_string(ce["subject"], "cloudEvent.subject");
   if (ce.contains("time")) {
     d.ce_time = need_string(ce["time"], "cloudEvent.time");
@@ -180,14 +183,16 @@ void read_stream(const J& s, detail::EventData& d) {
   for (const char* key : {"partition", "offset"}) {
     if (!s.contains(key)) continue;
     if (!s[key].is_number_integer()) {
-      throw FieldError{std::string("field 'stream.") + key + "': expected an integer, got " + type_name(s[key])};
+      throw FieldError{std::string("field 'stream.") + key + "': expected an integer, got " +
+                       type_name(s[key])};
     }
     (std::strcmp(key, "partition") == 0 ? d.partition : d.offset) = s[key].template get<std::int64_t>();
   }
 }
 
 template <class J>
-detail::EventData parse_event_or_throw(const J& j, const std::string& default_id, const EventDefaults& defaults) {
+detail::EventData parse_event_or_throw(const J& j, const std::string& default_id,
+                                       const EventDefaults& defaults) {
   if (!j.is_object()) throw FieldError{"an event must be a JSON object, got " + type_name(j)};
   for (const auto& [k, v] : j.items()) {
     if (std::find(kKnownFields.begin(), kKnownFields.end(), k) == kKnownFields.end()) {
