@@ -3,7 +3,8 @@
 whether replay memory stays flat as the tape grows. All with the trivial
 `ping` function beside this script (one log record, one binding call).
 
-    bench/replay/run.py [--nimbus build/cli/nimbus] [--rounds 3] [--records 100000] [--duration 5]
+    bench/replay/run.py [--nimbus build/cli/nimbus] [--baseline OTHER/nimbus] [--rounds 3]
+                        [--records 100000] [--duration 5]
 
 1. Recording in the engine: wrk against `nimbus serve` (one worker process,
    32 connections) with and without `--record`, rounds alternating; the loss
@@ -15,6 +16,10 @@ whether replay memory stays flat as the tape grows. All with the trivial
    emulator, half of that through the engine.
 3. Memory: the largest resident size of a replay of half the tape and of the
    whole tape.
+
+With --baseline, every figure is measured for both builds, side by side in
+each round (the baseline's ping is built from a copy, so neither build
+rebuilds the other's), and printed for each with the ratio new/base.
 
 Needs wrk (scripts/setup.sh installs it). Prints medians; never asserts.
 """
@@ -96,9 +101,9 @@ def children(pid):
     return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
-def serve(nimbus, tape=None):
+def serve(nimbus, ping, tape=None):
     port, admin = free_port(), free_port()
-    args = [nimbus, "serve", str(PING), "--host", "127.0.0.1", "--port", str(port), "--admin-port", str(admin),
+    args = [nimbus, "serve", str(ping), "--host", "127.0.0.1", "--port", str(port), "--admin-port", str(admin),
             "--workers", "1", "--log-level", "info"]
     if tape:
         args += ["--record", str(tape)]
@@ -114,9 +119,43 @@ def stop(proc):
     proc.wait(60)
 
 
+class Build:
+    """One nimbus build under test, with its own copy of the ping function."""
+
+    def __init__(self, label, nimbus, ping):
+        self.label, self.nimbus, self.ping = label, nimbus, ping
+        self.plain, self.recording, self.devnull = [], [], []
+        self.rates = {}
+
+
+def recording_figures(b, tmp):
+    recorded_lines = sum(1 for _ in open(tmp / f"recorded-{b.label}.ndjson")) - 1
+    p = statistics.median(x[0] for x in b.plain)
+    r = statistics.median(x[0] for x in b.recording)
+    n = statistics.median(x[0] for x in b.devnull)
+    pc = statistics.median(x[1] for x in b.plain)
+    rc = statistics.median(x[1] for x in b.recording)
+    nc = statistics.median(x[1] for x in b.devnull)
+    print(f"   [{b.label}] {b.nimbus}")
+    print(f"   without --record  {p:>10,.0f} req/s   {pc:6.1f} µs CPU per request (processor + worker)")
+    print(f"   with --record     {r:>10,.0f} req/s   {rc:6.1f} µs CPU per request"
+          f"   ({recorded_lines:,} records in the last tape)")
+    print(f"   loss              {100 * (1 - r / p):>9.1f} %     CPU per request +{100 * (rc / pc - 1):.1f} %"
+          f"   (target: at most 10 % loss)")
+    # Each round runs them side by side: the loss within each round shows the machine's noise.
+    losses = sorted(100 * (1 - y[0] / x[0]) for x, y in zip(b.plain, b.recording))
+    print(f"   loss per round    {', '.join(f'{x:.1f}' for x in losses)} %"
+          f"   (median {statistics.median(losses):.1f} %)")
+    # The same records written to /dev/null: what the file system's share is.
+    print(f"   --record /dev/null {n:>9,.0f} req/s   {nc:6.1f} µs CPU per request"
+          f"   loss {100 * (1 - n / p):.1f} % (encoding and transport, no file system)")
+    return p, r
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--nimbus", default=str(ROOT / "build" / "cli" / "nimbus"))
+    ap.add_argument("--baseline", help="another nimbus build to measure side by side (labelled 'base')")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--records", type=int, default=100_000)
     ap.add_argument("--duration", type=int, default=5)
@@ -127,76 +166,76 @@ def main():
         sys.exit("bench/replay needs wrk (scripts/setup.sh installs it)")
     tmp = Path(tempfile.mkdtemp(prefix="nimbus-bench-replay-"))
     try:
-        # Build both flavours of ping first, so no round pays for a build.
+        builds = [Build("new", a.nimbus, PING)]
+        if a.baseline:
+            shutil.copytree(PING.parent, tmp / "ping-base", ignore=shutil.ignore_patterns(".nimbus"))
+            builds.insert(0, Build("base", a.baseline, tmp / "ping-base" / "function.yaml"))
         events = tmp / "events.ndjson"
         events.write_text("".join(json.dumps({"path": f"/p{i % 100}"}) + "\n" for i in range(a.records)))
         small = tmp / "small.ndjson"
         small.write_text("".join(json.dumps({"path": f"/p{i % 100}"}) + "\n" for i in range(a.records // 2)))
-        tape, small_tape = tmp / "tape.ndjson", tmp / "small-tape.ndjson"
-        timed([a.nimbus, "run", PING, "--event", small, "--record", small_tape])
-        timed([a.nimbus, "replay", small_tape, "--function", PING])
+        for b in builds:
+            # Build both flavours of ping first, so no round pays for a build.
+            b.tape, b.small_tape = tmp / f"tape-{b.label}.ndjson", tmp / f"small-tape-{b.label}.ndjson"
+            timed([b.nimbus, "run", b.ping, "--event", small, "--record", b.small_tape])
+            timed([b.nimbus, "replay", b.small_tape, "--function", b.ping])
 
         print(f"nimbus bench/replay: ping function, {os.cpu_count()} cores, medians of {a.rounds} rounds\n")
         if not a.skip_record:
-            plain, recording, devnull = [], [], []
             for _ in range(a.rounds):
-                for target, into in ((None, plain), (tmp / "recorded.ndjson", recording),
-                                     (Path("/dev/null"), devnull)):
-                    proc, port = serve(a.nimbus, target)
-                    try:
-                        time.sleep(0.3)
-                        into.append(wrk(port, a.duration, [proc.pid, *children(proc.pid)]))
-                    finally:
-                        stop(proc)
-            recorded_lines = sum(1 for _ in open(tmp / "recorded.ndjson")) - 1
-            p = statistics.median(x[0] for x in plain)
-            r = statistics.median(x[0] for x in recording)
-            n = statistics.median(x[0] for x in devnull)
-            pc = statistics.median(x[1] for x in plain)
-            rc = statistics.median(x[1] for x in recording)
-            nc = statistics.median(x[1] for x in devnull)
+                for b in builds:
+                    for target, into in ((None, b.plain), (tmp / f"recorded-{b.label}.ndjson", b.recording),
+                                         (Path("/dev/null"), b.devnull)):
+                        proc, port = serve(b.nimbus, b.ping, target)
+                        try:
+                            time.sleep(0.3)
+                            into.append(wrk(port, a.duration, [proc.pid, *children(proc.pid)]))
+                        finally:
+                            stop(proc)
             print("1. recording in the engine (1 worker process, 32 connections, wrk on the same cores)")
-            print(f"   without --record  {p:>10,.0f} req/s   {pc:6.1f} µs CPU per request (processor + worker)")
-            print(f"   with --record     {r:>10,.0f} req/s   {rc:6.1f} µs CPU per request"
-                  f"   ({recorded_lines:,} records in the last tape)")
-            print(f"   loss              {100 * (1 - r / p):>9.1f} %     CPU per request +{100 * (rc / pc - 1):.1f} %"
-                  f"   (target: at most 10 % loss)")
-            # Each round runs them side by side: the loss within each round shows the machine's noise.
-            losses = sorted(100 * (1 - b[0] / a[0]) for a, b in zip(plain, recording))
-            print(f"   loss per round    {', '.join(f'{x:.1f}' for x in losses)} %"
-                  f"   (median {statistics.median(losses):.1f} %)")
-            # The same records written to /dev/null: what the file system's share is.
-            print(f"   --record /dev/null {n:>9,.0f} req/s   {nc:6.1f} µs CPU per request"
-                  f"   loss {100 * (1 - n / p):.1f} % (encoding and transport, no file system)\n")
+            figures = [recording_figures(b, tmp) for b in builds]
+            if len(figures) == 2:
+                (bp, br), (np_, nr) = figures
+                print(f"   new/base          without --record {np_ / bp:.3f}   with --record {nr / br:.3f}")
+            print()
 
         if a.skip_replay:
             return
-        timed([a.nimbus, "run", PING, "--event", events, "--record", tape])
-        runs = {"nimbus run, no recording (baseline)": [a.nimbus, "run", PING, "--event", events],
-                "replay, emulator": [a.nimbus, "replay", tape, "--function", PING],
-                "replay, --engine, 1 worker": [a.nimbus, "replay", tape, "--function", PING, "--engine",
-                                               "--workers", "1"],
-                "replay, --engine, 2 workers": [a.nimbus, "replay", tape, "--function", PING, "--engine",
-                                                "--workers", "2"]}
-        rates = {name: [] for name in runs}
+        names = ["nimbus run, no recording (baseline)", "replay, emulator", "replay, --engine, 1 worker",
+                 "replay, --engine, 2 workers"]
+        for b in builds:
+            timed([b.nimbus, "run", b.ping, "--event", events, "--record", b.tape])
+            b.runs = dict(zip(names, [
+                [b.nimbus, "run", b.ping, "--event", events],
+                [b.nimbus, "replay", b.tape, "--function", b.ping],
+                [b.nimbus, "replay", b.tape, "--function", b.ping, "--engine", "--workers", "1"],
+                [b.nimbus, "replay", b.tape, "--function", b.ping, "--engine", "--workers", "2"]]))
+            b.rates = {name: [] for name in names}
         for _ in range(a.rounds):
-            for name, cmd in runs.items():
-                seconds, out = timed(cmd)
-                if "replay" in name and f"{a.records} records: {a.records} passed" not in out:
-                    raise RuntimeError(f"{name}: not every record passed:\n{out[-500:]}")
-                rates[name].append(a.records / seconds)
+            for name in names:
+                for b in builds:
+                    seconds, out = timed(b.runs[name])
+                    if "replay" in name and f"{a.records} records: {a.records} passed" not in out:
+                        raise RuntimeError(f"[{b.label}] {name}: not every record passed:\n{out[-500:]}")
+                    b.rates[name].append(a.records / seconds)
         print(f"2. replaying and comparing {a.records:,} records (whole command, build excluded)")
-        base = statistics.median(rates["nimbus run, no recording (baseline)"])
-        for name, values in rates.items():
-            m = statistics.median(values)
-            print(f"   {name:<38} {m:>10,.0f} records/s   {m / base:5.2f}× the baseline")
+        for b in builds:
+            base = statistics.median(b.rates[names[0]])
+            for name in names:
+                m = statistics.median(b.rates[name])
+                vs = ""
+                if len(builds) == 2 and b.label == "new":
+                    vs = f"   new/base {m / statistics.median(builds[0].rates[name]):.3f}"
+                print(f"   [{b.label}] {name:<38} {m:>10,.0f} records/s   {m / base:5.2f}× its run{vs}")
         print("   targets: emulator 100,000 records/s, --engine 50,000 records/s\n")
 
         print("3. memory (largest resident size)")
-        for name, extra in (("emulator", []), ("--engine, 2 workers", ["--engine", "--workers", "2"])):
-            low = replay_rss([a.nimbus, "replay", small_tape, "--function", PING, *extra])
-            high = replay_rss([a.nimbus, "replay", tape, "--function", PING, *extra])
-            print(f"   {name:<20} {a.records // 2:>7,} records {low:6.1f} MiB   {a.records:>7,} records {high:6.1f} MiB")
+        for b in builds:
+            for name, extra in (("emulator", []), ("--engine, 2 workers", ["--engine", "--workers", "2"])):
+                low = replay_rss([b.nimbus, "replay", b.small_tape, "--function", b.ping, *extra])
+                high = replay_rss([b.nimbus, "replay", b.tape, "--function", b.ping, *extra])
+                print(f"   [{b.label}] {name:<20} {a.records // 2:>7,} records {low:6.1f} MiB"
+                      f"   {a.records:>7,} records {high:6.1f} MiB")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -57,9 +57,8 @@ Result<std::unique_ptr<Emulator>> Emulator::create(const engine::FunctionConfig&
 
 Response Emulator::invoke(const Event& event, std::string_view origin) {
   reporter_->begin_event(event, origin);
-  const auto deadline = std::chrono::steady_clock::now() + host_->config().event_timeout;
   if (tap_ != nullptr) tap_->begin(event);
-  auto [response, took] = host_->invoke(event, deadline, tap_);
+  auto [response, took] = host_->invoke(event, host_->config().event_timeout, tap_);
   if (tap_ != nullptr) tap_->end(response, took);
   reporter_->end_event(response, took);
   return response;

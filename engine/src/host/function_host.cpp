@@ -55,11 +55,23 @@ Result<std::unique_ptr<FunctionHost>> FunctionHost::open(HostOptions o) noexcept
 FunctionHost::Invocation FunctionHost::invoke(const Event& event,
                                               std::chrono::steady_clock::time_point deadline,
                                               detail::BindingObserver* observer) noexcept {
+  return invoke_at(event, std::chrono::steady_clock::now(), deadline, observer);
+}
+
+FunctionHost::Invocation FunctionHost::invoke(const Event& event, std::chrono::nanoseconds timeout,
+                                              detail::BindingObserver* observer) noexcept {
+  const auto started = std::chrono::steady_clock::now();
+  return invoke_at(event, started, started + timeout, observer);
+}
+
+FunctionHost::Invocation FunctionHost::invoke_at(const Event& event,
+                                                 std::chrono::steady_clock::time_point started,
+                                                 std::chrono::steady_clock::time_point deadline,
+                                                 detail::BindingObserver* observer) noexcept {
   Invocation result;
   try {
     detail::ContextAccess::begin_event(*context_, event.trigger_kind(), event.trigger_name(), deadline);
     if (observer != nullptr) detail::ContextAccess::observe_bindings(*context_, observer);
-    const auto started = std::chrono::steady_clock::now();
     {
       const InvocationLogs logs(*context_, event);
       result.response = detail::call_handler(*entry_, *context_, event);  // the one place user code is called

@@ -76,6 +76,9 @@ class FunctionHost {
   /// throws answered 500 (`nimbus::detail::call_handler`). Never throws.
   Invocation invoke(const Event& event, std::chrono::steady_clock::time_point deadline,
                     detail::BindingObserver* observer = nullptr) noexcept;
+  /// The same, with the deadline `timeout` after the handler starts (one clock read fewer).
+  Invocation invoke(const Event& event, std::chrono::nanoseconds timeout,
+                    detail::BindingObserver* observer = nullptr) noexcept;
 
   /// The function's context (per worker; it lives as long as the host).
   [[nodiscard]] Context& context() noexcept { return *context_; }
@@ -86,6 +89,9 @@ class FunctionHost {
 
  private:
   FunctionHost() = default;
+  Invocation invoke_at(const Event& event, std::chrono::steady_clock::time_point started,
+                       std::chrono::steady_clock::time_point deadline,
+                       detail::BindingObserver* observer) noexcept;
   FunctionConfig config_;
   std::unique_ptr<FunctionLibrary> library_;  // declared before the context: destroyed after it
   const detail::FunctionEntry* entry_ = nullptr;

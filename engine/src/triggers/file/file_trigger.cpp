@@ -20,6 +20,9 @@ Result<void> FileTrigger::open(EventLoop& /*loop*/) noexcept {
 
 void FileTrigger::after_poll() {
   // One event at a time: a submitter that answers at once (the emulator's) takes them all now.
+  // An event's latency runs from when the trigger starts reading it; answered at once, the
+  // answer's time is when the next one starts (one clock read per event).
+  taken_ = std::chrono::steady_clock::now();
   while (started() && !in_flight_ && !exhausted_ && !draining_) {
     auto item = feed_->next();
     if (!item) {
@@ -28,13 +31,15 @@ void FileTrigger::after_poll() {
     }
     if (!item->event) {
       reject(item->origin, item->event.error().message);
+      taken_ = std::chrono::steady_clock::now();
       continue;
     }
     const detail::EventBuffer event(*item->event);
     in_flight_ = true;
-    const auto handed = std::chrono::steady_clock::now();
-    submit(event, item->origin, [this, handed](const Response& response) {
-      stats().record(response.status(), std::chrono::steady_clock::now() - handed);
+    submit(event, item->origin, [this](const Response& response) {
+      const auto answered = std::chrono::steady_clock::now();
+      stats().record(response.status(), answered - taken_);
+      taken_ = answered;
       in_flight_ = false;
     });
   }

@@ -7,6 +7,7 @@
 // `eventTrigger` (`{kind, name}`: what the events say brought them; by
 // default `http`, as if they came through the function's HTTP trigger).
 
+#include <chrono>
 #include <istream>
 #include <memory>
 #include <optional>
@@ -36,6 +37,7 @@ class FileTrigger final : public Trigger {
   std::istream* standard_input_;
   std::optional<format::EventFileFeed> feed_;
   bool in_flight_ = false;
+  std::chrono::steady_clock::time_point taken_;  // when the event in flight was taken
   bool exhausted_ = false;
   bool draining_ = false;
 };
