@@ -328,8 +328,9 @@ TEST(EncodingDifferentialTest, Rfc3339WrittenAndReadBackIsTheSameTimeToItsDigits
   std::mt19937_64 random(5);
   for (int i = 0; i < 100'000; ++i) {
     // Any nanosecond from 1677 to 2262 that the clock holds.
-    const auto ns =
-        static_cast<std::int64_t>(random() % 18'000'000'000'000'000'000ULL) - 9'000'000'000'000'000'000LL;
+    constexpr std::uint64_t kHalf = 9'000'000'000'000'000'000ULL;
+    const std::uint64_t r = random() % (2 * kHalf);  // centred without a signed overflow
+    const auto ns = r >= kHalf ? static_cast<std::int64_t>(r - kHalf) : -static_cast<std::int64_t>(kHalf - r);
     const auto t = std::chrono::system_clock::time_point(std::chrono::nanoseconds(ns));
     for (int digits : {0, 3, 6, 9}) {
       const std::string text = nimbus::format::rfc3339(t, digits);
