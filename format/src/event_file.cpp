@@ -4,9 +4,11 @@
 #include <array>
 #include <cctype>
 #include <cstring>
+#include <limits>
 #include <sstream>
 #include <type_traits>
 
+#include "nimbus/format/cloud_event.hpp"
 #include "nimbus/format/json_text.hpp"
 #include "nimbus/format/text.hpp"
 #include "nimbus/format/time_text.hpp"
@@ -153,11 +155,13 @@ void read_target(const J& j, detail::EventData& d) {
   }
 }
 
-// `cloudEvent`: type and source required, specversion 1.0 by default, time an RFC 3339 time.
+// `cloudEvent`: type and source required, specversion 1.0 by default, time an RFC 3339 time,
+// dataschema a URI, extensions {name: string, number or boolean}.
 template <class J>
 void read_cloud_event(const J& ce, detail::EventData& d) {
   if (!ce.is_object()) throw FieldError{"field 'cloudEvent': expected an object, got " + type_name(ce)};
-  check_keys(ce, "cloudEvent", {"type", "source", "specversion", "subject", "time"});
+  check_keys(ce, "cloudEvent",
+             {"type", "source", "specversion", "subject", "time", "dataschema", "extensions"});
   if (!ce.contains("type")) throw FieldError{"field 'cloudEvent.type': missing (CloudEvents require it)"};
   if (!ce.contains("source")) throw FieldError{"field 'cloudEvent.source': missing (CloudEvents require it)"};
   d.ce_type = need_string(ce["type"], "cloudEvent.type");
@@ -169,24 +173,46 @@ void read_cloud_event(const J& ce, detail::EventData& d) {
     d.ce_time = need_string(ce["time"], "cloudEvent.time");
     (void)need_time(d.ce_time, "cloudEvent.time");
   }
+  if (ce.contains("dataschema")) d.ce_data_schema = need_string(ce["dataschema"], "cloudEvent.dataschema");
+  if (ce.contains("extensions")) {
+    d.ce_extensions = need_string_map(ce["extensions"], "cloudEvent.extensions");
+    for (const auto& [name, value] : d.ce_extensions) {
+      if (!valid_cloud_event_extension_name(name)) {
+        throw FieldError{"field 'cloudEvent.extensions': '" + name +
+                         "' is not an extension name (lower-case letters and digits only)"};
+      }
+    }
+  }
 }
 
-// `stream`: {topic, partition, offset}.
+// `stream`: {topic, partition, numShards, offset, lastInBatch}.
 template <class J>
 void read_stream(const J& s, detail::EventData& d) {
   if (!s.is_object()) {
     throw FieldError{"field 'stream': expected an object {topic, partition, offset}, got " + type_name(s)};
   }
-  check_keys(s, "stream", {"topic", "partition", "offset"});
+  check_keys(s, "stream", {"topic", "partition", "numShards", "offset", "lastInBatch"});
   d.has_stream = true;
   if (s.contains("topic")) d.topic = need_string(s["topic"], "stream.topic");
-  for (const char* key : {"partition", "offset"}) {
+  const std::array<std::pair<const char*, std::int64_t*>, 3> numbers = {
+      {{"partition", &d.partition}, {"numShards", &d.num_shards}, {"offset", &d.offset}}};
+  for (const auto& [key, into] : numbers) {
     if (!s.contains(key)) continue;
     if (!s[key].is_number_integer()) {
       throw FieldError{std::string("field 'stream.") + key + "': expected an integer, got " +
                        type_name(s[key])};
     }
-    (std::strcmp(key, "partition") == 0 ? d.partition : d.offset) = s[key].template get<std::int64_t>();
+    *into = s[key].template get<std::int64_t>();
+  }
+  if (d.num_shards < 0 || d.num_shards > std::numeric_limits<std::uint32_t>::max()) {
+    throw FieldError{"field 'stream.numShards': expected 0 to 4294967295, got " +
+                     std::to_string(d.num_shards)};
+  }
+  if (s.contains("lastInBatch")) {
+    if (!s["lastInBatch"].is_boolean()) {
+      throw FieldError{"field 'stream.lastInBatch': expected a boolean, got " + type_name(s["lastInBatch"])};
+    }
+    d.last_in_batch = s["lastInBatch"].template get<bool>();
   }
 }
 

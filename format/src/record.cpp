@@ -99,9 +99,15 @@ void RecordText::event(const Event& e) {
     w.lit(R"("cloudEvent":{)");
     w.member(R"("type":)", ce->type);
     w.member(R"("source":)", ce->source);
-    w.member(R"("specversion":)", ce->spec_version);
+    w.member(R"("specversion":)", ce->specversion);
     if (!ce->subject.empty()) w.member(R"("subject":)", ce->subject);
     if (!ce->time.empty()) w.member(R"("time":)", ce->time);
+    if (!ce->dataschema.empty()) w.member(R"("dataschema":)", ce->dataschema);
+    if (!ce->extensions.empty()) {
+      w.lit(R"("extensions":)");
+      write_pairs(w, ce->extensions, nullptr);
+      w.ch(',');
+    }
     w.close_object();
     w.ch(',');
   }
@@ -109,9 +115,14 @@ void RecordText::event(const Event& e) {
     w.lit(R"("stream":{)");
     w.member(R"("topic":)", st->topic);
     w.lit(R"("partition":)");
-    w.number(st->partition);
+    w.number(st->shard_id);
+    if (st->num_shards != 0) {
+      w.lit(R"(,"numShards":)");
+      w.number(st->num_shards);
+    }
     w.lit(R"(,"offset":)");
     w.number(st->offset);
+    if (e.last_in_batch()) w.lit(R"(,"lastInBatch":true)");
     w.lit("},");
   }
   w.close_object();

@@ -96,11 +96,13 @@ std::optional<std::string> base64_decode(std::string_view in) {
   return out;
 }
 
-std::string url_decode(std::string_view s) {
+namespace {
+
+std::string decode_escapes(std::string_view s, bool plus_is_space) {
   std::string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
+    if (plus_is_space && s[i] == '+') {
       out += ' ';
     } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
       out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
@@ -111,5 +113,10 @@ std::string url_decode(std::string_view s) {
   }
   return out;
 }
+
+}  // namespace
+
+std::string url_decode(std::string_view s) { return decode_escapes(s, true); }
+std::string percent_decode(std::string_view s) { return decode_escapes(s, false); }
 
 }  // namespace nimbus::format

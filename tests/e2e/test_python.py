@@ -201,6 +201,119 @@ class ServeTest(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
 
+class CloudEventsTest(unittest.TestCase):
+    """CloudEvents 1.0 over HTTP into a Python function under `nimbus serve`: binary,
+    structured and batch mode, every attribute as the handler sees it, every 400 (the
+    handler not called), and an answer a CloudEvents SDK reads as a CloudEvent."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server(FUNCTIONS / "attributes.yaml")
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            assert cls.server.stop() == 0
+        finally:
+            cls.server.__exit__(None, None, None)
+
+    def post(self, body, headers):
+        status, response_headers, data = self.server.request("POST", "/orders", body, headers)
+        return status, response_headers, data
+
+    def test_binary_mode(self):
+        status, _, data = self.post(b'{"n": 1}', {
+            "Content-Type": "application/json", "ce-specversion": "1.0", "ce-id": "b-1", "ce-source": "/shop",
+            "ce-type": "com.example.created", "ce-subject": "17", "ce-time": "2026-12-01T10:00:00Z",
+            "ce-dataschema": "https://example.com/s.json", "ce-tenant": "ac%20me",
+            "ce-traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"})
+        self.assertEqual(status, 200, data)
+        seen = json.loads(data)
+        self.assertEqual(seen["id"], "b-1")
+        self.assertEqual(seen["body"], {"n": 1})
+        self.assertEqual(seen["cloud_event"], {
+            "id": "b-1", "source": "/shop", "type": "com.example.created", "specversion": "1.0", "subject": "17",
+            "time": "2026-12-01T10:00:00Z", "datacontenttype": "application/json",
+            "dataschema": "https://example.com/s.json",
+            "extensions": {"tenant": "ac me",
+                           "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}})
+        self.assertEqual((seen["type"], seen["version"], seen["type_version"]), ("com.example.created", "1.0", ""))
+
+    def test_structured_mode_with_json_data_and_base64_data(self):
+        event = {"specversion": "1.0", "id": "s-1", "source": "/shop", "type": "com.example.created",
+                 "datacontenttype": "application/json", "data": {"n": 2}, "priority": 3, "urgent": True}
+        status, _, data = self.post(json.dumps(event), {"Content-Type": "application/cloudevents+json; charset=utf-8"})
+        self.assertEqual(status, 200, data)
+        seen = json.loads(data)
+        self.assertEqual((seen["id"], seen["content_type"], seen["body"]), ("s-1", "application/json", {"n": 2}))
+        self.assertEqual(seen["cloud_event"]["extensions"], {"priority": "3", "urgent": "true"})
+        self.assertIsNone(seen["cloud_event"]["subject"])
+        event = {"specversion": "1.0", "id": "s-2", "source": "/s", "type": "t",
+                 "datacontenttype": "application/octet-stream", "data_base64": "AAH/"}
+        status, _, data = self.post(json.dumps(event), {"Content-Type": "application/cloudevents+json"})
+        self.assertEqual(status, 200, data)
+        self.assertEqual(json.loads(data)["body"], {"base64": "AAH/"})
+
+    def test_batch_mode_runs_each_event_in_order_and_says_how_each_went(self):
+        events = [{"specversion": "1.0", "id": f"e{i}", "source": "/b", "type": "t", "data": {"i": i}}
+                  for i in range(5)]
+        status, headers, data = self.post(json.dumps(events), {"Content-Type": "application/cloudevents-batch+json"})
+        self.assertEqual(status, 200, data)
+        self.assertEqual(headers["Content-Type"], "application/json")
+        answers = json.loads(data)
+        self.assertEqual([a["id"] for a in answers], [f"e{i}" for i in range(5)])
+        self.assertEqual([a["status"] for a in answers], [200] * 5)
+        self.assertEqual([json.loads(a["body"])["body"] for a in answers], [{"i": i} for i in range(5)])
+        status, _, data = self.post(b"[]", {"Content-Type": "application/cloudevents-batch+json"})
+        self.assertEqual((status, json.loads(data)), (200, []))
+
+    def test_every_invalid_cloud_event_is_a_400_naming_what_was_wrong_and_never_reaches_the_handler(self):
+        answered_200 = 'nimbus_events_total{trigger="%s",status="200"}' % self.server.info["triggers"][0]["name"]
+        calls_before = self.server.metric(answered_200)
+        binary = {"ce-specversion": "1.0", "ce-id": "x", "ce-source": "/s", "ce-type": "t"}
+        cases = [
+            ({k: v for k, v in binary.items() if k != "ce-id"}, b"", "CloudEvent (binary mode): missing required attribute 'id'"),
+            ({k: v for k, v in binary.items() if k != "ce-source"}, b"", "missing required attribute 'source'"),
+            ({k: v for k, v in binary.items() if k != "ce-type"}, b"", "missing required attribute 'type'"),
+            ({k: v for k, v in binary.items() if k != "ce-specversion"}, b"", "missing required attribute 'specversion'"),
+            ({**binary, "ce-specversion": "0.3"}, b"", "specversion '0.3' is not supported (expected 1.0)"),
+            ({**binary, "ce-time": "yesterday"}, b"", "attribute 'time': 'yesterday'"),
+            ({"Content-Type": "application/cloudevents+json"}, b'{"id": "x", ', "CloudEvent (structured mode): the body is not JSON"),
+            ({"Content-Type": "application/cloudevents+json"}, b'[1]', "CloudEvent (structured mode): expected a JSON object, got array"),
+            ({"Content-Type": "application/cloudevents+json"}, json.dumps({"specversion": "1.0", "id": "x", "type": "t"}).encode(),
+             "CloudEvent (structured mode): missing required attribute 'source'"),
+            ({"Content-Type": "application/cloudevents+json"},
+             json.dumps({"specversion": "1.0", "id": "x", "source": "/s", "type": "t", "data": 1, "data_base64": "AA=="}).encode(),
+             "'data' and 'data_base64' exclude each other"),
+            ({"Content-Type": "application/cloudevents+json"},
+             json.dumps({"specversion": "1.0", "id": "x", "source": "/s", "type": "t", "Bad-Name": "v"}).encode(),
+             "'Bad-Name' is not an attribute name"),
+            ({"Content-Type": "application/cloudevents-batch+json"}, b'{"id": "x"}', "CloudEvents batch: expected a JSON array, got object"),
+            ({"Content-Type": "application/cloudevents-batch+json"},
+             json.dumps([{"specversion": "1.0", "id": "a", "source": "/s", "type": "t"}, {"specversion": "1.0", "id": "b", "source": "/s"}]).encode(),
+             "CloudEvents batch: event 1: missing required attribute 'type'"),
+        ]
+        for headers, body, message in cases:
+            with self.subTest(message=message):
+                status, _, data = self.post(body, headers)
+                self.assertEqual(status, 400, data)
+                self.assertIn(message, data.decode())
+        self.assertEqual(self.server.metric(answered_200), calls_before)
+        status, _, _ = self.post(b"", binary)  # the metric counts what did reach the handler
+        self.assertEqual((status, self.server.metric(answered_200)), (200, calls_before + 1))
+
+    def test_a_cloud_event_answer_is_read_by_the_cloudevents_sdk(self):
+        from cloudevents.http import from_http
+        status, headers, data = self.post(b"hi", {"Content-Type": "text/plain", "X-Answer-As": "cloudevent",
+                                                  "ce-specversion": "1.0", "ce-id": "q-1", "ce-source": "/c",
+                                                  "ce-type": "t"})
+        self.assertEqual(status, 200, data)
+        answer = from_http(dict(headers), data)
+        self.assertEqual((answer["id"], answer["source"], answer["type"], answer["specversion"], answer["subject"]),
+                         ("reply-q-1", "/attributes", "com.example.seen", "1.0", "q-1"))
+        self.assertEqual(answer.data["cloud_event"]["id"], "q-1")
+
+
 class Dap:
     """A minimal Debug Adapter Protocol client (what VS Code speaks to debugpy)."""
 

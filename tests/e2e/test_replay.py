@@ -400,7 +400,7 @@ def awkward_requests():
         ("GET", "/plain?key=a", None, {"X-Nimbus-Log-Level": "debug"}),
         ("POST", "/bin?key=a", bytes([0, 1, 2, 0xFF, 0, 0xC0, 0xAF]), {"X-Binary": "1"}),
         ("GET", "/again?key=a", None, {"X-Nuclio-Log-Level": "info"}),
-        ("GET", "/ce", None, {"ce-specversion": "1.0", "ce-type": "com.example.t", "ce-source": "/src",
+        ("GET", "/ce", None, {"ce-specversion": "1.0", "ce-id": "ce-1", "ce-type": "com.example.t", "ce-source": "/src",
                               "ce-subject": "s", "ce-time": "2026-11-27T13:00:00Z"}),
         ("POST", "/json", b'{"n": 100000.0, "z": -0.0}', {"Content-Type": "application/json"}),
     ]
@@ -478,7 +478,24 @@ class FidelityTest(unittest.TestCase):
         for mode in (["--engine", "--workers", "2"], []):
             r = self.replay(self.emulator_tape, *mode)
             self.assertEqual(r.returncode, 0, f"{mode}: {r.stdout}{r.stderr}")
-            self.assertIn("5 records: 5 passed, 0 changed, 0 unreadable", r.stdout)
+            self.assertIn("6 records: 6 passed, 0 changed, 0 unreadable", r.stdout)
+
+    def test_a_stream_events_attributes_reach_the_handler_and_the_tape(self):
+        responses = [o for o in map(json.loads, self.run_stdout.splitlines()) if o["type"] == "response"]
+        self.assertEqual(responses[5]["event"], "msg-7")
+        body = json.loads(responses[5]["body"])
+        self.assertEqual(body["stream"], {"topic": "orders", "shard_id": 2, "num_shards": 6,
+                                          "offset": 9007199254740993, "last_in_batch": True,
+                                          "type": "com.example.order", "trigger": "kafka-cluster"})
+        self.assertEqual(body["cloudEvent"]["id"], "msg-7")
+        self.assertEqual(body["cloudEvent"]["datacontenttype"], "application/cloudevents+json")
+        self.assertEqual(body["cloudEvent"]["dataschema"], "https://example.com/order.json")
+        self.assertEqual(body["cloudEvent"]["extensions"],
+                         {"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "priority": "3"})
+        recorded = tape_lines(self.emulator_tape)[6]["event"]
+        self.assertEqual(recorded["stream"], {"topic": "orders", "partition": 2, "numShards": 6,
+                                              "offset": 9007199254740993, "lastInBatch": True})
+        self.assertEqual(recorded["cloudEvent"]["extensions"]["priority"], "3")
 
     def test_an_old_tape_holding_invalid_json_is_an_unreadable_line_not_an_abort(self):
         # Tapes written before the encoder's fix hold `1e+05.0`; replay --engine once aborted on them.

@@ -22,8 +22,9 @@ TEST(EventFileTest, FullEvent) {
     "id": "e1", "trigger": {"kind": "http", "name": "web"}, "method": "post", "path": "/a?x=1&y=two%20words",
     "headers": {"X-Name": "Ada", "X-Count": 3}, "body": {"k": [1, 2]},
     "timestamp": "2026-11-27T13:00:00.250Z",
-    "cloudEvent": {"type": "t", "source": "/s", "subject": "sub", "time": "2026-11-27T14:00:00+01:00"},
-    "stream": {"topic": "orders", "partition": 2, "offset": 99}
+    "cloudEvent": {"type": "t", "source": "/s", "subject": "sub", "time": "2026-11-27T14:00:00+01:00",
+                   "dataschema": "https://example.com/s.json", "extensions": {"tenant": "acme", "priority": 3}},
+    "stream": {"topic": "orders", "partition": 2, "numShards": 4, "offset": 99, "lastInBatch": true}
   })"),
                                        "default");
   ASSERT_TRUE(e) << e.error().message;
@@ -40,9 +41,15 @@ TEST(EventFileTest, FullEvent) {
             1795784400250LL);
   EXPECT_EQ(e->ce_spec_version, "1.0");
   EXPECT_EQ(e->ce_subject, "sub");
+  EXPECT_EQ(e->ce_data_schema, "https://example.com/s.json");
+  EXPECT_EQ(e->ce_extensions,
+            (std::vector<std::pair<std::string, std::string>>{{"tenant", "acme"}, {"priority", "3"}}));
   EXPECT_TRUE(e->has_stream);
   EXPECT_EQ(e->topic, "orders");
+  EXPECT_EQ(e->partition, 2);
+  EXPECT_EQ(e->num_shards, 4);
   EXPECT_EQ(e->offset, 99);
+  EXPECT_TRUE(e->last_in_batch);
 }
 
 TEST(EventFileTest, Defaults) {
@@ -101,7 +108,15 @@ INSTANTIATE_TEST_SUITE_P(
         BadEvent{R"({"cloudEvent": {"source": "/s"}})",
                  "field 'cloudEvent.type': missing (CloudEvents require it)"},
         BadEvent{R"({"cloudEvent": {"type": "t", "source": "/s", "id": "x"}})",
-                 "unknown field 'cloudEvent.id' (expected: type, source, specversion, subject, time)"},
+                 "unknown field 'cloudEvent.id' (expected: type, source, specversion, subject, time, "
+                 "dataschema, extensions)"},
+        BadEvent{R"({"cloudEvent": {"type": "t", "source": "/s", "extensions": {"Tenant": "x"}}})",
+                 "field 'cloudEvent.extensions': 'Tenant' is not an extension name (lower-case letters and "
+                 "digits only)"},
+        BadEvent{R"({"stream": {"numShards": -1}})",
+                 "field 'stream.numShards': expected 0 to 4294967295, got -1"},
+        BadEvent{R"({"stream": {"lastInBatch": 1}})",
+                 "field 'stream.lastInBatch': expected a boolean, got number"},
         BadEvent{R"({"stream": {"offset": "7"}})",
                  "field 'stream.offset': expected an integer, got string"}));
 
@@ -330,12 +345,15 @@ TEST(EventFileTest, TextAndValuesReadAlike) {
       R"({"bodyBase64":"AAH/","timestamp":"2026-11-27T14:00:00+01:00"})",
       R"({"headers":{"X-Count":3},"body":{"k":[1,2.50]}})",  // values only: numbers and a JSON body
       R"({"cloudEvent":{"type":"t","source":"s","time":"2026-11-27T13:00:00Z"},"stream":{"topic":"q","partition":2,"offset":9}})",
-      R"({"id":"x","color":"red"})",        // unknown field
-      R"({"path":"no-slash"})",             // a bad path
-      R"({"timestamp":"yesterday"})",       // a bad time
-      R"({"stream":{"partition":"two"}})",  // a bad partition
-      R"({"id":"x","trigger":)",            // truncated
-      R"({"id":"\x"})",                     // a bad escape
+      R"({"cloudEvent":{"type":"t","source":"s","dataschema":"u","extensions":{"a1":"x","b":"y"}},)"
+      R"("stream":{"topic":"q","numShards":3,"lastInBatch":true}})",
+      R"({"cloudEvent":{"type":"t","source":"s","extensions":{"n":7}}})",  // values only: a number as text
+      R"({"id":"x","color":"red"})",                                       // unknown field
+      R"({"path":"no-slash"})",                                            // a bad path
+      R"({"timestamp":"yesterday"})",                                      // a bad time
+      R"({"stream":{"partition":"two"}})",                                 // a bad partition
+      R"({"id":"x","trigger":)",                                           // truncated
+      R"({"id":"\x"})",                                                    // a bad escape
   };
   for (const auto& text : texts) {
     auto fast = nimbus::format::parse_event_text(text, "d");

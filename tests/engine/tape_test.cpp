@@ -205,6 +205,32 @@ TEST(TapeTest, EventsRoundTripThroughTheEventFileFormat) {
   EXPECT_EQ(back->encode(), d.encode());
 }
 
+TEST(TapeTest, CloudEventAndStreamAttributesRoundTripThroughTheTape) {
+  nimbus::detail::EventData d = sample_event();
+  d.headers = {{"X-A", "1"}};  // a header given twice is recorded joined: not this test's subject
+  d.ce_type = "com.example.t";
+  d.ce_source = "/s";
+  d.ce_spec_version = "1.0";
+  d.ce_time = "2026-12-01T10:00:00Z";
+  d.ce_data_schema = "https://example.com/t.json";
+  d.ce_extensions = {{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}, {"n", "7"}};
+  d.has_stream = true;
+  d.topic = "orders";
+  d.partition = 3;
+  d.num_shards = 12;
+  d.offset = 1234567890123;
+  d.last_in_batch = true;
+  nimbus::detail::EventBuffer original(d);
+  nimbus::format::RecordText text;
+  text.event(original.event());
+  for (bool in_place : {false, true}) {
+    auto back = in_place ? nimbus::format::parse_event_text(text.event_json(), "x")
+                         : nimbus::format::parse_event(Json::parse(text.event_json()), "x");
+    ASSERT_TRUE(back) << back.error().message << " in " << text.event_json();
+    EXPECT_EQ(*back, d) << text.event_json();
+  }
+}
+
 TEST(TapeTest, RecordTextIsValidJsonForAnyBytes) {
   nimbus::format::RecordText text;
   const std::string awkward("\x01\x1f\b\f\t\"\\/\xe2\x82\xac\xed\xa0\x80\xc0\xaf\xf4\x90\x80\x80", 19);

@@ -32,6 +32,29 @@ def test_body_view_is_the_encoded_bytes_without_a_copy():
     assert view.obj is event._core.owner  # a window on the event's own bytes
 
 
+def test_stream_and_cloud_event_attributes_have_nuclios_names():
+    event = nimbus.make_event(
+        b"payload", topic="orders", shard_id=3, num_shards=8, offset=42, last_in_batch=True,
+        cloud_event={"type": "com.example.created", "source": "/shop", "subject": "17",
+                     "time": "2026-12-01T10:00:00Z", "dataschema": "https://example.com/s.json",
+                     "extensions": {"tenant": "acme", "priority": 3}},
+        content_type="text/plain", id="ce-1")
+    assert (event.topic, event.shard_id, event.num_shards, event.offset, event.last_in_batch) == \
+        ("orders", 3, 8, 42, True)
+    ce = event.cloud_event
+    assert isinstance(ce, nimbus.CloudEvent)
+    assert (ce.id, ce.source, ce.type, ce.specversion, ce.subject) == \
+        ("ce-1", "/shop", "com.example.created", "1.0", "17")
+    assert (ce.time, ce.datacontenttype, ce.dataschema) == \
+        ("2026-12-01T10:00:00Z", "text/plain", "https://example.com/s.json")
+    assert ce.extensions == {"tenant": "acme", "priority": "3"}
+    assert (event.type, event.version, event.type_version) == ("com.example.created", "1.0", "")
+    plain = nimbus.make_event(b"x")
+    assert plain.cloud_event is None
+    assert (plain.topic, plain.shard_id, plain.num_shards, plain.offset, plain.last_in_batch) == ("", 0, 0, 0, False)
+    assert (plain.type, plain.version, plain.type_version) == ("", "", "")
+
+
 def test_headers_are_looked_up_in_any_case():
     event = nimbus.make_event(headers=[("X-Request-Id", "r1"), ("Accept", "a"), ("accept", "b")])
     assert event.get_header("x-request-id") == "r1"

@@ -29,10 +29,15 @@ nimbus::detail::EventData full_event() {
   d.ce_spec_version = "1.0";
   d.ce_subject = "ada";
   d.ce_time = "2026-01-01T00:00:00Z";
+  d.ce_data_schema = "https://example.com/greet.json";
+  d.ce_extensions = {{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
+                     {"tenant", "7"}};
   d.has_stream = true;
   d.topic = "greetings";
   d.partition = 3;
+  d.num_shards = 8;
   d.offset = 42;
+  d.last_in_batch = true;
   return d;
 }
 
@@ -54,13 +59,33 @@ TEST(EventTest, RoundTripsEveryAttribute) {
   ASSERT_TRUE(e.cloud_event());
   EXPECT_EQ(e.cloud_event()->type, "com.example.greet");
   EXPECT_EQ(e.cloud_event()->source, "/tests");
-  EXPECT_EQ(e.cloud_event()->spec_version, "1.0");
+  EXPECT_EQ(e.cloud_event()->specversion, "1.0");
   EXPECT_EQ(e.cloud_event()->subject, "ada");
   EXPECT_EQ(e.cloud_event()->time, "2026-01-01T00:00:00Z");
+  EXPECT_EQ(e.cloud_event()->id, "ev-1");
+  EXPECT_EQ(e.cloud_event()->datacontenttype, "application/json");
+  EXPECT_EQ(e.cloud_event()->dataschema, "https://example.com/greet.json");
+  const auto ce = e.cloud_event();
+  ASSERT_EQ(ce->extensions.size(), 2U);
+  EXPECT_EQ(ce->extensions.find("tenant"), "7");
+  EXPECT_EQ(ce->extensions.at(0).first, "traceparent");
+  EXPECT_EQ(e.type(), "com.example.greet");
+  EXPECT_EQ(e.version(), "1.0");
+  EXPECT_EQ(e.type_version(), "");
   ASSERT_TRUE(e.stream());
   EXPECT_EQ(e.stream()->topic, "greetings");
-  EXPECT_EQ(e.stream()->partition, 3);
+  EXPECT_EQ(e.stream()->shard_id, 3);
+  EXPECT_EQ(e.stream()->num_shards, 8);
   EXPECT_EQ(e.stream()->offset, 42);
+  EXPECT_EQ(e.topic(), "greetings");
+  EXPECT_EQ(e.shard_id(), 3);
+  EXPECT_EQ(e.num_shards(), 8);
+  EXPECT_EQ(e.offset(), 42);
+  EXPECT_TRUE(e.last_in_batch());
+  // Headers, fields and extensions are three tables: none reads into another.
+  EXPECT_EQ(e.headers().size(), 2U);
+  EXPECT_EQ(e.fields().size(), 1U);
+  EXPECT_FALSE(e.header("tenant"));
 
   nimbus::detail::EventData back = nimbus::detail::to_event_data(e);
   EXPECT_EQ(back.encode(), full_event().encode());
@@ -70,11 +95,12 @@ TEST(EventTest, PartsEncodeExactlyAsOwnedData) {
   const nimbus::detail::EventData d = full_event();
   std::vector<nimbus::detail::EventParts::Pair> headers(d.headers.begin(), d.headers.end());
   std::vector<nimbus::detail::EventParts::Pair> fields(d.fields.begin(), d.fields.end());
+  std::vector<nimbus::detail::EventParts::Pair> extensions(d.ce_extensions.begin(), d.ce_extensions.end());
   nimbus::detail::EventParts p{
-      d.id,        d.trigger_kind,    d.trigger_name, d.content_type, d.method,     d.path,
-      d.url,       headers,           fields,         d.body,         d.timestamp,  d.ce_type,
-      d.ce_source, d.ce_spec_version, d.ce_subject,   d.ce_time,      d.has_stream, d.topic,
-      d.partition, d.offset};
+      d.id,         d.trigger_kind,    d.trigger_name, d.content_type, d.method,         d.path,
+      d.url,        headers,           fields,         d.body,         d.timestamp,      d.ce_type,
+      d.ce_source,  d.ce_spec_version, d.ce_subject,   d.ce_time,      d.ce_data_schema, extensions,
+      d.has_stream, d.topic,           d.partition,    d.num_shards,   d.offset,         d.last_in_batch};
   std::vector<std::byte> out(p.encoded_size());
   p.encode_to(out);
   EXPECT_EQ(out, d.encode());

@@ -53,3 +53,15 @@ TEST(ResponseTest, AJsonBodyIsJsonWhateverBytesItsStringsHold) {
 }
 
 }  // namespace
+
+TEST(ResponseTest, AsCloudEventSetsBinaryModeHeaders) {
+  auto r = nimbus::Response::json({{"ok", true}})
+               .as_cloud_event("r-1", "/svc", "com.example.done")
+               .with_header("ce-subject", "17");
+  EXPECT_EQ(r.header("ce-specversion"), "1.0");
+  EXPECT_EQ(r.header("ce-id"), "r-1");
+  EXPECT_EQ(r.header("ce-source"), "/svc");
+  EXPECT_EQ(r.header("ce-type"), "com.example.done");
+  EXPECT_EQ(r.header("ce-subject"), "17");
+  EXPECT_EQ(r.content_type(), "application/json");  // the data's content type
+}

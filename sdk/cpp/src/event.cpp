@@ -43,10 +43,10 @@ Result<Event> Event::from_bytes(std::span<const std::byte> bytes) noexcept {
     return Error{"event claims " + std::to_string(h.total_size) + " bytes but " +
                  std::to_string(bytes.size()) + " are present"};
   }
-  const std::uint64_t pairs = static_cast<std::uint64_t>(h.header_count) + h.field_count;
+  const std::uint64_t pairs = static_cast<std::uint64_t>(h.header_count) + h.field_count + h.extension_count;
   if (h.pairs_offset < sizeof(EventHeader) || h.pairs_offset > h.total_size ||
       pairs * sizeof(PairRef) > h.total_size - h.pairs_offset) {
-    return Error{"event header/field table lies outside the event"};
+    return Error{"event header/field/extension table lies outside the event"};
   }
   for (const StrRef& s : h.strings) {
     if (!in_bounds(s, h.total_size)) return Error{"event string lies outside the event"};
@@ -60,12 +60,12 @@ Result<Event> Event::from_bytes(std::span<const std::byte> bytes) noexcept {
   return e;
 }
 
-Event::Pair Event::Pairs::at(std::uint32_t i) const {
+EventPairs::Pair EventPairs::at(std::uint32_t i) const {
   PairRef p = pair_at(base_, table_offset_, i);
   return {{base_ + p.name.offset, p.name.length}, {base_ + p.value.offset, p.value.length}};
 }
 
-std::optional<std::string_view> Event::Pairs::find(std::string_view name) const {
+std::optional<std::string_view> EventPairs::find(std::string_view name) const {
   for (std::uint32_t i = 0; i < count_; ++i) {
     auto [n, v] = at(i);
     if (detail::iequals(n, name)) return v;
@@ -94,13 +94,22 @@ std::chrono::system_clock::time_point Event::timestamp() const {
 
 std::optional<CloudEvent> Event::cloud_event() const {
   if (str(detail::kCeSpecVersion).empty()) return std::nullopt;
-  return CloudEvent{str(detail::kCeType), str(detail::kCeSource), str(detail::kCeSpecVersion),
-                    str(detail::kCeSubject), str(detail::kCeTime)};
+  const auto extensions_at = static_cast<std::uint32_t>(
+      h_.pairs_offset + (static_cast<std::size_t>(h_.header_count) + h_.field_count) * sizeof(PairRef));
+  return CloudEvent{id(),
+                    str(detail::kCeSource),
+                    str(detail::kCeType),
+                    str(detail::kCeSpecVersion),
+                    str(detail::kCeSubject),
+                    str(detail::kCeTime),
+                    content_type(),
+                    str(detail::kCeDataSchema),
+                    {base_, extensions_at, h_.extension_count}};
 }
 
 std::optional<StreamPosition> Event::stream() const {
   if ((h_.flags & detail::kEventHasStream) == 0) return std::nullopt;
-  return StreamPosition{str(detail::kTopic), h_.partition, h_.offset};
+  return StreamPosition{topic(), h_.partition, h_.num_shards, h_.offset};
 }
 
 }  // namespace nimbus

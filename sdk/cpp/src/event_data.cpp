@@ -1,5 +1,6 @@
 #include "nimbus/detail/event_data.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <limits>
@@ -24,6 +25,7 @@ std::array<std::string_view, kStrCount> strings_of(const D& d) {
   s[kCeSpecVersion] = d.ce_spec_version;
   s[kCeSubject] = d.ce_subject;
   s[kCeTime] = d.ce_time;
+  s[kCeDataSchema] = d.ce_data_schema;
   s[kTopic] = d.topic;
   s[kBody] = d.body;
   return s;
@@ -39,10 +41,12 @@ StrRef put(std::byte* out, std::uint32_t& cursor, std::string_view s) noexcept {
 
 template <class D>
 std::size_t encoded_size_of(const D& d) {
-  std::size_t n = sizeof(EventHeader) + (d.headers.size() + d.fields.size()) * sizeof(PairRef);
+  std::size_t n =
+      sizeof(EventHeader) + (d.headers.size() + d.fields.size() + d.ce_extensions.size()) * sizeof(PairRef);
   for (std::string_view s : strings_of(d)) n += s.size();
   for (const auto& [k, v] : d.headers) n += k.size() + v.size();
   for (const auto& [k, v] : d.fields) n += k.size() + v.size();
+  for (const auto& [k, v] : d.ce_extensions) n += k.size() + v.size();
   if (n > std::numeric_limits<std::uint32_t>::max()) {
     throw std::length_error("event of " + std::to_string(n) + " bytes exceeds the 4 GiB event limit");
   }
@@ -54,19 +58,23 @@ void encode_event(const D& d, std::span<std::byte> out) noexcept {
   EventHeader h{};
   h.magic = kEventMagic;
   h.version = kEventLayoutVersion;
-  h.flags = d.has_stream ? kEventHasStream : 0;
+  h.flags = static_cast<std::uint16_t>((d.has_stream ? kEventHasStream : 0U) |
+                                       (d.last_in_batch ? kEventLastInBatch : 0U));
   h.total_size = static_cast<std::uint32_t>(out.size());
   h.header_count = static_cast<std::uint32_t>(d.headers.size());
   h.field_count = static_cast<std::uint32_t>(d.fields.size());
+  h.extension_count = static_cast<std::uint32_t>(d.ce_extensions.size());
   h.pairs_offset = sizeof(EventHeader);
   h.timestamp_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(d.timestamp.time_since_epoch()).count();
   h.partition = d.partition;
   h.offset = d.offset;
+  h.num_shards = static_cast<std::uint32_t>(
+      std::clamp<std::int64_t>(d.num_shards, 0, std::numeric_limits<std::uint32_t>::max()));
 
   std::byte* base = out.data();
-  auto cursor =
-      static_cast<std::uint32_t>(h.pairs_offset + (d.headers.size() + d.fields.size()) * sizeof(PairRef));
+  auto cursor = static_cast<std::uint32_t>(
+      h.pairs_offset + (d.headers.size() + d.fields.size() + d.ce_extensions.size()) * sizeof(PairRef));
   std::uint32_t pair_cursor = h.pairs_offset;
   auto put_pairs = [&](const auto& list) {
     for (const auto& [k, v] : list) {
@@ -77,6 +85,7 @@ void encode_event(const D& d, std::span<std::byte> out) noexcept {
   };
   put_pairs(d.headers);
   put_pairs(d.fields);
+  put_pairs(d.ce_extensions);
   auto strings = strings_of(d);
   for (std::uint32_t i = 0; i < kStrCount; ++i) h.strings[i] = put(base, cursor, strings[i]);
   std::memcpy(base, &h, sizeof h);
@@ -111,16 +120,20 @@ EventData to_event_data(const Event& e) {
   if (auto ce = e.cloud_event()) {
     d.ce_type = ce->type;
     d.ce_source = ce->source;
-    d.ce_spec_version = ce->spec_version;
+    d.ce_spec_version = ce->specversion;
     d.ce_subject = ce->subject;
     d.ce_time = ce->time;
+    d.ce_data_schema = ce->dataschema;
+    for (auto [k, v] : ce->extensions) d.ce_extensions.emplace_back(k, v);
   }
   if (auto s = e.stream()) {
     d.has_stream = true;
     d.topic = s->topic;
-    d.partition = s->partition;
+    d.partition = s->shard_id;
+    d.num_shards = s->num_shards;
     d.offset = s->offset;
   }
+  d.last_in_batch = e.last_in_batch();
   return d;
 }
 

@@ -51,6 +51,13 @@ Response& Response::with_header(std::string name, std::string value) & {
   return *this;
 }
 
+Response& Response::as_cloud_event(std::string id, std::string source, std::string type) & {
+  with_header("ce-specversion", "1.0");
+  with_header("ce-id", std::move(id));
+  with_header("ce-source", std::move(source));
+  return with_header("ce-type", std::move(type));
+}
+
 std::optional<std::string_view> Response::header(std::string_view name) const {
   if (detail::iequals(name, "Content-Type")) {
     if (content_type_.empty()) return std::nullopt;

@@ -63,6 +63,25 @@ class TriggerInfo:
         return f"TriggerInfo(kind={self.kind!r}, name={self.name!r})"
 
 
+class CloudEvent:
+    """A CloudEvent's context attributes (CloudEvents 1.0): `id`, `source`,
+    `type`, `specversion`, and `subject`, `time`, `datacontenttype`,
+    `dataschema` (None when absent); `extensions` maps each extension
+    attribute's name to its value as text. The data is the event's body."""
+
+    __slots__ = ("id", "source", "type", "specversion", "subject", "time", "datacontenttype",
+                 "dataschema", "extensions")
+
+    def __init__(self, attributes):
+        for name in self.__slots__:
+            setattr(self, name, attributes.get(name))
+        if self.extensions is None:
+            self.extensions = {}
+
+    def __repr__(self):
+        return f"CloudEvent(id={self.id!r}, source={self.source!r}, type={self.type!r})"
+
+
 _UNSET = object()
 
 
@@ -74,7 +93,7 @@ class Event:
     `body` is a JSON body decoded when the content type is
     `application/json` (as nuclio does), else the body's bytes."""
 
-    __slots__ = ("_core", "_body", "_headers", "_fields", "_trigger")
+    __slots__ = ("_core", "_body", "_headers", "_fields", "_trigger", "_cloud_event")
 
     def __init__(self, encoded):
         self._core = encoded if isinstance(encoded, _nimbus.Event) else _nimbus.Event(encoded)
@@ -82,12 +101,45 @@ class Event:
         self._headers = None
         self._fields = None
         self._trigger = None
+        self._cloud_event = _UNSET
 
     id = property(lambda self: self._core.id)
     method = property(lambda self: self._core.method)
     path = property(lambda self: self._core.path or "/")
     url = property(lambda self: self._core.url)
     content_type = property(lambda self: self._core.content_type)
+    # Where a stream event came from (nuclio's names): the topic, subject or
+    # stream; its partition and the topic's partition count (0 when unknown); its offset.
+    topic = property(lambda self: self._core.topic)
+    shard_id = property(lambda self: self._core.shard_id)
+    num_shards = property(lambda self: self._core.num_shards)
+    offset = property(lambda self: self._core.offset)
+    last_in_batch = property(lambda self: self._core.last_in_batch)
+
+    @property
+    def cloud_event(self):
+        """The CloudEvents attributes (a `CloudEvent`), or None when the event is not one."""
+        if self._cloud_event is _UNSET:
+            attributes = self._core.cloud_event()
+            self._cloud_event = None if attributes is None else CloudEvent(attributes)
+        return self._cloud_event
+
+    @property
+    def type(self):
+        """A CloudEvent's `type`, else an empty string (nuclio's `event.type`)."""
+        ce = self.cloud_event
+        return ce.type if ce is not None else ""
+
+    @property
+    def version(self):
+        """A CloudEvent's `specversion`, else an empty string (nuclio's `event.version`)."""
+        ce = self.cloud_event
+        return ce.specversion if ce is not None else ""
+
+    @property
+    def type_version(self):
+        """Always empty: CloudEvents 1.0 has no type version (nuclio's SDK has the field)."""
+        return ""
 
     @property
     def body_view(self):
@@ -149,11 +201,14 @@ class Event:
 
 def make_event(body=None, *, headers=None, fields=None, method=None, path="/", url=None,
                content_type=None, id="test-event", trigger_kind="http", trigger_name="http",
-               timestamp=None):
+               timestamp=None, cloud_event=None, topic=None, shard_id=0, num_shards=0, offset=0,
+               last_in_batch=False):
     """An event built in memory (for tests and `python -m nimbus run`): a dict
     or list body is sent as JSON, a str as UTF-8 text. As in event files and
     C++'s EventBuilder, the method is GET without a body and POST with one,
-    unless told."""
+    unless told. `cloud_event` is a dict of CloudEvents attributes (`type`,
+    `source`, `specversion` 1.0 unless given, `subject`, `time`, `dataschema`,
+    `extensions`); `topic` makes it a stream event at `shard_id` and `offset`."""
     if isinstance(body, (dict, list)):
         data = json.dumps(body).encode()
         content_type = content_type or "application/json"
@@ -170,4 +225,6 @@ def make_event(body=None, *, headers=None, fields=None, method=None, path="/", u
     return Event(_nimbus.encode_event({
         "id": id, "trigger_kind": trigger_kind, "trigger_name": trigger_name, "method": method,
         "path": path, "url": url if url is not None else path, "content_type": content_type or "",
-        "headers": headers or {}, "fields": fields or {}, "body": data, "timestamp_ns": timestamp}))
+        "headers": headers or {}, "fields": fields or {}, "body": data, "timestamp_ns": timestamp,
+        "cloud_event": cloud_event, "topic": topic, "shard_id": shard_id, "num_shards": num_shards,
+        "offset": offset, "last_in_batch": last_in_batch}))

@@ -19,6 +19,17 @@ class Response:
                 f"headers={self.headers!r}, body={self.body!r})")
 
 
+def cloud_event_response(data=None, *, id, source, type, content_type=None, status_code=200, **attributes):
+    """A response that is a CloudEvent in binary mode (CloudEvents 1.0's HTTP
+    binding), as C++'s `Response::as_cloud_event`: `ce-specversion: 1.0`,
+    `ce-id`, `ce-source`, `ce-type` and a `ce-<name>` header for each further
+    attribute (`subject=`, `time=`, extensions); the body is its data."""
+    headers = {"ce-specversion": "1.0", "ce-id": str(id), "ce-source": str(source), "ce-type": str(type)}
+    for name, value in attributes.items():
+        headers["ce-" + name] = str(value)
+    return Response(headers=headers, body=data, content_type=content_type, status_code=status_code)
+
+
 TEXT = "text/plain; charset=utf-8"
 JSON = "application/json"
 OCTETS = "application/octet-stream"

@@ -119,27 +119,50 @@ class HostedContext {
 
 py::bytes encode_event(const py::dict& d) {
   detail::EventData e;
-  auto text = [&](const char* key, std::string& into) {
-    if (d.contains(key) && !d[key].is_none()) into = from_str(d[key]);
+  auto text = [](const py::dict& from, const char* key, std::string& into) {
+    if (from.contains(key) && !from[key].is_none()) into = from_str(from[key]);
   };
-  text("id", e.id);
-  text("trigger_kind", e.trigger_kind);
-  text("trigger_name", e.trigger_name);
-  text("content_type", e.content_type);
-  text("method", e.method);
-  text("path", e.path);
-  text("url", e.url);
-  auto pairs = [&](const char* key, std::vector<std::pair<std::string, std::string>>& into) {
-    if (!d.contains(key) || d[key].is_none()) return;
-    py::object items = d[key];
+  auto pairs = [](const py::dict& from, const char* key,
+                  std::vector<std::pair<std::string, std::string>>& into) {
+    if (!from.contains(key) || from[key].is_none()) return;
+    py::object items = from[key];
     if (py::isinstance<py::dict>(items)) items = items.attr("items")();
     for (const auto& item : items) {
       auto t = py::reinterpret_borrow<py::tuple>(item);
       into.emplace_back(from_str(t[0]), from_str(py::str(t[1])));
     }
   };
-  pairs("headers", e.headers);
-  pairs("fields", e.fields);
+  text(d, "id", e.id);
+  text(d, "trigger_kind", e.trigger_kind);
+  text(d, "trigger_name", e.trigger_name);
+  text(d, "content_type", e.content_type);
+  text(d, "method", e.method);
+  text(d, "path", e.path);
+  text(d, "url", e.url);
+  pairs(d, "headers", e.headers);
+  pairs(d, "fields", e.fields);
+  if (d.contains("cloud_event") && !d["cloud_event"].is_none()) {
+    const py::dict ce = d["cloud_event"];
+    text(ce, "type", e.ce_type);
+    text(ce, "source", e.ce_source);
+    text(ce, "subject", e.ce_subject);
+    text(ce, "time", e.ce_time);
+    text(ce, "dataschema", e.ce_data_schema);
+    e.ce_spec_version = "1.0";
+    text(ce, "specversion", e.ce_spec_version);
+    pairs(ce, "extensions", e.ce_extensions);
+  }
+  if (d.contains("topic") && !d["topic"].is_none()) {
+    e.has_stream = true;
+    e.topic = from_str(d["topic"]);
+    auto number = [&](const char* key, std::int64_t& into) {
+      if (d.contains(key) && !d[key].is_none()) into = d[key].cast<std::int64_t>();
+    };
+    number("shard_id", e.partition);
+    number("num_shards", e.num_shards);
+    number("offset", e.offset);
+  }
+  if (d.contains("last_in_batch")) e.last_in_batch = d["last_in_batch"].cast<bool>();
   if (d.contains("body") && !d["body"].is_none()) e.body = body_bytes(d["body"]);
   if (d.contains("timestamp_ns") && !d["timestamp_ns"].is_none()) {
     e.timestamp =
@@ -198,7 +221,35 @@ PYBIND11_MODULE(_nimbus, m) {
              return v ? py::object(to_str(*v)) : py::object(py::none());
            })
       .def("headers", [](const PyEvent& e) { return pairs_list(e.event().headers()); })
-      .def("fields", [](const PyEvent& e) { return pairs_list(e.event().fields()); });
+      .def("fields", [](const PyEvent& e) { return pairs_list(e.event().fields()); })
+      .def_property_readonly("topic", [](const PyEvent& e) { return to_str(e.event().topic()); })
+      .def_property_readonly("shard_id", [](const PyEvent& e) { return e.event().shard_id(); })
+      .def_property_readonly("num_shards", [](const PyEvent& e) { return e.event().num_shards(); })
+      .def_property_readonly("offset", [](const PyEvent& e) { return e.event().offset(); })
+      .def_property_readonly("last_in_batch", [](const PyEvent& e) { return e.event().last_in_batch(); })
+      .def_property_readonly("from_stream", [](const PyEvent& e) { return e.event().stream().has_value(); })
+      // The CloudEvents attributes as a dict (None when not a CloudEvent); the Python
+      // CloudEvent object is built from it.
+      .def("cloud_event", [](const PyEvent& e) -> py::object {
+        auto ce = e.event().cloud_event();
+        if (!ce) return py::none();
+        py::dict d;
+        d["id"] = to_str(ce->id);
+        d["source"] = to_str(ce->source);
+        d["type"] = to_str(ce->type);
+        d["specversion"] = to_str(ce->specversion);
+        auto optional = [](std::string_view v) {
+          return v.empty() ? py::object(py::none()) : py::object(to_str(v));
+        };
+        d["subject"] = optional(ce->subject);
+        d["time"] = optional(ce->time);
+        d["datacontenttype"] = optional(ce->datacontenttype);
+        d["dataschema"] = optional(ce->dataschema);
+        py::dict extensions;
+        for (auto [k, v] : ce->extensions) extensions[to_str(k)] = to_str(v);
+        d["extensions"] = extensions;
+        return d;
+      });
 
   py::class_<HostedContext>(m, "HostedContext", "The C++ context of the embedded runtime.")
       .def(py::init<std::uintptr_t>(), py::arg("address"))

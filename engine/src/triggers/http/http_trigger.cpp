@@ -6,6 +6,8 @@
 #include <charconv>
 #include <random>
 
+#include "nimbus/detail/json_string.hpp"
+#include "nimbus/format/record.hpp"
 #include "nimbus/format/text.hpp"
 
 namespace nimbus::engine::http {
@@ -35,11 +37,67 @@ std::size_t HttpTrigger::max_event_bytes() const noexcept {
 
 void HttpTrigger::on_request(const Request& request, const Ticket& ticket) {
   auto event = encode(request);
+  if (event && mode_ != format::CloudEventMode::kNone) event = as_cloud_event(*event, ticket);
   if (!event) {
     answered(ticket, Response::text(event.error().message + "\n", 400));
     return;
   }
+  if (mode_ == format::CloudEventMode::kBatch) return;  // as_cloud_event started the batch
   submit(*event, {}, [this, ticket](const Response& r) { answered(ticket, r); });
+}
+
+Result<Event> HttpTrigger::as_cloud_event(const Event& request_event, const Ticket& ticket) {
+  detail::EventData d = detail::to_event_data(request_event);
+  if (mode_ == format::CloudEventMode::kBatch) {
+    auto events = format::read_cloud_event_batch(d.body, d);
+    if (!events) return events.error();
+    auto batch = std::make_shared<Batch>();
+    batch->ticket = ticket;
+    batch->events = std::move(*events);
+    batch->answer = "[";
+    run_batch(batch);
+    return request_event;  // not submitted: the batch's events are
+  }
+  if (mode_ == format::CloudEventMode::kBinary) {
+    format::BinaryCloudEvent binary;
+    for (auto [name, value] : request_event.headers()) {
+      if (format::is_ce_header(name)) binary.add(name, value);
+    }
+    if (auto ok = binary.apply(d); !ok) return ok.error();
+  } else if (auto ok = format::read_structured_cloud_event(d.body, d); !ok) {
+    return ok.error();
+  }
+  encoded_ = d.encode();
+  return Event::from_bytes(encoded_);
+}
+
+// A batch's events run one after another, in order; the answer lists how each went. A submitter
+// that answers at once (the emulator) re-enters here from the completion: the loop goes on instead,
+// so a long batch never deepens the stack.
+void HttpTrigger::run_batch(const std::shared_ptr<Batch>& batch) {
+  if (batch->running) return;
+  batch->running = true;
+  while (batch->submitted == batch->next && batch->next < batch->events.size()) {
+    ++batch->submitted;
+    const detail::EventBuffer event(batch->events[batch->next]);
+    submit(event, {}, [this, batch](const Response& r) {
+      if (batch->answer.size() > 1) batch->answer += ',';
+      batch->answer += R"({"id":)";
+      detail::append_json_string(batch->answer, batch->events[batch->next].id);
+      batch->answer += ',';
+      format::append_response_members(batch->answer, r, {});
+      if (batch->answer.back() == ',') batch->answer.pop_back();
+      batch->answer += '}';
+      ++batch->next;
+      run_batch(batch);
+    });
+  }
+  batch->running = false;
+  if (batch->next == batch->events.size() && !batch->answered) {
+    batch->answered = true;
+    batch->answer += ']';
+    answered(batch->ticket, Response::bytes(std::move(batch->answer), "application/json"));
+  }
 }
 
 void HttpTrigger::answered(const Ticket& ticket, const Response& response) {
@@ -52,22 +110,16 @@ Result<Event> HttpTrigger::encode(const Request& request) {
   const RequestParts& parts = request.parts;
   const char* base = request.base;
   detail::EventParts p;
+  bool has_ce_headers = false;
   headers_.clear();
   for (const auto& [n, v] : parts.headers) {
     const std::string_view name = n.in(base);
     const std::string_view value = v.in(base);
     headers_.emplace_back(name, value);
-    if (name.size() > 3 && (name[0] == 'c' || name[0] == 'C') && (name[1] == 'e' || name[1] == 'E') &&
-        name[2] == '-') {  // a binary-mode CloudEvent
-      const std::string_view attribute = name.substr(3);
-      if (format::iequals(attribute, "type")) p.ce_type = value;
-      if (format::iequals(attribute, "source")) p.ce_source = value;
-      if (format::iequals(attribute, "specversion")) p.ce_spec_version = value;
-      if (format::iequals(attribute, "subject")) p.ce_subject = value;
-      if (format::iequals(attribute, "time")) p.ce_time = value;
-    }
+    has_ce_headers = has_ce_headers || format::is_ce_header(name);
   }
   if (parts.has_content_type) p.content_type = parts.content_type.in(base);
+  mode_ = format::cloud_event_mode(p.content_type, has_ce_headers);
   const std::string_view target = request.target();
   fields_.clear();
   field_storage_.clear();

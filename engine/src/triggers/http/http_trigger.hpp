@@ -4,6 +4,12 @@
 // buffer (no strings built), and its answer goes back in request order.
 // Attributes: `port` (default 8080; 0 picks a free one) and
 // `maxRequestBodySize` (bytes, default 1 MiB; larger bodies get 413).
+// CloudEvents 1.0 arrive in binary mode (`ce-*` headers), structured mode
+// (`application/cloudevents+json`) and batch mode
+// (`application/cloudevents-batch+json`: one invocation per event, in
+// order, answered with a JSON array of `{id, status, headers, body}`); a
+// CloudEvent that fails its checks is a 400 naming what was wrong, and the
+// handler is not called.
 
 #include <cstdint>
 #include <memory>
@@ -13,6 +19,7 @@
 #include "http_server.hpp"
 #include "nimbus/detail/event_data.hpp"
 #include "nimbus/engine/trigger.hpp"
+#include "nimbus/format/cloud_event.hpp"
 
 namespace nimbus::engine::http {
 
@@ -39,6 +46,19 @@ class HttpTrigger final : public Trigger, private Server::Handler {
   void on_rejected(int status) override { stats().record(status, std::chrono::nanoseconds(0)); }
   void answered(const Ticket& ticket, const Response& response);
   Result<Event> encode(const Request& request);
+  // A CloudEvent (binary or structured mode) as its own event; a batch is started here and
+  // answered when its last event is.
+  Result<Event> as_cloud_event(const Event& request_event, const Ticket& ticket);
+  struct Batch {
+    Ticket ticket;
+    std::vector<detail::EventData> events;
+    std::size_t next = 0;       // the first event not answered yet
+    std::size_t submitted = 0;  // events handed to the submitter
+    bool running = false;       // inside run_batch
+    bool answered = false;
+    std::string answer;  // the JSON array of answers so far
+  };
+  void run_batch(const std::shared_ptr<Batch>& batch);
 
   Server::Options options_;
   std::unique_ptr<Server> server_;
@@ -49,6 +69,7 @@ class HttpTrigger final : public Trigger, private Server::Handler {
   std::vector<std::byte> encoded_;
   std::string id_prefix_;  // random, per trigger: ids are unique across runs
   std::uint64_t next_id_ = 0;
+  format::CloudEventMode mode_ = format::CloudEventMode::kNone;  // of the request being encoded
 };
 
 /// The factory registered as `http`.

@@ -26,6 +26,8 @@ namespace nimbus::format {
 /// Decodes `%XX` escapes and `+` (a space) of a query component; a malformed
 /// escape is kept as it is.
 [[nodiscard]] std::string url_decode(std::string_view s);
+/// Decodes `%XX` escapes only (`+` stays): CloudEvents' `ce-*` header values.
+[[nodiscard]] std::string percent_decode(std::string_view s);
 
 /// Calls `f(key, value)` with the decoded pairs of `query` (the part after
 /// '?'), in order; `a&b=` gives ("a", "") and ("b", "").

@@ -21,19 +21,75 @@ namespace detail {
 class EventBuffer;
 }
 
-/// CloudEvents context attributes, present when the event came as a CloudEvent.
+/// Name/value pairs of an event (headers, fields, CloudEvents extensions),
+/// iterated in their original order.
+class EventPairs {
+ public:
+  /// A name and its value.
+  using Pair = std::pair<std::string_view, std::string_view>;
+  class iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = Pair;
+    using difference_type = std::ptrdiff_t;
+    using pointer = void;
+    using reference = Pair;
+    iterator() = default;
+    iterator(const EventPairs* owner, std::uint32_t i) : owner_(owner), i_(i) {}
+    Pair operator*() const { return owner_->at(i_); }
+    iterator& operator++() {
+      ++i_;
+      return *this;
+    }
+    iterator operator++(int) {
+      auto copy = *this;
+      ++i_;
+      return copy;
+    }
+    bool operator==(const iterator& o) const { return i_ == o.i_; }
+
+   private:
+    const EventPairs* owner_ = nullptr;
+    std::uint32_t i_ = 0;
+  };
+  EventPairs(const char* base, std::uint32_t table_offset, std::uint32_t count)
+      : base_(base), table_offset_(table_offset), count_(count) {}
+  [[nodiscard]] iterator begin() const { return {this, 0}; }
+  [[nodiscard]] iterator end() const { return {this, count_}; }
+  [[nodiscard]] std::size_t size() const { return count_; }
+  [[nodiscard]] bool empty() const { return count_ == 0; }
+  /// The i-th pair; `i < size()`.
+  [[nodiscard]] Pair at(std::uint32_t i) const;
+  /// The value of the first pair whose name matches, ignoring ASCII case.
+  [[nodiscard]] std::optional<std::string_view> find(std::string_view name) const;
+
+ private:
+  const char* base_;
+  std::uint32_t table_offset_;
+  std::uint32_t count_;
+};
+
+/// CloudEvents 1.0 context attributes, present when the event came as a
+/// CloudEvent (binary, structured or batch mode over HTTP, or an event file's
+/// `cloudEvent`). The event's `id()` is the CloudEvent's `id` and its body
+/// is the `data` (`data_base64` decoded).
 struct CloudEvent {
-  std::string_view type;
+  std::string_view id;
   std::string_view source;
-  std::string_view spec_version;
-  std::string_view subject;  ///< empty when absent
-  std::string_view time;     ///< RFC 3339, empty when absent
+  std::string_view type;
+  std::string_view specversion;
+  std::string_view subject;          ///< empty when absent
+  std::string_view time;             ///< RFC 3339, empty when absent
+  std::string_view datacontenttype;  ///< the event's content type; empty when absent
+  std::string_view dataschema;       ///< a URI, empty when absent
+  EventPairs extensions;             ///< extension attributes, by name, as text
 };
 
 /// Where a stream event came from.
 struct StreamPosition {
-  std::string_view topic;
-  std::int64_t partition = 0;
+  std::string_view topic;       ///< the topic, subject or stream
+  std::int64_t shard_id = 0;    ///< the partition
+  std::int64_t num_shards = 0;  ///< partitions of the topic; 0 when the source does not say
   std::int64_t offset = 0;
 };
 
@@ -52,52 +108,8 @@ struct StreamPosition {
 class Event {
  public:
   /// A name/value pair: a header or a field.
-  using Pair = std::pair<std::string_view, std::string_view>;
-
-  /// Iterates headers or fields in their original order.
-  class Pairs {
-   public:
-    class iterator {
-     public:
-      using iterator_category = std::forward_iterator_tag;
-      using value_type = Pair;
-      using difference_type = std::ptrdiff_t;
-      using pointer = void;
-      using reference = Pair;
-      iterator() = default;
-      iterator(const Pairs* owner, std::uint32_t i) : owner_(owner), i_(i) {}
-      Pair operator*() const { return owner_->at(i_); }
-      iterator& operator++() {
-        ++i_;
-        return *this;
-      }
-      iterator operator++(int) {
-        auto copy = *this;
-        ++i_;
-        return copy;
-      }
-      bool operator==(const iterator& o) const { return i_ == o.i_; }
-
-     private:
-      const Pairs* owner_ = nullptr;
-      std::uint32_t i_ = 0;
-    };
-    Pairs(const char* base, std::uint32_t table_offset, std::uint32_t count)
-        : base_(base), table_offset_(table_offset), count_(count) {}
-    [[nodiscard]] iterator begin() const { return {this, 0}; }
-    [[nodiscard]] iterator end() const { return {this, count_}; }
-    [[nodiscard]] std::size_t size() const { return count_; }
-    [[nodiscard]] bool empty() const { return count_ == 0; }
-    /// The i-th pair; `i < size()`.
-    [[nodiscard]] Pair at(std::uint32_t i) const;
-    /// The value of the first pair whose name matches, ignoring ASCII case.
-    [[nodiscard]] std::optional<std::string_view> find(std::string_view name) const;
-
-   private:
-    const char* base_;
-    std::uint32_t table_offset_;
-    std::uint32_t count_;
-  };
+  using Pair = EventPairs::Pair;
+  using Pairs = EventPairs;
 
   /// Views an encoded event after checking that every offset lies inside
   /// `bytes`. The bytes must outlive the returned `Event`.
@@ -145,6 +157,25 @@ class Event {
   [[nodiscard]] std::optional<CloudEvent> cloud_event() const;
   /// The stream position, for events from a stream.
   [[nodiscard]] std::optional<StreamPosition> stream() const;
+
+  // nuclio's names for the same facts (its SDKs' `Event`), for functions ported from it.
+
+  /// The topic, subject or stream the event came from; empty when not from a stream.
+  [[nodiscard]] std::string_view topic() const { return str(detail::kTopic); }
+  /// The partition it came from (0 when not from a stream).
+  [[nodiscard]] std::int64_t shard_id() const { return h_.partition; }
+  /// Partitions of its topic; 0 when the source does not say.
+  [[nodiscard]] std::int64_t num_shards() const { return h_.num_shards; }
+  /// Its offset in its partition or stream (0 when not from a stream).
+  [[nodiscard]] std::int64_t offset() const { return h_.offset; }
+  /// True for the last event of the batch its source delivered it in.
+  [[nodiscard]] bool last_in_batch() const { return (h_.flags & detail::kEventLastInBatch) != 0; }
+  /// The event's type: a CloudEvent's `type`, else empty.
+  [[nodiscard]] std::string_view type() const { return str(detail::kCeType); }
+  /// The type's version: always empty (CloudEvents 1.0 has none; nuclio's SDK has the field).
+  [[nodiscard]] std::string_view type_version() const { return {}; }
+  /// The event format's version: a CloudEvent's `specversion`, else empty.
+  [[nodiscard]] std::string_view version() const { return str(detail::kCeSpecVersion); }
 
   /// The encoded bytes this event views.
   [[nodiscard]] std::span<const std::byte> bytes() const {

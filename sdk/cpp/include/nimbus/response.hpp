@@ -75,6 +75,15 @@ class Response {
     return *this;
   }
   Response&& with_body(std::string body) && { return std::move(with_body(std::move(body))); }
+  /// Makes the response a CloudEvent in binary mode (CloudEvents 1.0's HTTP
+  /// binding): `ce-specversion: 1.0`, `ce-id`, `ce-source` and `ce-type`
+  /// headers; the body is its data and the content type its datacontenttype.
+  /// Further attributes (`subject`, `time`, extensions) are `ce-` headers too:
+  /// `.with_header("ce-subject", "17")`.
+  Response& as_cloud_event(std::string id, std::string source, std::string type) &;
+  Response&& as_cloud_event(std::string id, std::string source, std::string type) && {
+    return std::move(as_cloud_event(std::move(id), std::move(source), std::move(type)));
+  }
 
   friend bool operator==(const Response&, const Response&) = default;
 

@@ -40,12 +40,19 @@ struct EventData {
   std::string ce_spec_version;
   std::string ce_subject;
   std::string ce_time;
+  std::string ce_data_schema;
+  std::vector<std::pair<std::string, std::string>> ce_extensions;
 
   // Stream position, when `has_stream`.
   bool has_stream = false;
   std::string topic;
-  std::int64_t partition = 0;
+  std::int64_t partition = 0;  // the shard id
+  std::int64_t num_shards = 0;
   std::int64_t offset = 0;
+  bool last_in_batch = false;
+
+  /// Equal in every attribute.
+  friend bool operator==(const EventData&, const EventData&) = default;
 
   /// The number of bytes `encode_to` writes; throws `std::length_error` when
   /// the event does not fit the 32-bit offsets of the layout.
@@ -77,10 +84,14 @@ struct EventParts {
   std::string_view ce_spec_version;
   std::string_view ce_subject;
   std::string_view ce_time;
+  std::string_view ce_data_schema;
+  std::span<const Pair> ce_extensions;
   bool has_stream = false;
   std::string_view topic;
   std::int64_t partition = 0;
+  std::int64_t num_shards = 0;
   std::int64_t offset = 0;
+  bool last_in_batch = false;
 
   /// The encoded size in bytes (throws std::length_error past 4 GiB).
   [[nodiscard]] std::size_t encoded_size() const;

@@ -71,11 +71,28 @@ class EventBuilder {
     return set(d_.ce_spec_version, std::move(spec_version));
   }
   EventBuilder& subject(std::string v) { return set(d_.ce_subject, std::move(v)); }
-  EventBuilder& stream(std::string topic, std::int64_t partition, std::int64_t offset) {
+  /// A CloudEvents attribute besides the required ones: `subject`, `time`,
+  /// `dataschema`, or an extension (any other name).
+  EventBuilder& cloud_event_attribute(const std::string& name, std::string value) {
+    if (name == "subject") return set(d_.ce_subject, std::move(value));
+    if (name == "time") return set(d_.ce_time, std::move(value));
+    if (name == "dataschema") return set(d_.ce_data_schema, std::move(value));
+    d_.ce_extensions.emplace_back(name, std::move(value));
+    return *this;
+  }
+  /// A stream position: topic, partition (`shard_id`), offset; `num_shards` 0 when unknown.
+  EventBuilder& stream(std::string topic, std::int64_t shard_id, std::int64_t offset,
+                       std::int64_t num_shards = 0) {
     d_.has_stream = true;
-    d_.partition = partition;
+    d_.partition = shard_id;
+    d_.num_shards = num_shards;
     d_.offset = offset;
     return set(d_.topic, std::move(topic));
+  }
+  /// Marks the event the last of its source's batch.
+  EventBuilder& last_in_batch(bool v = true) {
+    d_.last_in_batch = v;
+    return *this;
   }
 
   /// Encodes the event; the returned buffer converts to `const Event&` and
