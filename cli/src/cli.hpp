@@ -49,10 +49,21 @@ Result<Target> resolve_target(const std::string& target, const std::string& hand
 /// Points worker options at the target's library, entry and configuration.
 void set_worker_function(const Target& target, engine::WorkerOptions& worker);
 
+/// Triggers for the emulator to run.
+using TriggerList = std::vector<std::unique_ptr<engine::Trigger>>;
+
 /// The events of `--event` inputs (files, directories, NDJSON, "-"): a file
 /// trigger, whose events say they came through the function's HTTP trigger.
-Result<std::unique_ptr<engine::Trigger>> event_source(const engine::FunctionConfig& config,
-                                                      const std::vector<std::string>& inputs);
+Result<TriggerList> event_source(const engine::FunctionConfig& config,
+                                 const std::vector<std::string>& inputs);
+
+/// The function's own triggers, for `nimbus run` without `--event`: those of
+/// `spec.triggers` (one HTTP trigger when it declares none), only those
+/// `names` names when it names any, network ones listening on `host`, the
+/// HTTP trigger on `port` when given. An unknown name is an error listing them.
+Result<TriggerList> function_triggers(const engine::FunctionConfig& config,
+                                      const std::vector<std::string>& names, const std::string& host,
+                                      std::optional<int> port);
 
 /// A whole number within [low, high]; the error names `what`.
 Result<int> parse_int(const std::string& text, const std::string& what, long long low, long long high);

@@ -7,6 +7,8 @@
 #include <iostream>
 
 #include "cli.hpp"
+#include "nimbus/engine/serve_plan.hpp"
+#include "nimbus/format/text.hpp"
 #include "nimbus/format/time_text.hpp"
 #include "sdk_package.hpp"
 
@@ -110,8 +112,8 @@ void set_worker_function(const Target& target, engine::WorkerOptions& worker) {
   }
 }
 
-Result<std::unique_ptr<engine::Trigger>> event_source(const engine::FunctionConfig& config,
-                                                      const std::vector<std::string>& inputs) {
+Result<TriggerList> event_source(const engine::FunctionConfig& config,
+                                 const std::vector<std::string>& inputs) {
   // The events say they came through the function's HTTP trigger, as a request to it would.
   Json as{{"kind", "http"}, {"name", "http"}};
   for (const auto& t : config.triggers) {
@@ -124,7 +126,42 @@ Result<std::unique_ptr<engine::Trigger>> event_source(const engine::FunctionConf
   engine::register_builtin_triggers(registry);
   engine::TriggerEnvironment environment;
   environment.standard_input = &std::cin;
-  return registry.make({"events", "file", 1, Json{{"paths", inputs}, {"eventTrigger", as}}}, environment);
+  auto trigger =
+      registry.make({"events", "file", 1, Json{{"paths", inputs}, {"eventTrigger", as}}}, environment);
+  if (!trigger) return trigger.error();
+  TriggerList out;
+  out.push_back(std::move(*trigger));
+  return out;
+}
+
+Result<TriggerList> function_triggers(const engine::FunctionConfig& config,
+                                      const std::vector<std::string>& names, const std::string& host,
+                                      std::optional<int> port) {
+  engine::ServeOverrides overrides;
+  overrides.port = port;
+  auto plan = engine::plan_triggers(config, overrides, {});  // the same triggers serve would run
+  if (!plan) return plan.error();
+  std::vector<std::string> known;
+  for (const auto& served : *plan) known.push_back(served.spec.name);
+  for (const auto& name : names) {
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      return Error{"run: --trigger " + name + ": the function has no trigger '" + name +
+                   "' (its triggers: " + format::join(known) + ")"};
+    }
+  }
+  engine::TriggerRegistry registry;
+  engine::register_builtin_triggers(registry);
+  engine::TriggerEnvironment environment;
+  environment.host = host;
+  environment.standard_input = &std::cin;
+  TriggerList out;
+  for (const auto& served : *plan) {
+    if (!names.empty() && std::find(names.begin(), names.end(), served.spec.name) == names.end()) continue;
+    auto trigger = registry.make(served.spec, environment);
+    if (!trigger) return Error{config.file.string() + ": " + trigger.error().message};
+    out.push_back(std::move(*trigger));
+  }
+  return out;
 }
 
 Result<int> parse_int(const std::string& text, const std::string& what, long long low, long long high) {

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -37,17 +38,35 @@ commands:
 )";
 
 nimbus::engine::Processor* g_serving = nullptr;  // for the signal handler
+std::atomic<bool> g_stop_running{false};         // `nimbus run` on the function's triggers
 
 extern "C" void on_stop_signal(int /*signal*/) {
   if (g_serving != nullptr) g_serving->request_stop();
+  g_stop_running.store(true);
+}
+
+// SIGTERM and SIGINT stop a serve or a run on triggers cleanly (without SA_RESTART: a wait ends).
+void stop_on_signals() {
+  struct sigaction stop {};
+  stop.sa_handler = on_stop_signal;
+  sigemptyset(&stop.sa_mask);
+  sigaction(SIGTERM, &stop, nullptr);
+  sigaction(SIGINT, &stop, nullptr);
 }
 
 void add_run_options(cxxopts::Options& opts) {
   opts.custom_help("<function.yaml | lib.so> [options]");
   opts.positional_help("");
   opts.add_options()("target", "function.yaml or a function's .so", cxxopts::value<std::string>())(
-      "e,event", "event file, directory, .ndjson file, or - for stdin (repeatable)",
+      "e,event",
+      "event file, directory, .ndjson file, or - for stdin (repeatable); without it, "
+      "the function's own triggers run",
       cxxopts::value<std::vector<std::string>>())(
+      "trigger", "without --event: run only this trigger of function.yaml (repeatable)",
+      cxxopts::value<std::vector<std::string>>())("host",
+                                                  "without --event: the address HTTP triggers listen on",
+                                                  cxxopts::value<std::string>()->default_value("127.0.0.1"))(
+      "port", "without --event: the HTTP trigger's port (0 picks a free one)", cxxopts::value<std::string>())(
       "bind", "wire a binding: name=memory or name=file:fixture.json (repeatable)",
       cxxopts::value<std::vector<std::string>>())("env", "set an environment variable K=V (repeatable)",
                                                   cxxopts::value<std::vector<std::string>>())(
@@ -92,6 +111,32 @@ Result<emulator::EmulatorOptions> emulator_options(const cxxopts::ParseResult& a
   return options;
 }
 
+// What each trigger says of itself (serve's ready line has the same), with the host it listens on.
+nimbus::Json described(const std::vector<engine::Trigger*>& triggers, const std::string& host) {
+  nimbus::Json out = nimbus::Json::array();
+  for (auto* t : triggers) {
+    nimbus::Json d{{"name", t->spec().name}, {"kind", t->spec().kind}};
+    const nimbus::Json said = t->describe();  // kept: items() views it
+    for (const auto& [k, v] : said.items()) d[k] = v;
+    if (d.contains("port")) d["host"] = host;
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+// Without --event: the function's own triggers, as --trigger, --host and --port choose them.
+Result<TriggerList> own_triggers(const engine::FunctionConfig& config, const cxxopts::ParseResult& args) {
+  std::vector<std::string> names;
+  if (args.count("trigger") != 0U) names = args["trigger"].as<std::vector<std::string>>();
+  std::optional<int> port;
+  if (args.count("port") != 0U) {
+    auto p = parse_int(args["port"].as<std::string>(), "--port", 0, 65535);
+    if (!p) return p.error();
+    port = *p;
+  }
+  return function_triggers(config, names, args["host"].as<std::string>(), port);
+}
+
 }  // namespace
 
 int run_command(int argc, char** argv) {
@@ -110,11 +155,6 @@ int run_command(int argc, char** argv) {
 
   std::vector<std::string> inputs;
   if (args.count("event") != 0U) inputs = args["event"].as<std::vector<std::string>>();
-  if (inputs.empty()) {
-    if (isatty(STDIN_FILENO) != 0)
-      return fail("run: no events: pass --event <file | directory | file.ndjson | ->");
-    inputs.emplace_back("-");
-  }
 
   std::string handler = args.count("handler") != 0U ? args["handler"].as<std::string>() : "";
   auto target = resolve_target(args["target"].as<std::string>(), handler, args.count("rebuild") != 0U);
@@ -124,12 +164,16 @@ int run_command(int argc, char** argv) {
         "run: --debug-port is for Python functions; debug a C++ function with gdb --args nimbus run ...");
   }
 
-  // The events: a file trigger over the inputs, run in this process.
-  auto source = event_source(target->config, inputs);
-  if (!source) return fail(source.error().message);
+  // The events: a file trigger over the inputs, or the function's own triggers, run in this process.
   auto loop = engine::EventLoop::create();
   if (!loop) return fail(loop.error().message);
-  if (auto opened = (*source)->open(**loop); !opened) return fail(opened.error().message);
+  auto sources = inputs.empty() ? own_triggers(target->config, args) : event_source(target->config, inputs);
+  if (!sources) return fail(sources.error().message);
+  std::vector<engine::Trigger*> triggers;
+  for (auto& t : *sources) {
+    if (auto opened = t->open(**loop); !opened) return fail(opened.error().message);
+    triggers.push_back(t.get());
+  }
 
   auto recording = open_recording(args, target->config, "emulator", options.log_level);
   if (!recording) return fail(recording.error().message);
@@ -142,12 +186,18 @@ int run_command(int argc, char** argv) {
 
   nimbus::emulator::ReporterOptions style;
   style.json = args.count("json") != 0U;
+  style.live = inputs.empty();
   style.color = !style.json && (color == "always" || (color == "auto" && isatty(STDOUT_FILENO) != 0 &&
                                                       std::getenv("NO_COLOR") == nullptr));
   nimbus::emulator::Reporter reporter(std::cout, std::cerr, style);
   auto emu = nimbus::emulator::Emulator::create(target->config, target->library, options, reporter);
   if (!emu) return fail(emu.error().message);
-  auto summary = (*emu)->run(**loop, **source);
+  if (inputs.empty()) {
+    stop_on_signals();  // before the ready line: whoever reads it may stop us at once
+    reporter.ready(target->config.name.empty() ? target->config.module : target->config.name,
+                   described(triggers, args["host"].as<std::string>()));
+  }
+  auto summary = (*emu)->run(**loop, triggers, &g_stop_running);
   std::cout.flush();
   return summary.exit_code() == 0 ? 0 : kExitFailed;
 }
@@ -219,11 +269,7 @@ void add_serve_options(cxxopts::Options& opts) {
 // Serves until a signal or every trigger is done, after the ready line.
 void serve_until_stopped(engine::Processor& processor, const std::string& name, const std::string& host) {
   g_serving = &processor;
-  struct sigaction stop {};
-  stop.sa_handler = on_stop_signal;
-  sigemptyset(&stop.sa_mask);
-  sigaction(SIGTERM, &stop, nullptr);
-  sigaction(SIGINT, &stop, nullptr);
+  stop_on_signals();
 
   // The one machine-readable line, once every trigger and the admin port are ready.
   nimbus::Json ready{{"serving", name}, {"host", host}, {"adminPort", processor.admin_port()}};

@@ -1,5 +1,8 @@
 #include "nimbus/emulator/emulator.hpp"
 
+#include <algorithm>
+#include <chrono>
+
 namespace nimbus::emulator {
 
 Result<std::vector<engine::BindingSpec>> emulator_bindings(const engine::FunctionConfig& config,
@@ -75,12 +78,28 @@ void Emulator::reject(std::string_view origin, std::string_view why) {
   ++summary_.unreadable;
 }
 
-RunSummary Emulator::run(engine::EventLoop& loop, engine::Trigger& source) {
+RunSummary Emulator::run(engine::EventLoop& loop, std::span<engine::Trigger* const> triggers,
+                         const std::atomic<bool>* stop) {
   summary_ = {};
-  source.start(*this);
-  while (!(source.exhausted() && source.idle())) {
-    loop.wait(0);
-    source.after_poll();
+  for (auto* t : triggers) t->start(*this);
+  const auto all = [&](auto&& test) { return std::all_of(triggers.begin(), triggers.end(), test); };
+  bool draining = false;
+  auto next_tick = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  for (;;) {
+    for (auto* t : triggers) t->after_poll();  // a file's events are handled here, one after another
+    if (stop != nullptr && stop->load() && !draining) {
+      draining = true;
+      for (auto* t : triggers) t->drain();
+    }
+    if (all([](engine::Trigger* t) { return t->idle(); }) &&
+        (draining || all([](engine::Trigger* t) { return t->exhausted(); }))) {
+      break;
+    }
+    loop.wait(100);  // requests and ticks are handled as they arrive; a stop is seen within 0.1 s
+    if (auto now = std::chrono::steady_clock::now(); now > next_tick) {
+      for (auto* t : triggers) t->tick(now);
+      next_tick = now + std::chrono::seconds(1);
+    }
   }
   reporter_->summary(summary_.ok, summary_.failed, summary_.unreadable);
   return summary_;

@@ -37,8 +37,9 @@ void Reporter::begin_event(const Event& event, std::string_view origin) {
   if (o_.json) return;
   std::string what = event.method().empty() ? std::string(event.trigger_kind())
                                             : fmt::format("{} {}", event.method(), event.url());
-  out_ << paint(fmt::format("── {}", event.id()), "1") << "  " << what << "  "
-       << paint(fmt::format("({})", origin), "2") << '\n';
+  out_ << paint(fmt::format("── {}", event.id()), "1") << "  " << what;
+  if (!origin.empty()) out_ << "  " << paint(fmt::format("({})", origin), "2");
+  out_ << '\n';
 }
 
 void Reporter::write(const LogRecord& record) {
@@ -91,6 +92,7 @@ void Reporter::end_event(const Response& response, std::chrono::nanoseconds took
       w.ch('}');
     }
     out_ << line << '\n';
+    if (o_.live) out_.flush();
     return;
   }
   const int s = response.status();
@@ -112,6 +114,7 @@ void Reporter::end_event(const Response& response, std::chrono::nanoseconds took
       out_ << "   " << paint(fmt::format("<{} bytes of binary body>", response.body().size()), "2") << '\n';
     }
   }
+  if (o_.live) out_.flush();
 }
 
 void Reporter::error(std::string_view origin, std::string_view message) {
@@ -123,6 +126,29 @@ void Reporter::error(std::string_view origin, std::string_view message) {
     detail::append_json_string(line, message);
     out_ << line << "}\n";
   }
+  if (o_.live) out_.flush();
+}
+
+void Reporter::ready(std::string_view function, const Json& triggers) {
+  if (o_.json) {
+    std::string line = R"({"type":"ready","function":)";
+    detail::append_json_string(line, function);
+    line += R"(,"triggers":)";
+    format::append_json(line, triggers);
+    out_ << line << "}\n";
+    out_.flush();
+    return;
+  }
+  std::string list;
+  for (const auto& t : triggers) {
+    if (!list.empty()) list += ", ";
+    list += fmt::format("{} '{}'", t.value("kind", ""), t.value("name", ""));
+    if (t.contains("port")) list += fmt::format(" on {}:{}", t.value("host", ""), t["port"].dump());
+    if (t.contains("nextTick")) list += fmt::format(" (next tick {})", t.value("nextTick", ""));
+  }
+  err_ << paint(fmt::format("nimbus: {} runs on its triggers: {}; Ctrl-C stops", function, list), "1")
+       << '\n';
+  err_.flush();
 }
 
 void Reporter::summary(std::size_t ok, std::size_t failed, std::size_t unreadable) {

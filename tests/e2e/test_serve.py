@@ -354,7 +354,13 @@ class TriggersTest(unittest.TestCase):
         """`nimbus serve` of a function.yaml with these triggers (no --port: each trigger says its own)."""
         (self.fn / "function.yaml").write_text("metadata: {name: which}\nspec:\n  handler: which:which\n"
                                                "  build: {sources: [which.cpp]}\n  triggers:\n" + yaml)
-        proc = subprocess.Popen([NIMBUS, "serve", self.fn / "function.yaml", "--host", "127.0.0.1", "--admin-port", "0"],
+        with self.started("serve", "--host", "127.0.0.1", "--admin-port", "0") as proc:
+            yield proc
+
+    @contextlib.contextmanager
+    def started(self, command, *args):
+        """`nimbus <command>` of the function.yaml, killed if still running at the end."""
+        proc = subprocess.Popen([NIMBUS, command, self.fn / "function.yaml", *args],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=self.fn)
         try:
             yield proc
@@ -427,6 +433,74 @@ class TriggersTest(unittest.TestCase):
             self.assertEqual(proc.returncode, 0, err)
             self.assertEqual(json.loads(out.splitlines()[0])["triggers"][0]["kind"], "file")
             self.assertEqual(sum('"message":"handled"' in l for l in err.splitlines()), 20)
+
+    def test_cron_fires_on_its_schedule_and_its_interval(self):
+        with self.serve("    every: {kind: cron, attributes: {interval: 250ms, event: {path: /every, body: hi}}}\n"
+                        "    second: {kind: cron, attributes: {schedule: '* * * * * *', event: {path: /second}}}\n"
+                        "    web: {kind: http, attributes: {port: 0}}\n") as proc:
+            info = json.loads(proc.stdout.readline() or "null")
+            self.assertIsNotNone(info, proc.stderr.read() if proc.poll() is not None else "no ready line")
+            by_name = {t["name"]: t for t in info["triggers"]}
+            self.assertEqual((by_name["every"]["kind"], by_name["second"]["kind"]), ("cron", "cron"))
+            self.assertIn("nextTick", by_name["second"])
+            started = time.monotonic()
+            time.sleep(2.6)
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(30), 0)
+            elapsed = time.monotonic() - started
+            logs = [json.loads(l) for l in proc.stderr.read().splitlines() if l.startswith("{")]
+            handled = [l["fields"]["path"] for l in logs if l["message"] == "handled"]
+            every, second = handled.count("/every"), handled.count("/second")
+            # 250 ms apart for ~2.6 s: about 10 ticks; once a second on the second: 2 or 3. Loose bounds
+            # on a shared machine: the count shows it ticks on its own, repeatedly, and not too often.
+            self.assertGreaterEqual(every, 5, handled)
+            self.assertLessEqual(every, int(elapsed / 0.25) + 2, handled)
+            self.assertGreaterEqual(second, 2, handled)
+            self.assertLessEqual(second, int(elapsed) + 2, handled)
+
+    def test_run_without_events_runs_the_functions_own_triggers_until_ctrl_c(self):
+        """`nimbus run` without --event: the function's own triggers, in the emulator's one process."""
+        with self.serve("    web: {kind: http, attributes: {port: 8080}}\n"
+                        "    tick: {kind: cron, attributes: {interval: 300ms, event: {path: /tick}}}\n") as built:
+            built.kill()  # only the function.yaml and its build were wanted
+        with self.started("run", "--json", "--port", "0") as proc:
+            ready = json.loads(proc.stdout.readline() or "null")
+            self.assertIsNotNone(ready, proc.stderr.read() if proc.poll() is not None else "no ready line")
+            self.assertEqual(ready["type"], "ready")
+            by_name = {t["name"]: t for t in ready["triggers"]}
+            self.assertEqual((by_name["web"]["kind"], by_name["web"]["host"]), ("http", "127.0.0.1"))
+            self.assertEqual(by_name["tick"]["kind"], "cron")
+            c = http.client.HTTPConnection("127.0.0.1", by_name["web"]["port"], timeout=10)
+            c.request("GET", "/hello")
+            self.assertEqual(json.loads(c.getresponse().read())["path"], "/hello")
+            c.close()
+            seen = []
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and not ({"/hello", "/tick"} <= set(seen)):
+                line = json.loads(proc.stdout.readline())
+                if line["type"] == "response":
+                    seen.append(json.loads(line["body"])["path"])
+            self.assertIn("/hello", seen)
+            self.assertIn("/tick", seen)
+            proc.send_signal(signal.SIGINT)
+            self.assertEqual(proc.wait(30), 0, proc.stderr.read())
+        # --trigger picks some; a name it does not have is an error naming those it has.
+        with self.started("run", "--json", "--trigger", "tick") as proc:
+            ready = json.loads(proc.stdout.readline() or "null")
+            self.assertEqual([t["name"] for t in ready["triggers"]], ["tick"])
+            proc.send_signal(signal.SIGINT)
+            self.assertEqual(proc.wait(30), 0)
+        r = subprocess.run([NIMBUS, "run", self.fn / "function.yaml", "--trigger", "nope"], capture_output=True,
+                           text=True, cwd=self.fn, timeout=60)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("run: --trigger nope: the function has no trigger 'nope' (its triggers: web, tick)", r.stderr)
+
+    def test_a_bad_cron_trigger_refuses_to_start_naming_it(self):
+        with self.serve("    tick: {kind: cron, attributes: {schedule: '61 * * * * *'}}\n") as proc:
+            out, err = proc.communicate(timeout=60)
+            self.assertEqual(proc.returncode, 2, err)  # a configuration error, as every other
+            self.assertIn("spec.triggers.tick.attributes.schedule: schedule '61 * * * * *': second field '61': "
+                          "61 is outside 0-59", err)
 
 
 if __name__ == "__main__":

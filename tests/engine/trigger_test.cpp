@@ -58,7 +58,8 @@ class Echo final : public Submitter {
 TEST(TriggerRegistryTest, AnUnknownKindNamesTheFieldAndTheKindsThereAre) {
   auto t = builtin().make({"orders", "kafka", 1, Json::object()}, {});
   ASSERT_FALSE(t);
-  EXPECT_EQ(t.error().message, "spec.triggers.orders.kind: unknown trigger kind 'kafka' (known: file, http)");
+  EXPECT_EQ(t.error().message,
+            "spec.triggers.orders.kind: unknown trigger kind 'kafka' (known: cron, file, http)");
 }
 
 TEST(TriggerRegistryTest, AKindIsAFactoryAndARegistration) {

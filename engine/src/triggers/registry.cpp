@@ -2,6 +2,7 @@
 #include <charconv>
 #include <exception>
 
+#include "cron/cron_trigger.hpp"
 #include "file/file_trigger.hpp"
 #include "http/http_trigger.hpp"
 #include "nimbus/engine/trigger.hpp"
@@ -93,6 +94,7 @@ Result<std::unique_ptr<Trigger>> TriggerRegistry::make(const TriggerSpec& spec,
 void register_builtin_triggers(TriggerRegistry& registry) {
   registry.add("http", http::make_http_trigger);
   registry.add("file", make_file_trigger);
+  registry.add("cron", cron::make_cron_trigger);
 }
 
 }  // namespace nimbus::engine

@@ -3,8 +3,10 @@
 /// The local emulator: runs a function in this process, so a debugger's
 /// breakpoints in the function hit, with mocked data bindings.
 
+#include <atomic>
 #include <filesystem>
 #include <memory>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -67,10 +69,12 @@ class Emulator final : public engine::Submitter {
 
   /// Handles one event and reports it.
   Response invoke(const Event& event, std::string_view origin);
-  /// Runs `source`, already opened on `loop`, in this process until it runs
-  /// out (a finite source: event files), each event handled and reported as
-  /// it comes, then reports the totals.
-  RunSummary run(engine::EventLoop& loop, engine::Trigger& source);
+  /// Runs `triggers`, already opened on `loop`, in this process, each event
+  /// handled and reported as it comes, until every one has run out (finite
+  /// sources: event files) or `stop` is set (Ctrl-C: they drain, what is in
+  /// flight is answered); then reports the totals.
+  RunSummary run(engine::EventLoop& loop, std::span<engine::Trigger* const> triggers,
+                 const std::atomic<bool>* stop = nullptr);
 
   /// A trigger's event, handled at once (the emulator is its triggers' submitter).
   void submit(const Event& event, std::string_view origin, Done done) override;

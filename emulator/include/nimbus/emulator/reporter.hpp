@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "nimbus/event.hpp"
+#include "nimbus/json.hpp"
 #include "nimbus/logger.hpp"
 #include "nimbus/response.hpp"
 
@@ -19,6 +20,7 @@ struct ReporterOptions {
   bool json = false;   ///< one JSON object per line instead of text
   bool color = false;  ///< ANSI colours in text mode
   bool quiet = false;  ///< nothing about events and logs (a replay reports them itself); errors still show
+  bool live = false;   ///< flush after each event: events arrive while someone watches (triggers, not files)
 };
 
 /// Receives the function's log records (it is the context's sink) and the
@@ -36,6 +38,10 @@ class Reporter : public LogSink {
   void end_event(const Response& response, std::chrono::nanoseconds took);
   /// Something could not be run: one line naming what was wrong.
   void error(std::string_view origin, std::string_view message);
+  /// The emulator runs the function's own triggers (`triggers`: what each
+  /// says of itself, as `nimbus serve`'s ready line): one line, on the
+  /// error stream in text mode, `{"type":"ready",...}` on the output in JSON.
+  void ready(std::string_view function, const Json& triggers);
   /// The totals, after the last event (text mode only).
   void summary(std::size_t ok, std::size_t failed, std::size_t unreadable);
 

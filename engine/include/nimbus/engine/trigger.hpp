@@ -165,8 +165,8 @@ class TriggerRegistry : public KindRegistry<TriggerFactory> {
                                                       const TriggerEnvironment& environment) const noexcept;
 };
 
-/// Registers `http` (HTTP/1.1, CloudEvents in binary mode) and `file` (event
-/// files, NDJSON and standard input: `attributes: {paths: [...]}`).
+/// Registers `http` (HTTP/1.1, CloudEvents in every mode), `cron` (a schedule or an interval) and `file`
+/// (event files, NDJSON and standard input: `attributes: {paths: [...]}`).
 void register_builtin_triggers(TriggerRegistry& registry);
 
 }  // namespace nimbus::engine

@@ -1,11 +1,5 @@
 #include "http_trigger.hpp"
 
-#include <fmt/format.h>
-
-#include <array>
-#include <charconv>
-#include <random>
-
 #include "nimbus/detail/json_string.hpp"
 #include "nimbus/format/record.hpp"
 #include "nimbus/format/text.hpp"
@@ -13,10 +7,7 @@
 namespace nimbus::engine::http {
 
 HttpTrigger::HttpTrigger(TriggerSpec spec, Server::Options options)
-    : Trigger(std::move(spec)), options_(std::move(options)) {
-  std::random_device random;
-  id_prefix_ = fmt::format("{:08x}{:08x}-", random(), random());
-}
+    : Trigger(std::move(spec)), options_(std::move(options)) {}
 
 Result<void> HttpTrigger::open(EventLoop& loop) noexcept {
   auto server = Server::listen(options_, loop, *this);
@@ -39,6 +30,7 @@ void HttpTrigger::on_request(const Request& request, const Ticket& ticket) {
   auto event = encode(request);
   if (event && mode_ != format::CloudEventMode::kNone) event = as_cloud_event(*event, ticket);
   if (!event) {
+    reject(request.target(), event.error().message);  // said where the trigger says things, and answered
     answered(ticket, Response::text(event.error().message + "\n", 400));
     return;
   }
@@ -134,12 +126,7 @@ Result<Event> HttpTrigger::encode(const Request& request) {
       fields_.emplace_back(field_storage_[i], field_storage_[i + 1]);
     }
   }
-  // An id unique to this trigger's run: a random prefix and a counter.
-  std::array<char, 16> counter{};
-  auto end = std::to_chars(counter.data(), counter.data() + counter.size(), ++next_id_, 16).ptr;
-  std::string id = id_prefix_;
-  id.append(counter.data(), end);
-
+  const std::string id = ids_.next();  // unique to this trigger's run
   p.id = id;
   p.trigger_kind = "http";
   p.trigger_name = spec().name;

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "../event_ids.hpp"
 #include "http_server.hpp"
 #include "nimbus/detail/event_data.hpp"
 #include "nimbus/engine/trigger.hpp"
@@ -67,8 +68,7 @@ class HttpTrigger final : public Trigger, private Server::Handler {
   std::vector<std::string> field_storage_;
   std::vector<detail::EventParts::Pair> fields_;
   std::vector<std::byte> encoded_;
-  std::string id_prefix_;  // random, per trigger: ids are unique across runs
-  std::uint64_t next_id_ = 0;
+  EventIds ids_;
   format::CloudEventMode mode_ = format::CloudEventMode::kNone;  // of the request being encoded
 };
 
