@@ -12,6 +12,10 @@ packages=(
   libboost1.81-dev               # Beast's HTTP/1.1 parser for the HTTP trigger (docs/architecture.md)
   nginx-light wrk                # bench/http: the baseline server and the load generator
   clang-14 libclang-rt-14-dev    # the fuzz targets (libFuzzer and the sanitizers' runtimes): scripts/fuzz.sh
+  libhiredis-dev redis-server    # the redis-stream trigger, and the Redis the tests start (docs/triggers.md)
+  libnats-dev nats-server        # the nats trigger and its broker
+  libmosquitto-dev mosquitto     # the mqtt trigger and its broker
+  librdkafka-dev                 # the kafka-cluster trigger (the broker: Maven jars, scripts/kafka.sh)
 )
 
 missing=()

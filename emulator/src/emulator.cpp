@@ -78,6 +78,8 @@ void Emulator::reject(std::string_view origin, std::string_view why) {
   ++summary_.unreadable;
 }
 
+void Emulator::notice(std::string_view message, bool warning) { reporter_->notice(message, warning); }
+
 RunSummary Emulator::run(engine::EventLoop& loop, std::span<engine::Trigger* const> triggers,
                          const std::atomic<bool>* stop) {
   summary_ = {};

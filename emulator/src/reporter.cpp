@@ -129,6 +129,18 @@ void Reporter::error(std::string_view origin, std::string_view message) {
   if (o_.live) out_.flush();
 }
 
+void Reporter::notice(std::string_view message, bool warning) {
+  err_ << paint(warning ? "warning: " : "nimbus: ", warning ? "33" : "2") << message << '\n';
+  if (o_.json) {
+    std::string line = R"({"type":"notice","warning":)";
+    line += warning ? "true" : "false";
+    line += R"(,"message":)";
+    detail::append_json_string(line, message);
+    out_ << line << "}\n";
+  }
+  if (o_.live) out_.flush();
+}
+
 void Reporter::ready(std::string_view function, const Json& triggers) {
   if (o_.json) {
     std::string line = R"({"type":"ready","function":)";

@@ -94,6 +94,20 @@ class Server:
         self.proc.stderr.close()
 
 
+@contextlib.contextmanager
+def started_process(argv, cwd):
+    """A process with its output piped, killed if it is still running at the end."""
+    proc = subprocess.Popen(list(map(str, argv)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+
+
 def raw_exchange(port, data, timeout=10):
     """Sends raw bytes and returns everything the server sends back before it closes or goes quiet."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
@@ -357,19 +371,9 @@ class TriggersTest(unittest.TestCase):
         with self.started("serve", "--host", "127.0.0.1", "--admin-port", "0") as proc:
             yield proc
 
-    @contextlib.contextmanager
     def started(self, command, *args):
         """`nimbus <command>` of the function.yaml, killed if still running at the end."""
-        proc = subprocess.Popen([NIMBUS, command, self.fn / "function.yaml", *args],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=self.fn)
-        try:
-            yield proc
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            proc.stdout.close()
-            proc.stderr.close()
+        return started_process([NIMBUS, command, self.fn / "function.yaml", *args], self.fn)
 
     def test_two_http_triggers_each_with_its_own_workers(self):
         with self.serve("    public: {kind: http, numWorkers: 2, attributes: {port: 0}}\n"

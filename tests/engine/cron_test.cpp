@@ -126,6 +126,7 @@ struct Keeper final : nimbus::engine::Submitter {
     pending.push_back(std::move(done));
   }
   void reject(std::string_view /*origin*/, std::string_view why) override { rejected.emplace_back(why); }
+  void notice(std::string_view message, bool /*warning*/) override { rejected.emplace_back(message); }
 };
 
 nimbus::engine::TriggerSpec cron_spec(nimbus::Json attributes) {

@@ -49,7 +49,9 @@ class Echo final : public Submitter {
   void reject(std::string_view origin, std::string_view why) override {
     rejected.push_back(std::string(origin) + " | " + std::string(why));
   }
+  void notice(std::string_view message, bool /*warning*/) override { notices.emplace_back(message); }
   std::vector<std::string> seen;
+  std::vector<std::string> notices;
   std::vector<std::string> rejected;
   bool hold = false;  // answer later, through `held`
   std::vector<Done> held;
@@ -59,7 +61,7 @@ TEST(TriggerRegistryTest, AnUnknownKindNamesTheFieldAndTheKindsThereAre) {
   auto t = builtin().make({"orders", "kafka", 1, Json::object()}, {});
   ASSERT_FALSE(t);
   EXPECT_EQ(t.error().message,
-            "spec.triggers.orders.kind: unknown trigger kind 'kafka' (known: cron, file, http)");
+            "spec.triggers.orders.kind: unknown trigger kind 'kafka' (known: cron, file, http, redis-stream)");
 }
 
 TEST(TriggerRegistryTest, AKindIsAFactoryAndARegistration) {

@@ -29,6 +29,7 @@ class Echo final : public nimbus::engine::Submitter {
     done(nimbus::Response::bytes(text, "application/octet-stream", event.method() == "DELETE" ? 404 : 200));
   }
   void reject(std::string_view /*origin*/, std::string_view /*why*/) override {}
+  void notice(std::string_view /*message*/, bool /*warning*/) override {}
 };
 
 struct Served {

@@ -187,6 +187,14 @@ class Parser {
       if (!v.IsMap()) fail(v, field, "expected a mapping with 'kind'");
       if (!v["kind"]) fail(v, field + ".kind", "missing");
       t.kind = scalar(v["kind"], field + ".kind");
+      if (v["url"]) t.url = scalar(v["url"], field + ".url");
+      for (const char* secret : {"password", "username", "token"}) {
+        if (v[secret]) {
+          fail(v[secret], field + "." + secret,
+               "credentials never go in function.yaml: name them in attributes as {env: NAME} or {file: "
+               "path}");
+        }
+      }
       if (v["numWorkers"]) {
         t.num_workers = integer(v["numWorkers"], field + ".numWorkers");
         if (t.num_workers < 1) fail(v["numWorkers"], field + ".numWorkers", "must be at least 1");

@@ -27,7 +27,7 @@ void AdminPort::on_request(const engine::http::Request& request, const engine::h
   if (path == "/live" || path == "/healthz") {
     r = Response::text("live\n");
   } else if (path == "/ready" || path == "/readyz") {
-    r = sources_.ready() ? Response::text("ready\n") : Response::text("draining\n", 503);
+    r = sources_.ready() ? Response::text("ready\n") : Response::text("not ready\n", 503);
   } else if (path == "/metrics") {
     r = Response::bytes(sources_.metrics(), "text/plain; version=0.0.4; charset=utf-8");
   }

@@ -17,7 +17,7 @@ class AdminPort final : private engine::http::Server::Handler {
  public:
   /// What the admin port reads from its processor.
   struct Sources {
-    std::function<bool()> ready;           // false while draining
+    std::function<bool()> ready;           // false while draining or while a trigger is not ready
     std::function<std::string()> metrics;  // the Prometheus text
   };
   static Result<std::unique_ptr<AdminPort>> listen(const std::string& host, int port, engine::EventLoop& loop,

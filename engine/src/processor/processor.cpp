@@ -52,6 +52,9 @@ struct Processor::Impl {
     void reject(std::string_view /*origin*/, std::string_view why) override {
       processor->say(LogLevel::kWarn, trigger->spec().name, std::string(why));  // `why` names where
     }
+    void notice(std::string_view message, bool warning) override {
+      processor->say(warning ? LogLevel::kWarn : LogLevel::kInfo, trigger->spec().name, std::string(message));
+    }
   };
 
   ProcessorOptions o;
@@ -127,7 +130,13 @@ struct Processor::Impl {
       figures.push_back({p->trigger->spec().name, &p->trigger->stats(), p->dispatcher->restarts(),
                          p->dispatcher->in_flight(), p->options.num_workers});
     }
-    return detail::render_metrics(figures, !draining);
+    return detail::render_metrics(figures, ready());
+  }
+
+  // Ready: not draining, and every trigger can take events (its broker is reachable).
+  [[nodiscard]] bool ready() const {
+    return !draining &&
+           std::all_of(pools.begin(), pools.end(), [](const auto& p) { return p->trigger->ready(); });
   }
 
   Result<void> open(ProcessorOptions options);
@@ -176,7 +185,7 @@ Result<void> Processor::Impl::open(ProcessorOptions options) {
     pools.push_back(std::move(pool));
   }
   auto admin_port = detail::AdminPort::listen(o.host, o.admin_port, *loop,
-                                              {[this] { return !draining; }, [this] { return metrics(); }});
+                                              {[this] { return ready(); }, [this] { return metrics(); }});
   if (!admin_port) return admin_port.error();
   admin = std::move(*admin_port);
 

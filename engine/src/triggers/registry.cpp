@@ -1,11 +1,15 @@
 // The trigger registry, the behaviour every trigger shares, and the built-in kinds.
 #include <charconv>
+#include <cstdlib>
 #include <exception>
+#include <fstream>
+#include <iterator>
 
 #include "cron/cron_trigger.hpp"
 #include "file/file_trigger.hpp"
 #include "http/http_trigger.hpp"
 #include "nimbus/engine/trigger.hpp"
+#include "redis/redis_stream_trigger.hpp"
 
 namespace nimbus::engine {
 
@@ -35,6 +39,13 @@ void Trigger::reject(std::string_view origin, std::string_view why) noexcept {
   try {
     submitter_->reject(origin, why);
   } catch (...) {  // the report is lost, not the loop
+  }
+}
+
+void Trigger::notice(std::string_view message, bool warning) noexcept {
+  try {
+    if (submitter_ != nullptr) submitter_->notice(message, warning);
+  } catch (...) {  // the notice is lost, not the loop
   }
 }
 
@@ -78,6 +89,31 @@ Result<std::string> string_attribute(const TriggerSpec& spec, std::string_view k
   }
 }
 
+Result<std::string> secret_attribute(const TriggerSpec& spec, std::string_view key) noexcept {
+  const std::string where = "spec.triggers." + spec.name + ".attributes." + std::string(key);
+  try {
+    auto it = spec.attributes.find(std::string(key));
+    if (it == spec.attributes.end() || it->is_null()) return std::string();
+    if (it->is_object() && it->size() == 1 && it->contains("env") && (*it)["env"].is_string()) {
+      const std::string name = (*it)["env"].get<std::string>();
+      const char* value = std::getenv(name.c_str());
+      if (value == nullptr) return Error{where + ": the environment variable " + name + " is not set"};
+      return std::string(value);
+    }
+    if (it->is_object() && it->size() == 1 && it->contains("file") && (*it)["file"].is_string()) {
+      const std::string path = (*it)["file"].get<std::string>();
+      std::ifstream in(path, std::ios::binary);
+      if (!in) return Error{where + ": cannot read the secret file " + path};
+      std::string value((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (!value.empty() && value.back() == '\n') value.pop_back();
+      return value;
+    }
+    return Error{where + ": expected {env: NAME} or {file: path} (secrets never go in function.yaml itself)"};
+  } catch (const std::exception& e) {
+    return Error{where + ": " + e.what()};
+  }
+}
+
 Result<std::unique_ptr<Trigger>> TriggerRegistry::make(const TriggerSpec& spec,
                                                        const TriggerEnvironment& environment) const noexcept {
   const std::string where = "spec.triggers." + spec.name;
@@ -95,6 +131,7 @@ void register_builtin_triggers(TriggerRegistry& registry) {
   registry.add("http", http::make_http_trigger);
   registry.add("file", make_file_trigger);
   registry.add("cron", cron::make_cron_trigger);
+  registry.add("redis-stream", redis::make_redis_stream_trigger);
 }
 
 }  // namespace nimbus::engine

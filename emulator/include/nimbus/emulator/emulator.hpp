@@ -80,6 +80,8 @@ class Emulator final : public engine::Submitter {
   void submit(const Event& event, std::string_view origin, Done done) override;
   /// An input that could not become an event: reported, and counted unreadable.
   void reject(std::string_view origin, std::string_view why) override;
+  /// A trigger's news (a broker down or back): reported, counted nowhere.
+  void notice(std::string_view message, bool warning) override;
 
   [[nodiscard]] Context& context() noexcept { return host_->context(); }
 

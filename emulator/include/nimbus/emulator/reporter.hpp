@@ -38,6 +38,8 @@ class Reporter : public LogSink {
   void end_event(const Response& response, std::chrono::nanoseconds took);
   /// Something could not be run: one line naming what was wrong.
   void error(std::string_view origin, std::string_view message);
+  /// A trigger's news, one line on the error stream (and `{"type":"notice"}` in JSON).
+  void notice(std::string_view message, bool warning);
   /// The emulator runs the function's own triggers (`triggers`: what each
   /// says of itself, as `nimbus serve`'s ready line): one line, on the
   /// error stream in text mode, `{"type":"ready",...}` on the output in JSON.

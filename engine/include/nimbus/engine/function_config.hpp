@@ -37,6 +37,7 @@ struct TriggerSpec {
   std::string kind;  ///< "http", ...
   int num_workers = 1;
   Json attributes = Json::object();
+  std::string url{};  ///< where its broker is (nuclio's `url`: nats://…, redis://…); may be empty
 };
 
 /// A function's configuration.

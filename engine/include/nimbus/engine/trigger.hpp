@@ -44,6 +44,10 @@ class Submitter {
   /// An input that could not become an event (a bad line of an event file):
   /// `why` is one line that names what was wrong and where (it includes `origin`).
   virtual void reject(std::string_view origin, std::string_view why) = 0;
+  /// What the operator should know that is not about one event (a broker
+  /// down or back, a tick skipped): one line naming the trigger. `warning`:
+  /// something is wrong; else news.
+  virtual void notice(std::string_view message, bool warning) = 0;
 };
 
 /// One trigger's events by status and their latency (the admin port's /metrics).
@@ -113,6 +117,9 @@ class Trigger {
   [[nodiscard]] virtual bool idle() const = 0;
   /// True when a finite source (event files) has handed over all it had.
   [[nodiscard]] virtual bool exhausted() const { return false; }
+  /// False while it cannot take events (its broker unreachable): the admin
+  /// port's /ready answers 503 meanwhile.
+  [[nodiscard]] virtual bool ready() const { return true; }
   /// The largest event it makes, in bytes: its pool's rings are sized from it.
   [[nodiscard]] virtual std::size_t max_event_bytes() const noexcept { return kDefaultMaxEventBytes; }
   /// What `nimbus serve`'s ready line says of it besides its name and kind, e.g. `{"port": 8080}`.
@@ -134,6 +141,8 @@ class Trigger {
   void submit(const Event& event, std::string_view origin, Submitter::Done done) noexcept;
   /// Says what could not become an event.
   void reject(std::string_view origin, std::string_view why) noexcept;
+  /// Says what the operator should know (see `Submitter::notice`).
+  void notice(std::string_view message, bool warning = true) noexcept;
   [[nodiscard]] bool started() const noexcept { return submitter_ != nullptr; }
 
  private:
@@ -150,6 +159,12 @@ class Trigger {
 /// A trigger attribute as text, or `fallback` when it is absent.
 [[nodiscard]] Result<std::string> string_attribute(const TriggerSpec& spec, std::string_view key,
                                                    std::string fallback) noexcept;
+
+/// A credential a trigger attribute names, never holds: `{env: NAME}` (an
+/// environment variable) or `{file: path}` (its contents, a final newline
+/// dropped); empty when the attribute is absent. Plain text is refused: the
+/// error says where secrets go. Errors never contain the secret.
+[[nodiscard]] Result<std::string> secret_attribute(const TriggerSpec& spec, std::string_view key) noexcept;
 
 /// Makes a trigger from its spec.
 using TriggerFactory =

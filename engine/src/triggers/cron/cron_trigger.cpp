@@ -50,7 +50,7 @@ void CronTrigger::arm() {
   when.it_value.tv_sec = static_cast<time_t>(since_epoch.count() / 1'000'000'000);
   when.it_value.tv_nsec = static_cast<long>(since_epoch.count() % 1'000'000'000);
   if (timerfd_settime(timer_fd_, TFD_TIMER_ABSTIME, &when, nullptr) != 0) {
-    reject(spec().name, "cron trigger '" + spec().name + "': timerfd_settime: " + std::strerror(errno));
+    notice("cron trigger '" + spec().name + "': timerfd_settime: " + std::strerror(errno));
   }
 }
 
@@ -66,10 +66,9 @@ void CronTrigger::fire() {
   const auto tick = next_.value_or(Schedule::clock::now());
   if (in_flight_ >= spec().num_workers) {
     ++skipped_;
-    reject(spec().name, "cron trigger '" + spec().name + "': the tick of " + format::rfc3339(tick, 3) +
-                            " was skipped: " + std::to_string(in_flight_) +
-                            " earlier events are still running (numWorkers " +
-                            std::to_string(spec().num_workers) + ")");
+    notice("cron trigger '" + spec().name + "': the tick of " + format::rfc3339(tick, 3) +
+           " was skipped: " + std::to_string(in_flight_) + " earlier events are still running (numWorkers " +
+           std::to_string(spec().num_workers) + ")");
     return;
   }
   detail::EventData e = event_;

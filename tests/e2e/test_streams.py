@@ -1,0 +1,321 @@
+"""Stream triggers against real brokers on loopback: a Redis server from Debian,
+started here on a free port and stopped by its process id. Each test feeds a
+real stream into `nimbus serve` or `nimbus run` and checks what the handler saw
+and what the broker was told (acknowledged or pending).
+
+Run by ctest (which sets NIMBUS and NIMBUS_SOURCE_DIR), or by hand:
+NIMBUS=build/cli/nimbus NIMBUS_SOURCE_DIR=. python3 -m unittest -v test_streams
+"""
+
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+from pathlib import Path
+
+from test_serve import started_process
+
+NIMBUS = os.environ["NIMBUS"]
+
+# Logs every attribute of each event it handles; sleeps on X-Sleep (ms), crashes on X-Crash.
+STREAM_ECHO = """\
+#include <chrono>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <nimbus/nimbus.hpp>
+nimbus::Json echo(nimbus::Context& ctx, const nimbus::Event& event) {
+  if (auto ms = event.header("X-Sleep")) std::this_thread::sleep_for(std::chrono::milliseconds(std::stoi(std::string(*ms))));
+  if (event.header("X-Crash")) std::abort();
+  nimbus::Json headers = nimbus::Json::object();
+  for (auto [k, v] : event.headers()) headers[std::string(k)] = std::string(v);
+  ctx.logger().info_with("handled", {{"id", std::string(event.id())}, {"kind", std::string(event.trigger_kind())},
+      {"trigger", std::string(event.trigger_name())}, {"body", std::string(event.body())},
+      {"contentType", std::string(event.content_type())}, {"headers", headers}, {"topic", std::string(event.topic())},
+      {"path", std::string(event.path())}, {"shard", event.shard_id()}, {"shards", event.num_shards()},
+      {"offset", event.offset()}, {"last", event.last_in_batch()},
+      {"timestampMs", std::chrono::duration_cast<std::chrono::milliseconds>(event.timestamp().time_since_epoch()).count()},
+      {"worker", ctx.worker_id()}});
+  return {{"id", std::string(event.id())}};
+}
+NIMBUS_FUNCTION(echo)
+"""
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Redis:
+    """A real redis-server on a free loopback port, no persistence; stopped by its pid."""
+
+    def __init__(self, port=None):
+        self.port = port or free_port()
+        self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                      "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while self.cli("PING") != "PONG":
+            if time.monotonic() > deadline:
+                raise AssertionError("redis-server did not start")
+            time.sleep(0.05)
+
+    def cli(self, *args):
+        r = subprocess.run(["redis-cli", "-p", str(self.port), *map(str, args)], capture_output=True, text=True)
+        return r.stdout.strip()
+
+    def add(self, stream, body, **fields):
+        words = ["XADD", stream, "*", "body", body]
+        for k, v in fields.items():
+            words += [k.replace("_", "-"), v]
+        return self.cli(*words)
+
+    def pending(self, stream, group):
+        return int(self.cli("XPENDING", stream, group).splitlines()[0] or 0)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(10)
+
+
+class StreamFunction:
+    """The echo function in a folder of its own, built once, with a function.yaml per test."""
+
+    def __init__(self):
+        self.dir = Path(tempfile.mkdtemp())
+        (self.dir / "echo.cpp").write_text(STREAM_ECHO)
+        self.write("    web: {kind: http, attributes: {port: 0}}\n")
+        r = subprocess.run([NIMBUS, "build", self.dir / "function.yaml"], capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+
+    def write(self, triggers, name="function.yaml"):
+        (self.dir / name).write_text("metadata: {name: echo}\nspec:\n  handler: echo:echo\n"
+                                     "  build: {sources: [echo.cpp]}\n  triggers:\n" + triggers)
+        return self.dir / name
+
+    def started(self, *args, config="function.yaml"):
+        return started_process([NIMBUS, args[0], self.dir / config, *args[1:]], self.dir)
+
+
+def handled(stderr_text):
+    """The `handled` log records in a serve's stderr, by event id."""
+    out = []
+    for line in stderr_text.splitlines():
+        if line.startswith("{"):
+            record = json.loads(line)
+            if record.get("message") == "handled":
+                out.append(record["fields"])
+    return out
+
+
+def wait_for(test, timeout=30, every=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if test():
+            return True
+        time.sleep(every)
+    return False
+
+
+def metric(admin_port, name):
+    c = http.client.HTTPConnection("127.0.0.1", admin_port, timeout=10)
+    try:
+        c.request("GET", "/metrics")
+        for line in c.getresponse().read().decode().splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[-1])
+        return 0.0
+    finally:
+        c.close()
+
+
+def ready_status(admin_port):
+    c = http.client.HTTPConnection("127.0.0.1", admin_port, timeout=10)
+    try:
+        c.request("GET", "/ready")
+        return c.getresponse().status
+    finally:
+        c.close()
+
+
+class RedisStreamTest(unittest.TestCase):
+    """kind: redis-stream into `nimbus serve` and `nimbus run`, through a real Redis."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.redis = Redis()
+        cls.fn = StreamFunction()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.redis.stop()
+        shutil.rmtree(cls.fn.dir)
+
+    def trigger(self, stream, url=None, **attributes):
+        attributes = {"stream": stream, **attributes}
+        return ("    orders: {kind: redis-stream, url: \"%s\", numWorkers: %d, attributes: %s}\n"
+                % (url or f"redis://127.0.0.1:{self.redis.port}", attributes.pop("workers", 1), json.dumps(attributes)))
+
+    def serve(self, config="function.yaml"):
+        return self.fn.started("serve", "--host", "127.0.0.1", "--admin-port", "0", "--log-level", "info",
+                               config=config)
+
+    def test_every_field_of_an_entry_reaches_the_handler_and_it_is_acknowledged(self):
+        self.fn.write(self.trigger("fields", consumerGroup="g"))
+        ids = [self.redis.add("fields", f"order {i}", content_type="text/plain", X_Key=f"k{i}") for i in range(3)]
+        with self.serve() as proc:
+            info = json.loads(proc.stdout.readline() or "null")
+            self.assertIsNotNone(info, proc.stderr.read() if proc.poll() is not None else "no ready line")
+            self.assertEqual(info["triggers"][0]["delivery"], "at-least-once")
+            admin = info["adminPort"]
+            self.assertTrue(wait_for(lambda: metric(admin, 'nimbus_events_total{trigger="orders",status="200"}') == 3))
+            self.assertTrue(wait_for(lambda: self.redis.pending("fields", "g") == 0))
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(30), 0)
+            seen = handled(proc.stderr.read())
+        self.assertEqual([s["id"] for s in seen], ids)
+        first = seen[0]
+        self.assertEqual((first["kind"], first["trigger"], first["body"], first["contentType"]),
+                         ("redis-stream", "orders", "order 0", "text/plain"))
+        self.assertEqual(first["headers"], {"content-type": "text/plain", "X-Key": "k0"})
+        self.assertEqual((first["topic"], first["path"], first["shard"], first["shards"]), ("fields", "fields", 0, 1))
+        ms = int(ids[0].split("-")[0])
+        self.assertEqual((first["offset"], first["timestampMs"]), (ms, ms))
+
+    def test_at_least_once_survives_a_sigkill_and_a_restart(self):
+        self.fn.write(self.trigger("kill", consumerGroup="g", consumerName="c1", maxInFlight=2))
+        ids = [self.redis.add("kill", f"n{i}", X_Sleep="20") for i in range(40)]
+        with self.serve() as proc:
+            info = json.loads(proc.stdout.readline() or "null")
+            self.assertIsNotNone(info)
+            self.assertTrue(wait_for(lambda: metric(info["adminPort"],
+                                                    'nimbus_events_total{trigger="orders",status="200"}') >= 5))
+            os.kill(proc.pid, signal.SIGKILL)  # mid-stream: entries taken and not acknowledged
+            proc.wait()
+            first = handled(proc.stderr.read())
+        self.assertLess(len(first), 40)
+        self.assertGreater(self.redis.pending("kill", "g"), 0)
+        with self.serve() as proc:
+            info = json.loads(proc.stdout.readline() or "null")
+            answered = lambda: metric(info["adminPort"], 'nimbus_events_total{trigger="orders",status="200"}')
+            self.assertTrue(wait_for(lambda: self.redis.pending("kill", "g") == 0 and answered() + len(first) >= 40))
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(30), 0)
+            second = handled(proc.stderr.read())
+        every = [s["id"] for s in first] + [s["id"] for s in second]
+        self.assertEqual(set(every), set(ids))  # each at least once
+        self.assertEqual(self.redis.pending("kill", "g"), 0)
+
+    def test_two_engines_in_one_group_share_the_stream_each_entry_once(self):
+        self.fn.write(self.trigger("shared", consumerGroup="g", consumerName="a"), "a.yaml")
+        self.fn.write(self.trigger("shared", consumerGroup="g", consumerName="b"), "b.yaml")
+        with self.serve("a.yaml") as a, self.serve("b.yaml") as b:
+            admins = []
+            for proc in (a, b):
+                info = json.loads(proc.stdout.readline() or "null")
+                self.assertIsNotNone(info)
+                admins.append(info["adminPort"])
+            ids = [self.redis.add("shared", f"n{i}", X_Sleep="2") for i in range(100)]
+            answered = lambda: sum(metric(p, 'nimbus_events_total{trigger="orders",status="200"}') for p in admins)
+            self.assertTrue(wait_for(lambda: answered() >= 100 and self.redis.pending("shared", "g") == 0))
+            for proc in (a, b):
+                proc.send_signal(signal.SIGTERM)
+            self.assertEqual((a.wait(30), b.wait(30)), (0, 0))
+            by_a = [s["id"] for s in handled(a.stderr.read())]
+            by_b = [s["id"] for s in handled(b.stderr.read())]
+        self.assertEqual(sorted(by_a + by_b), sorted(ids))  # every entry, once, across both
+        self.assertGreater(len(by_a), 0)
+        self.assertGreater(len(by_b), 0)
+
+    def test_a_handler_that_crashes_does_not_acknowledge(self):
+        self.fn.write(self.trigger("crash", consumerGroup="g"))
+        self.redis.add("crash", "boom", X_Crash="1")
+        ok = self.redis.add("crash", "fine")
+        with self.serve() as proc:
+            info = json.loads(proc.stdout.readline() or "null")
+            self.assertTrue(wait_for(lambda: metric(info["adminPort"],
+                                                    'nimbus_events_total{trigger="orders",status="200"}') == 1))
+            self.assertEqual(metric(info["adminPort"], 'nimbus_events_total{trigger="orders",status="500"}'), 1)
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(30), 0)
+            self.assertEqual([s["id"] for s in handled(proc.stderr.read())], [ok])
+        self.assertEqual(self.redis.pending("crash", "g"), 1)  # the crashed one, left to be claimed
+
+    def test_a_redis_that_is_down_at_start_is_retried_and_not_ready_meanwhile(self):
+        port = free_port()
+        self.fn.write(self.trigger("late", url=f"redis://127.0.0.1:{port}", consumerGroup="g"))
+        with self.serve() as proc:
+            info = json.loads(proc.stdout.readline() or "null")
+            self.assertIsNotNone(info, proc.stderr.read() if proc.poll() is not None else "no ready line")
+            admin = info["adminPort"]
+            self.assertEqual(ready_status(admin), 503)
+            time.sleep(2.5)  # a few retries, said once
+            late = Redis(port)
+            try:
+                self.assertTrue(wait_for(lambda: ready_status(admin) == 200, timeout=15))
+                entry = late.add("late", "at last")
+                self.assertTrue(wait_for(lambda: metric(admin, 'nimbus_events_total{trigger="orders",status="200"}') == 1))
+                proc.send_signal(signal.SIGTERM)
+                self.assertEqual(proc.wait(30), 0)
+                err = proc.stderr.read()
+            finally:
+                late.stop()
+        self.assertEqual([s["id"] for s in handled(err)], [entry])
+        notices = [json.loads(l)["message"] for l in err.splitlines() if l.startswith("{")
+                   and json.loads(l).get("logger") == "nimbus.triggers.orders"]
+        self.assertEqual(notices[0], f"redis-stream trigger 'orders': cannot reach redis://127.0.0.1:{port} "
+                                     "(Connection refused); retrying")
+        self.assertEqual(sum("cannot reach" in n for n in notices), 1, notices)
+        self.assertIn(f"redis-stream trigger 'orders': connected to redis://127.0.0.1:{port}", notices)
+
+    def test_the_emulator_runs_the_same_trigger(self):
+        self.fn.write(self.trigger("emulated", consumerGroup="g"))
+        ids = [self.redis.add("emulated", f"e{i}") for i in range(3)]
+        with self.fn.started("run", "--json") as proc:
+            ready = json.loads(proc.stdout.readline() or "null")
+            self.assertEqual(ready["triggers"][0]["kind"], "redis-stream")
+            responses = []
+            while len(responses) < 3:
+                line = json.loads(proc.stdout.readline())
+                if line["type"] == "response":
+                    responses.append(json.loads(line["body"])["id"])
+            proc.send_signal(signal.SIGINT)
+            self.assertEqual(proc.wait(30), 0)
+        self.assertEqual(responses, ids)
+        self.assertTrue(wait_for(lambda: self.redis.pending("emulated", "g") == 0))
+
+    def test_bad_configuration_is_an_error_naming_the_field(self):
+        cases = [
+            ('    orders: {kind: redis-stream, url: "redis://u:pw@127.0.0.1:1", attributes: {stream: s}}\n',
+             "spec.triggers.orders.url: credentials never go in function.yaml"),
+            ('    orders: {kind: redis-stream, url: "http://x", attributes: {stream: s}}\n',
+             "spec.triggers.orders.url: expected redis://host:port, got 'http://x'"),
+            ('    orders: {kind: redis-stream, url: "redis://127.0.0.1:1"}\n',
+             "spec.triggers.orders.attributes.stream: missing"),
+            ('    orders: {kind: redis-stream, url: "redis://127.0.0.1:1", attributes: {stream: s, delivery: once}}\n',
+             "spec.triggers.orders.attributes.delivery: expected at-least-once or at-most-once, got 'once'"),
+            ('    orders: {kind: redis-stream, url: "redis://127.0.0.1:1", attributes: {stream: s, password: hunter2}}\n',
+             "spec.triggers.orders.attributes.password: expected {env: NAME} or {file: path}"),
+            ('    orders: {kind: redis-stream, url: "redis://127.0.0.1:1", password: hunter2, attributes: {stream: s}}\n',
+             "spec.triggers.orders.password: credentials never go in function.yaml"),
+        ]
+        for yaml, message in cases:
+            with self.subTest(message=message):
+                self.fn.write(yaml, "bad.yaml")
+                r = subprocess.run([NIMBUS, "serve", self.fn.dir / "bad.yaml", "--admin-port", "0"],
+                                   capture_output=True, text=True, timeout=120)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertIn(message, r.stderr)
+                self.assertNotIn("hunter2", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
