@@ -86,6 +86,68 @@ class Redis:
             self.proc.wait(10)
 
 
+class Nats:
+    """A real nats-server on a free loopback port; a client speaking NATS's text protocol."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.proc = subprocess.Popen(["nats-server", "-a", "127.0.0.1", "-p", str(self.port)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        self.buffer = b""
+        self.line()  # INFO
+        self.sock.sendall(b'CONNECT {"verbose":false,"headers":true}\r\nPING\r\n')
+        assert self.line() == b"PONG"
+
+    def line(self):
+        while b"\r\n" not in self.buffer:
+            self.buffer += self.sock.recv(65536)
+        line, self.buffer = self.buffer.split(b"\r\n", 1)
+        return line
+
+    def publish(self, subject, body, headers=None, reply=""):
+        body = body.encode() if isinstance(body, str) else body
+        if headers:
+            head = "NATS/1.0\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+            self.sock.sendall(f"HPUB {subject} {reply} {len(head)} {len(head) + len(body)}\r\n".encode()
+                              + head.encode() + body + b"\r\n")
+        else:
+            self.sock.sendall(f"PUB {subject} {reply} {len(body)}\r\n".encode() + body + b"\r\n")
+
+    def flush(self):
+        self.sock.sendall(b"PING\r\n")
+        while self.line() != b"PONG":
+            pass
+
+    def request(self, subject, body, timeout=20):
+        """Publishes with a reply subject and returns the reply's body."""
+        self.sock.sendall(b"SUB _INBOX.test 1\r\n")
+        self.publish(subject, body, reply="_INBOX.test")
+        self.sock.settimeout(timeout)
+        while True:
+            line = self.line()
+            if line.startswith(b"MSG "):
+                size = int(line.split()[-1])
+                while len(self.buffer) < size + 2:
+                    self.buffer += self.sock.recv(65536)
+                data, self.buffer = self.buffer[:size], self.buffer[size + 2:]
+                return data
+
+    def stop(self):
+        self.sock.close()
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(10)
+
+
 class StreamFunction:
     """The echo function in a folder of its own, built once, with a function.yaml per test."""
 
@@ -315,6 +377,84 @@ class RedisStreamTest(unittest.TestCase):
                 self.assertEqual(r.returncode, 2, r.stderr)
                 self.assertIn(message, r.stderr)
                 self.assertNotIn("hunter2", r.stderr)
+
+
+class NatsTest(unittest.TestCase):
+    """kind: nats into `nimbus serve` and `nimbus run`, through a real nats-server."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.nats = Nats()
+        cls.fn = StreamFunction()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.nats.stop()
+        shutil.rmtree(cls.fn.dir)
+
+    def trigger(self, topic, **attributes):
+        attributes = {"topic": topic, **attributes}
+        return ('    orders: {kind: nats, url: "nats://127.0.0.1:%d", numWorkers: %d, attributes: %s}\n'
+                % (self.nats.port, attributes.pop("workers", 1), json.dumps(attributes)))
+
+    def serve(self, config="function.yaml"):
+        return self.fn.started("serve", "--host", "127.0.0.1", "--admin-port", "0", "--log-level", "info",
+                               config=config)
+
+    def test_every_field_of_a_message_reaches_the_handler_and_a_request_is_answered(self):
+        self.fn.write(self.trigger("orders.*"))
+        with self.serve() as proc:
+            info = json.loads(proc.stdout.readline() or "null")
+            self.assertIsNotNone(info, proc.stderr.read() if proc.poll() is not None else "no ready line")
+            self.assertEqual(info["triggers"][0]["topic"], "orders.*")
+            self.assertEqual(ready_status(info["adminPort"]), 200)
+            self.nats.publish("orders.eu", "first", {"Content-Type": "text/plain", "X-Key": "k1"})
+            self.nats.publish("orders.us", b"\x00\x01")
+            self.nats.publish("other", "not ours")
+            self.nats.flush()
+            reply = json.loads(self.nats.request("orders.asia", "asking"))
+            self.assertTrue(wait_for(lambda: metric(info["adminPort"],
+                                                    'nimbus_events_total{trigger="orders",status="200"}') == 3))
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(30), 0)
+            seen = handled(proc.stderr.read())
+        self.assertEqual([s["topic"] for s in seen], ["orders.eu", "orders.us", "orders.asia"])
+        first = seen[0]
+        self.assertEqual((first["kind"], first["trigger"], first["body"], first["contentType"], first["path"]),
+                         ("nats", "orders", "first", "text/plain", "orders.eu"))
+        self.assertEqual(first["headers"], {"Content-Type": "text/plain", "X-Key": "k1"})
+        self.assertEqual(reply["id"], seen[2]["id"])  # the handler's answer came back as the reply
+
+    def test_two_engines_in_one_queue_group_each_message_once(self):
+        self.fn.write(self.trigger("jobs", queueName="workers"), "a.yaml")
+        self.fn.write(self.trigger("jobs", queueName="workers"), "b.yaml")
+        with self.serve("a.yaml") as a, self.serve("b.yaml") as b:
+            admins = [json.loads(p.stdout.readline())["adminPort"] for p in (a, b)]
+            for i in range(100):
+                self.nats.publish("jobs", f"job {i}")
+            self.nats.flush()
+            answered = lambda: sum(metric(p, 'nimbus_events_total{trigger="orders",status="200"}') for p in admins)
+            self.assertTrue(wait_for(lambda: answered() >= 100))
+            time.sleep(0.2)
+            self.assertEqual(answered(), 100)
+            for proc in (a, b):
+                proc.send_signal(signal.SIGTERM)
+            self.assertEqual((a.wait(30), b.wait(30)), (0, 0))
+            bodies = [s["body"] for p in (a, b) for s in handled(p.stderr.read())]
+        self.assertEqual(sorted(bodies), sorted(f"job {i}" for i in range(100)))
+
+    def test_the_emulator_runs_the_same_trigger(self):
+        self.fn.write(self.trigger("emulated"))
+        with self.fn.started("run", "--json") as proc:
+            ready = json.loads(proc.stdout.readline() or "null")
+            self.assertEqual(ready["triggers"][0]["kind"], "nats")
+            reply = json.loads(self.nats.request("emulated", "hi"))
+            line = {}
+            while line.get("type") != "response":
+                line = json.loads(proc.stdout.readline())
+            self.assertEqual(json.loads(line["body"])["id"], reply["id"])
+            proc.send_signal(signal.SIGINT)
+            self.assertEqual(proc.wait(30), 0)
 
 
 if __name__ == "__main__":

@@ -61,7 +61,8 @@ TEST(TriggerRegistryTest, AnUnknownKindNamesTheFieldAndTheKindsThereAre) {
   auto t = builtin().make({"orders", "kafka", 1, Json::object()}, {});
   ASSERT_FALSE(t);
   EXPECT_EQ(t.error().message,
-            "spec.triggers.orders.kind: unknown trigger kind 'kafka' (known: cron, file, http, redis-stream)");
+            "spec.triggers.orders.kind: unknown trigger kind 'kafka' (known: cron, file, http, nats, "
+            "redis-stream)");
 }
 
 TEST(TriggerRegistryTest, AKindIsAFactoryAndARegistration) {

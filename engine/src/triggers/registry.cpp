@@ -8,6 +8,7 @@
 #include "cron/cron_trigger.hpp"
 #include "file/file_trigger.hpp"
 #include "http/http_trigger.hpp"
+#include "nats/nats_trigger.hpp"
 #include "nimbus/engine/trigger.hpp"
 #include "redis/redis_stream_trigger.hpp"
 
@@ -131,6 +132,7 @@ void register_builtin_triggers(TriggerRegistry& registry) {
   registry.add("http", http::make_http_trigger);
   registry.add("file", make_file_trigger);
   registry.add("cron", cron::make_cron_trigger);
+  registry.add("nats", nats::make_nats_trigger);
   registry.add("redis-stream", redis::make_redis_stream_trigger);
 }
 

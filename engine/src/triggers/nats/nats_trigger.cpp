@@ -1,0 +1,221 @@
+#include "nats_trigger.hpp"
+
+#include <nats/nats.h>
+
+#include "nimbus/detail/event_data.hpp"
+#include "nimbus/format/text.hpp"
+
+namespace nimbus::engine::nats {
+namespace {
+
+NatsTrigger* of(void* closure) { return static_cast<NatsTrigger*>(closure); }
+
+// cnats's callbacks, on its threads: they only post to the loop.
+void on_message(natsConnection* /*nc*/, natsSubscription* /*sub*/, natsMsg* msg, void* closure) {
+  of(closure)->post_message(msg);
+}
+void on_connected(natsConnection* /*nc*/, void* closure) {
+  of(closure)->set_connected(true);
+  of(closure)->post_news("connected", false);
+}
+void on_disconnected(natsConnection* /*nc*/, void* closure) {
+  of(closure)->set_connected(false);
+  of(closure)->post_news("disconnected; reconnecting", true);
+}
+void on_reconnected(natsConnection* /*nc*/, void* closure) {
+  of(closure)->set_connected(true);
+  of(closure)->post_news("reconnected", false);
+}
+
+std::string status_text(natsStatus s) {
+  const char* last = nats_GetLastError(nullptr);
+  return last != nullptr && *last != '\0' ? std::string(last) : std::string(natsStatus_GetText(s));
+}
+
+}  // namespace
+
+NatsTrigger::NatsTrigger(TriggerSpec spec, NatsOptions options)
+    : Trigger(std::move(spec)), o_(std::move(options)) {
+  mailbox_ = std::make_unique<Mailbox<Item>>(static_cast<std::size_t>(o_.max_in_flight), [this] { pump(); });
+}
+
+NatsTrigger::~NatsTrigger() {
+  mailbox_->close();  // cnats's thread, if it waits for room, goes on (and drops)
+  if (subscription_ != nullptr) {
+    natsSubscription_Unsubscribe(subscription_);
+    natsSubscription_Destroy(subscription_);
+  }
+  if (connection_ != nullptr) {
+    natsConnection_Close(connection_);
+    natsConnection_Destroy(connection_);
+  }
+  for (auto& item : mailbox_->take(SIZE_MAX)) natsMsg_Destroy(item.message);
+}
+
+void NatsTrigger::post_news(std::string news, bool warning) {
+  Item item;
+  item.news = "nats trigger '" + spec().name + "': " + o_.url + ": " + std::move(news);
+  item.warning = warning;
+  mailbox_->post(std::move(item));
+}
+
+void NatsTrigger::post_message(natsMsg* message) {
+  Item item;
+  item.message = message;
+  if (!mailbox_->post(std::move(item))) natsMsg_Destroy(message);  // stopping: at most once, as NATS is
+}
+
+Result<void> NatsTrigger::open(EventLoop& loop) noexcept {
+  try {
+    if (auto ok = mailbox_->open(loop); !ok)
+      return Error{"nats trigger '" + spec().name + "': " + ok.error().message};
+    natsOptions* opts = nullptr;
+    if (natsOptions_Create(&opts) != NATS_OK)
+      return Error{"nats trigger '" + spec().name + "': out of memory"};
+    std::unique_ptr<natsOptions, void (*)(natsOptions*)> owned(opts, natsOptions_Destroy);
+    natsOptions_SetURL(opts, o_.url.c_str());
+    natsOptions_SetName(opts, ("nimbus " + spec().name).c_str());
+    natsOptions_SetMaxReconnect(opts, -1);  // forever
+    natsOptions_SetReconnectWait(opts, 1000);
+    natsOptions_SetRetryOnFailedConnect(opts, true, on_connected, this);
+    natsOptions_SetDisconnectedCB(opts, on_disconnected, this);
+    natsOptions_SetReconnectedCB(opts, on_reconnected, this);
+    if (!o_.user.empty()) natsOptions_SetUserInfo(opts, o_.user.c_str(), o_.password.c_str());
+    if (!o_.token.empty()) natsOptions_SetToken(opts, o_.token.c_str());
+    const natsStatus s = natsConnection_Connect(&connection_, opts);
+    if (s == NATS_OK) {
+      connected_.store(true);
+    } else if (s == NATS_NOT_YET_CONNECTED) {
+      post_news("cannot connect yet; retrying every second", true);
+    } else {
+      return Error{"nats trigger '" + spec().name + "': " + o_.url + ": " + status_text(s)};
+    }
+    return {};
+  } catch (const std::exception& e) {
+    return Error{"nats trigger '" + spec().name + "': " + e.what()};
+  }
+}
+
+void NatsTrigger::on_start() {
+  // Subscribing once the workers are up: nothing arrives before there is someone to run it.
+  const natsStatus s =
+      o_.queue.empty()
+          ? natsConnection_Subscribe(&subscription_, connection_, o_.topic.c_str(), on_message, this)
+          : natsConnection_QueueSubscribe(&subscription_, connection_, o_.topic.c_str(), o_.queue.c_str(),
+                                          on_message, this);
+  if (s != NATS_OK) {
+    notice("nats trigger '" + spec().name + "': subscribing to " + o_.topic + ": " + status_text(s));
+  } else if (connected_.load()) {
+    // The server has the subscription before anyone is told we are ready (a round trip), so a
+    // message published after the ready line is ours.
+    natsConnection_FlushTimeout(connection_, 5000);
+  }
+  pump();
+}
+
+void NatsTrigger::pump() {
+  if (!started()) return;
+  const int room = draining_ ? 1 << 20 : o_.max_in_flight - in_flight_;
+  if (room <= 0) return;
+  for (auto& item : mailbox_->take(static_cast<std::size_t>(room))) {
+    if (item.message == nullptr) {
+      notice(item.news, item.warning);
+    } else if (draining_) {
+      natsMsg_Destroy(item.message);  // arrived after the stop: at most once
+    } else {
+      handle(item.message);
+    }
+  }
+}
+
+void NatsTrigger::handle(natsMsg* message) {
+  std::unique_ptr<natsMsg, void (*)(natsMsg*)> msg(message, natsMsg_Destroy);
+  detail::EventData d;
+  d.id = ids_.next();
+  d.trigger_kind = "nats";
+  d.trigger_name = spec().name;
+  d.topic = natsMsg_GetSubject(message);
+  d.path = d.topic;
+  d.has_stream = true;
+  d.timestamp = std::chrono::system_clock::now();
+  const int length = natsMsg_GetDataLength(message);
+  if (static_cast<std::size_t>(length) > o_.max_body_bytes) {
+    notice("nats trigger '" + spec().name + "': a message on " + d.topic + " of " + std::to_string(length) +
+           " bytes is over the " + std::to_string(o_.max_body_bytes) + "-byte limit: dropped");
+    return;
+  }
+  d.body.assign(natsMsg_GetData(message), static_cast<std::size_t>(length));
+  const char** keys = nullptr;
+  int count = 0;
+  if (natsMsgHeader_Keys(message, &keys, &count) == NATS_OK) {
+    for (int i = 0; i < count; ++i) {
+      const char* value = nullptr;
+      if (natsMsgHeader_Get(message, keys[i], &value) == NATS_OK && value != nullptr) {
+        d.headers.emplace_back(keys[i], value);
+        if (format::iequals(keys[i], "Content-Type")) d.content_type = value;
+      }
+    }
+    free(static_cast<void*>(keys));  // NOLINT(cppcoreguidelines-no-malloc): cnats allocates the array
+  }
+  const char* reply = natsMsg_GetReply(message);
+  std::string reply_to = reply != nullptr ? reply : "";
+  const detail::EventBuffer event(d);
+  ++in_flight_;
+  const auto taken = std::chrono::steady_clock::now();
+  submit(event, d.topic, [this, reply_to, taken](const Response& r) {
+    --in_flight_;
+    stats().record(r.status(), std::chrono::steady_clock::now() - taken);
+    if (!reply_to.empty() && connection_ != nullptr) {  // a request: the response's body is the reply
+      natsConnection_Publish(connection_, reply_to.c_str(), r.body().data(),
+                             static_cast<int>(r.body().size()));
+    }
+  });
+}
+
+void NatsTrigger::drain() {
+  draining_ = true;
+  if (subscription_ != nullptr) natsSubscription_Unsubscribe(subscription_);
+  pump();  // what was queued is dropped now
+}
+
+Json NatsTrigger::describe() const {
+  Json out{{"url", o_.url}, {"topic", o_.topic}};
+  if (!o_.queue.empty()) out["queueName"] = o_.queue;
+  return out;
+}
+
+Result<std::unique_ptr<Trigger>> make_nats_trigger(const TriggerSpec& spec,
+                                                   const TriggerEnvironment& /*environment*/) {
+  const std::string where = "spec.triggers." + spec.name;
+  NatsOptions o;
+  o.url = spec.url.empty() ? "nats://127.0.0.1:4222" : spec.url;
+  if (o.url.rfind("nats://", 0) != 0)
+    return Error{where + ".url: expected nats://host:port, got '" + o.url + "'"};
+  if (o.url.find('@') != std::string::npos) {
+    return Error{where +
+                 ".url: credentials never go in function.yaml: name them in attributes.user/password/token "
+                 "as {env: NAME} or {file: path}"};
+  }
+  auto topic = string_attribute(spec, "topic", "");
+  if (!topic) return topic.error();
+  if (topic->empty()) return Error{where + ".attributes.topic: missing (the subject to subscribe to)"};
+  o.topic = *topic;
+  auto queue = string_attribute(spec, "queueName", "");
+  if (!queue) return queue.error();
+  o.queue = *queue;
+  auto in_flight = integer_attribute(spec, "maxInFlight", 4LL * spec.num_workers, 1, 100000);
+  if (!in_flight) return in_flight.error();
+  o.max_in_flight = static_cast<int>(*in_flight);
+  auto max_body = integer_attribute(spec, "maxBodySize", 1 << 20, 0, 256 << 20);
+  if (!max_body) return max_body.error();
+  o.max_body_bytes = static_cast<std::size_t>(*max_body);
+  for (auto [key, into] :
+       {std::pair{"user", &o.user}, std::pair{"password", &o.password}, std::pair{"token", &o.token}}) {
+    auto secret = secret_attribute(spec, key);
+    if (!secret) return secret.error();
+    *into = *secret;
+  }
+  return std::unique_ptr<Trigger>(std::make_unique<NatsTrigger>(spec, std::move(o)));
+}
+
+}  // namespace nimbus::engine::nats

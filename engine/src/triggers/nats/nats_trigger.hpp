@@ -1,0 +1,84 @@
+#pragma once
+// The NATS trigger (kind `nats`, nuclio's attributes): subscribes to
+// `attributes.topic` (wildcards `*` and `>` allowed) on `url: nats://host:port`,
+// in the queue group `attributes.queueName` when given (engines in one group
+// share the subject, each message to one of them). Each message is an event:
+// its subject the topic and path, its NATS headers the headers, its data the
+// body. A message with a reply subject (a request) is answered with the
+// handler's response body. NATS core is at-most-once: a message whose
+// handler fails is not redelivered. cnats delivers on a thread of its own;
+// messages cross to the loop through a Mailbox, taken as workers have room
+// (`maxInFlight`, default 4 per worker), so a flood waits in the client and
+// the server, not here. Credentials: `attributes.user`/`password`/`token`
+// as {env: NAME} or {file: path}.
+
+#include <nats/nats.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "../event_ids.hpp"
+#include "../mailbox.hpp"
+#include "nimbus/engine/trigger.hpp"
+
+namespace nimbus::engine::nats {
+
+struct NatsOptions {
+  std::string url;
+  std::string topic;
+  std::string queue;
+  std::string user;
+  std::string password;
+  std::string token;
+  int max_in_flight = 4;
+  std::size_t max_body_bytes = std::size_t{1} << 20;
+};
+
+class NatsTrigger final : public Trigger {
+ public:
+  NatsTrigger(TriggerSpec spec, NatsOptions options);
+  ~NatsTrigger() override;
+  NatsTrigger(const NatsTrigger&) = delete;
+  NatsTrigger& operator=(const NatsTrigger&) = delete;
+
+  Result<void> open(EventLoop& loop) noexcept override;
+  void after_poll() override { pump(); }
+  void drain() override;
+  [[nodiscard]] bool idle() const override { return in_flight_ == 0 && (draining_ || mailbox_->size() == 0); }
+  [[nodiscard]] bool ready() const override { return connected_.load(); }
+  [[nodiscard]] std::size_t max_event_bytes() const noexcept override {
+    return o_.max_body_bytes + (64 << 10);
+  }
+  [[nodiscard]] Json describe() const override;
+
+  // What cnats's threads post to the loop: a message, or news of the connection.
+  struct Item {
+    natsMsg* message = nullptr;
+    std::string news;  // when not a message
+    bool warning = false;
+  };
+  void post_news(std::string news, bool warning);
+  void post_message(natsMsg* message);
+  void set_connected(bool up) { connected_.store(up); }
+
+ private:
+  void on_start() override;
+  void pump();
+  void handle(natsMsg* message);
+
+  NatsOptions o_;
+  std::unique_ptr<Mailbox<Item>> mailbox_;
+  natsConnection* connection_ = nullptr;
+  natsSubscription* subscription_ = nullptr;
+  std::atomic<bool> connected_{false};
+  int in_flight_ = 0;
+  bool draining_ = false;
+  EventIds ids_;
+};
+
+/// The factory registered as `nats`.
+Result<std::unique_ptr<Trigger>> make_nats_trigger(const TriggerSpec& spec,
+                                                   const TriggerEnvironment& environment);
+
+}  // namespace nimbus::engine::nats
