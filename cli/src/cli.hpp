@@ -30,7 +30,8 @@ int fail(const std::string& message);
 /// exit status when the command is already done (--help printed, or a parse
 /// error reported).
 std::optional<int> parse_command(cxxopts::Options& opts, int argc, char** argv, const std::string& command,
-                                 cxxopts::ParseResult& args);
+                                 cxxopts::ParseResult& args,
+                                 const std::vector<std::string>& positional = {"target"});
 
 /// How `nimbus` builds functions: against the SDK package it finds, saying so on stderr.
 BuildOptions build_options(bool force, bool optimized = false);
@@ -92,5 +93,6 @@ int serve_command(int argc, char** argv);
 int replay_command(int argc, char** argv);
 int diff_command(int argc, char** argv);
 int build_command(int argc, char** argv);
+int events_command(int argc, char** argv);
 
 }  // namespace nimbus::cli

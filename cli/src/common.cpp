@@ -36,8 +36,8 @@ int fail(const std::string& message) {
 // Parses a command's arguments. Returns an exit status when the command is
 // already done (--help printed, or a parse error reported).
 std::optional<int> parse_command(cxxopts::Options& opts, int argc, char** argv, const std::string& command,
-                                 cxxopts::ParseResult& args) {
-  opts.parse_positional({"target"});
+                                 cxxopts::ParseResult& args, const std::vector<std::string>& positional) {
+  opts.parse_positional(positional);
   try {
     args = opts.parse(argc, argv);
   } catch (const cxxopts::exceptions::exception& e) {

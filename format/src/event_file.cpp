@@ -138,9 +138,14 @@ void read_target(const J& j, detail::EventData& d) {
     d.method = d.body.empty() ? "GET" : "POST";
   }
   std::string target = j.contains("path") ? need_string(j["path"], "path") : (http ? "/" : "");
-  if (!target.empty() && target[0] != '/')
+  if (http && !target.empty() && target[0] != '/')
     throw FieldError{"field 'path': must start with '/', got '" + target + "'"};
   d.url = j.contains("url") ? need_string(j["url"], "url") : target;
+  if (!http && target.find('?') == std::string::npos &&
+      target.find('/') != 0) {  // a topic or subject as path
+    d.path = target;
+    return;
+  }
   auto q = target.find('?');
   d.path = target.substr(0, q);
   if (q != std::string::npos) {

@@ -66,6 +66,28 @@ class ExamplesTest(unittest.TestCase):
         self.assertNotIn("\x1b[", r.stdout, "no colour when stdout is not a terminal")
         self.assertEqual(error_lines(r.stderr), ["5 events: 5 ok, 0 failed"])
 
+    def test_events_new_writes_an_event_file_of_each_kind_that_runs_as_written(self):
+        with tempfile.TemporaryDirectory() as d:
+            for kind, trigger_kind in [("http", "http"), ("cloudevent", "http"), ("cron", "cron"), ("nats", "nats"),
+                                       ("mqtt", "mqtt"), ("kafka", "kafka-cluster"), ("redis", "redis-stream")]:
+                path = Path(d) / f"{kind}.json"
+                r = nimbus("events", "new", kind, "-o", path)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                event = json.loads(path.read_text())
+                self.assertEqual(event["trigger"]["kind"], trigger_kind)
+                if kind in ("nats", "mqtt", "kafka", "redis"):
+                    self.assertIn("topic", event["stream"])
+                if kind == "cloudevent":
+                    self.assertEqual(event["cloudEvent"]["specversion"], "1.0")
+                r = nimbus("run", "examples/hello/function.yaml", "--event", path, "--json")
+                self.assertEqual(r.returncode, 0, r.stderr)
+                responses = [l for l in json_lines(r.stdout) if l["type"] == "response"]
+                self.assertEqual([x["event"] for x in responses], [event["id"]])
+        r = nimbus("events", "new", "pigeon")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("events new: unknown kind 'pigeon' (kinds: http, cloudevent, cron, nats, mqtt, kafka, redis)",
+                      r.stderr)
+
     def test_events_from_stdin_and_env_flag(self):
         events = '{"path": "/?name=Stdin"}\n{"headers": {"X-Name": "Stdin"}}\n'
         r = nimbus("run", "examples/hello/function.yaml", "--event", "-", "--json", "--env", "GREETING=hey",

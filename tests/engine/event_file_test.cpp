@@ -52,6 +52,17 @@ TEST(EventFileTest, FullEvent) {
   EXPECT_TRUE(e->last_in_batch);
 }
 
+TEST(EventFileTest, AStreamEventsPathIsItsTopicAsGiven) {
+  // What a stream trigger records (its topic as the path) reads back as it was: tapes replay.
+  auto e = nimbus::format::parse_event(
+      Json::parse(R"({"trigger": {"kind": "nats", "name": "n"}, "path": "orders.eu"})"), "x");
+  ASSERT_TRUE(e) << e.error().message;
+  EXPECT_EQ((std::pair{e->path, e->url}), (std::pair<std::string, std::string>{"orders.eu", "orders.eu"}));
+  EXPECT_TRUE(e->fields.empty());
+  auto http = nimbus::format::parse_event(Json::parse(R"({"path": "orders.eu"})"), "x");
+  ASSERT_FALSE(http);  // an HTTP event's path is a request target
+}
+
 TEST(EventFileTest, Defaults) {
   auto e = nimbus::format::parse_event(Json::object(), "01-get");
   ASSERT_TRUE(e) << e.error().message;
