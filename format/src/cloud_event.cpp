@@ -10,12 +10,17 @@
 namespace nimbus::format {
 namespace {
 
-// The media type without parameters, lower-cased.
-std::string media_type(std::string_view content_type) {
+// The media type without parameters or surrounding blanks, as written.
+std::string_view bare_media_type(std::string_view content_type) noexcept {
   std::string_view type = content_type.substr(0, content_type.find(';'));
   while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
   while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
-  std::string out(type);
+  return type;
+}
+
+// The same, lower-cased.
+std::string media_type(std::string_view content_type) {
+  std::string out(bare_media_type(content_type));
   std::transform(out.begin(), out.end(), out.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
@@ -149,12 +154,11 @@ bool valid_cloud_event_extension_name(std::string_view name) noexcept {
 }
 
 CloudEventMode cloud_event_mode(std::string_view content_type, bool has_ce_headers) noexcept {
-  try {
-    const std::string type = media_type(content_type);
-    if (type == "application/cloudevents+json") return CloudEventMode::kStructured;
-    if (type == "application/cloudevents-batch+json") return CloudEventMode::kBatch;
-  } catch (...) {  // out of memory for a media type: not a CloudEvent we can read
-    return CloudEventMode::kNone;
+  // On every HTTP request: the media type compared in place, without a copy.
+  const std::string_view type = bare_media_type(content_type);
+  if (type.size() > 12 && iequals(type.substr(0, 12), "application/")) {
+    if (iequals(type, "application/cloudevents+json")) return CloudEventMode::kStructured;
+    if (iequals(type, "application/cloudevents-batch+json")) return CloudEventMode::kBatch;
   }
   return has_ce_headers ? CloudEventMode::kBinary : CloudEventMode::kNone;
 }
