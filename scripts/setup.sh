@@ -15,7 +15,8 @@ packages=(
   libhiredis-dev redis-server    # the redis-stream trigger, and the Redis the tests start (docs/triggers.md)
   libnats-dev nats-server        # the nats trigger and its broker
   libmosquitto-dev mosquitto     # the mqtt trigger and its broker
-  librdkafka-dev                 # the kafka-cluster trigger (the broker: Maven jars, scripts/kafka.sh)
+  librdkafka-dev                 # the kafka-cluster trigger
+  openjdk-17-jre-headless maven  # the Kafka broker the tests start: its jars from Maven Central (below)
 )
 
 missing=()
@@ -51,8 +52,8 @@ if [[ ! -x $venv/bin/python ]]; then
   echo "setup: creating the Python environment $venv"
   /usr/bin/python3 -m venv "$venv"
 fi
-python_tools=(pytest==8.3.4 nuclio-sdk==0.5.15 debugpy==1.8.11 scikit-build-core==0.10.7 pybind11==2.13.6 cloudevents==1.11.0)
-if ! "$venv/bin/python" -c "import pytest, nuclio_sdk, debugpy, scikit_build_core, pybind11, cloudevents" 2>/dev/null; then
+python_tools=(pytest==8.3.4 nuclio-sdk==0.5.15 debugpy==1.8.11 scikit-build-core==0.10.7 pybind11==2.13.6 cloudevents==1.11.0 confluent-kafka==2.16.1)
+if ! "$venv/bin/python" -c "import pytest, nuclio_sdk, debugpy, scikit_build_core, pybind11, cloudevents, confluent_kafka" 2>/dev/null; then
   echo "setup: installing ${python_tools[*]}"
   "$venv/bin/pip" install -q --disable-pip-version-check "${python_tools[@]}"
 fi
@@ -61,4 +62,14 @@ if [[ $(cat "$venv/.nimbus-sdk" 2>/dev/null) != "$sdk_hash" ]]; then
   echo "setup: installing the nimbus Python package (pip install ./sdk/python)"
   "$venv/bin/pip" install -q --disable-pip-version-check --no-build-isolation ./sdk/python
   echo "$sdk_hash" >"$venv/.nimbus-sdk"
+fi
+
+# The Kafka broker's jars (Kafka 4.4.0, KRaft; tools/kafka-broker/pom.xml), for
+# tests/e2e/brokers.py and bench/streams: fetched once from Maven Central.
+jars=tools/kafka-broker/jars
+if [[ ! -f $jars/.complete ]]; then
+  echo "setup: fetching the Kafka broker's jars into $jars"
+  rm -rf "$jars"
+  mvn -q -B -f tools/kafka-broker/pom.xml dependency:copy-dependencies -DoutputDirectory=jars -DincludeScope=runtime
+  touch "$jars/.complete"
 fi

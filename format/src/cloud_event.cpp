@@ -12,10 +12,7 @@ namespace {
 
 // The media type without parameters or surrounding blanks, as written.
 std::string_view bare_media_type(std::string_view content_type) noexcept {
-  std::string_view type = content_type.substr(0, content_type.find(';'));
-  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
-  while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
-  return type;
+  return trim(content_type.substr(0, content_type.find(';')));
 }
 
 // The same, lower-cased.

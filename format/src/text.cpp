@@ -43,6 +43,12 @@ bool printable_utf8(std::string_view s) noexcept {
 
 bool iequals(std::string_view a, std::string_view b) noexcept { return nimbus::detail::iequals(a, b); }
 
+std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  return s;
+}
+
 std::string base64_encode(std::string_view in) {
   static constexpr std::string_view kAlphabet =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -19,133 +19,40 @@ import time
 import unittest
 from pathlib import Path
 
+from brokers import Nats, Redis, free_port
 from test_serve import started_process
 
 NIMBUS = os.environ["NIMBUS"]
 
-# Logs every attribute of each event it handles; sleeps on X-Sleep (ms), crashes on X-Crash.
+# Logs every attribute of each event it handles; sleeps on X-Sleep (ms), crashes on X-Crash, and on
+# X-Crash-Once: PATH when PATH does not exist yet (it makes it).
 STREAM_ECHO = """\
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <nimbus/nimbus.hpp>
 nimbus::Json echo(nimbus::Context& ctx, const nimbus::Event& event) {
   if (auto ms = event.header("X-Sleep")) std::this_thread::sleep_for(std::chrono::milliseconds(std::stoi(std::string(*ms))));
   if (event.header("X-Crash")) std::abort();
+  if (auto once = event.header("X-Crash-Once"); once && !std::ifstream(std::string(*once))) {
+    std::ofstream(std::string(*once)) << "crashed";
+    std::abort();
+  }
   nimbus::Json headers = nimbus::Json::object();
   for (auto [k, v] : event.headers()) headers[std::string(k)] = std::string(v);
   ctx.logger().info_with("handled", {{"id", std::string(event.id())}, {"kind", std::string(event.trigger_kind())},
       {"trigger", std::string(event.trigger_name())}, {"body", std::string(event.body())},
       {"contentType", std::string(event.content_type())}, {"headers", headers}, {"topic", std::string(event.topic())},
       {"path", std::string(event.path())}, {"shard", event.shard_id()}, {"shards", event.num_shards()},
-      {"offset", event.offset()}, {"last", event.last_in_batch()},
+      {"offset", event.offset()}, {"last", event.last_in_batch()}, {"key", std::string(event.field("key").value_or(""))}, {"key", std::string(event.field("key").value_or(""))},
       {"timestampMs", std::chrono::duration_cast<std::chrono::milliseconds>(event.timestamp().time_since_epoch()).count()},
       {"worker", ctx.worker_id()}});
   return {{"id", std::string(event.id())}};
 }
 NIMBUS_FUNCTION(echo)
 """
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Redis:
-    """A real redis-server on a free loopback port, no persistence; stopped by its pid."""
-
-    def __init__(self, port=None):
-        self.port = port or free_port()
-        self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                      "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while self.cli("PING") != "PONG":
-            if time.monotonic() > deadline:
-                raise AssertionError("redis-server did not start")
-            time.sleep(0.05)
-
-    def cli(self, *args):
-        r = subprocess.run(["redis-cli", "-p", str(self.port), *map(str, args)], capture_output=True, text=True)
-        return r.stdout.strip()
-
-    def add(self, stream, body, **fields):
-        words = ["XADD", stream, "*", "body", body]
-        for k, v in fields.items():
-            words += [k.replace("_", "-"), v]
-        return self.cli(*words)
-
-    def pending(self, stream, group):
-        return int(self.cli("XPENDING", stream, group).splitlines()[0] or 0)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(10)
-
-
-class Nats:
-    """A real nats-server on a free loopback port; a client speaking NATS's text protocol."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.proc = subprocess.Popen(["nats-server", "-a", "127.0.0.1", "-p", str(self.port)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=10)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        self.buffer = b""
-        self.line()  # INFO
-        self.sock.sendall(b'CONNECT {"verbose":false,"headers":true}\r\nPING\r\n')
-        assert self.line() == b"PONG"
-
-    def line(self):
-        while b"\r\n" not in self.buffer:
-            self.buffer += self.sock.recv(65536)
-        line, self.buffer = self.buffer.split(b"\r\n", 1)
-        return line
-
-    def publish(self, subject, body, headers=None, reply=""):
-        body = body.encode() if isinstance(body, str) else body
-        if headers:
-            head = "NATS/1.0\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
-            self.sock.sendall(f"HPUB {subject} {reply} {len(head)} {len(head) + len(body)}\r\n".encode()
-                              + head.encode() + body + b"\r\n")
-        else:
-            self.sock.sendall(f"PUB {subject} {reply} {len(body)}\r\n".encode() + body + b"\r\n")
-
-    def flush(self):
-        self.sock.sendall(b"PING\r\n")
-        while self.line() != b"PONG":
-            pass
-
-    def request(self, subject, body, timeout=20):
-        """Publishes with a reply subject and returns the reply's body."""
-        self.sock.sendall(b"SUB _INBOX.test 1\r\n")
-        self.publish(subject, body, reply="_INBOX.test")
-        self.sock.settimeout(timeout)
-        while True:
-            line = self.line()
-            if line.startswith(b"MSG "):
-                size = int(line.split()[-1])
-                while len(self.buffer) < size + 2:
-                    self.buffer += self.sock.recv(65536)
-                data, self.buffer = self.buffer[:size], self.buffer[size + 2:]
-                return data
-
-    def stop(self):
-        self.sock.close()
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(10)
 
 
 class StreamFunction:

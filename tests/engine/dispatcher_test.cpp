@@ -137,6 +137,36 @@ TEST(DispatcherTest, TenThousandEventsOverTwoWorkers) {
   EXPECT_EQ(wrong, 0);
 }
 
+TEST(DispatcherTest, ALanesEventsRunInOrderOnOneWorkerAndLanesSpreadOverWorkers) {
+  auto d = Dispatcher::start(options(2));
+  ASSERT_TRUE(d) << d.error().message;
+  std::mutex m;
+  std::condition_variable cv;
+  std::map<std::uint64_t, std::vector<std::string>> answers;  // by lane, in the order they came
+  int done = 0;
+  for (int i = 0; i < 200; ++i) {
+    const std::uint64_t lane = 7 + i % 2;
+    (*d)->submit_in_lane(lane, EventBuilder().path("/w/" + std::to_string(i)).build(), [&, lane](Response r) {
+      std::lock_guard lock(m);
+      answers[lane].emplace_back(r.body());
+      ++done;
+      cv.notify_all();
+    });
+  }
+  std::unique_lock lock(m);
+  ASSERT_TRUE(cv.wait_for(lock, 60s, [&] { return done == 200; })) << done;
+  std::map<std::uint64_t, std::string> worker_of;
+  for (auto& [lane, bodies] : answers) {
+    ASSERT_EQ(bodies.size(), 100U);
+    const std::string worker = bodies[0].substr(0, bodies[0].find(" /"));
+    worker_of[lane] = worker;
+    for (std::size_t k = 0; k < bodies.size(); ++k) {
+      EXPECT_EQ(bodies[k], worker + " /w/" + std::to_string(2 * k + (lane - 7)));  // one worker, in order
+    }
+  }
+  EXPECT_NE(worker_of[7], worker_of[8]);  // two lanes, two workers
+}
+
 }  // namespace
 
 namespace {

@@ -60,9 +60,10 @@ class Echo final : public Submitter {
 TEST(TriggerRegistryTest, AnUnknownKindNamesTheFieldAndTheKindsThereAre) {
   auto t = builtin().make({"orders", "kafka", 1, Json::object()}, {});
   ASSERT_FALSE(t);
-  EXPECT_EQ(t.error().message,
-            "spec.triggers.orders.kind: unknown trigger kind 'kafka' (known: cron, file, http, nats, "
-            "redis-stream)");
+  EXPECT_EQ(
+      t.error().message,
+      "spec.triggers.orders.kind: unknown trigger kind 'kafka' (known: cron, file, http, kafka-cluster, "
+      "nats, redis-stream)");
 }
 
 TEST(TriggerRegistryTest, AKindIsAFactoryAndARegistration) {
@@ -99,6 +100,20 @@ TEST(TriggerAttributeTest, WholeNumbersFromTextOrNumbersWithinTheirRange) {
   ASSERT_FALSE(http);
   EXPECT_EQ(http.error().message,
             "spec.triggers.web.attributes.port: expected a whole number from 0 to 65535, got 'eighty'");
+}
+
+TEST(TriggerAttributeTest, ListsFromYamlListsOrCommaSeparatedText) {
+  const TriggerSpec spec{
+      "q", "kafka-cluster", 1,
+      Json{{"brokers", "a:1, b:2,,c:3"}, {"topics", {"t1", "t2"}}, {"bad", {1}}, {"n", 3}}};
+  EXPECT_EQ(*nimbus::engine::string_list_attribute(spec, "brokers"),
+            (std::vector<std::string>{"a:1", "b:2", "c:3"}));
+  EXPECT_EQ(*nimbus::engine::string_list_attribute(spec, "topics"), (std::vector<std::string>{"t1", "t2"}));
+  EXPECT_TRUE(nimbus::engine::string_list_attribute(spec, "absent")->empty());
+  EXPECT_EQ(nimbus::engine::string_list_attribute(spec, "bad").error().message,
+            "spec.triggers.q.attributes.bad: expected strings, got number");
+  EXPECT_EQ(nimbus::engine::string_list_attribute(spec, "n").error().message,
+            "spec.triggers.q.attributes.n: expected a list of strings, got number");
 }
 
 TEST(ServePlanTest, ADefaultHttpTriggerAndTheCommandLineOverFunctionYaml) {
@@ -220,11 +235,15 @@ TEST_F(FileTriggerTest, MissingPathsAndBadAttributesAreErrors) {
   auto opened = t->open(*loop_);
   ASSERT_FALSE(opened);
   EXPECT_EQ(opened.error().message, (dir_ / "nope.json").string() + ": no such event file or directory");
-  auto bad = builtin().make({"events", "file", 1, Json{{"paths", "a.json"}}}, {});
+  auto bad = builtin().make({"events", "file", 1, Json{{"paths", Json::array()}}}, {});
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().message,
             "spec.triggers.events.attributes.paths: expected a list of event files, directories or - "
             "(standard input)");
+  auto number = builtin().make({"events", "file", 1, Json{{"paths", 7}}}, {});
+  ASSERT_FALSE(number);
+  EXPECT_EQ(number.error().message,
+            "spec.triggers.events.attributes.paths: expected a list of strings, got number");
 }
 
 // A blocking loopback client of the test's own.

@@ -49,6 +49,10 @@ struct Processor::Impl {
     void submit(const Event& event, std::string_view /*origin*/, Done done) override {
       dispatcher->submit(event, std::move(done));
     }
+    void submit_in_lane(std::uint64_t lane, const Event& event, std::string_view /*origin*/,
+                        Done done) override {
+      dispatcher->submit_in_lane(lane, event, std::move(done));
+    }
     void reject(std::string_view /*origin*/, std::string_view why) override {
       processor->say(LogLevel::kWarn, trigger->spec().name, std::string(why));  // `why` names where
     }

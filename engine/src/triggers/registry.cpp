@@ -8,8 +8,10 @@
 #include "cron/cron_trigger.hpp"
 #include "file/file_trigger.hpp"
 #include "http/http_trigger.hpp"
+#include "kafka/kafka_trigger.hpp"
 #include "nats/nats_trigger.hpp"
 #include "nimbus/engine/trigger.hpp"
+#include "nimbus/format/text.hpp"
 #include "redis/redis_stream_trigger.hpp"
 
 namespace nimbus::engine {
@@ -27,6 +29,19 @@ void TriggerStats::record(int status, std::chrono::nanoseconds latency) noexcept
 void Trigger::submit(const Event& event, std::string_view origin, Submitter::Done done) noexcept {
   try {
     submitter_->submit(event, origin, std::move(done));  // moved all the way to the pool: no copy
+  } catch (const std::exception& e) {
+    try {
+      if (done) done(Response::text(std::string("cannot hand the event to a worker: ") + e.what(), 500));
+    } catch (...) {
+    }
+  } catch (...) {
+  }
+}
+
+void Trigger::submit_in_lane(std::uint64_t lane, const Event& event, std::string_view origin,
+                             Submitter::Done done) noexcept {
+  try {
+    submitter_->submit_in_lane(lane, event, origin, std::move(done));
   } catch (const std::exception& e) {
     try {
       if (done) done(Response::text(std::string("cannot hand the event to a worker: ") + e.what(), 500));
@@ -90,6 +105,34 @@ Result<std::string> string_attribute(const TriggerSpec& spec, std::string_view k
   }
 }
 
+Result<std::vector<std::string>> string_list_attribute(const TriggerSpec& spec,
+                                                       std::string_view key) noexcept {
+  const std::string where = "spec.triggers." + spec.name + ".attributes." + std::string(key);
+  try {
+    std::vector<std::string> out;
+    auto it = spec.attributes.find(std::string(key));
+    if (it == spec.attributes.end() || it->is_null()) return out;
+    if (it->is_string()) {
+      std::string_view rest = it->get_ref<const std::string&>();
+      while (!rest.empty()) {
+        const auto comma = rest.find(',');
+        std::string_view item = format::trim(rest.substr(0, comma));
+        if (!item.empty()) out.emplace_back(item);
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      }
+      return out;
+    }
+    if (!it->is_array()) return Error{where + ": expected a list of strings, got " + it->type_name()};
+    for (const auto& item : *it) {
+      if (!item.is_string()) return Error{where + ": expected strings, got " + std::string(item.type_name())};
+      out.push_back(item.get<std::string>());
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return Error{where + ": " + e.what()};
+  }
+}
+
 Result<std::string> secret_attribute(const TriggerSpec& spec, std::string_view key) noexcept {
   const std::string where = "spec.triggers." + spec.name + ".attributes." + std::string(key);
   try {
@@ -132,6 +175,7 @@ void register_builtin_triggers(TriggerRegistry& registry) {
   registry.add("http", http::make_http_trigger);
   registry.add("file", make_file_trigger);
   registry.add("cron", cron::make_cron_trigger);
+  registry.add("kafka-cluster", kafka::make_kafka_trigger);
   registry.add("nats", nats::make_nats_trigger);
   registry.add("redis-stream", redis::make_redis_stream_trigger);
 }

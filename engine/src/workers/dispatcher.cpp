@@ -153,10 +153,18 @@ void Dispatcher::submit(const Event& event, Completion done, const RequestOption
   for (auto& s : slots_) {
     if (s->load.load(std::memory_order_relaxed) < best->load.load(std::memory_order_relaxed)) best = s.get();
   }
+  submit_to(*best, event, std::move(done), options);
+}
+
+void Dispatcher::submit_in_lane(std::uint64_t lane, const Event& event, Completion done) {
+  submit_to(*slots_[lane % slots_.size()], event, std::move(done), {});
+}
+
+void Dispatcher::submit_to(Slot& slot, const Event& event, Completion done, const RequestOptions& options) {
   const std::size_t size = event.bytes().size() + options.recorded_calls.value_or(std::string_view()).size();
-  if (size > best->worker->max_event_bytes()) {  // it would never fit in the ring
+  if (size > slot.worker->max_event_bytes()) {  // it would never fit in the ring
     done(Response::text("event of " + std::to_string(size) + " bytes exceeds the worker channel's limit of " +
-                            std::to_string(best->worker->max_event_bytes()) + " bytes",
+                            std::to_string(slot.worker->max_event_bytes()) + " bytes",
                         413));
     return;
   }
@@ -166,23 +174,23 @@ void Dispatcher::submit(const Event& event, Completion done, const RequestOption
   RequestOptions request = options;
   const bool followed = o_.tap != nullptr && o_.tap->begin(id, event);
   request.record = followed;
-  std::unique_lock lock(best->mutex);
-  while (!best->worker->try_submit(id, event, deadline, request)) {
-    best->worker->flush();
+  std::unique_lock lock(slot.mutex);
+  while (!slot.worker->try_submit(id, event, deadline, request)) {
+    slot.worker->flush();
     // In event-loop mode nobody else reads the answers: take them now (to be
     // completed by the next poll), or a worker waiting for answer space and
     // this loop waiting for request space would wait for each other.
-    if (o_.notify_fd >= 0) drain(*best, ready_);
+    if (o_.notify_fd >= 0) drain(slot, ready_);
     lock.unlock();
     std::this_thread::sleep_for(std::chrono::microseconds(50));  // the ring is full: the worker is behind
     lock.lock();
   }
-  best->pending.emplace(id, Slot::Pending{std::move(done), deadline, now, followed});
-  best->load.fetch_add(1, std::memory_order_relaxed);
+  slot.pending.emplace(id, Slot::Pending{std::move(done), deadline, now, followed});
+  slot.load.fetch_add(1, std::memory_order_relaxed);
   if (o_.notify_fd >= 0) {
-    best->unflushed = true;
+    slot.unflushed = true;
   } else {
-    best->worker->flush();
+    slot.worker->flush();
   }
 }
 

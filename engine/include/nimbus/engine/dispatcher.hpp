@@ -48,7 +48,8 @@ struct DispatcherOptions {
 
 /// Runs `num_workers` worker processes, each with a poller thread.
 ///
-/// - An event goes to the worker with the fewest events in flight.
+/// - An event goes to the worker with the fewest events in flight, or to its
+///   lane's worker (`submit_in_lane`).
 /// - A worker that dies (a segfault, an abort) is replaced; the event it died
 ///   on is answered 500 naming how it died, and the events queued behind it
 ///   are given to the replacement.
@@ -73,6 +74,10 @@ class Dispatcher {
   /// `options` (replay): the recorded calls the worker answers from; the tap
   /// is asked whether to follow it either way.
   void submit(const Event& event, Completion done, const RequestOptions& options = {});
+  /// Submits an event to the worker of `lane` (`lane` modulo the workers):
+  /// the events of one lane run one after another, in the order submitted
+  /// (a stream partition's order), and different lanes in parallel.
+  void submit_in_lane(std::uint64_t lane, const Event& event, Completion done);
 
   // --- event-loop mode ----------------------------------------------------
 
@@ -102,6 +107,7 @@ class Dispatcher {
  private:
   struct Slot;
   Dispatcher() = default;
+  void submit_to(Slot& slot, const Event& event, Completion done, const RequestOptions& options);
   void poll_loop(Slot& slot);
   void forward_init_logs(int worker, const Worker& w) const;
   // Drains the slot, then handles a stuck or dead worker; completions go to `ready`, to be called

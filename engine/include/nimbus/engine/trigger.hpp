@@ -41,6 +41,13 @@ class Submitter {
   /// Runs `event` (its bytes are copied before this returns); `origin` says
   /// where it came from, for reports ("events/get.json", "-:3"), and may be empty.
   virtual void submit(const Event& event, std::string_view origin, Done done) = 0;
+  /// Runs `event` after every event submitted before it with the same `lane`
+  /// (a stream partition's order); events of different lanes may run in
+  /// parallel. One at a time, as the emulator runs them, keeps any order.
+  virtual void submit_in_lane(std::uint64_t lane, const Event& event, std::string_view origin, Done done) {
+    (void)lane;
+    submit(event, origin, std::move(done));
+  }
   /// An input that could not become an event (a bad line of an event file):
   /// `why` is one line that names what was wrong and where (it includes `origin`).
   virtual void reject(std::string_view origin, std::string_view why) = 0;
@@ -139,6 +146,9 @@ class Trigger {
   /// submitter took `done` it is answered 500 through it; after (only when
   /// memory runs out) the answer is lost.
   void submit(const Event& event, std::string_view origin, Submitter::Done done) noexcept;
+  /// The same, in `lane`'s order (see `Submitter::submit_in_lane`).
+  void submit_in_lane(std::uint64_t lane, const Event& event, std::string_view origin,
+                      Submitter::Done done) noexcept;
   /// Says what could not become an event.
   void reject(std::string_view origin, std::string_view why) noexcept;
   /// Says what the operator should know (see `Submitter::notice`).
@@ -160,6 +170,11 @@ class Trigger {
 [[nodiscard]] Result<std::string> string_attribute(const TriggerSpec& spec, std::string_view key,
                                                    std::string fallback) noexcept;
 
+/// A trigger attribute as a list of strings: a YAML list, or one string of
+/// comma-separated items (`brokers: "a:9092,b:9092"`); empty when absent.
+[[nodiscard]] Result<std::vector<std::string>> string_list_attribute(const TriggerSpec& spec,
+                                                                     std::string_view key) noexcept;
+
 /// A credential a trigger attribute names, never holds: `{env: NAME}` (an
 /// environment variable) or `{file: path}` (its contents, a final newline
 /// dropped); empty when the attribute is absent. Plain text is refused: the
@@ -180,8 +195,9 @@ class TriggerRegistry : public KindRegistry<TriggerFactory> {
                                                       const TriggerEnvironment& environment) const noexcept;
 };
 
-/// Registers `http` (HTTP/1.1, CloudEvents in every mode), `cron` (a schedule or an interval) and `file`
-/// (event files, NDJSON and standard input: `attributes: {paths: [...]}`).
+/// Registers `http` (HTTP/1.1, CloudEvents in every mode), `cron` (a schedule or an interval), `file`
+/// (event files, NDJSON and standard input: `attributes: {paths: [...]}`), and the brokers'
+/// `kafka-cluster`, `nats` and `redis-stream` (docs/triggers.md).
 void register_builtin_triggers(TriggerRegistry& registry);
 
 }  // namespace nimbus::engine

@@ -48,14 +48,10 @@ void FileTrigger::after_poll() {
 Result<std::unique_ptr<Trigger>> make_file_trigger(const TriggerSpec& spec,
                                                    const TriggerEnvironment& environment) {
   const std::string where = "spec.triggers." + spec.name + ".attributes.";
-  std::vector<std::string> paths;
-  auto it = spec.attributes.find("paths");
-  if (it == spec.attributes.end() || !it->is_array() || it->empty()) {
+  auto paths = string_list_attribute(spec, "paths");
+  if (!paths) return paths.error();
+  if (paths->empty()) {
     return Error{where + "paths: expected a list of event files, directories or - (standard input)"};
-  }
-  for (const auto& p : *it) {
-    if (!p.is_string()) return Error{where + "paths: expected strings, got " + std::string(p.type_name())};
-    paths.push_back(p.get<std::string>());
   }
   format::EventDefaults defaults;
   if (auto t = spec.attributes.find("eventTrigger"); t != spec.attributes.end()) {
@@ -66,8 +62,8 @@ Result<std::unique_ptr<Trigger>> make_file_trigger(const TriggerSpec& spec,
     if (t->contains("name") && (*t)["name"].is_string())
       defaults.trigger_name = (*t)["name"].get<std::string>();
   }
-  return std::unique_ptr<Trigger>(
-      std::make_unique<FileTrigger>(spec, std::move(paths), std::move(defaults), environment.standard_input));
+  return std::unique_ptr<Trigger>(std::make_unique<FileTrigger>(spec, std::move(*paths), std::move(defaults),
+                                                                environment.standard_input));
 }
 
 }  // namespace nimbus::engine

@@ -17,6 +17,9 @@ namespace nimbus::format {
 /// ASCII case-insensitive equality (header names, rule names).
 [[nodiscard]] bool iequals(std::string_view a, std::string_view b) noexcept;
 
+/// `s` without leading and trailing spaces and tabs.
+[[nodiscard]] std::string_view trim(std::string_view s) noexcept;
+
 /// Standard base64 with padding.
 [[nodiscard]] std::string base64_encode(std::string_view in);
 /// Decodes standard or URL-safe base64, padded or not, ignoring white space;

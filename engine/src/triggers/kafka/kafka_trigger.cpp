@@ -1,0 +1,448 @@
+#include "kafka_trigger.hpp"
+
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <functional>
+
+#include "nimbus/detail/event_data.hpp"
+#include "nimbus/format/text.hpp"
+
+namespace nimbus::engine::kafka {
+namespace {
+
+KafkaTrigger* of(void* opaque) { return static_cast<KafkaTrigger*>(opaque); }
+
+// librdkafka's callbacks: with the main queue forwarded to the consumer's,
+// they run inside rd_kafka_consumer_poll, on the loop's thread.
+void rebalance_cb(rd_kafka_t* /*rk*/, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
+                  void* opaque) {
+  of(opaque)->on_rebalance(err, partitions);
+}
+void error_cb(rd_kafka_t* /*rk*/, int err, const char* reason, void* opaque) {
+  of(opaque)->on_error(err, reason);
+}
+int stats_cb(rd_kafka_t* /*rk*/, char* json, size_t length, void* opaque) {
+  of(opaque)->on_stats(json, length);
+  return 0;  // librdkafka frees it
+}
+// librdkafka's own log lines (a failed connection, every retry) are not ours to
+// print: what the operator needs arrives through the error callback, said once.
+void log_cb(const rd_kafka_t* /*rk*/, int /*level*/, const char* /*fac*/, const char* /*buf*/) {}
+
+using PartitionList =
+    std::unique_ptr<rd_kafka_topic_partition_list_t, void (*)(rd_kafka_topic_partition_list_t*)>;
+PartitionList partition_list(int size) {
+  return {rd_kafka_topic_partition_list_new(size), rd_kafka_topic_partition_list_destroy};
+}
+
+std::string describe_partitions(const rd_kafka_topic_partition_list_t* list) {
+  std::string out;
+  for (int i = 0; i < list->cnt; ++i) {
+    if (i > 0) out += ", ";
+    out += std::string(list->elems[i].topic) + "[" + std::to_string(list->elems[i].partition) + "]";
+  }
+  return out.empty() ? "no partitions" : out;
+}
+
+}  // namespace
+
+KafkaTrigger::KafkaTrigger(TriggerSpec spec, KafkaOptions options)
+    : Trigger(std::move(spec)), o_(std::move(options)) {}
+
+KafkaTrigger::~KafkaTrigger() {
+  if (consumer_ != nullptr) {
+    closing_ = true;
+    store_offsets();
+    // Commits what was stored and leaves the group (its partitions go to the
+    // others at once); bounded by the session timeout when the brokers are gone.
+    rd_kafka_consumer_close(consumer_);
+    if (queue_ != nullptr) rd_kafka_queue_destroy(queue_);
+    rd_kafka_destroy(consumer_);
+  }
+  if (loop_ != nullptr && wake_read_ >= 0) loop_->unwatch(wake_read_);
+  if (wake_read_ >= 0) ::close(wake_read_);
+  if (wake_write_ >= 0) ::close(wake_write_);
+}
+
+std::string KafkaTrigger::name() const { return "kafka-cluster trigger '" + spec().name + "'"; }
+
+Result<void> KafkaTrigger::open(EventLoop& loop) noexcept {
+  try {
+    std::array<char, 512> why{};
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    const std::vector<std::pair<std::string, std::string>> settings = {
+        {"bootstrap.servers", format::join(o_.brokers, ",")},
+        {"group.id", o_.group},
+        {"client.id", "nimbus-" + spec().name},
+        {"enable.auto.commit", "true"},         // what was stored, every commitInterval and on a rebalance
+        {"enable.auto.offset.store", "false"},  // stored only past messages answered below 500
+        {"auto.commit.interval.ms", std::to_string(o_.commit_interval.count())},
+        {"auto.offset.reset", o_.earliest ? "earliest" : "latest"},
+        {"session.timeout.ms", std::to_string(o_.session_timeout.count())},
+        {"heartbeat.interval.ms", std::to_string(o_.heartbeat_interval.count())},
+        {"queued.max.messages.kbytes", std::to_string(std::max<std::size_t>(o_.fetch_queue_bytes / 1024, 1))},
+        {"statistics.interval.ms", "1000"},  // tells when a broker is up again
+        {"enable.partition.eof", "false"},
+    };
+    for (const auto& [key, value] : settings) {
+      if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), why.data(), why.size()) != RD_KAFKA_CONF_OK) {
+        rd_kafka_conf_destroy(conf);
+        return Error{name() + ": " + key + ": " + why.data()};
+      }
+    }
+    rd_kafka_conf_set_opaque(conf, this);
+    rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+    rd_kafka_conf_set_error_cb(conf, error_cb);
+    rd_kafka_conf_set_stats_cb(conf, stats_cb);
+    rd_kafka_conf_set_log_cb(conf, log_cb);
+    consumer_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why.data(), why.size());
+    if (consumer_ == nullptr) {
+      rd_kafka_conf_destroy(conf);
+      return Error{name() + ": " + why.data()};
+    }
+    rd_kafka_poll_set_consumer(consumer_);
+    queue_ = rd_kafka_queue_get_consumer(consumer_);
+    std::array<int, 2> fds{};
+    if (pipe2(fds.data(), O_NONBLOCK | O_CLOEXEC) != 0) return Error{name() + ": pipe2 failed"};
+    wake_read_ = fds[0];
+    wake_write_ = fds[1];
+    // librdkafka writes a byte to the pipe when its queue stops being empty: the loop wakes to take it.
+    rd_kafka_queue_io_event_enable(queue_, wake_write_, "k", 1);
+    if (auto ok = loop.watch(wake_read_, EPOLLIN, this); !ok)
+      return Error{name() + ": " + ok.error().message};
+    loop_ = &loop;
+    return {};
+  } catch (const std::exception& e) {
+    return Error{name() + ": " + e.what()};
+  }
+}
+
+void KafkaTrigger::on_start() {
+  // Joining once the workers are up: nothing arrives before there is someone to run it.
+  auto topics = partition_list(static_cast<int>(o_.topics.size()));
+  for (const auto& t : o_.topics)
+    rd_kafka_topic_partition_list_add(topics.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
+  if (const rd_kafka_resp_err_t err = rd_kafka_subscribe(consumer_, topics.get());
+      err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    notice(name() + ": subscribing to " + format::join(o_.topics) + ": " + rd_kafka_err2str(err));
+  pump();
+}
+
+void KafkaTrigger::on_ready(std::uint32_t /*events*/) {
+  std::array<char, 64> sink{};
+  while (::read(wake_read_, sink.data(), sink.size()) > 0) {
+  }
+  pump();
+}
+
+void KafkaTrigger::after_poll() {
+  pump();
+  store_offsets();
+}
+
+void KafkaTrigger::tick(std::chrono::steady_clock::time_point now) {
+  retry_failed(now);
+  pump();
+}
+
+void KafkaTrigger::pump() {
+  if (!started() || consumer_ == nullptr || closing_) return;
+  // Taking a message only when there is room for it: the rest waits in
+  // librdkafka's bounded prefetch and in the broker.
+  while (!draining_ && in_flight_ < o_.max_in_flight) {
+    rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer_, 0);
+    if (message == nullptr) break;
+    handle(message);
+  }
+}
+
+void KafkaTrigger::handle(rd_kafka_message_t* message) {
+  std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)> owned(message, rd_kafka_message_destroy);
+  if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const std::string what =
+        message->rkt != nullptr ? std::string(rd_kafka_topic_name(message->rkt)) + ": " : "";
+    on_error(message->err, (what + rd_kafka_message_errstr(message)).c_str());
+    return;
+  }
+  const std::string topic = rd_kafka_topic_name(message->rkt);
+  auto it = partitions_.find(Key{topic, message->partition});
+  if (it == partitions_.end() || !it->second.assigned || it->second.failed)
+    return;  // not ours now, or read again
+  Partition& p = it->second;
+  brokers_down_ = false;  // a message came: a broker is up
+  const std::int64_t offset = message->offset;
+  const std::string id = topic + "-" + std::to_string(p.id) + "-" + std::to_string(offset);
+  if (message->len > o_.max_body_bytes) {
+    notice(name() + ": message " + id + " of " + std::to_string(message->len) + " bytes is over the " +
+           std::to_string(o_.max_body_bytes) + "-byte limit: committed and not run");
+    p.running.emplace_back(offset, false);
+    answered(p, p.generation, offset, 200);
+    return;
+  }
+  detail::EventData d;
+  d.id = id;
+  d.trigger_kind = "kafka-cluster";
+  d.trigger_name = spec().name;
+  d.topic = topic;
+  d.path = topic;
+  d.has_stream = true;
+  d.partition = p.id;
+  d.num_shards = p.num_shards;
+  d.offset = offset;
+  rd_kafka_timestamp_type_t type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
+  const std::int64_t ms = rd_kafka_message_timestamp(message, &type);
+  d.timestamp = ms >= 0 ? std::chrono::system_clock::time_point(std::chrono::milliseconds(ms))
+                        : std::chrono::system_clock::now();
+  if (message->payload != nullptr) d.body.assign(static_cast<const char*>(message->payload), message->len);
+  if (message->key != nullptr)
+    d.fields.emplace_back("key", std::string(static_cast<const char*>(message->key), message->key_len));
+  rd_kafka_headers_t* headers = nullptr;
+  if (rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const char* key = nullptr;
+    const void* value = nullptr;
+    std::size_t size = 0;
+    for (std::size_t i = 0;
+         rd_kafka_header_get_all(headers, i, &key, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+      std::string text =
+          value != nullptr ? std::string(static_cast<const char*>(value), size) : std::string();
+      if (format::iequals(key, "Content-Type")) d.content_type = text;
+      d.headers.emplace_back(key, std::move(text));
+    }
+  }
+  const detail::EventBuffer event(d);
+  p.running.emplace_back(offset, false);
+  ++p.in_flight;
+  ++in_flight_;
+  const auto taken = std::chrono::steady_clock::now();
+  submit_in_lane(p.lane, event, id,
+                 [this, partition = &p, generation = p.generation, offset, taken](const Response& r) {
+                   --in_flight_;
+                   --partition->in_flight;
+                   stats().record(r.status(), std::chrono::steady_clock::now() - taken);
+                   answered(*partition, generation, offset, r.status());
+                 });
+}
+
+void KafkaTrigger::answered(Partition& p, std::uint64_t generation, std::int64_t offset, int status) {
+  if (closing_ || generation != p.generation || p.failed) return;  // the partition moved on, or is read again
+  if (status >= 500) {
+    p.failed = true;
+    p.failed_at = offset;
+    p.running.clear();
+    p.retry_at = std::chrono::steady_clock::now() + p.backoff;
+    notice(name() + ": " + p.topic + "[" + std::to_string(p.id) + "] offset " + std::to_string(offset) +
+           " answered " + std::to_string(status) +
+           ": not committed; the partition is read again from it in " + std::to_string(p.backoff.count()) +
+           "s");
+    p.backoff = std::min<std::chrono::seconds>(p.backoff * 2, std::chrono::seconds(30));
+    auto list = partition_list(1);
+    rd_kafka_topic_partition_list_add(list.get(), p.topic.c_str(), p.id);
+    rd_kafka_pause_partitions(consumer_, list.get());  // nothing more of it until it is read again
+    return;
+  }
+  auto it =
+      std::find_if(p.running.begin(), p.running.end(), [&](const auto& r) { return r.first == offset; });
+  if (it != p.running.end()) it->second = true;
+  while (!p.running.empty() && p.running.front().second) {
+    p.store = p.running.front().first + 1;
+    p.dirty = true;
+    p.running.pop_front();
+  }
+  p.backoff = std::chrono::seconds(1);
+}
+
+void KafkaTrigger::store_offsets() {
+  if (consumer_ == nullptr) return;
+  PartitionList list(nullptr, rd_kafka_topic_partition_list_destroy);
+  for (auto& [key, p] : partitions_) {
+    if (!p.dirty || !p.assigned) continue;
+    if (!list) list = partition_list(static_cast<int>(partitions_.size()));
+    rd_kafka_topic_partition_list_add(list.get(), p.topic.c_str(), p.id)->offset = p.store;
+    p.dirty = false;
+  }
+  if (list) rd_kafka_offsets_store(consumer_, list.get());  // a partition revoked meanwhile is refused: fine
+}
+
+void KafkaTrigger::retry_failed(std::chrono::steady_clock::time_point now) {
+  if (consumer_ == nullptr || closing_ || draining_) return;
+  for (auto& [key, p] : partitions_) {
+    if (!p.failed || !p.assigned || p.in_flight > 0 || now < p.retry_at) continue;
+    auto list = partition_list(1);
+    rd_kafka_topic_partition_list_add(list.get(), p.topic.c_str(), p.id)->offset = p.failed_at;
+    // Waiting (briefly) for the fetcher to move: no message fetched before the seek comes after it.
+    if (rd_kafka_error_t* error = rd_kafka_seek_partitions(consumer_, list.get(), 2000); error != nullptr) {
+      notice(name() + ": reading " + p.topic + "[" + std::to_string(p.id) + "] again from offset " +
+             std::to_string(p.failed_at) + ": " + rd_kafka_error_string(error) + "; trying again");
+      rd_kafka_error_destroy(error);
+      p.retry_at = now + p.backoff;
+      continue;
+    }
+    rd_kafka_resume_partitions(consumer_, list.get());
+    p.failed = false;
+    ++p.generation;
+  }
+}
+
+std::int32_t KafkaTrigger::partition_count(const std::string& topic) {
+  if (auto it = partition_counts_.find(topic); it != partition_counts_.end()) return it->second;
+  std::int32_t count = 0;
+  rd_kafka_topic_t* handle = rd_kafka_topic_new(consumer_, topic.c_str(), nullptr);
+  const rd_kafka_metadata_t* metadata = nullptr;
+  if (handle != nullptr &&
+      rd_kafka_metadata(consumer_, 0, handle, &metadata, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    for (int i = 0; i < metadata->topic_cnt; ++i) {
+      if (topic == metadata->topics[i].topic) count = metadata->topics[i].partition_cnt;
+    }
+    rd_kafka_metadata_destroy(metadata);
+  }
+  if (handle != nullptr) rd_kafka_topic_destroy(handle);
+  if (count > 0) partition_counts_[topic] = count;
+  return count;
+}
+
+void KafkaTrigger::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions) {
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS && !closing_) {
+    for (int i = 0; i < partitions->cnt; ++i) {
+      const rd_kafka_topic_partition_t& tp = partitions->elems[i];
+      Partition& p = partitions_[Key{tp.topic, tp.partition}];
+      p.topic = tp.topic;
+      p.id = tp.partition;
+      p.lane = std::hash<std::string>{}(p.topic) + static_cast<std::uint64_t>(tp.partition);
+      p.assigned = true;
+      ++p.generation;
+      p.running.clear();
+      p.dirty = false;
+      p.failed = false;
+      p.backoff = std::chrono::seconds(1);
+    }
+    partition_counts_.clear();  // a topic may have grown
+    for (int i = 0; i < partitions->cnt; ++i) {
+      Partition& p = partitions_[Key{partitions->elems[i].topic, partitions->elems[i].partition}];
+      p.num_shards = partition_count(p.topic);
+    }
+    rd_kafka_assign(consumer_, partitions);
+    if (!joined_ || brokers_down_)
+      notice(name() + ": joined group " + o_.group + " at " + format::join(o_.brokers, ","), false);
+    joined_ = true;
+    brokers_down_ = false;
+    notice(name() + ": assigned " + describe_partitions(partitions), false);
+    return;
+  }
+  // Revoked (or an error): what was answered is stored, and committed as the partitions go.
+  store_offsets();
+  for (auto& [key, p] : partitions_) {
+    if (!p.assigned) continue;
+    p.assigned = false;
+    ++p.generation;
+    p.running.clear();
+  }
+  rd_kafka_assign(consumer_, nullptr);
+  if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) notice(name() + ": rebalance: " + rd_kafka_err2str(err));
+}
+
+void KafkaTrigger::on_error(int err, const char* reason) {
+  const auto code = static_cast<rd_kafka_resp_err_t>(err);
+  if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+    if (!brokers_down_) {
+      notice(name() + ": cannot reach " + format::join(o_.brokers, ",") + " (" + reason + "); retrying");
+      last_error_.clear();
+    }
+    brokers_down_ = true;
+    return;
+  }
+  if (code == RD_KAFKA_RESP_ERR__TRANSPORT && brokers_down_)
+    return;  // each retry fails the same way: said once
+  const std::string text = std::string(rd_kafka_err2name(code)) + ": " + reason;
+  if (text == last_error_) return;
+  last_error_ = text;
+  notice(name() + ": " + text);
+}
+
+void KafkaTrigger::on_stats(const char* json, std::size_t length) {
+  if (!brokers_down_) return;
+  // {"brokers": {"127.0.0.1:9092/1": {"state": "UP", ...}, ...}, ...}
+  const Json stats = Json::parse(json, json + length, nullptr, false);
+  if (!stats.is_object() || !stats.contains("brokers")) return;
+  for (const auto& [broker, state] : stats["brokers"].items()) {
+    if (state.is_object() && state.value("state", "") == "UP" && state.value("nodeid", -1) >= 0) {
+      brokers_down_ = false;
+      last_error_.clear();
+      notice(name() + ": reconnected to " + format::join(o_.brokers, ","), false);
+      return;
+    }
+  }
+}
+
+void KafkaTrigger::drain() {
+  draining_ = true;  // nothing more is taken; what runs is answered, stored, and committed at the close
+}
+
+Json KafkaTrigger::describe() const {
+  return Json{{"brokers", o_.brokers},
+              {"topics", o_.topics},
+              {"consumerGroup", o_.group},
+              {"initialOffset", o_.earliest ? "earliest" : "latest"}};
+}
+
+Result<std::unique_ptr<Trigger>> make_kafka_trigger(const TriggerSpec& spec,
+                                                    const TriggerEnvironment& /*environment*/) {
+  const std::string where = "spec.triggers." + spec.name;
+  KafkaOptions o;
+  auto brokers = string_list_attribute(spec, "brokers");
+  if (!brokers) return brokers.error();
+  o.brokers = std::move(*brokers);
+  if (o.brokers.empty() && !spec.url.empty()) o.brokers = {spec.url};  // nuclio also takes `url: host:port`
+  if (o.brokers.empty()) return Error{where + ".attributes.brokers: missing (the brokers' host:port list)"};
+  for (auto& b : o.brokers) {
+    if (b.find('@') != std::string::npos)
+      return Error{where + ".attributes.brokers: credentials never go in function.yaml ('" +
+                   b.substr(b.find('@') + 1) + "')"};
+    if (b.rfind("kafka://", 0) == 0) b.erase(0, 8);
+    if (b.find(':') == std::string::npos)
+      return Error{where + ".attributes.brokers: expected host:port, got '" + b + "'"};
+  }
+  auto topics = string_list_attribute(spec, "topics");
+  if (!topics) return topics.error();
+  if (topics->empty()) return Error{where + ".attributes.topics: missing (the topics to read)"};
+  o.topics = std::move(*topics);
+  auto group = string_attribute(spec, "consumerGroup", spec.name);
+  if (!group) return group.error();
+  if (group->empty()) return Error{where + ".attributes.consumerGroup: empty"};
+  o.group = *group;
+  auto initial = string_attribute(spec, "initialOffset", "earliest");
+  if (!initial) return initial.error();
+  const std::string lower = [&] {
+    std::string s = *initial;
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+  }();
+  if (lower != "earliest" && lower != "latest")
+    return Error{where + ".attributes.initialOffset: expected earliest or latest, got '" + *initial + "'"};
+  o.earliest = lower == "earliest";
+  auto in_flight = integer_attribute(spec, "maxInFlight", 4LL * spec.num_workers, 1, 100000);
+  if (!in_flight) return in_flight.error();
+  o.max_in_flight = static_cast<int>(*in_flight);
+  for (auto [key, into, fallback] : {std::tuple{"commitInterval", &o.commit_interval, "1s"},
+                                     std::tuple{"sessionTimeout", &o.session_timeout, "10s"},
+                                     std::tuple{"heartbeatInterval", &o.heartbeat_interval, "3s"}}) {
+    auto text = string_attribute(spec, key, fallback);
+    if (!text) return text.error();
+    auto duration = parse_duration(*text);
+    if (!duration) return Error{where + ".attributes." + key + ": " + duration.error().message};
+    *into = *duration;
+  }
+  auto fetch = integer_attribute(spec, "fetchQueueBytes", 8 << 20, 1 << 10, 1 << 30);
+  if (!fetch) return fetch.error();
+  o.fetch_queue_bytes = static_cast<std::size_t>(*fetch);
+  auto max_body = integer_attribute(spec, "maxBodySize", 1 << 20, 0, 256 << 20);
+  if (!max_body) return max_body.error();
+  o.max_body_bytes = static_cast<std::size_t>(*max_body);
+  return std::unique_ptr<Trigger>(std::make_unique<KafkaTrigger>(spec, std::move(o)));
+}
+
+}  // namespace nimbus::engine::kafka

@@ -1,0 +1,129 @@
+#pragma once
+// The Kafka trigger (kind `kafka-cluster`, nuclio's attributes): a member of
+// the consumer group `attributes.consumerGroup` (default: the function's
+// name) reading `attributes.topics` from `attributes.brokers`, through
+// librdkafka driven by the processor's loop (its consumer queue wakes the
+// loop through a pipe; no thread of ours).
+//
+// Each message is an event: its topic the topic and path, its partition the
+// shard id (the topic's partition count `num_shards`), its offset the
+// offset, its headers the headers (`Content-Type` the content type), its key
+// the field `key`, its timestamp the timestamp, "<topic>-<partition>-<offset>"
+// the id.
+//
+// Order: a partition's messages run one after another on one worker (its
+// lane), in offset order; different partitions run in parallel.
+// Delivery: at least once. A partition's offset is committed (stored, then
+// committed every `commitInterval`, default 1s, on a rebalance and at the
+// stop) past a message only when it and every message before it in that
+// partition were answered below 500. A message answered 500 or more (a
+// handler error, a crash, a timeout) is read again from its offset after a
+// backoff (1 s doubling to 30 s), with the ones after it: the partition
+// waits meanwhile, as its order requires. `initialOffset: earliest`
+// (default) or `latest`: where a group with no committed offset starts.
+// `maxInFlight` (default 4 per worker) bounds the messages running; reading
+// stops at it and librdkafka's prefetch is bounded (`fetchQueueBytes`,
+// default 8 MiB), so a flood waits in the broker.
+
+#include <librdkafka/rdkafka.h>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nimbus/engine/trigger.hpp"
+
+namespace nimbus::engine::kafka {
+
+struct KafkaOptions {
+  std::vector<std::string> brokers;
+  std::vector<std::string> topics;
+  std::string group;
+  bool earliest = true;
+  int max_in_flight = 4;
+  std::chrono::milliseconds commit_interval{1000};
+  std::chrono::milliseconds session_timeout{10'000};
+  std::chrono::milliseconds heartbeat_interval{3'000};
+  std::size_t fetch_queue_bytes = std::size_t{8} << 20;
+  std::size_t max_body_bytes = std::size_t{1} << 20;
+};
+
+class KafkaTrigger final : public Trigger, private EventLoop::Watcher {
+ public:
+  KafkaTrigger(TriggerSpec spec, KafkaOptions options);
+  ~KafkaTrigger() override;
+  KafkaTrigger(const KafkaTrigger&) = delete;
+  KafkaTrigger& operator=(const KafkaTrigger&) = delete;
+
+  Result<void> open(EventLoop& loop) noexcept override;
+  void after_poll() override;
+  void tick(std::chrono::steady_clock::time_point now) override;
+  void drain() override;
+  [[nodiscard]] bool idle() const override { return in_flight_ == 0; }
+  [[nodiscard]] bool ready() const override { return joined_ && !brokers_down_; }
+  [[nodiscard]] std::size_t max_event_bytes() const noexcept override {
+    return o_.max_body_bytes + (64 << 10);
+  }
+  [[nodiscard]] Json describe() const override;
+
+  // librdkafka's callbacks, served on the loop's thread (from rd_kafka_consumer_poll).
+  void on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
+  void on_error(int err, const char* reason);
+  void on_stats(const char* json, std::size_t length);
+
+ private:
+  // One partition this consumer was given: its messages running, in offset order.
+  struct Partition {
+    std::string topic;
+    std::int32_t id = 0;
+    std::int32_t num_shards = 0;
+    std::uint64_t lane = 0;
+    bool assigned = false;
+    std::uint64_t generation = 0;  // answers of an earlier assignment or rewind are ignored
+    std::deque<std::pair<std::int64_t, bool>> running;  // offset, answered below 500
+    std::int64_t store = -1;                            // the next offset to commit, when > committed
+    bool dirty = false;                                 // `store` moved since the last store
+    int in_flight = 0;
+    bool failed = false;  // waiting to read again from `failed_at`
+    std::int64_t failed_at = 0;
+    std::chrono::seconds backoff{1};
+    std::chrono::steady_clock::time_point retry_at{};
+  };
+  using Key = std::pair<std::string, std::int32_t>;
+
+  void on_ready(std::uint32_t events) override;
+  void on_start() override;
+  void pump();
+  void handle(rd_kafka_message_t* message);
+  void answered(Partition& p, std::uint64_t generation, std::int64_t offset, int status);
+  void store_offsets();
+  void retry_failed(std::chrono::steady_clock::time_point now);
+  [[nodiscard]] std::int32_t partition_count(const std::string& topic);
+  [[nodiscard]] std::string name() const;
+
+  KafkaOptions o_;
+  rd_kafka_t* consumer_ = nullptr;
+  rd_kafka_queue_t* queue_ = nullptr;
+  int wake_read_ = -1;
+  int wake_write_ = -1;
+  EventLoop* loop_ = nullptr;
+  std::map<Key, Partition> partitions_;
+  std::map<std::string, std::int32_t> partition_counts_;
+  int in_flight_ = 0;
+  bool draining_ = false;
+  bool closing_ = false;
+  bool joined_ = false;        // the group assigned this consumer its partitions (maybe none)
+  bool brokers_down_ = false;  // librdkafka said all brokers are down; until a broker is up again
+  std::string last_error_;
+};
+
+/// The factory registered as `kafka-cluster`.
+Result<std::unique_ptr<Trigger>> make_kafka_trigger(const TriggerSpec& spec,
+                                                    const TriggerEnvironment& environment);
+
+}  // namespace nimbus::engine::kafka

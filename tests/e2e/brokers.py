@@ -1,0 +1,252 @@
+"""Real brokers on loopback for the stream tests and bench/streams: each started
+on free ports by its constructor and stopped by its process id in `stop()`.
+Redis and NATS are Debian's servers; Kafka is a one-node KRaft broker from the
+Maven jars scripts/setup.sh fetches into tools/kafka-broker/jars."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Redis:
+    """A real redis-server on a free loopback port, no persistence; stopped by its pid."""
+
+    def __init__(self, port=None):
+        self.port = port or free_port()
+        self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                      "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while self.cli("PING") != "PONG":
+            if time.monotonic() > deadline:
+                raise AssertionError("redis-server did not start")
+            time.sleep(0.05)
+
+    def cli(self, *args):
+        r = subprocess.run(["redis-cli", "-p", str(self.port), *map(str, args)], capture_output=True, text=True)
+        return r.stdout.strip()
+
+    def add(self, stream, body, **fields):
+        words = ["XADD", stream, "*", "body", body]
+        for k, v in fields.items():
+            words += [k.replace("_", "-"), v]
+        return self.cli(*words)
+
+    def pending(self, stream, group):
+        return int(self.cli("XPENDING", stream, group).splitlines()[0] or 0)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(10)
+
+
+class Nats:
+    """A real nats-server on a free loopback port; a client speaking NATS's text protocol."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.proc = subprocess.Popen(["nats-server", "-a", "127.0.0.1", "-p", str(self.port)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        self.buffer = b""
+        self.line()  # INFO
+        self.sock.sendall(b'CONNECT {"verbose":false,"headers":true}\r\nPING\r\n')
+        assert self.line() == b"PONG"
+
+    def line(self):
+        while b"\r\n" not in self.buffer:
+            self.buffer += self.sock.recv(65536)
+        line, self.buffer = self.buffer.split(b"\r\n", 1)
+        return line
+
+    def publish(self, subject, body, headers=None, reply=""):
+        body = body.encode() if isinstance(body, str) else body
+        if headers:
+            head = "NATS/1.0\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+            self.sock.sendall(f"HPUB {subject} {reply} {len(head)} {len(head) + len(body)}\r\n".encode()
+                              + head.encode() + body + b"\r\n")
+        else:
+            self.sock.sendall(f"PUB {subject} {reply} {len(body)}\r\n".encode() + body + b"\r\n")
+
+    def flush(self):
+        self.sock.sendall(b"PING\r\n")
+        while self.line() != b"PONG":
+            pass
+
+    def request(self, subject, body, timeout=20):
+        """Publishes with a reply subject and returns the reply's body."""
+        self.sock.sendall(b"SUB _INBOX.test 1\r\n")
+        self.publish(subject, body, reply="_INBOX.test")
+        self.sock.settimeout(timeout)
+        while True:
+            line = self.line()
+            if line.startswith(b"MSG "):
+                size = int(line.split()[-1])
+                while len(self.buffer) < size + 2:
+                    self.buffer += self.sock.recv(65536)
+                data, self.buffer = self.buffer[:size], self.buffer[size + 2:]
+                return data
+
+    def stop(self):
+        self.sock.close()
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(10)
+
+
+
+
+KAFKA_JARS = Path(__file__).resolve().parents[2] / "tools" / "kafka-broker" / "jars"
+
+
+class Kafka:
+    """A real Kafka broker (KRaft, one node acting as broker and controller) on
+    free loopback ports, in a fresh directory; `partitions` is the partition
+    count of the topics it creates on first use. Producing, creating topics and
+    reading a group's committed offsets go through confluent-kafka."""
+
+    def __init__(self, partitions=2):
+        if not KAFKA_JARS.is_dir():
+            raise AssertionError(f"no Kafka jars in {KAFKA_JARS}: run scripts/setup.sh")
+        for attempt in range(3):  # a free port from bind(0) can be taken before the broker binds it
+            self.dir = Path(tempfile.mkdtemp(prefix="nimbus-kafka-"))
+            self.port, controller = free_port(), free_port()
+            self._configure(controller, partitions)
+            self._start()
+            if self._wait_ready():
+                return
+            self.stop()
+        raise AssertionError("the Kafka broker did not start: " + self.log_tail())
+
+    def _configure(self, controller, partitions):
+        (self.dir / "server.properties").write_text(f"""\
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:{controller}
+listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{controller}
+advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs={self.dir}/data
+num.partitions={partitions}
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+num.network.threads=1
+num.io.threads=2
+num.recovery.threads.per.data.dir=1
+background.threads=2
+log.cleaner.enable=false
+""")
+        (self.dir / "log4j2.properties").write_text("""\
+appender.file.type=File
+appender.file.name=file
+appender.file.fileName=${sys:kafka.logs.dir}/server.log
+appender.file.layout.type=PatternLayout
+appender.file.layout.pattern=[%d] %p %m (%c)%n
+rootLogger.level=INFO
+rootLogger.appenderRef.file.ref=file
+""")
+
+    def _java(self):
+        return ["java", f"-Dlog4j2.configurationFile={self.dir}/log4j2.properties",
+                f"-Dkafka.logs.dir={self.dir}/logs", "-cp", str(KAFKA_JARS / "*")]
+
+    def _start(self):
+        subprocess.run([*self._java(), "-Xmx256m", "kafka.tools.StorageTool", "format", "-c",
+                        str(self.dir / "server.properties"), "-t", "nimbusTestCluster0000A"],
+                       check=True, capture_output=True, timeout=120)
+        with open(self.dir / "stdout.log", "wb") as out:
+            self.proc = subprocess.Popen(
+                [*self._java(), "-Xms64m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                 "-XX:CICompilerCount=1", "kafka.Kafka", str(self.dir / "server.properties")],
+                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def _wait_ready(self, timeout=60):
+        from confluent_kafka.admin import AdminClient
+        admin = AdminClient(self.client_config())
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return False
+            try:
+                if admin.list_topics(timeout=1).brokers:
+                    return True
+            except Exception:  # not answering yet
+                time.sleep(0.2)
+        return False
+
+    @property
+    def bootstrap(self):
+        return f"127.0.0.1:{self.port}"
+
+    def client_config(self, **more):
+        return {"bootstrap.servers": self.bootstrap, "log_level": 0, **more}  # no connect-failure lines
+
+    def log_tail(self):
+        try:
+            return (self.dir / "logs" / "server.log").read_text()[-3000:]
+        except OSError:
+            return "(no log)"
+
+    def create_topic(self, name, partitions):
+        from confluent_kafka.admin import AdminClient, NewTopic
+        admin = AdminClient(self.client_config())  # kept until the answer: its handle carries it
+        admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1)])[name].result(30)
+
+    def produce(self, topic, messages):
+        """`messages`: (value, key, partition, headers) tuples, or plain values; waits for the broker's acks."""
+        from confluent_kafka import Producer
+        producer = Producer(self.client_config(**{"linger.ms": 5}))
+        for m in messages:
+            value, key, partition, headers = m if isinstance(m, tuple) else (m, None, None, None)
+            args = {"value": value, "key": key, "headers": headers}
+            if partition is not None:
+                args["partition"] = partition
+            producer.produce(topic, **args)
+            producer.poll(0)
+        if producer.flush(30) != 0:
+            raise AssertionError("messages not acknowledged by the broker")
+
+    def committed(self, group, topic, partitions):
+        """The group's committed offset of each partition of `topic` (-1001: none)."""
+        from confluent_kafka import Consumer, TopicPartition
+        c = Consumer(self.client_config(**{"group.id": group}))
+        try:
+            return [tp.offset for tp in c.committed([TopicPartition(topic, p) for p in range(partitions)], timeout=10)]
+        finally:
+            c.close()
+
+    def stop(self):
+        proc = getattr(self, "proc", None)
+        if proc is not None and proc.poll() is None:
+            os.kill(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait(10)
+        shutil.rmtree(self.dir, ignore_errors=True)

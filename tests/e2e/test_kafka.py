@@ -1,0 +1,232 @@
+"""kind: kafka-cluster against a real Kafka broker (KRaft, one node, from the
+Maven jars scripts/setup.sh fetches), started once for this file on free
+loopback ports and stopped by its process id. Messages are produced and
+committed offsets read with confluent-kafka; the engine reads them with
+Debian's librdkafka.
+
+Run by ctest, or by hand:
+NIMBUS=build/cli/nimbus NIMBUS_SOURCE_DIR=. .venv/bin/python -m unittest -v test_kafka
+"""
+
+import json
+import os
+import shutil
+import signal
+import tempfile
+import threading
+import time
+import unittest
+from pathlib import Path
+
+from brokers import Kafka, free_port
+from test_streams import StreamFunction, handled, metric, ready_status, wait_for
+
+EVENTS_200 = 'nimbus_events_total{trigger="orders",status="200"}'
+
+
+class Lines:
+    """Every line a process writes to a pipe, read as it comes (the pipe never fills)."""
+
+    def __init__(self, pipe):
+        self.lines = []
+        self.thread = threading.Thread(target=self._read, args=(pipe,), daemon=True)
+        self.thread.start()
+
+    def _read(self, pipe):
+        for line in pipe:
+            self.lines.append(line)
+
+    def text(self):
+        return "".join(self.lines)
+
+    def wait(self, predicate, timeout=60):
+        return wait_for(lambda: any(predicate(line) for line in list(self.lines)), timeout)
+
+
+class KafkaTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.kafka = Kafka(partitions=2)
+        cls.fn = StreamFunction()
+        cls.tmp = Path(tempfile.mkdtemp())
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.kafka.stop()
+        shutil.rmtree(cls.fn.dir)
+        shutil.rmtree(cls.tmp)
+
+    def trigger(self, topics, workers=1, brokers=None, **attributes):
+        attributes = {"brokers": brokers or [self.kafka.bootstrap], "topics": topics, **attributes}
+        return "    orders: {kind: kafka-cluster, numWorkers: %d, attributes: %s}\n" % (workers, json.dumps(attributes))
+
+    def serve(self, config="function.yaml"):
+        return self.fn.started("serve", "--host", "127.0.0.1", "--admin-port", "0", "--log-level", "info",
+                               config=config)
+
+    def ready(self, proc):
+        info = json.loads(proc.stdout.readline() or "null")
+        self.assertIsNotNone(info, proc.stderr.read() if proc.poll() is not None else "no ready line")
+        return info
+
+    def stop(self, proc, lines):
+        proc.send_signal(signal.SIGTERM)
+        self.assertEqual(proc.wait(60), 0, lines.text()[-3000:])
+        lines.thread.join(10)
+        return handled(lines.text())
+
+    def test_every_field_of_a_message_reaches_the_handler_and_its_offset_is_committed(self):
+        self.kafka.create_topic("fields", 2)
+        sent_ms = int(time.time() * 1000)
+        self.kafka.produce("fields", [(f"order {i}".encode(), f"k{i}".encode(), 1,
+                                       {"Content-Type": "text/plain", "X-Key": f"v{i}"}) for i in range(3)]
+                           + [(b"\x00\x01", None, 0, None)])
+        self.fn.write(self.trigger(["fields"], consumerGroup="fields-group"))
+        with self.serve() as proc:
+            info = self.ready(proc)
+            lines = Lines(proc.stderr)
+            self.assertEqual(info["triggers"][0]["consumerGroup"], "fields-group")
+            self.assertTrue(wait_for(lambda: metric(info["adminPort"], EVENTS_200) == 4), lines.text())
+            self.assertEqual(ready_status(info["adminPort"]), 200)
+            seen = self.stop(proc, lines)
+        ones = sorted((s for s in seen if s["shard"] == 1), key=lambda s: s["offset"])
+        self.assertEqual([s["body"] for s in ones], ["order 0", "order 1", "order 2"])
+        first = ones[0]
+        self.assertEqual((first["id"], first["kind"], first["trigger"], first["topic"], first["path"]),
+                         ("fields-1-0", "kafka-cluster", "orders", "fields", "fields"))
+        self.assertEqual((first["shards"], first["offset"], first["key"], first["contentType"]), (2, 0, "k0", "text/plain"))
+        self.assertEqual(first["headers"], {"Content-Type": "text/plain", "X-Key": "v0"})
+        self.assertLess(abs(first["timestampMs"] - sent_ms), 60_000)  # the broker's timestamp of the message
+        zero = [s for s in seen if s["shard"] == 0]
+        self.assertEqual(len(zero), 1)
+        self.assertEqual(zero[0]["key"], "")
+        # Committed past every message answered, per partition (at the stop at the latest).
+        self.assertEqual(self.kafka.committed("fields-group", "fields", 2), [1, 3])
+
+    def test_a_partition_runs_in_order_and_partitions_in_parallel(self):
+        self.kafka.create_topic("ordered", 2)
+        self.kafka.produce("ordered", [(f"{p}:{i}".encode(), None, p, {"X-Sleep": "5"})
+                                       for i in range(30) for p in (0, 1)])
+        self.fn.write(self.trigger(["ordered"], workers=2, consumerGroup="ordered-group", maxInFlight=16))
+        with self.serve() as proc:
+            info = self.ready(proc)
+            lines = Lines(proc.stderr)
+            self.assertTrue(wait_for(lambda: metric(info["adminPort"], EVENTS_200) == 60), lines.text())
+            seen = self.stop(proc, lines)
+        for p in (0, 1):
+            mine = [s for s in seen if s["shard"] == p]
+            self.assertEqual([s["body"] for s in mine], [f"{p}:{i}" for i in range(30)])  # in offset order
+            self.assertEqual(len({s["worker"] for s in mine}), 1)  # one lane: one worker
+        self.assertEqual(len({s["worker"] for s in seen}), 2)  # the partitions ran on both workers
+
+    def test_a_crash_is_not_committed_and_the_partition_is_read_again_from_it(self):
+        self.kafka.create_topic("crashy", 1)
+        marker = self.tmp / "crashed-once"
+        self.kafka.produce("crashy", [(b"before", None, 0, None), (b"poison", None, 0, {"X-Crash-Once": str(marker)}),
+                                      (b"after", None, 0, None)])
+        self.fn.write(self.trigger(["crashy"], consumerGroup="crashy-group"))
+        with self.serve() as proc:
+            info = self.ready(proc)
+            lines = Lines(proc.stderr)
+            self.assertTrue(wait_for(lambda: metric(info["adminPort"], EVENTS_200) >= 3), lines.text())
+            seen = self.stop(proc, lines)
+        self.assertTrue(marker.exists())
+        self.assertIn("crashy[0] offset 1 answered 500: not committed", lines.text())
+        bodies = [s["body"] for s in seen]
+        self.assertEqual(bodies[0], "before")
+        self.assertEqual(bodies[-2:], ["poison", "after"])  # read again from the crash, in order
+        self.assertEqual(self.kafka.committed("crashy-group", "crashy", 1), [3])
+
+    def test_a_sigkill_loses_nothing_committed_and_a_restart_handles_the_rest(self):
+        self.kafka.create_topic("killed", 2)
+        self.kafka.produce("killed", [(f"m{i}".encode(), None, i % 2, {"X-Sleep": "20"}) for i in range(60)])
+        self.fn.write(self.trigger(["killed"], consumerGroup="killed-group", commitInterval="100ms"))
+        with self.serve() as proc:
+            info = self.ready(proc)
+            lines = Lines(proc.stderr)
+            self.assertTrue(wait_for(lambda: metric(info["adminPort"], EVENTS_200) >= 15), lines.text())
+            proc.kill()  # SIGKILL: no drain, no final commit
+            proc.wait(30)
+            lines.thread.join(10)
+            first = {s["body"] for s in handled(lines.text())}
+        committed = self.kafka.committed("killed-group", "killed", 2)
+        with self.serve() as proc:
+            info = self.ready(proc)
+            lines = Lines(proc.stderr)
+            second = set()
+            self.assertTrue(wait_for(lambda: {s["body"] for s in handled(lines.text())} | first
+                                     >= {f"m{i}" for i in range(60)}), lines.text())
+            second = {s["body"] for s in self.stop(proc, lines)}
+        self.assertEqual(first | second, {f"m{i}" for i in range(60)})  # every message at least once
+        # What was committed before the kill was not handled again.
+        done_before = {f"m{2 * i + p}" for p in (0, 1) for i in range(max(committed[p], 0))}
+        self.assertFalse(done_before & second, (committed, sorted(done_before & second)))
+        self.assertEqual(self.kafka.committed("killed-group", "killed", 2), [30, 30])
+
+    def test_two_engines_in_one_consumer_group_share_the_topic_each_message_once(self):
+        self.kafka.create_topic("shared", 2)
+        self.fn.write(self.trigger(["shared"], consumerGroup="shared-group"), "a.yaml")
+        self.fn.write(self.trigger(["shared"], consumerGroup="shared-group"), "b.yaml")
+        with self.serve("a.yaml") as a, self.serve("b.yaml") as b:
+            admins = [self.ready(p)["adminPort"] for p in (a, b)]
+            lines = [Lines(p.stderr) for p in (a, b)]
+            # Both hold a partition before anything is produced: a clean split, no rebalance mid-run.
+            for l in lines:
+                self.assertTrue(l.wait(lambda line: "assigned shared[" in line), "".join(x.text() for x in lines))
+            self.kafka.produce("shared", [(f"job {i}".encode(), None, i % 2, None) for i in range(100)])
+            answered = lambda: sum(metric(port, EVENTS_200) for port in admins)
+            self.assertTrue(wait_for(lambda: answered() >= 100))
+            time.sleep(0.3)
+            self.assertEqual(answered(), 100)
+            bodies = [s["body"] for p, l in zip((a, b), lines) for s in self.stop(p, l)]
+        self.assertEqual(sorted(bodies), sorted(f"job {i}" for i in range(100)))
+
+    def test_the_emulator_runs_the_same_trigger(self):
+        self.kafka.create_topic("emulated", 1)
+        self.kafka.produce("emulated", [(b"hi", b"k", 0, None)])
+        self.fn.write(self.trigger(["emulated"], consumerGroup="emulated-group"))
+        with self.fn.started("run", "--json") as proc:
+            ready = json.loads(proc.stdout.readline() or "null")
+            self.assertEqual(ready["triggers"][0]["kind"], "kafka-cluster")
+            line = {}
+            while line.get("type") != "response":
+                line = json.loads(proc.stdout.readline())
+            self.assertEqual(json.loads(line["body"])["id"], "emulated-0-0")
+            proc.send_signal(signal.SIGINT)
+            self.assertEqual(proc.wait(30), 0)
+        self.assertEqual(self.kafka.committed("emulated-group", "emulated", 1), [1])
+
+    def test_brokers_down_at_start_are_said_once_and_the_trigger_is_not_ready(self):
+        port = free_port()
+        self.fn.write(self.trigger(["nowhere"], brokers=[f"127.0.0.1:{port}"]))
+        with self.serve() as proc:
+            info = self.ready(proc)
+            lines = Lines(proc.stderr)
+            self.assertEqual(ready_status(info["adminPort"]), 503)
+            self.assertTrue(lines.wait(lambda line: "cannot reach" in line, timeout=20), lines.text())
+            time.sleep(3)  # librdkafka retries meanwhile
+            self.assertEqual(ready_status(info["adminPort"]), 503)
+            self.stop(proc, lines)
+        said = [l for l in lines.lines if "cannot reach" in l]
+        self.assertEqual(len(said), 1, lines.text())
+        self.assertIn(f"kafka-cluster trigger 'orders': cannot reach 127.0.0.1:{port}", said[0])
+
+    def test_bad_configuration_is_an_error_naming_the_field(self):
+        for attributes, expected in [
+            ({"topics": ["t"]}, "spec.triggers.orders.attributes.brokers: missing"),
+            ({"brokers": ["127.0.0.1:1"]}, "spec.triggers.orders.attributes.topics: missing"),
+            ({"brokers": "user:secret@host:1", "topics": "t"}, "credentials never go in function.yaml"),
+            ({"brokers": ["host"], "topics": "t"}, "expected host:port, got 'host'"),
+            ({"brokers": ["h:1"], "topics": "t", "initialOffset": "middle"}, "initialOffset: expected earliest or latest"),
+            ({"brokers": ["h:1"], "topics": "t", "sessionTimeout": "soon"}, "attributes.sessionTimeout"),
+        ]:
+            self.fn.write("    orders: {kind: kafka-cluster, attributes: %s}\n" % json.dumps(attributes), "bad.yaml")
+            with self.serve("bad.yaml") as proc:
+                self.assertNotEqual(proc.wait(60), 0)
+                err = proc.stderr.read()
+            self.assertIn(expected, err)
+            self.assertNotIn("secret", err)
+
+
+if __name__ == "__main__":
+    unittest.main()
