@@ -52,8 +52,8 @@ if [[ ! -x $venv/bin/python ]]; then
   echo "setup: creating the Python environment $venv"
   /usr/bin/python3 -m venv "$venv"
 fi
-python_tools=(pytest==8.3.4 nuclio-sdk==0.5.15 debugpy==1.8.11 scikit-build-core==0.10.7 pybind11==2.13.6 cloudevents==1.11.0 confluent-kafka==2.16.1)
-if ! "$venv/bin/python" -c "import pytest, nuclio_sdk, debugpy, scikit_build_core, pybind11, cloudevents, confluent_kafka" 2>/dev/null; then
+python_tools=(pytest==8.3.4 nuclio-sdk==0.5.15 debugpy==1.8.11 scikit-build-core==0.10.7 pybind11==2.13.6 cloudevents==1.11.0 confluent-kafka==2.16.1 paho-mqtt==2.1.0)
+if ! "$venv/bin/python" -c "import pytest, nuclio_sdk, debugpy, scikit_build_core, pybind11, cloudevents, confluent_kafka, paho.mqtt" 2>/dev/null; then
   echo "setup: installing ${python_tools[*]}"
   "$venv/bin/pip" install -q --disable-pip-version-check "${python_tools[@]}"
 fi

@@ -250,3 +250,75 @@ rootLogger.appenderRef.file.ref=file
                 os.kill(proc.pid, signal.SIGKILL)
                 proc.wait(10)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Mosquitto:
+    """A real mosquitto broker (Debian's) on a free loopback port, anonymous, no
+    persistence; publishing and subscribing through paho-mqtt, MQTT 5."""
+
+    def __init__(self, port=None):
+        self.port = port or free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="nimbus-mqtt-"))
+        (self.dir / "mosquitto.conf").write_text(
+            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\n")
+        self.proc = subprocess.Popen(["mosquitto", "-c", str(self.dir / "mosquitto.conf")],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    raise AssertionError("mosquitto did not start")
+                time.sleep(0.05)
+
+    def client(self):
+        import paho.mqtt.client as mqtt
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        c.connect("127.0.0.1", self.port)
+        c.loop_start()
+        return c
+
+    def publish(self, topic, payloads, qos=1, user_properties=None, content_type=None):
+        """Publishes each payload and waits for the broker to take it (PUBACK for QoS 1)."""
+        from paho.mqtt.packettypes import PacketTypes
+        from paho.mqtt.properties import Properties
+        c = self.client()
+        try:
+            for payload in payloads:
+                props = Properties(PacketTypes.PUBLISH)
+                if user_properties:
+                    props.UserProperty = list(user_properties.items())
+                if content_type:
+                    props.ContentType = content_type
+                c.publish(topic, payload, qos=qos, properties=props).wait_for_publish(10)
+        finally:
+            c.loop_stop()
+            c.disconnect()
+
+    def request(self, topic, payload, timeout=20):
+        """Publishes with a response topic and correlation data; returns (body, correlation) of the answer."""
+        import queue
+        from paho.mqtt.packettypes import PacketTypes
+        from paho.mqtt.properties import Properties
+        answers = queue.Queue()
+        c = self.client()
+        try:
+            c.on_message = lambda _c, _u, m: answers.put((m.payload, getattr(m.properties, "CorrelationData", None)))
+            c.subscribe("replies/test", qos=1)
+            time.sleep(0.2)
+            props = Properties(PacketTypes.PUBLISH)
+            props.ResponseTopic = "replies/test"
+            props.CorrelationData = b"corr-1"
+            c.publish(topic, payload, qos=1, properties=props).wait_for_publish(10)
+            return answers.get(timeout=timeout)
+        finally:
+            c.loop_stop()
+            c.disconnect()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(10)
+        shutil.rmtree(self.dir, ignore_errors=True)

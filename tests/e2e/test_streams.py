@@ -19,7 +19,7 @@ import time
 import unittest
 from pathlib import Path
 
-from brokers import Nats, Redis, free_port
+from brokers import Mosquitto, Nats, Redis, free_port
 from test_serve import started_process
 
 NIMBUS = os.environ["NIMBUS"]
@@ -362,6 +362,124 @@ class NatsTest(unittest.TestCase):
             self.assertEqual(json.loads(line["body"])["id"], reply["id"])
             proc.send_signal(signal.SIGINT)
             self.assertEqual(proc.wait(30), 0)
+
+
+class MqttTest(unittest.TestCase):
+    """kind: mqtt into `nimbus serve` and `nimbus run`, through a real mosquitto, MQTT 5."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.broker = Mosquitto()
+        cls.fn = StreamFunction()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.broker.stop()
+        shutil.rmtree(cls.fn.dir)
+
+    def trigger(self, subscriptions, port=None, workers=1, **attributes):
+        attributes = {"subscriptions": subscriptions, **attributes}
+        return ('    orders: {kind: mqtt, url: "tcp://127.0.0.1:%d", numWorkers: %d, attributes: %s}\n'
+                % (port or self.broker.port, workers, json.dumps(attributes)))
+
+    def serve(self, config="function.yaml"):
+        return self.fn.started("serve", "--host", "127.0.0.1", "--admin-port", "0", "--log-level", "info",
+                               config=config)
+
+    def test_every_field_of_a_message_reaches_the_handler_and_a_request_is_answered(self):
+        self.fn.write(self.trigger([{"topic": "shop/+/orders", "qos": 1}, {"topic": "other/#", "qos": 0}],
+                                   clientID="fields-client"))
+        with self.serve() as proc:
+            info = json.loads(proc.stdout.readline() or "null")
+            self.assertIsNotNone(info, proc.stderr.read() if proc.poll() is not None else "no ready line")
+            self.assertEqual(info["triggers"][0]["clientID"], "fields-client")
+            self.assertEqual(ready_status(info["adminPort"]), 200)
+            self.broker.publish("shop/eu/orders", [b"first"], user_properties={"X-Key": "k1", "X-Other": "o"},
+                                content_type="text/plain")
+            self.broker.publish("other/x", [b"\x00\x01"], qos=0)
+            self.broker.publish("not/ours", [b"no"])
+            body, correlation = self.broker.request("shop/us/orders", b"asking")
+            self.assertTrue(wait_for(lambda: metric(info["adminPort"],
+                                                    'nimbus_events_total{trigger="orders",status="200"}') == 3))
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(30), 0)
+            seen = handled(proc.stderr.read())
+        self.assertEqual([s["topic"] for s in seen], ["shop/eu/orders", "other/x", "shop/us/orders"])
+        first = seen[0]
+        self.assertEqual((first["kind"], first["trigger"], first["body"], first["contentType"], first["path"]),
+                         ("mqtt", "orders", "first", "text/plain", "shop/eu/orders"))
+        self.assertEqual(first["headers"], {"X-Key": "k1", "X-Other": "o"})
+        self.assertEqual(json.loads(body)["id"], seen[2]["id"])  # answered on the response topic
+        self.assertEqual(correlation, b"corr-1")
+
+    def test_two_engines_in_one_shared_subscription_each_message_once(self):
+        self.fn.write(self.trigger([{"topic": "$share/workers/jobs", "qos": 1}]), "a.yaml")
+        self.fn.write(self.trigger([{"topic": "$share/workers/jobs", "qos": 1}]), "b.yaml")
+        with self.serve("a.yaml") as a, self.serve("b.yaml") as b:
+            admins = [json.loads(p.stdout.readline())["adminPort"] for p in (a, b)]
+            self.broker.publish("jobs", [f"job {i}".encode() for i in range(100)])
+            answered = lambda: sum(metric(p, 'nimbus_events_total{trigger="orders",status="200"}') for p in admins)
+            self.assertTrue(wait_for(lambda: answered() >= 100))
+            time.sleep(0.2)
+            self.assertEqual(answered(), 100)
+            for proc in (a, b):
+                proc.send_signal(signal.SIGTERM)
+            self.assertEqual((a.wait(30), b.wait(30)), (0, 0))
+            per_engine = [[s["body"] for s in handled(p.stderr.read())] for p in (a, b)]
+        self.assertEqual(sorted(per_engine[0] + per_engine[1]), sorted(f"job {i}" for i in range(100)))
+        self.assertTrue(per_engine[0] and per_engine[1])  # both took a share
+
+    def test_a_broker_that_is_down_at_start_is_retried_and_not_ready_meanwhile(self):
+        port = free_port()
+        self.fn.write(self.trigger([{"topic": "late", "qos": 1}], port=port), "late.yaml")
+        with self.serve("late.yaml") as proc:
+            info = json.loads(proc.stdout.readline() or "null")
+            self.assertIsNotNone(info)
+            self.assertEqual(ready_status(info["adminPort"]), 503)
+            late = Mosquitto(port)
+            try:
+                self.assertTrue(wait_for(lambda: ready_status(info["adminPort"]) == 200, timeout=40))
+                late.publish("late", [b"after the wait"])
+                self.assertTrue(wait_for(lambda: metric(info["adminPort"],
+                                                        'nimbus_events_total{trigger="orders",status="200"}') == 1))
+                proc.send_signal(signal.SIGTERM)
+                self.assertEqual(proc.wait(30), 0)
+                err = proc.stderr.read()
+            finally:
+                late.stop()
+        self.assertEqual(err.count("cannot connect yet"), 1, err)
+        self.assertIn(f"mqtt trigger 'orders': tcp://127.0.0.1:{port}: cannot connect yet", err)
+        self.assertIn("connected", err)
+        self.assertEqual([s["body"] for s in handled(err)], ["after the wait"])
+
+    def test_the_emulator_runs_the_same_trigger(self):
+        self.fn.write(self.trigger([{"topic": "emulated", "qos": 1}]))
+        with self.fn.started("run", "--json") as proc:
+            ready = json.loads(proc.stdout.readline() or "null")
+            self.assertEqual(ready["triggers"][0]["kind"], "mqtt")
+            body, _ = self.broker.request("emulated", b"hi")
+            line = {}
+            while line.get("type") != "response":
+                line = json.loads(proc.stdout.readline())
+            self.assertEqual(json.loads(line["body"])["id"], json.loads(body)["id"])
+            proc.send_signal(signal.SIGINT)
+            self.assertEqual(proc.wait(30), 0)
+
+    def test_bad_configuration_is_an_error_naming_the_field(self):
+        for trigger, expected in [
+            ("{kind: mqtt, url: 'http://h:1', attributes: {subscriptions: [t]}}", ".url: expected tcp://host:port"),
+            ("{kind: mqtt, url: 'tcp://u:secret@h:1', attributes: {subscriptions: [t]}}", "credentials never go"),
+            ("{kind: mqtt, url: 'tcp://h:1', attributes: {}}", ".attributes.subscriptions: missing"),
+            ("{kind: mqtt, url: 'tcp://h:1', attributes: {subscriptions: [{topic: t, qos: 3}]}}", "expected 0, 1 or 2"),
+            ("{kind: mqtt, url: 'tcp://h:1', attributes: {subscriptions: [t], password: secret}}",
+             "attributes.password: expected {env: NAME} or {file: path}"),
+        ]:
+            self.fn.write(f"    orders: {trigger}\n", "bad.yaml")
+            with self.serve("bad.yaml") as proc:
+                self.assertNotEqual(proc.wait(60), 0)
+                err = proc.stderr.read()
+            self.assertIn(expected, err)
+            self.assertNotIn("secret", err.replace("secrets never", ""))
 
 
 if __name__ == "__main__":

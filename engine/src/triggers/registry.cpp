@@ -9,6 +9,7 @@
 #include "file/file_trigger.hpp"
 #include "http/http_trigger.hpp"
 #include "kafka/kafka_trigger.hpp"
+#include "mqtt/mqtt_trigger.hpp"
 #include "nats/nats_trigger.hpp"
 #include "nimbus/engine/trigger.hpp"
 #include "nimbus/format/text.hpp"
@@ -176,6 +177,7 @@ void register_builtin_triggers(TriggerRegistry& registry) {
   registry.add("file", make_file_trigger);
   registry.add("cron", cron::make_cron_trigger);
   registry.add("kafka-cluster", kafka::make_kafka_trigger);
+  registry.add("mqtt", mqtt::make_mqtt_trigger);
   registry.add("nats", nats::make_nats_trigger);
   registry.add("redis-stream", redis::make_redis_stream_trigger);
 }

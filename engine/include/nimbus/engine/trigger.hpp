@@ -197,7 +197,7 @@ class TriggerRegistry : public KindRegistry<TriggerFactory> {
 
 /// Registers `http` (HTTP/1.1, CloudEvents in every mode), `cron` (a schedule or an interval), `file`
 /// (event files, NDJSON and standard input: `attributes: {paths: [...]}`), and the brokers'
-/// `kafka-cluster`, `nats` and `redis-stream` (docs/triggers.md).
+/// `kafka-cluster`, `mqtt`, `nats` and `redis-stream` (docs/triggers.md).
 void register_builtin_triggers(TriggerRegistry& registry);
 
 }  // namespace nimbus::engine
