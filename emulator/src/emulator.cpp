@@ -48,6 +48,14 @@ Result<std::unique_ptr<Emulator>> Emulator::create(const engine::FunctionConfig&
     host.sink = emu->sink_.get();
     host.level = options.log_level;
     host.registry = &registry;
+    // ctx.platform().explicit_ack: to the running trigger whose topic it is.
+    host.explicit_ack = [e = emu.get()](const QualifiedOffset& q) -> Result<void> {
+      for (auto* t : e->triggers_) {
+        if (t->explicit_ack(q)) return {};
+      }
+      return Error{"explicit_ack: no trigger running here reads " + q.topic +
+                   " with explicitAckMode enable or explicitOnly"};
+    };
     auto opened = engine::FunctionHost::open(std::move(host));
     if (!opened) return opened.error();
     emu->host_ = std::move(*opened);
@@ -83,6 +91,7 @@ void Emulator::notice(std::string_view message, bool warning) { reporter_->notic
 RunSummary Emulator::run(engine::EventLoop& loop, std::span<engine::Trigger* const> triggers,
                          const std::atomic<bool>* stop) {
   summary_ = {};
+  triggers_ = triggers;
   for (auto* t : triggers) t->start(*this);
   const auto all = [&](auto&& test) { return std::all_of(triggers.begin(), triggers.end(), test); };
   bool draining = false;
@@ -103,6 +112,9 @@ RunSummary Emulator::run(engine::EventLoop& loop, std::span<engine::Trigger* con
       next_tick = now + std::chrono::seconds(1);
     }
   }
+  if (draining)
+    host_->terminate();  // stopped (Ctrl-C, SIGTERM): the function's drain and termination callbacks
+  triggers_ = {};
   reporter_->summary(summary_.ok, summary_.failed, summary_.unreadable);
   return summary_;
 }

@@ -163,6 +163,27 @@ class KafkaTest(unittest.TestCase):
         self.assertFalse(done_before & second, (committed, sorted(done_before & second)))
         self.assertEqual(self.kafka.committed("killed-group", "killed", 2), [30, 30])
 
+    def test_explicit_only_commits_what_the_function_acknowledged_and_no_more(self):
+        self.kafka.create_topic("explicit", 1)
+        self.kafka.produce("explicit", [(b"m0", None, 0, None), (b"m1", None, 0, None)])
+        self.fn.write(self.trigger(["explicit"], consumerGroup="explicit-group", explicitAckMode="explicitOnly"))
+        with self.serve() as proc:
+            info = self.ready(proc)
+            lines = Lines(proc.stderr)
+            self.assertEqual(info["triggers"][0]["explicitAckMode"], "explicitOnly")
+            self.assertTrue(wait_for(lambda: metric(info["adminPort"], EVENTS_200) == 2), lines.text())
+            first = [s["body"] for s in self.stop(proc, lines)]
+        self.assertEqual(first, ["m0", "m1"])
+        self.assertEqual(self.kafka.committed("explicit-group", "explicit", 1), [-1001])  # answered, not acknowledged
+        self.kafka.produce("explicit", [(b"m2", None, 0, {"X-Ack": "1"})])
+        with self.serve() as proc:
+            info = self.ready(proc)
+            lines = Lines(proc.stderr)
+            self.assertTrue(wait_for(lambda: metric(info["adminPort"], EVENTS_200) == 3), lines.text())
+            second = [s["body"] for s in self.stop(proc, lines)]
+        self.assertEqual(second, ["m0", "m1", "m2"])  # read again: nothing was committed
+        self.assertEqual(self.kafka.committed("explicit-group", "explicit", 1), [3])  # m2's ack covers all three
+
     def test_two_engines_in_one_consumer_group_share_the_topic_each_message_once(self):
         self.kafka.create_topic("shared", 2)
         self.fn.write(self.trigger(["shared"], consumerGroup="shared-group"), "a.yaml")

@@ -25,7 +25,7 @@ from test_serve import started_process
 NIMBUS = os.environ["NIMBUS"]
 
 # Logs every attribute of each event it handles; sleeps on X-Sleep (ms), crashes on X-Crash, and on
-# X-Crash-Once: PATH when PATH does not exist yet (it makes it).
+# X-Crash-Once: PATH when PATH does not exist yet (it makes it); acknowledges explicitly on X-Ack.
 STREAM_ECHO = """\
 #include <chrono>
 #include <cstdlib>
@@ -36,6 +36,10 @@ STREAM_ECHO = """\
 nimbus::Json echo(nimbus::Context& ctx, const nimbus::Event& event) {
   if (auto ms = event.header("X-Sleep")) std::this_thread::sleep_for(std::chrono::milliseconds(std::stoi(std::string(*ms))));
   if (event.header("X-Crash")) std::abort();
+  if (event.header("X-Ack")) {  // explicitAckMode: acknowledge this message and those before it
+    if (auto acked = ctx.platform().explicit_ack(nimbus::QualifiedOffset::from_event(event)); !acked)
+      ctx.logger().error_with("explicit_ack failed", {{"error", acked.error().message}});
+  }
   if (auto once = event.header("X-Crash-Once"); once && !std::ifstream(std::string(*once))) {
     std::ofstream(std::string(*once)) << "crashed";
     std::abort();

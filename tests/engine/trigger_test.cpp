@@ -63,7 +63,7 @@ TEST(TriggerRegistryTest, AnUnknownKindNamesTheFieldAndTheKindsThereAre) {
   EXPECT_EQ(
       t.error().message,
       "spec.triggers.orders.kind: unknown trigger kind 'kafka' (known: cron, file, http, kafka-cluster, "
-      "nats, redis-stream)");
+      "mqtt, nats, redis-stream)");
 }
 
 TEST(TriggerRegistryTest, AKindIsAFactoryAndARegistration) {

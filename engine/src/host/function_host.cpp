@@ -2,13 +2,38 @@
 
 #include <cstdlib>
 
+#include "function_call.hpp"
 #include "nimbus/detail/context_access.hpp"
 #include "nimbus/engine/log_capture.hpp"
 #include "nimbus/function.hpp"
 
 namespace nimbus::engine {
 
-FunctionHost::~FunctionHost() = default;  // the context (bindings, user data) goes before the library
+// What ctx.platform() asks of the host: acknowledgements to where the options say, calls to
+// other functions over HTTP.
+class FunctionHost::Platform final : public detail::PlatformHost {
+ public:
+  explicit Platform(std::function<Result<void>(const QualifiedOffset&)> ack) : ack_(std::move(ack)) {}
+  Result<void> explicit_ack(const QualifiedOffset& offset) override {
+    if (!ack_) return Error{"explicit_ack: no stream trigger runs this function here"};
+    return ack_(offset);
+  }
+  Result<Response> call_function(std::string_view name, const FunctionCall& call,
+                                 std::chrono::milliseconds timeout) override {
+    return call_function_over_http(name, call, timeout);
+  }
+
+ private:
+  std::function<Result<void>(const QualifiedOffset&)> ack_;
+};
+
+FunctionHost::~FunctionHost() {
+  terminate();  // if nobody did: the callbacks run while the library is loaded
+}  // the context (bindings, user data) goes before the library
+
+void FunctionHost::terminate() noexcept {
+  if (context_) detail::ContextAccess::terminate(*context_);
+}
 
 Result<std::unique_ptr<FunctionHost>> FunctionHost::open(HostOptions o) noexcept {
   // Errors name the function's file when there is one: "hello/function.yaml: init hook ...".
@@ -43,6 +68,8 @@ Result<std::unique_ptr<FunctionHost>> FunctionHost::open(HostOptions o) noexcept
     std::string name = o.config.name.empty() ? std::string(host->entry_->name) : o.config.name;
     host->context_ = std::make_unique<Context>(Context::Options{
         std::move(name), o.config.version, o.worker_id, Logger(o.sink, o.level), std::move(bindings)});
+    host->platform_ = std::make_unique<Platform>(std::move(o.explicit_ack));
+    detail::ContextAccess::set_platform_host(*host->context_, host->platform_.get());
     host->config_ = std::move(o.config);
     if (auto init = detail::call_init(*host->entry_, *host->context_); !init)
       return named(init.error().message);

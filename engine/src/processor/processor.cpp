@@ -204,6 +204,14 @@ Result<void> Processor::Impl::open(ProcessorOptions options) {
     d.worker.request_ring_bytes =
         std::bit_ceil(std::max<std::size_t>(std::size_t{4} << 20, 4 * p.trigger->max_event_bytes()));
     if (!sinks.empty()) d.on_log = [this](const LogEntry& e) { log(e); };
+    d.on_stream_ack = [this, &p](const QualifiedOffset& q) {
+      if (!p.trigger->explicit_ack(q)) {
+        say(LogLevel::kWarn, p.trigger->spec().name,
+            "explicit_ack of " + q.topic + "[" + std::to_string(q.partition) + "] offset " +
+                std::to_string(q.offset) +
+                ": not a topic of this trigger, or its explicitAckMode is disable");
+      }
+    };
     auto dispatcher = Dispatcher::start(d);
     if (!dispatcher) {
       return Error{"trigger '" + p.trigger->spec().name + "': " + dispatcher.error().message};

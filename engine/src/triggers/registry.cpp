@@ -134,6 +134,23 @@ Result<std::vector<std::string>> string_list_attribute(const TriggerSpec& spec,
   }
 }
 
+Result<ExplicitAck> explicit_ack_attribute(const TriggerSpec& spec) noexcept {
+  auto mode = string_attribute(spec, "explicitAckMode", "disable");
+  if (!mode) return mode.error();
+  if (*mode == "disable") return ExplicitAck::kDisable;
+  if (*mode == "enable") return ExplicitAck::kEnable;
+  if (*mode == "explicitOnly") return ExplicitAck::kExplicitOnly;
+  return Error{"spec.triggers." + spec.name +
+               ".attributes.explicitAckMode: expected enable, disable or "
+               "explicitOnly, got '" +
+               *mode + "'"};
+}
+
+bool acknowledges(ExplicitAck mode, const Response& response) noexcept {
+  if (response.status() >= 500 || mode == ExplicitAck::kExplicitOnly) return false;
+  return mode == ExplicitAck::kDisable || !response.header("X-Nuclio-Stream-No-Ack");
+}
+
 Result<std::string> secret_attribute(const TriggerSpec& spec, std::string_view key) noexcept {
   const std::string where = "spec.triggers." + spec.name + ".attributes." + std::string(key);
   try {

@@ -134,6 +134,12 @@ Dispatcher::~Dispatcher() {
   for (auto& s : slots_) {
     if (s->poller.joinable()) s->poller.join();
   }
+  for (auto& s : slots_) s->worker->shut_down(std::chrono::seconds(5));
+  for (auto& s : slots_) {
+    std::lock_guard lock(s->mutex);
+    drain(*s, ready_);  // the termination callbacks' logs
+  }
+  ready_.clear();
 }
 
 std::size_t Dispatcher::in_flight() const noexcept {
@@ -205,6 +211,9 @@ void Dispatcher::drain(Slot& s, std::vector<std::pair<Completion, Response>>& re
         if (o_.on_log) o_.on_log(LogEntry{s.id, l.level, l.time, l.message, l.fields_json, l.logger});
       },
       [&](const workers::RecordPartView& part) { s.record_part(part, o_.tap); });
+  for (auto& q : s.worker->take_stream_acks()) {
+    if (o_.on_stream_ack) o_.on_stream_ack(q);
+  }
 }
 
 void Dispatcher::poll_loop(Slot& s) {

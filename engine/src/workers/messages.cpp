@@ -127,6 +127,17 @@ LogRecord LogView::to_record() const {
   return rec;
 }
 
+std::optional<QualifiedOffset> read_stream_ack(std::span<const std::byte> p) {
+  StreamAckHeader h{};
+  if (p.size() < sizeof h) return std::nullopt;
+  std::memcpy(&h, p.data(), sizeof h);
+  QualifiedOffset q;
+  q.partition = h.partition;
+  q.offset = h.offset;
+  q.topic = std::string(view(p.subspan(sizeof h)));
+  return q;
+}
+
 std::optional<LogView> read_log(std::span<const std::byte> p) noexcept {
   LogHeader h{};
   if (p.size() < sizeof h) return std::nullopt;

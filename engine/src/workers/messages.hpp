@@ -8,11 +8,13 @@
 #include <cstring>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "../shm/ring.hpp"
 #include "nimbus/format/record.hpp"
 #include "nimbus/logger.hpp"
+#include "nimbus/platform.hpp"
 #include "nimbus/response.hpp"
 
 namespace nimbus::engine::workers {
@@ -26,6 +28,7 @@ enum MessageType : std::uint32_t {
   kShutdown = 6,    // processor -> worker: finish what is queued and exit
   // 7 was a binding call report (channel version 3)
   kRecordPart = 8,  // worker -> processor: RecordHeader, then (a part of) the invocation's record text
+  kStreamAck = 9,   // worker -> processor: StreamAckHeader, then the topic (ctx.platform().explicit_ack)
 };
 
 // RequestHeader::flags
@@ -64,6 +67,11 @@ struct RecordHeader {
   std::uint32_t calls_size;
   std::uint32_t logs_size;
   std::uint32_t response_size;
+};
+
+struct StreamAckHeader {
+  std::int64_t partition;
+  std::int64_t offset;
 };
 
 struct LogHeader {
@@ -132,5 +140,7 @@ std::optional<ResponseView> read_response(std::span<const std::byte> payload) no
 std::optional<RecordPartView> read_record_part(std::span<const std::byte> payload) noexcept;
 /// Reads a log message; nothing when its lengths do not add up.
 std::optional<LogView> read_log(std::span<const std::byte> payload) noexcept;
+/// A kStreamAck message's offset.
+std::optional<QualifiedOffset> read_stream_ack(std::span<const std::byte> payload);
 
 }  // namespace nimbus::engine::workers

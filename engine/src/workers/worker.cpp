@@ -133,16 +133,24 @@ Result<void> Worker::await_ready(std::chrono::milliseconds timeout) {
   return Error{"worker was not ready within " + std::to_string(timeout.count()) + " ms"};
 }
 
-Worker::~Worker() {
+void Worker::shut_down(std::chrono::milliseconds grace) noexcept {
+  if (shut_down_) return;
+  shut_down_ = true;
   const bool running = mode_ == WorkerMode::kThread ? thread_.joinable() : (pid_ > 0 && !reaped_);
-  if (running) {
-    shm::Ring& requests = channel_->requests();
-    if (requests.try_reserve(workers::kShutdown, 0)) {
-      requests.commit();
-      requests.wake_consumer();
-    }
-    for (int i = 0; i < 100 && !check_exit(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (!running) return;
+  shm::Ring& requests = channel_->requests();
+  if (requests.try_reserve(workers::kShutdown, 0)) {
+    requests.commit();
+    requests.wake_consumer();
   }
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  while (!check_exit() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+Worker::~Worker() {
+  shut_down(std::chrono::seconds(1));
   if (mode_ == WorkerMode::kThread) {
     if (thread_.joinable()) {
       thread_stop_->store(true);
@@ -220,6 +228,8 @@ bool Worker::next(Dispatch dispatch, void* target) {
         dispatch(target, nullptr, nullptr, &*p);
         delivered = true;
       }
+    } else if (msg->type == workers::kStreamAck) {
+      if (auto q = workers::read_stream_ack(msg->payload)) stream_acks_.push_back(std::move(*q));
     }
     responses.release();
     if (delivered) return true;

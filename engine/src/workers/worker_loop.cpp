@@ -162,7 +162,7 @@ class RingLogSink : public LogSink {
 
 namespace {
 
-Result<HostOptions> host_options(const WorkerSpec& spec, LogSink& sink) {
+Result<HostOptions> host_options(const WorkerSpec& spec, LogSink& sink, Ring& responses) {
   HostOptions host;
   if (!spec.config.empty()) {
     auto loaded = load_function_config(spec.config);
@@ -175,6 +175,17 @@ Result<HostOptions> host_options(const WorkerSpec& spec, LogSink& sink) {
   host.worker_id = spec.worker_id;
   host.level = spec.level;
   host.sink = &sink;
+  // ctx.platform().explicit_ack: to the processor, whose trigger acknowledges (in order with the responses).
+  host.explicit_ack = [&responses](const QualifiedOffset& q) -> Result<void> {
+    const StreamAckHeader h{q.partition, q.offset};
+    if (sizeof h + q.topic.size() > responses.max_payload())
+      return Error{"explicit_ack: the topic is too long"};
+    auto out = loan(responses, kStreamAck, sizeof h + q.topic.size());
+    std::memcpy(out.data(), &h, sizeof h);
+    std::memcpy(out.data() + sizeof h, q.topic.data(), q.topic.size());
+    responses.commit();
+    return {};
+  };
   return host;
 }
 
@@ -235,6 +246,7 @@ class Serving {
         worked = true;
         if (msg->type == kShutdown) {
           requests.release();
+          function_.terminate();  // the function's drain and termination callbacks; their logs go first
           responses.wake_consumer();
           return 0;
         }
@@ -246,7 +258,11 @@ class Serving {
         responses.wake_consumer();
         requests.wake_producer();
       }
-      if (stop != nullptr && stop->load(std::memory_order_relaxed)) return 0;
+      if (stop != nullptr && stop->load(std::memory_order_relaxed)) {
+        function_.terminate();
+        responses.wake_consumer();
+        return 0;
+      }
       if (spin.spin([&] { return !requests.empty(); })) continue;
       const auto slept_at = detail::AdaptiveSpin::clock::now();
       if (requests.wait_for_message(std::chrono::microseconds(100'000), 0)) {
@@ -267,7 +283,7 @@ int serve(shm::Channel& channel, const WorkerSpec& spec, const std::atomic<bool>
   Ring& responses = channel.responses();
   RequestRecord record(spec.redacted_headers);
   RingLogSink sink(responses, record);
-  auto host = host_options(spec, sink);
+  auto host = host_options(spec, sink, responses);
   auto opened =
       host ? FunctionHost::open(std::move(*host)) : Result<std::unique_ptr<FunctionHost>>(host.error());
   if (!opened) {

@@ -11,10 +11,12 @@ from . import _nimbus
 from ._context import BindingError, Context
 from ._event import CloudEvent, Event, Headers, TriggerInfo, make_event
 from ._logger import CapturedLogs, Logger
+from ._platform import Platform, QualifiedOffset
 from ._response import Response, cloud_event_response, to_response
 from ._runtime import Function, HandlerError, load_handler
 
 __version__ = _nimbus.sdk_version
 
 __all__ = ["BindingError", "CloudEvent", "Context", "Event", "Headers", "TriggerInfo", "make_event", "Logger", "CapturedLogs",
-           "Response", "cloud_event_response", "to_response", "Function", "HandlerError", "load_handler"]
+           "Response", "cloud_event_response", "to_response", "Function", "HandlerError", "load_handler",
+           "Platform", "QualifiedOffset"]

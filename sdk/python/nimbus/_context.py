@@ -7,6 +7,7 @@ import types
 
 from . import _nimbus
 from ._event import TriggerInfo
+from ._platform import Platform
 from ._response import Response
 
 #: Raised for a binding that is not configured, or of another kind: the C++ SDK's own
@@ -18,8 +19,9 @@ class Context:
     """`logger`, `user_data` (an object to set attributes on, kept across
     invocations of a worker), `worker_id`, `trigger` (`kind`, `name`),
     `Response`, `function_name`, `remaining()` (seconds left until the
-    event's deadline) and `kv(name)` for a key-value binding: the same words
-    as C++'s `nimbus::Context`."""
+    event's deadline), `kv(name)` for a key-value binding and `platform`
+    (nuclio's: drain and termination callbacks, `explicit_ack`,
+    `call_function`): the same words as C++'s `nimbus::Context`."""
 
     Response = Response
 
@@ -35,6 +37,7 @@ class Context:
         self._bindings = dict(bindings or {})
         self._deadline = deadline  # time.monotonic() seconds, or None: no deadline (a test)
         self._core = core          # the host's C++ context, which knows the event's deadline
+        self.platform = Platform(core)
 
     @property
     def trigger(self):

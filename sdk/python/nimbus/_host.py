@@ -22,6 +22,10 @@ class Worker:
         self.context = context
         self.call = function.call
 
+    def signal(self, kind):
+        """The engine drains ("drain") or terminates ("termination"): the function's callback, if any."""
+        self.function._await(self.context.platform._on_signal(kind))
+
     def invoke(self, address, size):
         event = Event(_nimbus.Event.view(address, size))
         self.context._trigger_event = event  # context.trigger names this event's trigger, when asked

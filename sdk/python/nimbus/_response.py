@@ -14,6 +14,11 @@ class Response:
         self.content_type = content_type or "text/plain"
         self.event_id = event_id
 
+    def ensure_no_ack(self):
+        """The stream message is not acknowledged when the handler answers
+        (a trigger with `explicitAckMode: enable`): `platform.explicit_ack` does it later."""
+        self.headers["X-Nuclio-Stream-No-Ack"] = "true"
+
     def __repr__(self):
         return (f"Response(status_code={self.status_code!r}, content_type={self.content_type!r}, "
                 f"headers={self.headers!r}, body={self.body!r})")

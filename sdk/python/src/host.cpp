@@ -124,9 +124,23 @@ void init(Context& ctx) {
   Py_DECREF(host);
   if (worker == nullptr) throw std::runtime_error(python_error());
   PyObject* invoke = PyObject_GetAttrString(worker, "invoke");  // bound once, called per event
+  PyObject* signal = PyObject_GetAttrString(worker, "signal");  // context.platform's drain and termination
   Py_DECREF(worker);
-  if (invoke == nullptr) throw std::runtime_error(python_error());
+  if (invoke == nullptr || signal == nullptr) throw std::runtime_error(python_error());
   interpreter->workers[&ctx] = invoke;
+  for (const char* kind : {"drain", "termination"}) {
+    auto callback = [signal, kind] {
+      Gil held;
+      PyObject* done = PyObject_CallFunction(signal, "s", kind);
+      if (done == nullptr) throw std::runtime_error(python_error());
+      Py_DECREF(done);
+    };
+    if (std::string_view(kind) == "drain") {
+      ctx.platform().set_drain_callback(callback);
+    } else {
+      ctx.platform().set_termination_callback(callback);
+    }
+  }
 }
 
 Response to_response(PyObject* answer) {

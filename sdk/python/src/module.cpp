@@ -265,6 +265,27 @@ PYBIND11_MODULE(_nimbus, m) {
       .def_property_readonly("function_version",
                              [](const HostedContext& c) { return c.context().function_version(); })
       .def("kv_names", &HostedContext::kv_names)
+      .def("explicit_ack",
+           [](const HostedContext& c, std::string topic, std::int64_t partition, std::int64_t offset) {
+             auto ok =
+                 c.context().platform().explicit_ack(QualifiedOffset{std::move(topic), partition, offset});
+             if (!ok) throw std::runtime_error(ok.error().message);
+           })
+      .def("call_function",
+           [](const HostedContext& c, std::string_view name, std::string method, std::string path,
+              std::vector<std::pair<std::string, std::string>> headers, std::string content_type,
+              const py::bytes& body, double timeout_s) {
+             FunctionCall call{std::move(method), std::move(path), std::move(headers),
+                               std::move(content_type), std::string(body)};
+             Result<Response> r = Error{""};
+             {
+               py::gil_scoped_release unlocked;  // the other function may take a while
+               r = c.context().platform().call_function(
+                   name, call, std::chrono::milliseconds(static_cast<std::int64_t>(timeout_s * 1000)));
+             }
+             if (!r) throw std::runtime_error(r.error().message);
+             return py::make_tuple(r->status(), r->content_type(), r->headers(), py::bytes(r->body()));
+           })
       .def(
           "kv",
           [](const HostedContext& c, std::string_view name) -> KeyValueStore& {

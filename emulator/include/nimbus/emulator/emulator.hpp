@@ -90,7 +90,8 @@ class Emulator final : public engine::Submitter {
 
   Reporter* reporter_ = nullptr;
   engine::InvocationTap* tap_ = nullptr;
-  RunSummary summary_;  // of the run going on
+  RunSummary summary_;                          // of the run going on
+  std::span<engine::Trigger* const> triggers_;  // of the run going on
   // The function's log sink: the reporter, and the tap when there is one.
   class Sink : public LogSink {
    public:

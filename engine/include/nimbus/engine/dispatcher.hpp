@@ -39,6 +39,9 @@ struct DispatcherOptions {
   /// are in flight, for timeouts and crashes), and brackets its wait with
   /// `prepare_sleep()` / `end_sleep()`. Completions then run inside `poll()`.
   int notify_fd = -1;
+  /// Receives each stream acknowledgement a function asks for
+  /// (`ctx.platform().explicit_ack`), where `on_log` is called. Optional.
+  std::function<void(const QualifiedOffset&)> on_stream_ack;
   /// Follows invocations (record, replay); not owned; optional.
   DispatchTap* tap = nullptr;
   /// The first request id (then one more per event): a processor with several
@@ -66,7 +69,9 @@ class Dispatcher {
   static Result<std::unique_ptr<Dispatcher>> start(DispatcherOptions options) noexcept;
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
-  /// Waits for the events in flight to complete (and their records), then stops the workers.
+  /// Waits for the events in flight to complete (and their records), then stops the workers:
+  /// each runs the function's drain and termination callbacks (within 5 s), whose logs and
+  /// acknowledgements are still forwarded.
   ~Dispatcher();
 
   /// Submits an event; `done` receives its response exactly once.

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -43,6 +44,9 @@ struct HostOptions {
   LogLevel level = LogLevel::kInfo;
   /// The binding kinds there are; null: the built-in ones (`register_builtin_bindings`).
   const BindingRegistry* registry = nullptr;
+  /// Where `ctx.platform().explicit_ack` goes: the worker's channel to the
+  /// processor, or the emulator's triggers. Null: it is an error.
+  std::function<Result<void>(const QualifiedOffset&)> explicit_ack;
 };
 
 /// One function, set up in this process: the library opened and its entry
@@ -80,6 +84,11 @@ class FunctionHost {
   Invocation invoke(const Event& event, std::chrono::nanoseconds timeout,
                     detail::BindingObserver* observer = nullptr) noexcept;
 
+  /// Runs the function's drain and termination callbacks (`ctx.platform()`),
+  /// once: when the engine drains a worker, when the emulator stops, and at
+  /// the latest when the host goes. What they throw is logged.
+  void terminate() noexcept;
+
   /// The function's context (per worker; it lives as long as the host).
   [[nodiscard]] Context& context() noexcept { return *context_; }
   /// Its configuration.
@@ -92,7 +101,9 @@ class FunctionHost {
   Invocation invoke_at(const Event& event, std::chrono::steady_clock::time_point started,
                        std::chrono::steady_clock::time_point deadline,
                        detail::BindingObserver* observer) noexcept;
+  class Platform;
   FunctionConfig config_;
+  std::unique_ptr<Platform> platform_;
   std::unique_ptr<FunctionLibrary> library_;  // declared before the context: destroyed after it
   const detail::FunctionEntry* entry_ = nullptr;
   std::unique_ptr<Context> context_;

@@ -23,6 +23,7 @@
 #include "nimbus/engine/kind_registry.hpp"
 #include "nimbus/event.hpp"
 #include "nimbus/json.hpp"
+#include "nimbus/platform.hpp"
 #include "nimbus/response.hpp"
 #include "nimbus/result.hpp"
 
@@ -129,6 +130,14 @@ class Trigger {
   [[nodiscard]] virtual bool ready() const { return true; }
   /// The largest event it makes, in bytes: its pool's rings are sized from it.
   [[nodiscard]] virtual std::size_t max_event_bytes() const noexcept { return kDefaultMaxEventBytes; }
+  /// A function's `ctx.platform().explicit_ack(offset)`: a stream trigger
+  /// whose `explicitAckMode` is `enable` or `explicitOnly` acknowledges the
+  /// message(s) there; true when `offset` is one of its topics (the others
+  /// ignore it).
+  virtual bool explicit_ack(const QualifiedOffset& offset) {
+    (void)offset;
+    return false;
+  }
   /// What `nimbus serve`'s ready line says of it besides its name and kind, e.g. `{"port": 8080}`.
   [[nodiscard]] virtual Json describe() const { return Json::object(); }
 
@@ -174,6 +183,16 @@ class Trigger {
 /// comma-separated items (`brokers: "a:9092,b:9092"`); empty when absent.
 [[nodiscard]] Result<std::vector<std::string>> string_list_attribute(const TriggerSpec& spec,
                                                                      std::string_view key) noexcept;
+
+/// nuclio's `explicitAckMode` of a stream trigger: `disable` (the default:
+/// acknowledged when the handler answered below 500), `enable` (the same,
+/// unless the response carries the header `X-Nuclio-Stream-No-Ack`; then only
+/// `ctx.platform().explicit_ack` acknowledges it), `explicitOnly` (only
+/// `explicit_ack` acknowledges).
+enum class ExplicitAck { kDisable, kEnable, kExplicitOnly };
+[[nodiscard]] Result<ExplicitAck> explicit_ack_attribute(const TriggerSpec& spec) noexcept;
+/// True when the handler's answer acknowledges its message under `mode`.
+[[nodiscard]] bool acknowledges(ExplicitAck mode, const Response& response) noexcept;
 
 /// A credential a trigger attribute names, never holds: `{env: NAME}` (an
 /// environment variable) or `{file: path}` (its contents, a final newline

@@ -13,10 +13,12 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "nimbus/event.hpp"
 #include "nimbus/logger.hpp"
+#include "nimbus/platform.hpp"
 #include "nimbus/result.hpp"
 
 namespace nimbus::engine {
@@ -140,6 +142,15 @@ class Worker {
   /// first (the first may be the one it died on; the rest never started).
   [[nodiscard]] std::vector<Unanswered> unanswered() const;
 
+  /// The stream acknowledgements the function asked for (`ctx.platform().explicit_ack`)
+  /// since the last call, read by `poll`, in order.
+  [[nodiscard]] std::vector<QualifiedOffset> take_stream_acks() { return std::exchange(stream_acks_, {}); }
+
+  /// Asks the worker to finish what is queued, run the function's drain and
+  /// termination callbacks and exit, and waits up to `grace` for it; what it
+  /// sent meanwhile can still be polled. The destructor does this too (1 s).
+  void shut_down(std::chrono::milliseconds grace) noexcept;
+
   /// The log records the init hook wrote, before the worker was ready.
   [[nodiscard]] const std::vector<LogRecord>& init_logs() const noexcept { return init_logs_; }
 
@@ -169,6 +180,8 @@ class Worker {
   std::string exit_description_;
   std::string function_name_;
   std::vector<LogRecord> init_logs_;
+  std::vector<QualifiedOffset> stream_acks_;
+  bool shut_down_ = false;
 };
 
 template <class OnResponse, class OnLog, class OnRecordPart>

@@ -179,8 +179,8 @@ void KafkaTrigger::handle(rd_kafka_message_t* message) {
   if (message->len > o_.max_body_bytes) {
     notice(name() + ": message " + id + " of " + std::to_string(message->len) + " bytes is over the " +
            std::to_string(o_.max_body_bytes) + "-byte limit: committed and not run");
-    p.running.emplace_back(offset, false);
-    answered(p, p.generation, offset, 200);
+    p.running.emplace_back(offset, true);
+    advance(p);
     return;
   }
   detail::EventData d;
@@ -223,12 +223,14 @@ void KafkaTrigger::handle(rd_kafka_message_t* message) {
                    --in_flight_;
                    --partition->in_flight;
                    stats().record(r.status(), std::chrono::steady_clock::now() - taken);
-                   answered(*partition, generation, offset, r.status());
+                   answered(*partition, generation, offset, r);
                  });
 }
 
-void KafkaTrigger::answered(Partition& p, std::uint64_t generation, std::int64_t offset, int status) {
+void KafkaTrigger::answered(Partition& p, std::uint64_t generation, std::int64_t offset,
+                            const Response& response) {
   if (closing_ || generation != p.generation || p.failed) return;  // the partition moved on, or is read again
+  const int status = response.status();
   if (status >= 500) {
     p.failed = true;
     p.failed_at = offset;
@@ -244,15 +246,34 @@ void KafkaTrigger::answered(Partition& p, std::uint64_t generation, std::int64_t
     rd_kafka_pause_partitions(consumer_, list.get());  // nothing more of it until it is read again
     return;
   }
+  p.backoff = std::chrono::seconds(1);
+  if (!acknowledges(o_.explicit_ack, response)) return;  // committed when the function says so
   auto it =
       std::find_if(p.running.begin(), p.running.end(), [&](const auto& r) { return r.first == offset; });
   if (it != p.running.end()) it->second = true;
+  advance(p);
+}
+
+void KafkaTrigger::advance(Partition& p) {
   while (!p.running.empty() && p.running.front().second) {
     p.store = p.running.front().first + 1;
     p.dirty = true;
     p.running.pop_front();
   }
-  p.backoff = std::chrono::seconds(1);
+}
+
+bool KafkaTrigger::explicit_ack(const QualifiedOffset& offset) {
+  if (o_.explicit_ack == ExplicitAck::kDisable) return false;
+  auto it = partitions_.find(Key{offset.topic, static_cast<std::int32_t>(offset.partition)});
+  if (it == partitions_.end()) return false;
+  Partition& p = it->second;
+  if (!p.assigned || p.failed)
+    return true;  // moved to another consumer, or read again: nothing to commit here
+  for (auto& r : p.running) {
+    if (r.first <= offset.offset) r.second = true;
+  }
+  advance(p);
+  return true;
 }
 
 void KafkaTrigger::store_offsets() {
@@ -382,10 +403,14 @@ void KafkaTrigger::drain() {
 }
 
 Json KafkaTrigger::describe() const {
+  const char* mode = o_.explicit_ack == ExplicitAck::kDisable  ? "disable"
+                     : o_.explicit_ack == ExplicitAck::kEnable ? "enable"
+                                                               : "explicitOnly";
   return Json{{"brokers", o_.brokers},
               {"topics", o_.topics},
               {"consumerGroup", o_.group},
-              {"initialOffset", o_.earliest ? "earliest" : "latest"}};
+              {"initialOffset", o_.earliest ? "earliest" : "latest"},
+              {"explicitAckMode", mode}};
 }
 
 Result<std::unique_ptr<Trigger>> make_kafka_trigger(const TriggerSpec& spec,
@@ -442,6 +467,9 @@ Result<std::unique_ptr<Trigger>> make_kafka_trigger(const TriggerSpec& spec,
   auto max_body = integer_attribute(spec, "maxBodySize", 1 << 20, 0, 256 << 20);
   if (!max_body) return max_body.error();
   o.max_body_bytes = static_cast<std::size_t>(*max_body);
+  auto ack = explicit_ack_attribute(spec);
+  if (!ack) return ack.error();
+  o.explicit_ack = *ack;
   return std::unique_ptr<Trigger>(std::make_unique<KafkaTrigger>(spec, std::move(o)));
 }
 

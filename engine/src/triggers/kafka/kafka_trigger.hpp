@@ -21,6 +21,9 @@
 // backoff (1 s doubling to 30 s), with the ones after it: the partition
 // waits meanwhile, as its order requires. `initialOffset: earliest`
 // (default) or `latest`: where a group with no committed offset starts.
+// `explicitAckMode: disable|enable|explicitOnly` (nuclio's): with `enable` a
+// response with `X-Nuclio-Stream-No-Ack`, with `explicitOnly` every message,
+// is committed only by `ctx.platform().explicit_ack`.
 // `maxInFlight` (default 4 per worker) bounds the messages running; reading
 // stops at it and librdkafka's prefetch is bounded (`fetchQueueBytes`,
 // default 8 MiB), so a flood waits in the broker.
@@ -51,6 +54,7 @@ struct KafkaOptions {
   std::chrono::milliseconds heartbeat_interval{3'000};
   std::size_t fetch_queue_bytes = std::size_t{8} << 20;
   std::size_t max_body_bytes = std::size_t{1} << 20;
+  ExplicitAck explicit_ack = ExplicitAck::kDisable;
 };
 
 class KafkaTrigger final : public Trigger, private EventLoop::Watcher {
@@ -70,6 +74,8 @@ class KafkaTrigger final : public Trigger, private EventLoop::Watcher {
     return o_.max_body_bytes + (64 << 10);
   }
   [[nodiscard]] Json describe() const override;
+  /// Commits the partition up to and including `offset.offset` (Kafka's commits are cumulative).
+  bool explicit_ack(const QualifiedOffset& offset) override;
 
   // librdkafka's callbacks, served on the loop's thread (from rd_kafka_consumer_poll).
   void on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
@@ -100,7 +106,8 @@ class KafkaTrigger final : public Trigger, private EventLoop::Watcher {
   void on_start() override;
   void pump();
   void handle(rd_kafka_message_t* message);
-  void answered(Partition& p, std::uint64_t generation, std::int64_t offset, int status);
+  void answered(Partition& p, std::uint64_t generation, std::int64_t offset, const Response& response);
+  void advance(Partition& p);
   void store_offsets();
   void retry_failed(std::chrono::steady_clock::time_point now);
   [[nodiscard]] std::int32_t partition_count(const std::string& topic);

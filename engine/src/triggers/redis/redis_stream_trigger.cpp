@@ -147,7 +147,7 @@ void StreamTrigger::handle(const redisReply* entry, bool last) {
   }
   const std::string id = text_of(entry->element[0]);
   if (pending_phase_) pending_from_ = id;
-  if (in_flight_ids_.contains(id)) return;  // read again from our pending list while it runs
+  if (in_flight_ids_.contains(id) || awaiting_ids_.contains(id)) return;  // read again from our pending list
   const redisReply* fields = entry->element[1];
   if (fields->type != REDIS_REPLY_ARRAY) {  // a pending entry that was deleted since: nothing to run
     acknowledge(id);
@@ -186,13 +186,16 @@ void StreamTrigger::handle(const redisReply* entry, bool last) {
   ++in_flight_;
   in_flight_ids_.insert(id);
   const auto taken = std::chrono::steady_clock::now();
-  submit(event, id, [this, id, taken](const Response& r) {
+  submit(event, id, [this, id, taken, ms = static_cast<std::int64_t>(ms)](const Response& r) {
     if (closing_) return;
     --in_flight_;
     in_flight_ids_.erase(id);
     stats().record(r.status(), std::chrono::steady_clock::now() - taken);
-    if (r.status() < 500) {
-      acknowledge(id);
+    if (acknowledges(o_.explicit_ack, r) || (r.status() < 500 && ms <= acked_through_)) {
+      acknowledge(id);  // (an explicit_ack comes before the answer of the handler that sent it)
+    } else if (r.status() < 500 && o_.at_least_once) {  // the function acknowledges it (explicit_ack)
+      awaiting_ack_.emplace(ms, id);
+      awaiting_ids_.insert(id);
     }  // else it stays pending: read again after a restart, or claimed by another consumer after claimIdle
   });
 }
@@ -236,6 +239,18 @@ void StreamTrigger::tick(std::chrono::steady_clock::time_point now) {
     next_claim_ = now + std::max<std::chrono::milliseconds>(o_.claim_idle / 2, std::chrono::seconds(1));
   }
   read();
+}
+
+bool StreamTrigger::explicit_ack(const QualifiedOffset& offset) {
+  if (o_.explicit_ack == ExplicitAck::kDisable || offset.topic != o_.stream) return false;
+  acked_through_ = std::max(acked_through_, offset.offset);
+  const auto end = awaiting_ack_.upper_bound(offset.offset);
+  for (auto it = awaiting_ack_.begin(); it != end; ++it) {
+    awaiting_ids_.erase(it->second);
+    acknowledge(it->second);
+  }
+  awaiting_ack_.erase(awaiting_ack_.begin(), end);
+  return true;
 }
 
 Json StreamTrigger::describe() const {
@@ -309,6 +324,9 @@ Result<std::unique_ptr<Trigger>> make_redis_stream_trigger(const TriggerSpec& sp
   auto max_body = integer_attribute(spec, "maxBodySize", 1 << 20, 0, 256 << 20);
   if (!max_body) return max_body.error();
   o.max_body_bytes = static_cast<std::size_t>(*max_body);
+  auto ack = explicit_ack_attribute(spec);
+  if (!ack) return ack.error();
+  o.explicit_ack = *ack;
   auto password = secret_attribute(spec, "password");
   if (!password) return password.error();
   o.password = *password;

@@ -13,12 +13,16 @@
 // claimed by another after `claimIdle`, default 30s) or `at-most-once`
 // (NOACK: never delivered twice, lost if the handler fails),
 // `maxInFlight` (default 4 per worker: when that many are running, reading
-// stops), `password: {env: NAME}` or `{file: path}`. A Redis that is down
+// stops), `password: {env: NAME}` or `{file: path}`, `explicitAckMode:
+// disable|enable|explicitOnly` (nuclio's: with `enable` a response with
+// `X-Nuclio-Stream-No-Ack`, with `explicitOnly` every entry, stays pending
+// until `ctx.platform().explicit_ack`). A Redis that is down
 // is retried with backoff (1 s doubling to 30 s), said once, and the trigger
 // is not ready meanwhile. docs/triggers.md says what it guarantees.
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_set>
@@ -43,6 +47,7 @@ struct StreamOptions {
   int max_in_flight = 4;
   std::chrono::milliseconds claim_idle{30'000};
   std::size_t max_body_bytes = std::size_t{1} << 20;
+  ExplicitAck explicit_ack = ExplicitAck::kDisable;
 };
 
 class StreamTrigger final : public Trigger {
@@ -63,6 +68,8 @@ class StreamTrigger final : public Trigger {
     return o_.max_body_bytes + (64 << 10);
   }
   [[nodiscard]] Json describe() const override;
+  /// XACKs the entries waiting for it whose id's milliseconds are at most `offset.offset`.
+  bool explicit_ack(const QualifiedOffset& offset) override;
 
  private:
   void on_start() override { connect(); }
@@ -85,6 +92,9 @@ class StreamTrigger final : public Trigger {
   std::string pending_from_ = "0";
   int in_flight_ = 0;
   std::unordered_set<std::string> in_flight_ids_;
+  std::multimap<std::int64_t, std::string> awaiting_ack_;  // answered, not acknowledged: by the id's ms
+  std::unordered_set<std::string> awaiting_ids_;
+  std::int64_t acked_through_ = -1;  // the latest explicit_ack: covers entries answered after it came
   bool draining_ = false;
   bool closing_ = false;
   bool said_down_ = false;

@@ -11,6 +11,7 @@
 
 #include "nimbus/bindings.hpp"
 #include "nimbus/logger.hpp"
+#include "nimbus/platform.hpp"
 
 namespace nimbus {
 
@@ -85,6 +86,10 @@ class Context {
   /// All bindings by name.
   [[nodiscard]] const BindingMap& bindings() const noexcept { return o_.bindings; }
 
+  /// nuclio's `context.platform`: drain and termination callbacks, explicit
+  /// acknowledgement of stream messages, calls to other functions.
+  [[nodiscard]] Platform& platform() noexcept { return platform_; }
+
  private:
   // The host's operations (detail::ContextAccess): adopting a binding, who observes the
   // calls, and the trigger and deadline of each event.
@@ -107,6 +112,7 @@ class Context {
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
   std::any user_data_;
   detail::BindingObserver* observer_ = nullptr;
+  Platform platform_;
 };
 
 }  // namespace nimbus

@@ -19,4 +19,5 @@
 #include "nimbus/function.hpp"
 #include "nimbus/json.hpp"
 #include "nimbus/logger.hpp"
+#include "nimbus/platform.hpp"
 #include "nimbus/response.hpp"

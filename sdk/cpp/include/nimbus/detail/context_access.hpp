@@ -28,6 +28,10 @@ struct ContextAccess {
                           std::chrono::steady_clock::time_point deadline) {
     ctx.begin_event(kind, name, deadline);
   }
+  /// Who acknowledges and calls for `ctx.platform()` (null: nobody, each call an error).
+  static void set_platform_host(Context& ctx, PlatformHost* host) { ctx.platform_.host_ = host; }
+  /// Runs the function's drain and termination callbacks (once; later calls do nothing).
+  static void terminate(Context& ctx) noexcept { ctx.platform_.terminate(ctx.logger()); }
 };
 
 }  // namespace nimbus::detail
