@@ -19,7 +19,7 @@ import unittest
 from pathlib import Path
 
 from brokers import Kafka, free_port
-from test_streams import StreamFunction, handled, metric, ready_status, wait_for
+from test_streams import StreamFunction, assert_memory_flat, handled, metric, ready_status, wait_for
 
 EVENTS_200 = 'nimbus_events_total{trigger="orders",status="200"}'
 
@@ -183,6 +183,17 @@ class KafkaTest(unittest.TestCase):
             second = [s["body"] for s in self.stop(proc, lines)]
         self.assertEqual(second, ["m0", "m1", "m2"])  # read again: nothing was committed
         self.assertEqual(self.kafka.committed("explicit-group", "explicit", 1), [3])  # m2's ack covers all three
+
+    def test_a_flood_with_a_slow_handler_keeps_memory_flat(self):
+        self.kafka.create_topic("flood", 2)
+        total = 4000  # 100 MB of messages
+        self.kafka.produce("flood", [(b"x" * 25_000, None, i % 2, {"X-Sleep": "1"}) for i in range(total)])
+        self.fn.write(self.trigger(["flood"], workers=2, consumerGroup="flood-group"))
+        with self.serve() as proc:
+            info = self.ready(proc)
+            lines = Lines(proc.stderr)
+            assert_memory_flat(self, proc, info["adminPort"], total)
+            proc.kill()
 
     def test_two_engines_in_one_consumer_group_share_the_topic_each_message_once(self):
         self.kafka.create_topic("shared", 2)

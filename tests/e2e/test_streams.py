@@ -110,6 +110,26 @@ def metric(admin_port, name):
         c.close()
 
 
+def rss_bytes(pid):
+    """A process's resident memory, from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def assert_memory_flat(test, proc, admin_port, total, trigger="orders"):
+    """Under a backlog far larger than the rings and a slow handler, the engine's
+    memory does not grow with the backlog: it takes only what its workers have room for."""
+    handled_count = lambda: metric(admin_port, f'nimbus_events_total{{trigger="{trigger}",status="200"}}')
+    test.assertTrue(wait_for(lambda: handled_count() >= 200, timeout=60))
+    before = rss_bytes(proc.pid)
+    test.assertTrue(wait_for(lambda: handled_count() >= 1200, timeout=120))
+    after = rss_bytes(proc.pid)
+    test.assertLess(handled_count(), total / 2)  # most of the flood still waits in the broker
+    test.assertLess(after - before, 16 << 20, (before, after))  # a thousand events later: flat
+
+
 def ready_status(admin_port):
     c = http.client.HTTPConnection("127.0.0.1", admin_port, timeout=10)
     try:
@@ -207,6 +227,20 @@ class RedisStreamTest(unittest.TestCase):
         self.assertEqual(sorted(by_a + by_b), sorted(ids))  # every entry, once, across both
         self.assertGreater(len(by_a), 0)
         self.assertGreater(len(by_b), 0)
+
+    def test_a_flood_with_a_slow_handler_keeps_memory_flat(self):
+        body = "x" * 20_000
+        total = 5000  # 100 MB of entries, 25 times the worker ring
+        for start in range(0, total, 500):
+            self.redis.cli("EVAL", "for i=1,%d do redis.call('XADD', KEYS[1], '*', 'body', ARGV[1], 'X-Sleep', '1') end"
+                           % 500, 1, "flood", body)
+        self.fn.write(self.trigger("flood", consumerGroup="g", workers=2))
+        # Warnings only: the handled records (20 KB bodies) would fill the unread stderr pipe.
+        with self.fn.started("serve", "--host", "127.0.0.1", "--admin-port", "0", "--log-level", "warn") as proc:
+            info = json.loads(proc.stdout.readline() or "null")
+            self.assertIsNotNone(info, proc.stderr.read() if proc.poll() is not None else "no ready line")
+            assert_memory_flat(self, proc, info["adminPort"], total)
+            proc.kill()
 
     def test_a_handler_that_crashes_does_not_acknowledge(self):
         self.fn.write(self.trigger("crash", consumerGroup="g"))
@@ -335,6 +369,31 @@ class NatsTest(unittest.TestCase):
                          ("nats", "orders", "first", "text/plain", "orders.eu"))
         self.assertEqual(first["headers"], {"Content-Type": "text/plain", "X-Key": "k1"})
         self.assertEqual(reply["id"], seen[2]["id"])  # the handler's answer came back as the reply
+
+    def test_a_server_that_is_down_at_start_is_retried_and_not_ready_meanwhile(self):
+        port = free_port()
+        self.fn.write('    orders: {kind: nats, url: "nats://127.0.0.1:%d", attributes: {topic: late}}\n' % port,
+                      "late.yaml")
+        with self.serve("late.yaml") as proc:
+            info = json.loads(proc.stdout.readline() or "null")
+            self.assertIsNotNone(info, proc.stderr.read() if proc.poll() is not None else "no ready line")
+            self.assertEqual(ready_status(info["adminPort"]), 503)
+            late = Nats(port)
+            try:
+                self.assertTrue(wait_for(lambda: ready_status(info["adminPort"]) == 200, timeout=30))
+                time.sleep(0.5)  # the subscription is resent on connecting
+                late.publish("late", "after the wait")
+                late.flush()
+                self.assertTrue(wait_for(lambda: metric(info["adminPort"],
+                                                        'nimbus_events_total{trigger="orders",status="200"}') == 1))
+                proc.send_signal(signal.SIGTERM)
+                self.assertEqual(proc.wait(30), 0)
+                err = proc.stderr.read()
+            finally:
+                late.stop()
+        self.assertEqual(err.count("cannot connect yet"), 1, err)
+        self.assertIn(f"nats trigger 'orders': nats://127.0.0.1:{port}: cannot connect yet", err)
+        self.assertEqual([s["body"] for s in handled(err)], ["after the wait"])
 
     def test_two_engines_in_one_queue_group_each_message_once(self):
         self.fn.write(self.trigger("jobs", queueName="workers"), "a.yaml")

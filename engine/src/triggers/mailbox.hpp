@@ -49,9 +49,13 @@ class Mailbox final : private EventLoop::Watcher {
     std::unique_lock lock(mutex_);
     room_.wait(lock, [&] { return closed_ || items_.size() < capacity_; });
     if (closed_) return false;
+    const bool was_empty = items_.empty();
     items_.push_back(std::move(item));
     lock.unlock();
-    eventfd_write(fd_, 1);
+    // Only an empty box wakes the loop: the owner takes what it finds, and
+    // looks again after each loop iteration (a system call per item would cost
+    // more than the item).
+    if (was_empty) eventfd_write(fd_, 1);
     return true;
   }
 

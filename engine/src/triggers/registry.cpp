@@ -92,6 +92,12 @@ Result<long long> integer_attribute(const TriggerSpec& spec, std::string_view ke
   }
 }
 
+Result<int> max_in_flight_attribute(const TriggerSpec& spec) noexcept {
+  auto n = integer_attribute(spec, "maxInFlight", 64LL * std::max(spec.num_workers, 1), 1, 100000);
+  if (!n) return n.error();
+  return static_cast<int>(*n);
+}
+
 Result<std::string> string_attribute(const TriggerSpec& spec, std::string_view key,
                                      std::string fallback) noexcept {
   try {

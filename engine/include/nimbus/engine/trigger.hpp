@@ -175,6 +175,11 @@ class Trigger {
 /// The error names it: `spec.triggers.web.attributes.port: expected ...`.
 [[nodiscard]] Result<long long> integer_attribute(const TriggerSpec& spec, std::string_view key,
                                                   long long fallback, long long low, long long high) noexcept;
+/// A stream trigger's `maxInFlight`: the messages it has running at most
+/// (reading stops there), by default 64 per worker: enough to keep the
+/// workers' rings busy, few enough that a flood waits in the broker.
+[[nodiscard]] Result<int> max_in_flight_attribute(const TriggerSpec& spec) noexcept;
+
 /// A trigger attribute as text, or `fallback` when it is absent.
 [[nodiscard]] Result<std::string> string_attribute(const TriggerSpec& spec, std::string_view key,
                                                    std::string fallback) noexcept;

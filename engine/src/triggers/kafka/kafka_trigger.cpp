@@ -449,9 +449,9 @@ Result<std::unique_ptr<Trigger>> make_kafka_trigger(const TriggerSpec& spec,
   if (lower != "earliest" && lower != "latest")
     return Error{where + ".attributes.initialOffset: expected earliest or latest, got '" + *initial + "'"};
   o.earliest = lower == "earliest";
-  auto in_flight = integer_attribute(spec, "maxInFlight", 4LL * spec.num_workers, 1, 100000);
+  auto in_flight = max_in_flight_attribute(spec);
   if (!in_flight) return in_flight.error();
-  o.max_in_flight = static_cast<int>(*in_flight);
+  o.max_in_flight = *in_flight;
   for (auto [key, into, fallback] : {std::tuple{"commitInterval", &o.commit_interval, "1s"},
                                      std::tuple{"sessionTimeout", &o.session_timeout, "10s"},
                                      std::tuple{"heartbeatInterval", &o.heartbeat_interval, "3s"}}) {

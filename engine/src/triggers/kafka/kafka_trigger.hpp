@@ -24,7 +24,7 @@
 // `explicitAckMode: disable|enable|explicitOnly` (nuclio's): with `enable` a
 // response with `X-Nuclio-Stream-No-Ack`, with `explicitOnly` every message,
 // is committed only by `ctx.platform().explicit_ack`.
-// `maxInFlight` (default 4 per worker) bounds the messages running; reading
+// `maxInFlight` (default 64 per worker) bounds the messages running; reading
 // stops at it and librdkafka's prefetch is bounded (`fetchQueueBytes`,
 // default 8 MiB), so a flood waits in the broker.
 

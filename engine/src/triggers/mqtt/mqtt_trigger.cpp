@@ -334,9 +334,9 @@ Result<std::unique_ptr<Trigger>> make_mqtt_trigger(const TriggerSpec& spec,
   auto keep_alive = integer_attribute(spec, "keepAlive", 30, 5, 65535);
   if (!keep_alive) return keep_alive.error();
   o.keep_alive = static_cast<int>(*keep_alive);
-  auto in_flight = integer_attribute(spec, "maxInFlight", 4LL * spec.num_workers, 1, 100000);
+  auto in_flight = max_in_flight_attribute(spec);
   if (!in_flight) return in_flight.error();
-  o.max_in_flight = static_cast<int>(*in_flight);
+  o.max_in_flight = *in_flight;
   auto max_body = integer_attribute(spec, "maxBodySize", 1 << 20, 0, 256 << 20);
   if (!max_body) return max_body.error();
   o.max_body_bytes = static_cast<std::size_t>(*max_body);

@@ -203,9 +203,9 @@ Result<std::unique_ptr<Trigger>> make_nats_trigger(const TriggerSpec& spec,
   auto queue = string_attribute(spec, "queueName", "");
   if (!queue) return queue.error();
   o.queue = *queue;
-  auto in_flight = integer_attribute(spec, "maxInFlight", 4LL * spec.num_workers, 1, 100000);
+  auto in_flight = max_in_flight_attribute(spec);
   if (!in_flight) return in_flight.error();
-  o.max_in_flight = static_cast<int>(*in_flight);
+  o.max_in_flight = *in_flight;
   auto max_body = integer_attribute(spec, "maxBodySize", 1 << 20, 0, 256 << 20);
   if (!max_body) return max_body.error();
   o.max_body_bytes = static_cast<std::size_t>(*max_body);

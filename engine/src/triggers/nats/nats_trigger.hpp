@@ -8,7 +8,7 @@
 // handler's response body. NATS core is at-most-once: a message whose
 // handler fails is not redelivered. cnats delivers on a thread of its own;
 // messages cross to the loop through a Mailbox, taken as workers have room
-// (`maxInFlight`, default 4 per worker), so a flood waits in the client and
+// (`maxInFlight`, default 64 per worker), so a flood waits in the client and
 // the server, not here. Credentials: `attributes.user`/`password`/`token`
 // as {env: NAME} or {file: path}.
 

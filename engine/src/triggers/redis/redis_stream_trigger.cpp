@@ -101,7 +101,8 @@ void StreamTrigger::prepare() {
 }
 
 void StreamTrigger::read() {
-  if (!started() || !ready_ || reading_ || draining_ || closing_ || in_flight_ >= o_.max_in_flight) return;
+  // Reading again once half the room is free, so that each read takes many entries.
+  if (!started() || !ready_ || reading_ || draining_ || closing_ || in_flight_ > o_.max_in_flight / 2) return;
   reading_ = true;
   const bool pending = pending_phase_;
   std::vector<std::string> words = {"XREADGROUP", "GROUP", o_.group,
@@ -202,8 +203,16 @@ void StreamTrigger::handle(const redisReply* entry, bool last) {
 
 void StreamTrigger::acknowledge(const std::string& id) {
   if (!o_.at_least_once) return;  // NOACK: nothing pending
+  acks_.push_back(id);            // sent with the others of this loop iteration (flush_acks)
+}
+
+void StreamTrigger::flush_acks() {
+  if (acks_.empty() || closing_) return;
+  std::vector<std::string> words = {"XACK", o_.stream, o_.group};
+  words.insert(words.end(), std::make_move_iterator(acks_.begin()), std::make_move_iterator(acks_.end()));
+  acks_.clear();
   ++acks_due_;
-  acker_->command({"XACK", o_.stream, o_.group, id}, [this](const redisReply* r) {
+  acker_->command(words, [this](const redisReply* r) {
     if (closing_) return;
     --acks_due_;
     if (is_error(r) && r != nullptr) {
@@ -313,9 +322,9 @@ Result<std::unique_ptr<Trigger>> make_redis_stream_trigger(const TriggerSpec& sp
                  "'"};
   }
   o.at_least_once = *delivery == "at-least-once";
-  auto in_flight = integer_attribute(spec, "maxInFlight", 4LL * spec.num_workers, 1, 100000);
+  auto in_flight = max_in_flight_attribute(spec);
   if (!in_flight) return in_flight.error();
-  o.max_in_flight = static_cast<int>(*in_flight);
+  o.max_in_flight = *in_flight;
   auto claim_idle = string_attribute(spec, "claimIdle", "30s");
   if (!claim_idle) return claim_idle.error();
   auto idle = parse_duration(*claim_idle);

@@ -12,7 +12,7 @@
 // pending, and is read again by the same consumer after a restart or
 // claimed by another after `claimIdle`, default 30s) or `at-most-once`
 // (NOACK: never delivered twice, lost if the handler fails),
-// `maxInFlight` (default 4 per worker: when that many are running, reading
+// `maxInFlight` (default 64 per worker: when that many are running, reading
 // stops), `password: {env: NAME}` or `{file: path}`, `explicitAckMode:
 // disable|enable|explicitOnly` (nuclio's: with `enable` a response with
 // `X-Nuclio-Stream-No-Ack`, with `explicitOnly` every entry, stays pending
@@ -58,11 +58,14 @@ class StreamTrigger final : public Trigger {
   StreamTrigger& operator=(const StreamTrigger&) = delete;
 
   Result<void> open(EventLoop& loop) noexcept override;
-  void after_poll() override { read(); }
+  void after_poll() override {
+    flush_acks();
+    read();
+  }
   void tick(std::chrono::steady_clock::time_point now) override;
   void drain() override { draining_ = true; }
   /// Nothing running and every acknowledgement answered (a stop loses none).
-  [[nodiscard]] bool idle() const override { return in_flight_ == 0 && acks_due_ == 0; }
+  [[nodiscard]] bool idle() const override { return in_flight_ == 0 && acks_due_ == 0 && acks_.empty(); }
   [[nodiscard]] bool ready() const override { return ready_; }
   [[nodiscard]] std::size_t max_event_bytes() const noexcept override {
     return o_.max_body_bytes + (64 << 10);
@@ -80,6 +83,7 @@ class StreamTrigger final : public Trigger {
   void on_entries(const redisReply* reply, bool pending);
   void handle(const redisReply* entry, bool last);
   void acknowledge(const std::string& id);
+  void flush_acks();
   void claim();
 
   StreamOptions o_;
@@ -101,7 +105,8 @@ class StreamTrigger final : public Trigger {
   std::chrono::seconds backoff_{1};
   std::chrono::steady_clock::time_point retry_at_{};
   std::chrono::steady_clock::time_point next_claim_{};
-  int acks_due_ = 0;  // XACKs sent and not yet answered
+  int acks_due_ = 0;               // XACKs sent and not yet answered
+  std::vector<std::string> acks_;  // ids to acknowledge, sent as one XACK after the loop iteration
 };
 
 /// The factory registered as `redis-stream`.

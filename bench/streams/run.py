@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""bench/streams: events/s from Kafka, NATS and Redis Streams into a trivial
+C++ handler through `nimbus serve`, beside a plain client of the same library
+(plain_consumer.cpp: librdkafka, cnats, hiredis) consuming the same broker in
+the same run, alternating, round by round. Prints the medians and the ratio
+nimbus/plain (target: at least 0.80).
+
+Each round gets a fresh topic, stream or subject with N messages of 100 bytes:
+Kafka and Redis read a backlog produced before the consumer starts (2 Kafka
+partitions); NATS core has no backlog, so its consumer subscribes first and a
+cnats publisher then sends N as fast as it can. A rate is N over the time from
+the first message handled to the last (nimbus: read from the admin port's
+/metrics every 5 ms).
+
+    .venv/bin/python bench/streams/run.py [--build build] [--messages 100000] [--rounds 3]
+        [--sources kafka,nats,redis] [--workers 2]
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+from brokers import Kafka, Nats, Redis  # noqa: E402
+
+HANDLER = """\
+#include <nimbus/nimbus.hpp>
+std::string ok(nimbus::Context&, const nimbus::Event&) { return "ok"; }
+NIMBUS_FUNCTION(ok)
+"""
+
+
+def events_total(admin_port):
+    with urllib.request.urlopen(f"http://127.0.0.1:{admin_port}/metrics", timeout=10) as r:
+        total = 0.0
+        for line in r.read().decode().splitlines():
+            if line.startswith("nimbus_events_total{"):
+                total += float(line.split()[-1])
+        return total
+
+
+def ready(admin_port):
+    try:
+        return urllib.request.urlopen(f"http://127.0.0.1:{admin_port}/ready", timeout=10).status == 200
+    except urllib.error.HTTPError:
+        return False
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.nimbus = str(Path(args.build) / "cli" / "nimbus")
+        self.plain = str(Path(args.build) / "bench" / "streams" / "plain_consumer")
+        self.dir = Path(tempfile.mkdtemp(prefix="nimbus-bench-streams-"))
+        (self.dir / "ok.cpp").write_text(HANDLER)
+        self.write("    web: {kind: http, attributes: {port: 0}}\n")
+        r = subprocess.run([self.nimbus, "build", self.dir / "function.yaml"], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise SystemExit("nimbus build failed: " + r.stderr)
+
+    def extra(self):
+        return f", maxInFlight: {self.args.in_flight}" if self.args.in_flight else ""
+
+    def write(self, trigger):
+        (self.dir / "function.yaml").write_text(
+            "metadata: {name: ok}\nspec:\n  handler: ok:ok\n  build: {sources: [ok.cpp]}\n  triggers:\n" + trigger)
+
+    def serve_until(self, trigger, n, load=None):
+        """Starts `nimbus serve` on `trigger`, runs `load` once it is ready, and returns N/seconds."""
+        self.write(trigger)
+        proc = subprocess.Popen([self.nimbus, "serve", self.dir / "function.yaml", "--host", "127.0.0.1",
+                                 "--admin-port", "0", "--log-level", "warn"],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=self.dir)
+        try:
+            admin = json.loads(proc.stdout.readline())["adminPort"]
+            deadline = time.monotonic() + 60
+            while not ready(admin):
+                if time.monotonic() > deadline:
+                    raise SystemExit("nimbus serve never got ready")
+                time.sleep(0.05)
+            if load:
+                load()
+            first = last = None
+            count = 0.0
+            deadline = time.monotonic() + 300
+            while count < n and time.monotonic() < deadline:
+                now = time.monotonic()
+                seen = events_total(admin)
+                if seen > count:
+                    last = now
+                count = seen
+                if count > 0 and first is None:
+                    first = now
+                if last is not None and now - last > 2:  # stalled: messages were dropped (NATS, slow consumer)
+                    break
+                time.sleep(0.005)
+            return count / (last - first) if first and last > first else 0.0, count
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    def plain_run(self, argv, load=None):
+        proc = subprocess.Popen([self.plain, *map(str, argv)], stdout=subprocess.PIPE, text=True)
+        if load:
+            assert proc.stdout.readline().strip() == "subscribed"
+            load()
+        out = json.loads(proc.stdout.readline())
+        proc.wait(60)
+        return out["messages"] / out["seconds"] if out["seconds"] > 0 else 0.0, out["messages"]
+
+    def kafka(self, broker, round_, n, side):
+        topic = f"bench-{side}-{round_}"
+        broker.create_topic(topic, 2)
+        self.fill_kafka(broker, topic, n)
+        if side == "plain":
+            return self.plain_run(["kafka", broker.bootstrap, topic, f"g-{topic}", n])
+        trigger = ("    s: {kind: kafka-cluster, numWorkers: %d, attributes: {brokers: [%s], topics: [%s], "
+                   "consumerGroup: g-%s%s}}\n" % (self.args.workers, broker.bootstrap, topic, topic, self.extra()))
+        return self.serve_until(trigger, n)
+
+    @staticmethod
+    def fill_kafka(broker, topic, n):
+        from confluent_kafka import Producer
+        p = Producer(broker.client_config(**{"linger.ms": 20, "batch.num.messages": 10000,
+                                             "queue.buffering.max.messages": 1000000}))
+        body = b"x" * 100
+        for i in range(n):
+            p.produce(topic, body, partition=i % 2)
+            if i % 10000 == 0:
+                p.poll(0)
+        p.flush(120)
+
+    def redis(self, broker, round_, n, side):
+        stream = f"bench-{side}-{round_}"
+        subprocess.run([self.plain, "redis-fill", "127.0.0.1", str(broker.port), stream, str(n)], check=True)
+        if side == "plain":
+            return self.plain_run(["redis", "127.0.0.1", broker.port, stream, "g", n])
+        trigger = ('    s: {kind: redis-stream, url: "redis://127.0.0.1:%d", numWorkers: %d, '
+                   "attributes: {stream: %s, consumerGroup: g%s}}\n" % (broker.port, self.args.workers, stream, self.extra()))
+        return self.serve_until(trigger, n)
+
+    def nats(self, broker, round_, n, side):
+        subject = f"bench.{side}.{round_}"
+        url = f"nats://127.0.0.1:{broker.port}"
+        load = lambda: subprocess.run([self.plain, "nats-publish", url, subject, str(n)], check=True)
+        if side == "plain":
+            return self.plain_run(["nats", url, subject, n], load)
+        trigger = ('    s: {kind: nats, url: "%s", numWorkers: %d, attributes: {topic: %s%s}}\n'
+                   % (url, self.args.workers, subject, self.extra()))
+        return self.serve_until(trigger, n, load)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--build", default=str(ROOT / "build"))
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--sources", default="kafka,nats,redis")
+    parser.add_argument("--in-flight", type=int, default=0, help="the triggers' maxInFlight (default: theirs)")
+    args = parser.parse_args()
+    bench = Bench(args)
+    brokers = {"kafka": Kafka, "nats": Nats, "redis": Redis}
+    print(f"nimbus bench/streams: {args.messages:,} messages of 100 bytes, trivial C++ handler, "
+          f"{args.workers} worker processes, {os.cpu_count()} cores, medians of {args.rounds} rounds")
+    try:
+        for source in args.sources.split(","):
+            broker = brokers[source]()
+            try:
+                rates = {"plain": [], "nimbus": []}
+                delivered = {"plain": [], "nimbus": []}
+                for r in range(args.rounds):
+                    for side in ("plain", "nimbus"):  # alternating, so drift hits both
+                        rate, got = getattr(bench, source)(broker, r, args.messages, side)
+                        rates[side].append(rate)
+                        delivered[side].append(int(got))
+                plain, nimbus = statistics.median(rates["plain"]), statistics.median(rates["nimbus"])
+                print(f"{source:6}  plain client {plain:12,.0f} msg/s   nimbus serve {nimbus:12,.0f} events/s   "
+                      f"ratio {nimbus / plain if plain else 0:5.2f}   (per round: "
+                      + ", ".join(f"{b / a:.2f}" if a else "-" for a, b in zip(rates["plain"], rates["nimbus"]))
+                      + f"; delivered plain {min(delivered['plain']):,} nimbus {min(delivered['nimbus']):,} "
+                        f"of {args.messages:,})", flush=True)
+            finally:
+                broker.stop()
+    finally:
+        shutil.rmtree(bench.dir, ignore_errors=True)
+    print("target: nimbus at least 0.80 of the plain client")
+
+
+if __name__ == "__main__":
+    main()
