@@ -240,7 +240,8 @@ rootLogger.appenderRef.file.ref=file
         finally:
             c.close()
 
-    def stop(self):
+    def halt(self):
+        """Stops the broker (SIGTERM, SIGKILL after 15 s), keeping its data for `resume`."""
         proc = getattr(self, "proc", None)
         if proc is not None and proc.poll() is None:
             os.kill(proc.pid, signal.SIGTERM)
@@ -249,6 +250,19 @@ rootLogger.appenderRef.file.ref=file
             except subprocess.TimeoutExpired:
                 os.kill(proc.pid, signal.SIGKILL)
                 proc.wait(10)
+
+    def resume(self):
+        """Starts the halted broker again on the same ports and data."""
+        with open(self.dir / "stdout.log", "ab") as out:
+            self.proc = subprocess.Popen(
+                [*self._java(), "-Xms64m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                 "-XX:CICompilerCount=1", "kafka.Kafka", str(self.dir / "server.properties")],
+                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        if not self._wait_ready():
+            raise AssertionError("the Kafka broker did not start again: " + self.log_tail())
+
+    def stop(self):
+        self.halt()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 

@@ -213,6 +213,31 @@ class KafkaTest(unittest.TestCase):
             bodies = [s["body"] for p, l in zip((a, b), lines) for s in self.stop(p, l)]
         self.assertEqual(sorted(bodies), sorted(f"job {i}" for i in range(100)))
 
+    def test_a_broker_that_goes_away_mid_run_is_said_and_the_stream_resumes_where_it_was_committed(self):
+        self.kafka.create_topic("outage", 1)
+        self.kafka.produce("outage", [f"before {i}".encode() for i in range(10)])
+        self.fn.write(self.trigger(["outage"], consumerGroup="outage-group", commitInterval="100ms"))
+        with self.serve() as proc:
+            info = self.ready(proc)
+            admin = info["adminPort"]
+            lines = Lines(proc.stderr)
+            self.assertTrue(wait_for(lambda: metric(admin, EVENTS_200) == 10), lines.text())
+            self.assertTrue(wait_for(lambda: self.kafka.committed("outage-group", "outage", 1) == [10]))
+            self.kafka.halt()
+            try:
+                self.assertTrue(lines.wait(lambda l: "cannot reach" in l, timeout=60), lines.text())
+                self.assertEqual(ready_status(admin), 503)
+            finally:
+                self.kafka.resume()
+            self.assertTrue(lines.wait(lambda l: "reconnected" in l, timeout=60), lines.text())
+            self.assertTrue(wait_for(lambda: ready_status(admin) == 200, timeout=30))
+            self.kafka.produce("outage", [f"after {i}".encode() for i in range(10)])
+            self.assertTrue(wait_for(lambda: metric(admin, EVENTS_200) == 20, timeout=60), lines.text())
+            seen = [s["body"] for s in self.stop(proc, lines)]
+        # Each message once: what was committed before the outage was not read again.
+        self.assertEqual(seen, [f"before {i}" for i in range(10)] + [f"after {i}" for i in range(10)])
+        self.assertEqual(self.kafka.committed("outage-group", "outage", 1), [20])
+
     def test_the_emulator_runs_the_same_trigger(self):
         self.kafka.create_topic("emulated", 1)
         self.kafka.produce("emulated", [(b"hi", b"k", 0, None)])
