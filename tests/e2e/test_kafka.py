@@ -238,6 +238,19 @@ class KafkaTest(unittest.TestCase):
         self.assertEqual(seen, [f"before {i}" for i in range(10)] + [f"after {i}" for i in range(10)])
         self.assertEqual(self.kafka.committed("outage-group", "outage", 1), [20])
 
+    def test_an_oversize_message_is_refused_with_a_reason_and_the_partition_goes_on(self):
+        self.kafka.create_topic("big", 1)
+        self.kafka.produce("big", [b"x" * 300, b"small", b"not json"])
+        self.fn.write(self.trigger(["big"], consumerGroup="big-group", maxBodySize=100))
+        with self.serve() as proc:
+            info = self.ready(proc)
+            lines = Lines(proc.stderr)
+            self.assertTrue(wait_for(lambda: metric(info["adminPort"], EVENTS_200) == 2), lines.text())
+            seen = [s["body"] for s in self.stop(proc, lines)]
+        self.assertEqual(seen, ["small", "not json"])
+        self.assertIn("message big-0-0 of 300 bytes is over the 100-byte limit: committed and not run", lines.text())
+        self.assertEqual(self.kafka.committed("big-group", "big", 1), [3])
+
     def test_the_emulator_runs_the_same_trigger(self):
         self.kafka.create_topic("emulated", 1)
         self.kafka.produce("emulated", [(b"hi", b"k", 0, None)])
