@@ -21,11 +21,15 @@ class EventIds {
   }
   /// The next id: "<16 hex digits>-<counter in hex>".
   [[nodiscard]] std::string next() {
+    std::string id;
+    next_into(id);
+    return id;
+  }
+  /// The same, into `id` (its storage reused: no allocation once it is large enough).
+  void next_into(std::string& id) {
     std::array<char, 16> counter{};
     auto end = std::to_chars(counter.data(), counter.data() + counter.size(), ++count_, 16).ptr;
-    std::string id = prefix_;
-    id.append(counter.data(), end);
-    return id;
+    id.assign(prefix_).append(counter.data(), end);
   }
 
  private:

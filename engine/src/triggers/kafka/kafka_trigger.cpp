@@ -168,70 +168,98 @@ void KafkaTrigger::handle(rd_kafka_message_t* message) {
     on_error(message->err, (what + rd_kafka_message_errstr(message)).c_str());
     return;
   }
-  const std::string topic = rd_kafka_topic_name(message->rkt);
-  auto it = partitions_.find(Key{topic, message->partition});
-  if (it == partitions_.end() || !it->second.assigned || it->second.failed)
-    return;  // not ours now, or read again
-  Partition& p = it->second;
+  // Found by librdkafka's topic handle first: no topic name is copied per message.
+  const std::pair<const void*, std::int32_t> handle{message->rkt, message->partition};
+  auto known = by_handle_.find(handle);
+  if (known == by_handle_.end()) {
+    auto it = partitions_.find(Key{rd_kafka_topic_name(message->rkt), message->partition});
+    if (it == partitions_.end()) return;
+    known = by_handle_.emplace(handle, &it->second).first;
+  }
+  Partition& p = *known->second;
+  if (!p.assigned || p.failed) return;  // not ours now, or read again
+  const std::string_view topic = p.topic;
   brokers_down_ = false;  // a message came: a broker is up
   const std::int64_t offset = message->offset;
-  const std::string id = topic + "-" + std::to_string(p.id) + "-" + std::to_string(offset);
+  id_.assign(topic).append("-").append(std::to_string(p.id)).append("-").append(std::to_string(offset));
   if (message->len > o_.max_body_bytes) {
-    notice(name() + ": message " + id + " of " + std::to_string(message->len) + " bytes is over the " +
+    notice(name() + ": message " + id_ + " of " + std::to_string(message->len) + " bytes is over the " +
            std::to_string(o_.max_body_bytes) + "-byte limit: committed and not run");
-    p.running.emplace_back(offset, true);
+    p.running.push_back({offset, 0, {}, true});
     advance(p);
     return;
   }
-  detail::EventData d;
-  d.id = id;
-  d.trigger_kind = "kafka-cluster";
-  d.trigger_name = spec().name;
-  d.topic = topic;
-  d.path = topic;
-  d.has_stream = true;
-  d.partition = p.id;
-  d.num_shards = p.num_shards;
-  d.offset = offset;
+  // The event is encoded straight from the message (views into librdkafka's buffers), into one
+  // buffer the trigger keeps: no strings are built per message.
+  detail::EventParts e;
+  e.id = id_;
+  e.trigger_kind = "kafka-cluster";
+  e.trigger_name = spec().name;
+  e.topic = p.topic;
+  e.path = p.topic;
+  e.has_stream = true;
+  e.partition = p.id;
+  e.num_shards = p.num_shards;
+  e.offset = offset;
   rd_kafka_timestamp_type_t type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
   const std::int64_t ms = rd_kafka_message_timestamp(message, &type);
-  d.timestamp = ms >= 0 ? std::chrono::system_clock::time_point(std::chrono::milliseconds(ms))
+  e.timestamp = ms >= 0 ? std::chrono::system_clock::time_point(std::chrono::milliseconds(ms))
                         : std::chrono::system_clock::now();
-  if (message->payload != nullptr) d.body.assign(static_cast<const char*>(message->payload), message->len);
-  if (message->key != nullptr)
-    d.fields.emplace_back("key", std::string(static_cast<const char*>(message->key), message->key_len));
+  if (message->payload != nullptr) e.body = {static_cast<const char*>(message->payload), message->len};
+  const detail::EventParts::Pair key{
+      "key", message->key != nullptr
+                 ? std::string_view(static_cast<const char*>(message->key), message->key_len)
+                 : std::string_view()};
+  if (message->key != nullptr) e.fields = {&key, 1};
+  headers_.clear();
   rd_kafka_headers_t* headers = nullptr;
   if (rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    const char* key = nullptr;
+    const char* name = nullptr;
     const void* value = nullptr;
     std::size_t size = 0;
     for (std::size_t i = 0;
-         rd_kafka_header_get_all(headers, i, &key, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
-      std::string text =
-          value != nullptr ? std::string(static_cast<const char*>(value), size) : std::string();
-      if (format::iequals(key, "Content-Type")) d.content_type = text;
-      d.headers.emplace_back(key, std::move(text));
+         rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+      const std::string_view text =
+          value != nullptr ? std::string_view(static_cast<const char*>(value), size) : "";
+      if (format::iequals(name, "Content-Type")) e.content_type = text;
+      headers_.emplace_back(name, text);
     }
   }
-  const detail::EventBuffer event(d);
-  p.running.emplace_back(offset, false);
+  e.headers = headers_;
+  encoded_.resize(e.encoded_size());
+  e.encode_to(encoded_);
+  auto event = Event::from_bytes(encoded_);
+  if (!event) {  // never: it was just encoded
+    notice(name() + ": message " + id_ + ": " + event.error().message + ": committed and not run");
+    p.running.push_back({offset, 0, {}, true});
+    advance(p);
+    return;
+  }
+  const std::uint64_t ticket = ++tickets_;
+  p.running.push_back({offset, ticket, std::chrono::steady_clock::now(), false});
   ++p.in_flight;
   ++in_flight_;
-  const auto taken = std::chrono::steady_clock::now();
-  submit_in_lane(p.lane, event, id,
-                 [this, partition = &p, generation = p.generation, offset, taken](const Response& r) {
-                   --in_flight_;
-                   --partition->in_flight;
-                   stats().record(r.status(), std::chrono::steady_clock::now() - taken);
-                   answered(*partition, generation, offset, r);
-                 });
+  // Two words, so that the completion needs no allocation of its own.
+  submit_in_lane(p.lane, *event, id_, [partition = &p, ticket](const Response& r) {
+    partition->owner->answered(*partition, ticket, r);
+  });
 }
 
-void KafkaTrigger::answered(Partition& p, std::uint64_t generation, std::int64_t offset,
-                            const Response& response) {
-  if (closing_ || generation != p.generation || p.failed) return;  // the partition moved on, or is read again
+void KafkaTrigger::answered(Partition& p, std::uint64_t ticket, const Response& response) {
+  --in_flight_;
+  --p.in_flight;
   const int status = response.status();
+  // Its entry, unless the partition was revoked or is read again since (then it is gone).
+  auto it =
+      std::find_if(p.running.begin(), p.running.end(), [&](const Running& r) { return r.ticket == ticket; });
+  if (it == p.running.end()) {
+    stats().record(status, std::chrono::nanoseconds(0));
+    return;
+  }
+  stats().record(status, std::chrono::steady_clock::now() - it->taken);
+  if (closing_ || p.failed) return;
   if (status >= 500) {
+    const std::int64_t offset = it->offset;
     p.failed = true;
     p.failed_at = offset;
     p.running.clear();
@@ -248,15 +276,13 @@ void KafkaTrigger::answered(Partition& p, std::uint64_t generation, std::int64_t
   }
   p.backoff = std::chrono::seconds(1);
   if (!acknowledges(o_.explicit_ack, response)) return;  // committed when the function says so
-  auto it =
-      std::find_if(p.running.begin(), p.running.end(), [&](const auto& r) { return r.first == offset; });
-  if (it != p.running.end()) it->second = true;
+  it->done = true;
   advance(p);
 }
 
 void KafkaTrigger::advance(Partition& p) {
-  while (!p.running.empty() && p.running.front().second) {
-    p.store = p.running.front().first + 1;
+  while (!p.running.empty() && p.running.front().done) {
+    p.store = p.running.front().offset + 1;
     p.dirty = true;
     p.running.pop_front();
   }
@@ -270,7 +296,7 @@ bool KafkaTrigger::explicit_ack(const QualifiedOffset& offset) {
   if (!p.assigned || p.failed)
     return true;  // moved to another consumer, or read again: nothing to commit here
   for (auto& r : p.running) {
-    if (r.first <= offset.offset) r.second = true;
+    if (r.offset <= offset.offset) r.done = true;
   }
   advance(p);
   return true;
@@ -326,10 +352,12 @@ std::int32_t KafkaTrigger::partition_count(const std::string& topic) {
 }
 
 void KafkaTrigger::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions) {
+  by_handle_.clear();
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS && !closing_) {
     for (int i = 0; i < partitions->cnt; ++i) {
       const rd_kafka_topic_partition_t& tp = partitions->elems[i];
       Partition& p = partitions_[Key{tp.topic, tp.partition}];
+      p.owner = this;
       p.topic = tp.topic;
       p.id = tp.partition;
       p.lane = std::hash<std::string>{}(p.topic) + static_cast<std::uint64_t>(tp.partition);

@@ -39,6 +39,7 @@
 #include <utility>
 #include <vector>
 
+#include "nimbus/detail/event_data.hpp"
 #include "nimbus/engine/trigger.hpp"
 
 namespace nimbus::engine::kafka {
@@ -83,17 +84,25 @@ class KafkaTrigger final : public Trigger, private EventLoop::Watcher {
   void on_stats(const char* json, std::size_t length);
 
  private:
+  // A message handed to the workers and not committed yet.
+  struct Running {
+    std::int64_t offset = 0;
+    std::uint64_t ticket = 0;  // which submission its answer belongs to
+    std::chrono::steady_clock::time_point taken{};
+    bool done = false;  // answered below 500 (and acknowledged, with explicitAckMode)
+  };
   // One partition this consumer was given: its messages running, in offset order.
   struct Partition {
+    KafkaTrigger* owner = nullptr;
     std::string topic;
     std::int32_t id = 0;
     std::int32_t num_shards = 0;
     std::uint64_t lane = 0;
     bool assigned = false;
     std::uint64_t generation = 0;  // answers of an earlier assignment or rewind are ignored
-    std::deque<std::pair<std::int64_t, bool>> running;  // offset, answered below 500
-    std::int64_t store = -1;                            // the next offset to commit, when > committed
-    bool dirty = false;                                 // `store` moved since the last store
+    std::deque<Running> running;
+    std::int64_t store = -1;  // the next offset to commit, when > committed
+    bool dirty = false;       // `store` moved since the last store
     int in_flight = 0;
     bool failed = false;  // waiting to read again from `failed_at`
     std::int64_t failed_at = 0;
@@ -106,7 +115,7 @@ class KafkaTrigger final : public Trigger, private EventLoop::Watcher {
   void on_start() override;
   void pump();
   void handle(rd_kafka_message_t* message);
-  void answered(Partition& p, std::uint64_t generation, std::int64_t offset, const Response& response);
+  void answered(Partition& p, std::uint64_t ticket, const Response& response);
   void advance(Partition& p);
   void store_offsets();
   void retry_failed(std::chrono::steady_clock::time_point now);
@@ -127,6 +136,12 @@ class KafkaTrigger final : public Trigger, private EventLoop::Watcher {
   bool joined_ = false;        // the group assigned this consumer its partitions (maybe none)
   bool brokers_down_ = false;  // librdkafka said all brokers are down; until a broker is up again
   std::string last_error_;
+  std::uint64_t tickets_ = 0;
+  std::map<std::pair<const void*, std::int32_t>, Partition*>
+      by_handle_;                                  // librdkafka's topic handle, partition
+  std::string id_;                                 // the event at hand's id, reused
+  std::vector<detail::EventParts::Pair> headers_;  // its headers, as views, reused
+  std::vector<std::byte> encoded_;                 // its encoding, reused
 };
 
 /// The factory registered as `kafka-cluster`.

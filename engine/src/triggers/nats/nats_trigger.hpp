@@ -17,9 +17,11 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "../event_ids.hpp"
 #include "../mailbox.hpp"
+#include "nimbus/detail/event_data.hpp"
 #include "nimbus/engine/trigger.hpp"
 
 namespace nimbus::engine::nats {
@@ -75,6 +77,9 @@ class NatsTrigger final : public Trigger {
   int in_flight_ = 0;
   bool draining_ = false;
   EventIds ids_;
+  std::string id_;                                 // the event at hand's id, reused
+  std::vector<detail::EventParts::Pair> headers_;  // its headers, as views, reused
+  std::vector<std::byte> encoded_;                 // its encoding, reused
 };
 
 /// The factory registered as `nats`.
