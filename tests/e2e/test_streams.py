@@ -122,12 +122,14 @@ def assert_memory_flat(test, proc, admin_port, total, trigger="orders"):
     """Under a backlog far larger than the rings and a slow handler, the engine's
     memory does not grow with the backlog: it takes only what its workers have room for."""
     handled_count = lambda: metric(admin_port, f'nimbus_events_total{{trigger="{trigger}",status="200"}}')
-    test.assertTrue(wait_for(lambda: handled_count() >= 200, timeout=60))
+    test.assertTrue(wait_for(lambda: handled_count() >= 300, timeout=60))
     before = rss_bytes(proc.pid)
-    test.assertTrue(wait_for(lambda: handled_count() >= 1200, timeout=120))
+    test.assertTrue(wait_for(lambda: handled_count() >= 1300, timeout=120))
     after = rss_bytes(proc.pid)
     test.assertLess(handled_count(), total / 2)  # most of the flood still waits in the broker
-    test.assertLess(after - before, 16 << 20, (before, after))  # a thousand events later: flat
+    # A thousand events (25 MB) later: no more than the client's bounded prefetch moved in, while
+    # the 100 MB backlog stays in the broker.
+    test.assertLess(after - before, 32 << 20, (before, after))
 
 
 def ready_status(admin_port):

@@ -85,6 +85,9 @@ Result<void> KafkaTrigger::open(EventLoop& loop) noexcept {
         {"session.timeout.ms", std::to_string(o_.session_timeout.count())},
         {"heartbeat.interval.ms", std::to_string(o_.heartbeat_interval.count())},
         {"queued.max.messages.kbytes", std::to_string(std::max<std::size_t>(o_.fetch_queue_bytes / 1024, 1))},
+        // One fetch answer may come on top of the full queue: half its size (librdkafka's default is 50 MB).
+        {"fetch.max.bytes",
+         std::to_string(std::max<std::size_t>(o_.fetch_queue_bytes / 2, std::size_t{1} << 20))},
         {"statistics.interval.ms", "1000"},  // tells when a broker is up again
         {"enable.partition.eof", "false"},
     };
@@ -160,37 +163,10 @@ void KafkaTrigger::pump() {
   }
 }
 
-void KafkaTrigger::handle(rd_kafka_message_t* message) {
-  std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)> owned(message, rd_kafka_message_destroy);
-  if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    const std::string what =
-        message->rkt != nullptr ? std::string(rd_kafka_topic_name(message->rkt)) + ": " : "";
-    on_error(message->err, (what + rd_kafka_message_errstr(message)).c_str());
-    return;
-  }
-  // Found by librdkafka's topic handle first: no topic name is copied per message.
-  const std::pair<const void*, std::int32_t> handle{message->rkt, message->partition};
-  auto known = by_handle_.find(handle);
-  if (known == by_handle_.end()) {
-    auto it = partitions_.find(Key{rd_kafka_topic_name(message->rkt), message->partition});
-    if (it == partitions_.end()) return;
-    known = by_handle_.emplace(handle, &it->second).first;
-  }
-  Partition& p = *known->second;
-  if (!p.assigned || p.failed) return;  // not ours now, or read again
-  const std::string_view topic = p.topic;
-  brokers_down_ = false;  // a message came: a broker is up
+// The event is encoded straight from the message (views into librdkafka's buffers), into one
+// buffer the trigger keeps: no strings are built per message. `id_` is the event's id.
+Result<Event> KafkaTrigger::encode(const rd_kafka_message_t* message, const Partition& p) {
   const std::int64_t offset = message->offset;
-  id_.assign(topic).append("-").append(std::to_string(p.id)).append("-").append(std::to_string(offset));
-  if (message->len > o_.max_body_bytes) {
-    notice(name() + ": message " + id_ + " of " + std::to_string(message->len) + " bytes is over the " +
-           std::to_string(o_.max_body_bytes) + "-byte limit: committed and not run");
-    p.running.push_back({offset, 0, {}, true});
-    advance(p);
-    return;
-  }
-  // The event is encoded straight from the message (views into librdkafka's buffers), into one
-  // buffer the trigger keeps: no strings are built per message.
   detail::EventParts e;
   e.id = id_;
   e.trigger_kind = "kafka-cluster";
@@ -228,7 +204,39 @@ void KafkaTrigger::handle(rd_kafka_message_t* message) {
   e.headers = headers_;
   encoded_.resize(e.encoded_size());
   e.encode_to(encoded_);
-  auto event = Event::from_bytes(encoded_);
+  return Event::from_bytes(encoded_);
+}
+
+void KafkaTrigger::handle(rd_kafka_message_t* message) {
+  std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)> owned(message, rd_kafka_message_destroy);
+  if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const std::string what =
+        message->rkt != nullptr ? std::string(rd_kafka_topic_name(message->rkt)) + ": " : "";
+    on_error(message->err, (what + rd_kafka_message_errstr(message)).c_str());
+    return;
+  }
+  // Found by librdkafka's topic handle first: no topic name is copied per message.
+  const std::pair<const void*, std::int32_t> handle{message->rkt, message->partition};
+  auto known = by_handle_.find(handle);
+  if (known == by_handle_.end()) {
+    auto it = partitions_.find(Key{rd_kafka_topic_name(message->rkt), message->partition});
+    if (it == partitions_.end()) return;
+    known = by_handle_.emplace(handle, &it->second).first;
+  }
+  Partition& p = *known->second;
+  if (!p.assigned || p.failed) return;  // not ours now, or read again
+  const std::string_view topic = p.topic;
+  brokers_down_ = false;  // a message came: a broker is up
+  const std::int64_t offset = message->offset;
+  id_.assign(topic).append("-").append(std::to_string(p.id)).append("-").append(std::to_string(offset));
+  if (message->len > o_.max_body_bytes) {
+    notice(name() + ": message " + id_ + " of " + std::to_string(message->len) + " bytes is over the " +
+           std::to_string(o_.max_body_bytes) + "-byte limit: committed and not run");
+    p.running.push_back({offset, 0, {}, true});
+    advance(p);
+    return;
+  }
+  auto event = encode(message, p);
   if (!event) {  // never: it was just encoded
     notice(name() + ": message " + id_ + ": " + event.error().message + ": committed and not run");
     p.running.push_back({offset, 0, {}, true});
