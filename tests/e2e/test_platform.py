@@ -8,7 +8,6 @@ Run by ctest, or by hand:
 NIMBUS=build/cli/nimbus NIMBUS_SOURCE_DIR=. .venv/bin/python -m unittest -v test_platform
 """
 
-import ast
 import http.client
 import json
 import os
@@ -33,9 +32,13 @@ void init(nimbus::Context& ctx) {
       [&ctx] { ctx.logger().info_with("terminated", {{"worker", ctx.worker_id()}}); });
 }
 nimbus::Response handle(nimbus::Context& ctx, const nimbus::Event& event) {
+  if (event.path() == "/echo") {  // what a caller sent: its target header and the name field
+    return nimbus::Response::text("echo " + std::string(event.header("X-Nuclio-Target").value_or("-")) + " " +
+                                  std::string(event.field("name").value_or("-")));
+  }
   if (event.path() == "/call") {
     auto call = nimbus::FunctionCall::from_event(event);
-    call.path = "/?name=cpp";
+    call.path = "/echo?name=cpp";
     auto r = ctx.platform().call_function(event.field("to").value_or("echo"), call, std::chrono::seconds(10));
     if (!r) return nimbus::Response::text(r.error().message, 502);
     return nimbus::Response::text("called " + std::to_string(r->status()) + ": " + r->body());
@@ -64,9 +67,10 @@ def init_context(context):
 async def handler(context, event):
     if event.path == "/call":
         answer = context.platform.call_function(event.fields.get("to", "echo"),
-                                                nuclio_sdk.Event(body={"from": "python"}, path="/?name=py"),
+                                                nuclio_sdk.Event(body={"from": "python"}, path="/echo?name=py"),
                                                 timeout=10)
-        return f"called {answer.status_code}: {answer.body}"
+        body = answer.body.decode() if isinstance(answer.body, bytes) else answer.body  # bytes, as nuclio's
+        return f"called {answer.status_code}: {body}"
     if event.headers.get("X-Ack"):
         await context.platform.explicit_ack(nuclio_sdk.QualifiedOffset.from_event(event))
     context.logger.info_with("handled", body=event.body.decode() if isinstance(event.body, bytes) else event.body)
@@ -76,11 +80,8 @@ async def handler(context, event):
     return response
 """
 
-ECHO_PY = """\
-def handler(context, event):
-    return context.Response(body={"name": event.fields.get("name"), "target": event.headers.get("X-Nuclio-Target")},
-                            content_type="application/json", status_code=201)
-"""
+# The embedded Python runtime is not built with the sanitizers (scripts/test.sh's second pass).
+RUNTIMES = ("cpp", "py") if os.environ.get("NIMBUS_HAS_PYTHON", "1") not in ("0", "") else ("cpp",)
 
 
 def get(port, path):
@@ -98,8 +99,7 @@ class PlatformTest(unittest.TestCase):
     def setUpClass(cls):
         cls.dir = Path(tempfile.mkdtemp())
         cls.redis = Redis()
-        for name, runtime, source in [("cpp", "cpp", PLATFORM_CPP), ("py", "python", PLATFORM_PY),
-                                      ("echo", "python", ECHO_PY)]:
+        for name, runtime, source in [("cpp", "cpp", PLATFORM_CPP), ("py", "python", PLATFORM_PY)]:
             d = cls.dir / name
             d.mkdir()
             if runtime == "cpp":
@@ -110,7 +110,6 @@ class PlatformTest(unittest.TestCase):
         r = subprocess.run([NIMBUS, "build", cls.dir / "cpp" / "function.yaml"], capture_output=True, text=True,
                            timeout=300)
         assert r.returncode == 0, r.stderr
-        cls.write("echo", "")
 
     @classmethod
     def tearDownClass(cls):
@@ -118,7 +117,7 @@ class PlatformTest(unittest.TestCase):
         shutil.rmtree(cls.dir)
 
     @classmethod
-    def write(cls, name, triggers, env=None, workers=1):
+    def write(cls, name, triggers, env=None, workers=1, file="function.yaml"):
         runtime = "cpp" if name == "cpp" else "python"
         handler = "platform:handle" if runtime == "cpp" else "main:handler"
         text = f"metadata: {{name: {name}}}\nspec:\n  runtime: {runtime}\n  handler: {handler}\n"
@@ -127,14 +126,14 @@ class PlatformTest(unittest.TestCase):
         if env:
             text += "  env:\n" + "".join(f"    - {{name: {k}, value: '{v}'}}\n" for k, v in env.items())
         text += "  triggers:\n" + (triggers or f"    web: {{kind: http, numWorkers: {workers}, attributes: {{port: 0}}}}\n")
-        (cls.dir / name / "function.yaml").write_text(text)
+        (cls.dir / name / file).write_text(text)
 
     def serve(self, name):
         return started_process([NIMBUS, "serve", self.dir / name / "function.yaml", "--host", "127.0.0.1",
                                 "--admin-port", "0", "--log-level", "info"], self.dir / name)
 
     def test_drain_and_termination_callbacks_run_once_per_worker_on_sigterm(self):
-        for name in ("cpp", "py"):
+        for name in RUNTIMES:
             with self.subTest(runtime=name):
                 self.write(name, None, workers=2)
                 with self.serve(name) as proc:
@@ -151,7 +150,7 @@ class PlatformTest(unittest.TestCase):
                     self.assertLess(said.index(("drained", worker)), said.index(("terminated", worker)))
 
     def test_the_emulator_runs_them_when_it_stops(self):
-        for name in ("cpp", "py"):
+        for name in RUNTIMES:
             with self.subTest(runtime=name):
                 self.write(name, None)
                 with started_process([NIMBUS, "run", self.dir / name / "function.yaml", "--json", "--port", "0"],
@@ -166,20 +165,18 @@ class PlatformTest(unittest.TestCase):
                 self.assertLess(out.index('"drained"'), out.index('"terminated"'))
 
     def test_call_function_reaches_the_function_named_in_the_environment(self):
-        with self.serve("echo") as echo:
-            echo_port = json.loads(echo.stdout.readline())["triggers"][0]["port"]
-            for name, expected_name in (("cpp", "cpp"), ("py", "py")):
+        self.write("cpp", None)
+        with self.serve("cpp") as target:  # the function called: it answers /echo with what it got
+            target_port = json.loads(target.stdout.readline())["triggers"][0]["port"]
+            for name in RUNTIMES:
                 with self.subTest(runtime=name):
-                    self.write(name, None, env={"NIMBUS_FUNCTION_URL_ECHO": f"http://127.0.0.1:{echo_port}"})
-                    with self.serve(name) as proc:
+                    self.write(name, None, env={"NIMBUS_FUNCTION_URL_ECHO": f"http://127.0.0.1:{target_port}"},
+                               file="caller.yaml")
+                    with started_process([NIMBUS, "serve", self.dir / name / "caller.yaml", "--host", "127.0.0.1",
+                                          "--admin-port", "0"], self.dir / name) as proc:
                         port = json.loads(proc.stdout.readline())["triggers"][0]["port"]
                         status, body = get(port, "/call")
-                        self.assertEqual(status, 200, body)
-                        self.assertTrue(body.startswith("called 201: "), body)
-                        answer = body[len("called 201: "):]
-                        # C++ passes the JSON text on; Python decodes it (as nuclio does) and prints the dict.
-                        answer = json.loads(answer) if name == "cpp" else ast.literal_eval(answer)
-                        self.assertEqual(answer, {"name": expected_name, "target": "echo"})
+                        self.assertEqual((status, body), (200, f"called 200: echo echo {name}"))
                         status, body = get(port, "/call?to=nowhere-else")
                         self.assertIn("NIMBUS_FUNCTION_URL_NOWHERE_ELSE", body)
                         self.assertNotEqual(status, 200)
@@ -187,7 +184,8 @@ class PlatformTest(unittest.TestCase):
                         self.assertEqual(proc.wait(30), 0)
 
     def test_redis_entries_wait_for_the_functions_explicit_ack(self):
-        for name, mode in (("cpp", "enable"), ("py", "enable"), ("py", "explicitOnly")):
+        for name, mode in [(n, m) for n, m in (("cpp", "enable"), ("py", "enable"), ("py", "explicitOnly"))
+                           if n in RUNTIMES]:
             with self.subTest(runtime=name, mode=mode):
                 stream = f"acks-{name}-{mode}"
                 self.write(name, '    orders: {kind: redis-stream, url: "redis://127.0.0.1:%d", attributes: '
