@@ -19,7 +19,7 @@ import unittest
 from pathlib import Path
 
 from brokers import Kafka, free_port
-from test_streams import StreamFunction, assert_memory_flat, handled, metric, ready_status, wait_for
+from test_streams import FLAT_MEMORY_ENV, StreamFunction, assert_memory_flat, handled, metric, ready_status, wait_for
 
 EVENTS_200 = 'nimbus_events_total{trigger="orders",status="200"}'
 
@@ -60,9 +60,9 @@ class KafkaTest(unittest.TestCase):
         attributes = {"brokers": brokers or [self.kafka.bootstrap], "topics": topics, **attributes}
         return "    orders: {kind: kafka-cluster, numWorkers: %d, attributes: %s}\n" % (workers, json.dumps(attributes))
 
-    def serve(self, config="function.yaml"):
+    def serve(self, config="function.yaml", env=None):
         return self.fn.started("serve", "--host", "127.0.0.1", "--admin-port", "0", "--log-level", "info",
-                               config=config)
+                               config=config, env=env)
 
     def ready(self, proc):
         info = json.loads(proc.stdout.readline() or "null")
@@ -189,7 +189,7 @@ class KafkaTest(unittest.TestCase):
         total = 4000  # 100 MB of messages
         self.kafka.produce("flood", [(b"x" * 25_000, None, i % 2, {"X-Sleep": "1"}) for i in range(total)])
         self.fn.write(self.trigger(["flood"], workers=2, consumerGroup="flood-group"))
-        with self.serve() as proc:
+        with self.serve(env=FLAT_MEMORY_ENV) as proc:
             info = self.ready(proc)
             lines = Lines(proc.stderr)
             assert_memory_flat(self, proc, info["adminPort"], total)

@@ -95,9 +95,10 @@ class Server:
 
 
 @contextlib.contextmanager
-def started_process(argv, cwd):
+def started_process(argv, cwd, env=None):
     """A process with its output piped, killed if it is still running at the end."""
-    proc = subprocess.Popen(list(map(str, argv)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd)
+    proc = subprocess.Popen(list(map(str, argv)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd,
+                            env=env)
     try:
         yield proc
     finally:
