@@ -98,6 +98,12 @@ Result<int> max_in_flight_attribute(const TriggerSpec& spec) noexcept {
   return static_cast<int>(*n);
 }
 
+Result<std::size_t> max_body_attribute(const TriggerSpec& spec) noexcept {
+  auto n = integer_attribute(spec, "maxBodySize", 1 << 20, 0, 256 << 20);
+  if (!n) return n.error();
+  return static_cast<std::size_t>(*n);
+}
+
 Result<std::string> string_attribute(const TriggerSpec& spec, std::string_view key,
                                      std::string fallback) noexcept {
   try {

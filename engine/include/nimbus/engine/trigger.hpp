@@ -180,6 +180,10 @@ class Trigger {
 /// workers' rings busy, few enough that a flood waits in the broker.
 [[nodiscard]] Result<int> max_in_flight_attribute(const TriggerSpec& spec) noexcept;
 
+/// A stream trigger's `maxBodySize`: the largest message it runs, in bytes
+/// (default 1 MiB, at most 256 MiB); larger ones are refused with a logged reason.
+[[nodiscard]] Result<std::size_t> max_body_attribute(const TriggerSpec& spec) noexcept;
+
 /// A trigger attribute as text, or `fallback` when it is absent.
 [[nodiscard]] Result<std::string> string_attribute(const TriggerSpec& spec, std::string_view key,
                                                    std::string fallback) noexcept;

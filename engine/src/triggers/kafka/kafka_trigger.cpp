@@ -500,9 +500,9 @@ Result<std::unique_ptr<Trigger>> make_kafka_trigger(const TriggerSpec& spec,
   auto fetch = integer_attribute(spec, "fetchQueueBytes", 8 << 20, 1 << 10, 1 << 30);
   if (!fetch) return fetch.error();
   o.fetch_queue_bytes = static_cast<std::size_t>(*fetch);
-  auto max_body = integer_attribute(spec, "maxBodySize", 1 << 20, 0, 256 << 20);
+  auto max_body = max_body_attribute(spec);
   if (!max_body) return max_body.error();
-  o.max_body_bytes = static_cast<std::size_t>(*max_body);
+  o.max_body_bytes = *max_body;
   auto ack = explicit_ack_attribute(spec);
   if (!ack) return ack.error();
   o.explicit_ack = *ack;

@@ -221,9 +221,9 @@ Result<std::unique_ptr<Trigger>> make_nats_trigger(const TriggerSpec& spec,
   auto in_flight = max_in_flight_attribute(spec);
   if (!in_flight) return in_flight.error();
   o.max_in_flight = *in_flight;
-  auto max_body = integer_attribute(spec, "maxBodySize", 1 << 20, 0, 256 << 20);
+  auto max_body = max_body_attribute(spec);
   if (!max_body) return max_body.error();
-  o.max_body_bytes = static_cast<std::size_t>(*max_body);
+  o.max_body_bytes = *max_body;
   for (auto [key, into] :
        {std::pair{"user", &o.user}, std::pair{"password", &o.password}, std::pair{"token", &o.token}}) {
     auto secret = secret_attribute(spec, key);

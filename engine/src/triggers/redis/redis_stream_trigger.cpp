@@ -330,9 +330,9 @@ Result<std::unique_ptr<Trigger>> make_redis_stream_trigger(const TriggerSpec& sp
   auto idle = parse_duration(*claim_idle);
   if (!idle) return Error{where + ".attributes.claimIdle: " + idle.error().message};
   o.claim_idle = *idle;
-  auto max_body = integer_attribute(spec, "maxBodySize", 1 << 20, 0, 256 << 20);
+  auto max_body = max_body_attribute(spec);
   if (!max_body) return max_body.error();
-  o.max_body_bytes = static_cast<std::size_t>(*max_body);
+  o.max_body_bytes = *max_body;
   auto ack = explicit_ack_attribute(spec);
   if (!ack) return ack.error();
   o.explicit_ack = *ack;
