@@ -14,7 +14,7 @@ packages=(
   clang-14 libclang-rt-14-dev    # the fuzz targets (libFuzzer and the sanitizers' runtimes): scripts/fuzz.sh
   libhiredis-dev redis-server    # the redis-stream trigger, and the Redis the tests start (docs/triggers.md)
   libnats-dev nats-server        # the nats trigger and its broker
-  libmosquitto-dev mosquitto     # the mqtt trigger and its broker
+  mosquitto                      # the broker the mqtt trigger's tests start
   librdkafka-dev                 # the kafka-cluster trigger
   openjdk-17-jre-headless maven  # the Kafka broker the tests start: its jars from Maven Central (below)
 )

@@ -300,13 +300,16 @@ class Mosquitto:
         from paho.mqtt.properties import Properties
         c = self.client()
         try:
+            sent = []
             for payload in payloads:
                 props = Properties(PacketTypes.PUBLISH)
                 if user_properties:
                     props.UserProperty = list(user_properties.items())
                 if content_type:
                     props.ContentType = content_type
-                c.publish(topic, payload, qos=qos, properties=props).wait_for_publish(10)
+                sent.append(c.publish(topic, payload, qos=qos, properties=props))
+            for s in sent:
+                s.wait_for_publish(30)
         finally:
             c.loop_stop()
             c.disconnect()

@@ -500,6 +500,87 @@ class MqttTest(unittest.TestCase):
         self.assertEqual(sorted(per_engine[0] + per_engine[1]), sorted(f"job {i}" for i in range(100)))
         self.assertTrue(per_engine[0] and per_engine[1])  # both took a share
 
+    def test_a_message_whose_handler_crashed_is_delivered_again_and_then_acknowledged(self):
+        marker = self.fn.dir / "crashed-once"
+        self.fn.write(self.trigger([{"topic": "crash", "qos": 1}], clientID="crash-client", cleanSession=False))
+        with self.serve() as proc:
+            info = json.loads(proc.stdout.readline() or "null")
+            self.assertIsNotNone(info)
+            self.broker.publish("crash", [b"boom"], user_properties={"X-Crash-Once": str(marker)})
+            self.broker.publish("crash", [b"fine"])
+            ok = lambda: metric(info["adminPort"], 'nimbus_events_total{trigger="orders",status="200"}')
+            self.assertTrue(wait_for(lambda: ok() == 2, timeout=40))
+            self.assertEqual(metric(info["adminPort"], 'nimbus_events_total{trigger="orders",status="500"}'), 1)
+            time.sleep(1.5)  # acknowledged now: not delivered a third time
+            self.assertEqual(ok(), 2)
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(30), 0)
+            err = proc.stderr.read()
+        self.assertTrue(marker.exists())  # the first delivery crashed the worker
+        self.assertEqual(sorted(s["body"] for s in handled(err)), ["boom", "fine"])
+        self.assertIn("a message failed (status 500): reconnecting in 1 s", err)
+
+    def session(self, config="function.yaml"):
+        """Starts and stops an engine, so that the broker keeps a persistent session for its clientID."""
+        with self.serve(config) as proc:
+            self.assertIsNotNone(json.loads(proc.stdout.readline() or "null"))
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(30), 0)
+
+    def test_at_least_once_survives_a_sigkill_and_a_restart(self):
+        self.fn.write(self.trigger([{"topic": "kill", "qos": 1}], clientID="kill-client", cleanSession=False,
+                                   maxInFlight=2))
+        self.session()
+        self.broker.publish("kill", [f"n{i}".encode() for i in range(40)], user_properties={"X-Sleep": "20"})
+        with self.serve() as proc:  # the messages waited in the session
+            info = json.loads(proc.stdout.readline() or "null")
+            self.assertIsNotNone(info)
+            self.assertTrue(wait_for(lambda: metric(info["adminPort"],
+                                                    'nimbus_events_total{trigger="orders",status="200"}') >= 5))
+            os.kill(proc.pid, signal.SIGKILL)  # mid-stream: messages taken and not acknowledged
+            proc.wait()
+            first = [s["body"] for s in handled(proc.stderr.read())]
+        self.assertLess(len(first), 40)
+        self.broker.publish("kill", [b"n40"], user_properties={"X-Sleep": "20"})  # while the engine is down
+        with self.serve() as proc:
+            info = json.loads(proc.stdout.readline() or "null")
+            answered = lambda: metric(info["adminPort"], 'nimbus_events_total{trigger="orders",status="200"}')
+            self.assertTrue(wait_for(lambda: answered() + len(first) >= 41, timeout=60))
+            time.sleep(0.5)
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(30), 0)
+            second = [s["body"] for s in handled(proc.stderr.read())]
+        self.assertEqual(set(first) | set(second), {f"n{i}" for i in range(41)})  # each at least once
+        self.assertLessEqual(len(set(first) & set(second)), 2)  # again: at most those running at the kill
+
+    def test_a_flood_with_a_slow_handler_keeps_memory_flat(self):
+        total = 4000  # 100 MB of 25 KB messages waiting in the broker, 25 times the worker ring
+        self.fn.write(self.trigger([{"topic": "flood", "qos": 1}], clientID="flood-client", cleanSession=False,
+                                   workers=2))
+        self.session()
+        self.broker.publish("flood", [b"x" * 25_000] * total, user_properties={"X-Sleep": "1"})
+        with self.fn.started("serve", "--host", "127.0.0.1", "--admin-port", "0", "--log-level", "warn",
+                             env=FLAT_MEMORY_ENV) as proc:
+            info = json.loads(proc.stdout.readline() or "null")
+            self.assertIsNotNone(info, proc.stderr.read() if proc.poll() is not None else "no ready line")
+            assert_memory_flat(self, proc, info["adminPort"], total)
+            proc.kill()
+
+    def test_an_oversize_message_is_refused_with_a_reason_and_the_next_one_runs(self):
+        self.fn.write(self.trigger([{"topic": "big", "qos": 1}], maxBodySize=1000))
+        with self.serve() as proc:
+            info = json.loads(proc.stdout.readline() or "null")
+            self.assertIsNotNone(info)
+            self.broker.publish("big", [b"y" * 2000, b"z" * 300_000, b"small"])
+            self.assertTrue(wait_for(lambda: metric(info["adminPort"],
+                                                    'nimbus_events_total{trigger="orders",status="200"}') == 1))
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(30), 0)
+            err = proc.stderr.read()
+        self.assertEqual([s["body"] for s in handled(err)], ["small"])
+        self.assertIn("a message on big of 2000 bytes is over the 1000-byte limit: refused", err)
+        self.assertIn("a message on big of 300000 bytes is over the 1000-byte limit: refused", err)
+
     def test_a_broker_that_is_down_at_start_is_retried_and_not_ready_meanwhile(self):
         port = free_port()
         self.fn.write(self.trigger([{"topic": "late", "qos": 1}], port=port), "late.yaml")
@@ -542,6 +623,8 @@ class MqttTest(unittest.TestCase):
             ("{kind: mqtt, url: 'tcp://u:secret@h:1', attributes: {subscriptions: [t]}}", "credentials never go"),
             ("{kind: mqtt, url: 'tcp://h:1', attributes: {}}", ".attributes.subscriptions: missing"),
             ("{kind: mqtt, url: 'tcp://h:1', attributes: {subscriptions: [{topic: t, qos: 3}]}}", "expected 0, 1 or 2"),
+            ("{kind: mqtt, url: 'tcp://h:1', attributes: {subscriptions: [t], cleanSession: false}}",
+             ".attributes.clientID: cleanSession: false needs a fixed clientID"),
             ("{kind: mqtt, url: 'tcp://h:1', attributes: {subscriptions: [t], password: secret}}",
              "attributes.password: expected {env: NAME} or {file: path}"),
         ]:

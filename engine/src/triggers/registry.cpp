@@ -92,6 +92,19 @@ Result<long long> integer_attribute(const TriggerSpec& spec, std::string_view ke
   }
 }
 
+Result<bool> boolean_attribute(const TriggerSpec& spec, std::string_view key, bool fallback) noexcept {
+  try {
+    auto it = spec.attributes.find(std::string(key));
+    if (it == spec.attributes.end() || it->is_null()) return fallback;
+    if (it->is_boolean()) return it->get<bool>();
+    if (it->is_string() && (*it == "true" || *it == "false")) return *it == "true";
+    return Error{"spec.triggers." + spec.name + ".attributes." + std::string(key) +
+                 ": expected true or false, got " + it->dump()};
+  } catch (const std::exception& e) {
+    return Error{"spec.triggers." + spec.name + ".attributes." + std::string(key) + ": " + e.what()};
+  }
+}
+
 Result<int> max_in_flight_attribute(const TriggerSpec& spec) noexcept {
   auto n = integer_attribute(spec, "maxInFlight", 64LL * std::max(spec.num_workers, 1), 1, 100000);
   if (!n) return n.error();

@@ -175,6 +175,11 @@ class Trigger {
 /// The error names it: `spec.triggers.web.attributes.port: expected ...`.
 [[nodiscard]] Result<long long> integer_attribute(const TriggerSpec& spec, std::string_view key,
                                                   long long fallback, long long low, long long high) noexcept;
+/// A trigger attribute that is true or false (YAML may give it as text), or
+/// `fallback` when it is absent.
+[[nodiscard]] Result<bool> boolean_attribute(const TriggerSpec& spec, std::string_view key,
+                                             bool fallback) noexcept;
+
 /// A stream trigger's `maxInFlight`: the messages it has running at most
 /// (reading stops there), by default 64 per worker: enough to keep the
 /// workers' rings busy, few enough that a flood waits in the broker.
