@@ -195,6 +195,31 @@ class KafkaTest(unittest.TestCase):
             assert_memory_flat(self, proc, info["adminPort"], total)
             proc.kill()
 
+    def test_a_backlog_far_larger_than_the_fetch_queue_is_read_through_each_message_once(self):
+        # The fetch queue fills and empties again and again, and the trigger wakes librdkafka's
+        # fetcher each time it was emptied (restart_fetcher: a seek to the next offset): nothing
+        # may be skipped or read twice across those seeks.
+        self.kafka.create_topic("backlog", 2)
+        total = 240_000
+        from confluent_kafka import Producer
+        producer = Producer(self.kafka.client_config(**{"linger.ms": 20, "batch.num.messages": 10000,
+                                                          "queue.buffering.max.messages": 1000000}))
+        for i in range(total):
+            producer.produce("backlog", b"%09d" % i + b"x" * 91, partition=i % 2)
+            if i % 10000 == 0:
+                producer.poll(0)
+        self.assertEqual(producer.flush(60), 0)
+        self.fn.write(self.trigger(["backlog"], workers=2, consumerGroup="backlog-group", fetchQueueBytes=1 << 20))
+        with self.fn.started("serve", "--host", "127.0.0.1", "--admin-port", "0", "--log-level", "warn") as proc:
+            info = self.ready(proc)
+            lines = Lines(proc.stderr)
+            answered = lambda: metric(info["adminPort"], EVENTS_200)
+            self.assertTrue(wait_for(lambda: answered() >= total, timeout=120), answered())
+            time.sleep(0.5)
+            self.assertEqual(answered(), total)  # none read twice
+            self.stop(proc, lines)
+        self.assertEqual(self.kafka.committed("backlog-group", "backlog", 2), [total // 2, total // 2])
+
     def test_two_engines_in_one_consumer_group_share_the_topic_each_message_once(self):
         self.kafka.create_topic("shared", 2)
         self.fn.write(self.trigger(["shared"], consumerGroup="shared-group"), "a.yaml")

@@ -104,7 +104,8 @@ class KafkaTrigger final : public Trigger, private EventLoop::Watcher {
     std::int64_t store = -1;  // the next offset to commit, when > committed
     bool dirty = false;       // `store` moved since the last store
     int in_flight = 0;
-    bool failed = false;  // waiting to read again from `failed_at`
+    std::int64_t next = -1;  // the offset after the last message taken
+    bool failed = false;     // waiting to read again from `failed_at`
     std::int64_t failed_at = 0;
     std::chrono::seconds backoff{1};
     std::chrono::steady_clock::time_point retry_at{};
@@ -120,6 +121,7 @@ class KafkaTrigger final : public Trigger, private EventLoop::Watcher {
   void advance(Partition& p);
   void store_offsets();
   void retry_failed(std::chrono::steady_clock::time_point now);
+  void restart_fetcher();
   [[nodiscard]] std::int32_t partition_count(const std::string& topic);
   [[nodiscard]] std::string name() const;
 
@@ -132,6 +134,10 @@ class KafkaTrigger final : public Trigger, private EventLoop::Watcher {
   std::map<Key, Partition> partitions_;
   std::map<std::string, std::int32_t> partition_counts_;
   int in_flight_ = 0;
+  // Taken since librdkafka's queue was last empty (restart_fetcher).
+  std::size_t burst_messages_ = 0;
+  std::size_t burst_bytes_ = 0;
+  static constexpr std::size_t kQueuedMinMessages = 100000;  // librdkafka's default, set explicitly
   bool draining_ = false;
   bool closing_ = false;
   bool joined_ = false;        // the group assigned this consumer its partitions (maybe none)
