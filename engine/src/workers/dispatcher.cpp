@@ -1,7 +1,7 @@
 #include "nimbus/engine/dispatcher.hpp"
 
 #include <algorithm>
-#include <map>
+#include <deque>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -10,6 +10,44 @@
 
 namespace nimbus::engine {
 
+namespace {
+
+// A slot's events in flight by request id, in submission order. A worker answers in that order,
+// so the answer is nearly always the first: a deque with the map's interface, searched from the
+// front, with no allocation per event (a std::map's node was one, and its rebalancing).
+template <class T>
+class InFlight {
+ public:
+  using Entry = std::pair<std::uint64_t, T>;
+  using iterator = typename std::deque<Entry>::iterator;
+  iterator begin() noexcept { return q_.begin(); }
+  iterator end() noexcept { return q_.end(); }
+  [[nodiscard]] bool empty() const noexcept { return q_.empty(); }
+  iterator find(std::uint64_t id) noexcept {
+    if (!q_.empty() && q_.front().first == id) return q_.begin();
+    auto it = std::lower_bound(q_.begin(), q_.end(), id,
+                               [](const Entry& e, std::uint64_t k) { return e.first < k; });
+    return it != q_.end() && it->first == id ? it : q_.end();
+  }
+  [[nodiscard]] bool contains(std::uint64_t id) noexcept { return find(id) != end(); }
+  // Ids come in increasing order but for a thread that took its id before another took the lock.
+  void emplace(std::uint64_t id, T value) {
+    if (q_.empty() || q_.back().first < id) {
+      q_.emplace_back(id, std::move(value));
+      return;
+    }
+    auto at = std::lower_bound(q_.begin(), q_.end(), id,
+                               [](const Entry& e, std::uint64_t k) { return e.first < k; });
+    q_.emplace(at, id, std::move(value));
+  }
+  iterator erase(iterator it) { return q_.erase(it); }
+
+ private:
+  std::deque<Entry> q_;
+};
+
+}  // namespace
+
 struct Dispatcher::Slot {
   struct Pending {
     Completion done;
@@ -17,10 +55,11 @@ struct Dispatcher::Slot {
     std::chrono::steady_clock::time_point submitted;
     bool followed = false;  // by the tap
   };
+  using PendingEvents = InFlight<Pending>;
   int id = 0;
   std::mutex mutex;  // guards worker replacement, the request ring's producer side and `pending`
   std::unique_ptr<Worker> worker;
-  std::map<std::uint64_t, Pending> pending;  // by request id: submission order
+  PendingEvents pending;  // by request id: submission order
   std::atomic<std::size_t> load{0};
   // Followed events answered whose records have not come yet.
   std::atomic<std::size_t> records_due{0};
@@ -31,7 +70,7 @@ struct Dispatcher::Slot {
   std::chrono::steady_clock::time_point next_exit_check;
 
   // Ends a pending event with its worker's `response`, to be delivered from `ready`; under `mutex`.
-  void complete(std::map<std::uint64_t, Pending>::iterator it, Response response,
+  void complete(PendingEvents::iterator it, Response response,
                 std::vector<std::pair<Completion, Response>>& ready) {
     if (it->second.followed) records_due.fetch_add(1, std::memory_order_relaxed);  // the record follows
     ready.emplace_back(std::move(it->second.done), std::move(response));
@@ -41,10 +80,9 @@ struct Dispatcher::Slot {
 
   // Ends a pending event with the dispatcher's own `response` (no record comes); under `mutex`.
   // `event`: its bytes, for the tap.
-  std::map<std::uint64_t, Pending>::iterator fail(std::map<std::uint64_t, Pending>::iterator it,
-                                                  Response response, std::span<const std::byte> event,
-                                                  DispatchTap* tap,
-                                                  std::vector<std::pair<Completion, Response>>& ready) {
+  PendingEvents::iterator fail(PendingEvents::iterator it, Response response,
+                               std::span<const std::byte> event, DispatchTap* tap,
+                               std::vector<std::pair<Completion, Response>>& ready) {
     if (it->second.followed) {
       tap->unrecorded(it->first, event, response, std::chrono::steady_clock::now() - it->second.submitted);
     }
@@ -316,7 +354,7 @@ void Dispatcher::replace_dead_worker(Slot& s, Worker& dead, const std::optional<
     if (u.record && !s.pending.contains(u.request_id) && o_.tap != nullptr) o_.tap->lost(u.request_id);
   }
   s.records_due.store(0, std::memory_order_relaxed);
-  auto fail = [&](std::map<std::uint64_t, Slot::Pending>::iterator it, Response response) {
+  auto fail = [&](Slot::PendingEvents::iterator it, Response response) {
     std::span<const std::byte> event;
     for (const auto& u : unanswered) {
       if (u.request_id == it->first) event = u.event;
