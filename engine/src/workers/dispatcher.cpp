@@ -70,7 +70,7 @@ struct Dispatcher::Slot {
   std::chrono::steady_clock::time_point next_exit_check;
 
   // Ends a pending event with its worker's `response`, to be delivered from `ready`; under `mutex`.
-  void complete(PendingEvents::iterator it, Response response,
+  void complete(const PendingEvents::iterator& it, Response response,
                 std::vector<std::pair<Completion, Response>>& ready) {
     if (it->second.followed) records_due.fetch_add(1, std::memory_order_relaxed);  // the record follows
     ready.emplace_back(std::move(it->second.done), std::move(response));
@@ -80,7 +80,7 @@ struct Dispatcher::Slot {
 
   // Ends a pending event with the dispatcher's own `response` (no record comes); under `mutex`.
   // `event`: its bytes, for the tap.
-  PendingEvents::iterator fail(PendingEvents::iterator it, Response response,
+  PendingEvents::iterator fail(const PendingEvents::iterator& it, Response response,
                                std::span<const std::byte> event, DispatchTap* tap,
                                std::vector<std::pair<Completion, Response>>& ready) {
     if (it->second.followed) {
@@ -354,7 +354,7 @@ void Dispatcher::replace_dead_worker(Slot& s, Worker& dead, const std::optional<
     if (u.record && !s.pending.contains(u.request_id) && o_.tap != nullptr) o_.tap->lost(u.request_id);
   }
   s.records_due.store(0, std::memory_order_relaxed);
-  auto fail = [&](Slot::PendingEvents::iterator it, Response response) {
+  auto fail = [&](const Slot::PendingEvents::iterator& it, Response response) {
     std::span<const std::byte> event;
     for (const auto& u : unanswered) {
       if (u.request_id == it->first) event = u.event;
