@@ -123,12 +123,16 @@ class Kafka:
     count of the topics it creates on first use. Producing, creating topics and
     reading a group's committed offsets go through confluent-kafka."""
 
+    # The one account of its SASL/PLAIN listener (`sasl_port`).
+    SASL_USER = "alice"
+    SASL_PASSWORD = "alice-kafka-secret"
+
     def __init__(self, partitions=2):
         if not KAFKA_JARS.is_dir():
             raise AssertionError(f"no Kafka jars in {KAFKA_JARS}: run scripts/setup.sh")
         for attempt in range(3):  # a free port from bind(0) can be taken before the broker binds it
             self.dir = Path(tempfile.mkdtemp(prefix="nimbus-kafka-"))
-            self.port, controller = free_port(), free_port()
+            self.port, controller, self.sasl_port, self.tls_port = free_port(), free_port(), free_port(), free_port()
             self._configure(controller, partitions)
             self._start()
             if self._wait_ready():
@@ -136,16 +140,31 @@ class Kafka:
             self.stop()
         raise AssertionError("the Kafka broker did not start: " + self.log_tail())
 
+    def _certificate(self):
+        """A self-signed certificate for 127.0.0.1 (its own CA: `ca_file`), for the TLS listener."""
+        self.ca_file = self.dir / "cert.pem"
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-keyout", str(self.dir / "key.pem"), "-out", str(self.ca_file), "-subj", "/CN=127.0.0.1",
+                        "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True, timeout=60)
+        one_line = lambda path: path.read_text().strip().replace("\n", "\\n")  # a properties value
+        return one_line(self.ca_file), one_line(self.dir / "key.pem")
+
     def _configure(self, controller, partitions):
+        cert, key = self._certificate()
         (self.dir / "server.properties").write_text(f"""\
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:{controller}
-listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{controller}
-advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}
+listeners=PLAINTEXT://127.0.0.1:{self.port},SASL_PLAINTEXT://127.0.0.1:{self.sasl_port},SSL://127.0.0.1:{self.tls_port},CONTROLLER://127.0.0.1:{controller}
+advertised.listeners=PLAINTEXT://127.0.0.1:{self.port},SASL_PLAINTEXT://127.0.0.1:{self.sasl_port},SSL://127.0.0.1:{self.tls_port}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,CONTROLLER:PLAINTEXT
+listener.name.ssl.ssl.keystore.type=PEM
+listener.name.ssl.ssl.keystore.certificate.chain={cert}
+listener.name.ssl.ssl.keystore.key={key}
+sasl.enabled.mechanisms=PLAIN
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_{self.SASL_USER}="{self.SASL_PASSWORD}";
 log.dirs={self.dir}/data
 num.partitions={partitions}
 offsets.topic.replication.factor=1

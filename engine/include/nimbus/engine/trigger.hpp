@@ -213,6 +213,8 @@ enum class ExplicitAck { kDisable, kEnable, kExplicitOnly };
 /// dropped); empty when the attribute is absent. Plain text is refused: the
 /// error says where secrets go. Errors never contain the secret.
 [[nodiscard]] Result<std::string> secret_attribute(const TriggerSpec& spec, std::string_view key) noexcept;
+/// The same for a value nested deeper (`attributes.sasl.password`), `where` naming it in errors.
+[[nodiscard]] Result<std::string> secret_value(const Json& value, const std::string& where) noexcept;
 
 /// Makes a trigger from its spec.
 using TriggerFactory =

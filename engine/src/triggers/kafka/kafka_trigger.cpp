@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <fstream>
 #include <functional>
 
 #include "nimbus/detail/event_data.hpp"
@@ -91,8 +92,20 @@ Result<void> KafkaTrigger::open(EventLoop& loop) noexcept {
          std::to_string(std::max<std::size_t>(o_.fetch_queue_bytes / 2, std::size_t{1} << 20))},
         {"statistics.interval.ms", "1000"},  // tells when a broker is up again
         {"enable.partition.eof", "false"},
+        // nuclio's sasl and tls: the credentials were read from the environment or a file.
+        {"security.protocol", o_.security.sasl ? (o_.security.tls ? "sasl_ssl" : "sasl_plaintext")
+                                               : (o_.security.tls ? "ssl" : "plaintext")},
+        {"sasl.mechanisms", o_.security.mechanism},
+        {"sasl.username", o_.security.user},
+        {"sasl.password", o_.security.password},
+        {"enable.ssl.certificate.verification", o_.security.verify ? "true" : "false"},
+        {"ssl.ca.pem", o_.security.ca_pem},
+        {"ssl.ca.location", o_.security.ca_file},
+        {"ssl.certificate.pem", o_.security.cert_pem},
+        {"ssl.key.pem", o_.security.key_pem},
     };
     for (const auto& [key, value] : settings) {
+      if (value.empty() && (key.rfind("ssl.", 0) == 0 || key.rfind("sasl.", 0) == 0)) continue;  // not given
       if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), why.data(), why.size()) != RD_KAFKA_CONF_OK) {
         rd_kafka_conf_destroy(conf);
         return Error{name() + ": " + key + ": " + why.data()};
@@ -428,6 +441,7 @@ void KafkaTrigger::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partitio
       notice(name() + ": joined group " + o_.group + " at " + format::join(o_.brokers, ","), false);
     joined_ = true;
     brokers_down_ = false;
+    refused_ = false;
     notice(name() + ": assigned " + describe_partitions(partitions), false);
     return;
   }
@@ -445,8 +459,20 @@ void KafkaTrigger::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partitio
 
 void KafkaTrigger::on_error(int err, const char* reason) {
   const auto code = static_cast<rd_kafka_resp_err_t>(err);
+  // Each retry is refused the same way (librdkafka's text varies: said once, until a broker is up).
+  if (code == RD_KAFKA_RESP_ERR__AUTHENTICATION || code == RD_KAFKA_RESP_ERR__SSL) {
+    if (!refused_) {
+      notice(name() +
+             (code == RD_KAFKA_RESP_ERR__SSL ? ": the TLS handshake failed ("
+                                             : ": the brokers refused the credentials (") +
+             reason + "); retrying");
+    }
+    refused_ = true;
+    brokers_down_ = true;
+    return;
+  }
   if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
-    if (!brokers_down_) {
+    if (!brokers_down_ && !refused_) {
       notice(name() + ": cannot reach " + format::join(o_.brokers, ",") + " (" + reason + "); retrying");
       last_error_.clear();
     }
@@ -469,6 +495,7 @@ void KafkaTrigger::on_stats(const char* json, std::size_t length) {
   for (const auto& [broker, state] : stats["brokers"].items()) {
     if (state.is_object() && state.value("state", "") == "UP" && state.value("nodeid", -1) >= 0) {
       brokers_down_ = false;
+      refused_ = false;
       last_error_.clear();
       notice(name() + ": reconnected to " + format::join(o_.brokers, ","), false);
       return;
@@ -489,6 +516,89 @@ Json KafkaTrigger::describe() const {
               {"consumerGroup", o_.group},
               {"initialOffset", o_.earliest ? "earliest" : "latest"},
               {"explicitAckMode", mode}};
+}
+
+namespace {
+
+// A flag inside an attribute's object: true or false (YAML may give text), `fallback` when absent.
+Result<bool> flag(const Json& object, const char* key, bool fallback, const std::string& where) {
+  if (!object.contains(key) || object[key].is_null()) return fallback;
+  const Json& v = object[key];
+  if (v.is_boolean()) return v.get<bool>();
+  if (v.is_string() && (v == "true" || v == "false")) return v == "true";
+  return Error{where + "." + key + ": expected true or false, got " + v.dump()};
+}
+
+// A certificate: PEM text, or {file: path} read now.
+Result<std::string> certificate(const Json& value, const std::string& where) {
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_object() && value.size() == 1 && value.contains("file") && value["file"].is_string()) {
+    std::ifstream in(value["file"].get<std::string>(), std::ios::binary);
+    if (!in) return Error{where + ": cannot read " + value["file"].get<std::string>()};
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+  return Error{where + ": expected PEM text or {file: path}"};
+}
+
+}  // namespace
+
+Result<KafkaSecurity> security_attributes(const TriggerSpec& spec) {
+  const std::string where = "spec.triggers." + spec.name + ".attributes";
+  KafkaSecurity k;
+  const Json& a = spec.attributes;
+  if (a.contains("sasl") && !a["sasl"].is_null()) {
+    const Json& sasl = a["sasl"];
+    if (!sasl.is_object()) return Error{where + ".sasl: expected {enable, user, password, mechanism}"};
+    auto enable = flag(sasl, "enable", true, where + ".sasl");
+    if (!enable) return enable.error();
+    k.sasl = *enable;
+    if (sasl.contains("user") && !sasl["user"].is_string()) return Error{where + ".sasl.user: expected text"};
+    k.user = sasl.value("user", "");
+    if (sasl.contains("password")) {
+      auto password = secret_value(sasl["password"], where + ".sasl.password");
+      if (!password) return password.error();
+      k.password = std::move(*password);
+    }
+    std::string mechanism = sasl.contains("mechanism") && sasl["mechanism"].is_string()
+                                ? sasl["mechanism"].get<std::string>()
+                                : std::string("PLAIN");
+    std::transform(mechanism.begin(), mechanism.end(), mechanism.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    if (mechanism != "PLAIN" && mechanism != "SCRAM-SHA-256" && mechanism != "SCRAM-SHA-512")
+      return Error{where + ".sasl.mechanism: expected PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512, got " +
+                   sasl["mechanism"].dump()};
+    k.mechanism = mechanism;
+    if (k.sasl && k.user.empty()) return Error{where + ".sasl.user: missing"};
+  }
+  if (a.contains("tls") && !a["tls"].is_null()) {
+    const Json& tls = a["tls"];
+    if (!tls.is_object()) return Error{where + ".tls: expected {enable, insecureSkipVerify}"};
+    auto enable = flag(tls, "enable", true, where + ".tls");
+    if (!enable) return enable.error();
+    auto skip = flag(tls, "insecureSkipVerify", false, where + ".tls");
+    if (!skip) return skip.error();
+    k.tls = *enable;
+    k.verify = !*skip;
+  }
+  if (a.contains("caCert") && !a["caCert"].is_null()) {
+    const Json& ca = a["caCert"];
+    if (ca.is_object() && ca.contains("file") && ca["file"].is_string()) {
+      k.ca_file = ca["file"].get<std::string>();
+    } else {
+      auto pem = certificate(ca, where + ".caCert");
+      if (!pem) return pem.error();
+      k.ca_pem = std::move(*pem);
+    }
+  }
+  if (a.contains("accessCertificate") && !a["accessCertificate"].is_null()) {
+    auto pem = certificate(a["accessCertificate"], where + ".accessCertificate");
+    if (!pem) return pem.error();
+    k.cert_pem = std::move(*pem);
+  }
+  auto key = secret_attribute(spec, "accessKey");
+  if (!key) return key.error();
+  k.key_pem = std::move(*key);
+  return k;
 }
 
 Result<std::unique_ptr<Trigger>> make_kafka_trigger(const TriggerSpec& spec,
@@ -548,6 +658,9 @@ Result<std::unique_ptr<Trigger>> make_kafka_trigger(const TriggerSpec& spec,
   auto ack = explicit_ack_attribute(spec);
   if (!ack) return ack.error();
   o.explicit_ack = *ack;
+  auto security = security_attributes(spec);
+  if (!security) return security.error();
+  o.security = std::move(*security);
   return std::unique_ptr<Trigger>(std::make_unique<KafkaTrigger>(spec, std::move(o)));
 }
 

@@ -44,6 +44,20 @@
 
 namespace nimbus::engine::kafka {
 
+/// nuclio's `sasl` and `tls` attributes (and `caCert`, `accessCertificate`, `accessKey`).
+struct KafkaSecurity {
+  bool sasl = false;
+  std::string mechanism = "PLAIN";  // or SCRAM-SHA-256, SCRAM-SHA-512
+  std::string user;
+  std::string password;  // from {env: NAME} or {file: path}
+  bool tls = false;
+  bool verify = true;    // false: tls.insecureSkipVerify
+  std::string ca_pem;    // caCert as PEM text
+  std::string ca_file;   // caCert as {file: path}
+  std::string cert_pem;  // accessCertificate (PEM text or {file: path}, read)
+  std::string key_pem;   // accessKey, a secret
+};
+
 struct KafkaOptions {
   std::vector<std::string> brokers;
   std::vector<std::string> topics;
@@ -56,6 +70,7 @@ struct KafkaOptions {
   std::size_t fetch_queue_bytes = std::size_t{8} << 20;
   std::size_t max_body_bytes = std::size_t{1} << 20;
   ExplicitAck explicit_ack = ExplicitAck::kDisable;
+  KafkaSecurity security;
 };
 
 class KafkaTrigger final : public Trigger, private EventLoop::Watcher {
@@ -134,6 +149,7 @@ class KafkaTrigger final : public Trigger, private EventLoop::Watcher {
   std::map<Key, Partition> partitions_;
   std::map<std::string, std::int32_t> partition_counts_;
   int in_flight_ = 0;
+  bool refused_ = false;  // credentials or TLS refused: said once until a broker is up
   // Taken since librdkafka's queue was last empty (restart_fetcher).
   std::size_t burst_messages_ = 0;
   std::size_t burst_bytes_ = 0;
@@ -150,6 +166,10 @@ class KafkaTrigger final : public Trigger, private EventLoop::Watcher {
   std::vector<detail::EventParts::Pair> headers_;  // its headers, as views, reused
   std::vector<std::byte> encoded_;                 // its encoding, reused
 };
+
+/// nuclio's `sasl`, `tls`, `caCert`, `accessCertificate` and `accessKey`; the
+/// password and the key only as {env: NAME} or {file: path}.
+Result<KafkaSecurity> security_attributes(const TriggerSpec& spec);
 
 /// The factory registered as `kafka-cluster`.
 Result<std::unique_ptr<Trigger>> make_kafka_trigger(const TriggerSpec& spec,
