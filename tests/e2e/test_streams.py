@@ -604,6 +604,33 @@ class MqttTest(unittest.TestCase):
         self.assertIn("connected", err)
         self.assertEqual([s["body"] for s in handled(err)], ["after the wait"])
 
+    def test_a_broker_that_goes_away_mid_run_is_said_once_and_the_trigger_reconnects(self):
+        port = free_port()
+        broker = Mosquitto(port)
+        self.fn.write(self.trigger([{"topic": "bounce", "qos": 1}], port=port, keepAlive=5), "bounce.yaml")
+        try:
+            with self.serve("bounce.yaml") as proc:
+                info = json.loads(proc.stdout.readline() or "null")
+                self.assertIsNotNone(info)
+                ok = lambda: metric(info["adminPort"], 'nimbus_events_total{trigger="orders",status="200"}')
+                time.sleep(8)  # idle past 1.5 keepAlive: only the trigger's pings keep the broker from closing
+                broker.publish("bounce", [b"before"])
+                self.assertTrue(wait_for(lambda: ok() == 1))
+                broker.stop()
+                self.assertTrue(wait_for(lambda: ready_status(info["adminPort"]) == 503, timeout=20))
+                broker = Mosquitto(port)
+                self.assertTrue(wait_for(lambda: ready_status(info["adminPort"]) == 200, timeout=40))
+                broker.publish("bounce", [b"after"])
+                self.assertTrue(wait_for(lambda: ok() == 2))
+                proc.send_signal(signal.SIGTERM)
+                self.assertEqual(proc.wait(30), 0)
+                err = proc.stderr.read()
+        finally:
+            broker.stop()
+        self.assertEqual(err.count("disconnected ("), 1, err)
+        self.assertIn(f"mqtt trigger 'orders': tcp://127.0.0.1:{port}: connected", err)
+        self.assertEqual([s["body"] for s in handled(err)], ["before", "after"])
+
     def test_the_emulator_runs_the_same_trigger(self):
         self.fn.write(self.trigger([{"topic": "emulated", "qos": 1}]))
         with self.fn.started("run", "--json") as proc:
