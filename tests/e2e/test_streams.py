@@ -631,6 +631,36 @@ class MqttTest(unittest.TestCase):
         self.assertIn(f"mqtt trigger 'orders': tcp://127.0.0.1:{port}: connected", err)
         self.assertEqual([s["body"] for s in handled(err)], ["before", "after"])
 
+    def test_a_broker_that_breaks_the_protocol_is_said_and_never_crashes_the_engine(self):
+        # Not a broker: a socket that accepts the CONNECT, then answers with what no MQTT broker sends.
+        import threading
+        replies = [b"\x20\x03\x00\x00\x00" + b"\x90\xff\xff\xff\x7f",  # CONNACK, then a 256 MB "SUBACK"
+                   b"\x20\x03\x00\x00\x00" + b"\x00\x00"]  # CONNACK, then a packet of type 0
+        server = socket.create_server(("127.0.0.1", 0))
+        port = server.getsockname()[1]
+
+        def serve():
+            for reply in replies:
+                conn, _ = server.accept()
+                conn.recv(65536)  # the CONNECT (and the SUBSCRIBE after the CONNACK)
+                conn.sendall(reply)
+                time.sleep(0.5)
+                conn.close()
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        self.fn.write(self.trigger([{"topic": "t", "qos": 1}], port=port), "rogue.yaml")
+        with self.serve("rogue.yaml") as proc:
+            info = json.loads(proc.stdout.readline() or "null")
+            self.assertIsNotNone(info)
+            thread.join(20)
+            self.assertEqual(ready_status(info["adminPort"]), 503)
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(30), 0)
+            err = proc.stderr.read()
+        server.close()
+        self.assertIn("a packet of 268435455 bytes from the broker, not a message", err)
+        self.assertIn("a malformed packet from the broker (a packet of type 0)", err)
+
     def test_the_emulator_runs_the_same_trigger(self):
         self.fn.write(self.trigger([{"topic": "emulated", "qos": 1}]))
         with self.fn.started("run", "--json") as proc:

@@ -293,6 +293,10 @@ void MqttTrigger::process() {
     }
     if (!f.header_known) break;
     const bool publish = (static_cast<std::uint8_t>(bytes[0]) >> 4) == static_cast<int>(PacketType::kPublish);
+    if (!publish && f.remaining_length > kPublishHead) {  // no other packet a broker sends is near this
+      lost("a packet of " + std::to_string(f.remaining_length) + " bytes from the broker, not a message");
+      return;
+    }
     if (publish && !can_take()) break;  // it waits in the buffer, the socket and the broker
     if (publish && f.remaining_length > o_.max_body_bytes + kPublishHead) {
       // Refused before it is whole: its head is read, the rest skipped as it arrives.
