@@ -50,13 +50,27 @@ class Redis:
             self.proc.wait(10)
 
 
+def self_signed_certificate(directory):
+    """A self-signed certificate for 127.0.0.1 (its own CA) and its key, made by openssl in `directory`."""
+    cert, key = Path(directory) / "cert.pem", Path(directory) / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-keyout", str(key),
+                    "-out", str(cert), "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
 class Nats:
     """A real nats-server on a free loopback port; a client speaking NATS's text protocol."""
 
-    def __init__(self, port=None):
+    def __init__(self, port=None, tls=False):
         self.port = port or free_port()
-        self.proc = subprocess.Popen(["nats-server", "-a", "127.0.0.1", "-p", str(self.port)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        command = ["nats-server", "-a", "127.0.0.1", "-p", str(self.port)]
+        self.ca_file = None
+        if tls:  # TLS required of every client, with a self-signed certificate (`ca_file`)
+            self.dir = Path(tempfile.mkdtemp(prefix="nimbus-nats-"))
+            self.ca_file, key = self_signed_certificate(self.dir)
+            command += ["--tls", "--tlscert", str(self.ca_file), "--tlskey", str(key)]
+        self.proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while True:
             try:
@@ -68,6 +82,10 @@ class Nats:
                 time.sleep(0.05)
         self.buffer = b""
         self.line()  # INFO
+        if tls:
+            import ssl
+            context = ssl.create_default_context(cafile=str(self.ca_file))
+            self.sock = context.wrap_socket(self.sock, server_hostname="127.0.0.1")
         self.sock.sendall(b'CONNECT {"verbose":false,"headers":true}\r\nPING\r\n')
         assert self.line() == b"PONG"
 
@@ -110,6 +128,8 @@ class Nats:
         if self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGTERM)
             self.proc.wait(10)
+        if self.ca_file is not None:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 
@@ -141,13 +161,10 @@ class Kafka:
         raise AssertionError("the Kafka broker did not start: " + self.log_tail())
 
     def _certificate(self):
-        """A self-signed certificate for 127.0.0.1 (its own CA: `ca_file`), for the TLS listener."""
-        self.ca_file = self.dir / "cert.pem"
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                        "-keyout", str(self.dir / "key.pem"), "-out", str(self.ca_file), "-subj", "/CN=127.0.0.1",
-                        "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True, timeout=60)
-        one_line = lambda path: path.read_text().strip().replace("\n", "\\n")  # a properties value
-        return one_line(self.ca_file), one_line(self.dir / "key.pem")
+        """The TLS listener's certificate and key, each as one properties value."""
+        self.ca_file, key = self_signed_certificate(self.dir)
+        one_line = lambda path: path.read_text().strip().replace("\n", "\\n")
+        return one_line(self.ca_file), one_line(key)
 
     def _configure(self, controller, partitions):
         cert, key = self._certificate()

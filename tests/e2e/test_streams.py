@@ -403,6 +403,32 @@ class NatsTest(unittest.TestCase):
         self.assertIn(f"nats trigger 'orders': nats://127.0.0.1:{port}: cannot connect yet", err)
         self.assertEqual([s["body"] for s in handled(err)], ["after the wait"])
 
+    def test_tls_with_the_servers_ca_certificate_and_a_refusal_without_it(self):
+        secured = Nats(tls=True)
+        try:
+            self.fn.write('    orders: {kind: nats, url: "tls://127.0.0.1:%d", attributes: {topic: sealed, '
+                          'caCert: {file: "%s"}}}\n' % (secured.port, secured.ca_file), "tls.yaml")
+            with self.serve("tls.yaml") as proc:
+                info = json.loads(proc.stdout.readline() or "null")
+                self.assertIsNotNone(info, proc.stderr.read() if proc.poll() is not None else "no ready line")
+                secured.publish("sealed", "over tls")
+                secured.flush()
+                self.assertTrue(wait_for(lambda: metric(info["adminPort"],
+                                                        'nimbus_events_total{trigger="orders",status="200"}') == 1))
+                proc.send_signal(signal.SIGTERM)
+                self.assertEqual(proc.wait(30), 0)
+                self.assertEqual([s["body"] for s in handled(proc.stderr.read())], ["over tls"])
+            # Without the CA the server's certificate is not trusted: an error at the start, naming why.
+            self.fn.write('    orders: {kind: nats, url: "tls://127.0.0.1:%d", attributes: {topic: sealed}}\n'
+                          % secured.port, "untrusted.yaml")
+            with self.serve("untrusted.yaml") as proc:
+                self.assertNotEqual(proc.wait(60), 0)
+                err = proc.stderr.read()
+            self.assertIn(f"nats trigger 'orders': tls://127.0.0.1:{secured.port}: ", err)
+            self.assertIn("SSL handshake error: 18:self-signed certificate", err)
+        finally:
+            secured.stop()
+
     def test_two_engines_in_one_queue_group_each_message_once(self):
         self.fn.write(self.trigger("jobs", queueName="workers"), "a.yaml")
         self.fn.write(self.trigger("jobs", queueName="workers"), "b.yaml")

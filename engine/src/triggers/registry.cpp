@@ -92,14 +92,22 @@ Result<long long> integer_attribute(const TriggerSpec& spec, std::string_view ke
   }
 }
 
+Result<bool> flag_in(const Json& object, const char* key, bool fallback, const std::string& where) noexcept {
+  try {
+    if (!object.contains(key) || object[key].is_null()) return fallback;
+    const Json& v = object[key];
+    if (v.is_boolean()) return v.get<bool>();
+    if (v.is_string() && (v == "true" || v == "false")) return v == "true";
+    return Error{where + "." + key + ": expected true or false, got " + v.dump()};
+  } catch (const std::exception& e) {
+    return Error{where + "." + key + ": " + e.what()};
+  }
+}
+
 Result<bool> boolean_attribute(const TriggerSpec& spec, std::string_view key, bool fallback) noexcept {
   try {
-    auto it = spec.attributes.find(std::string(key));
-    if (it == spec.attributes.end() || it->is_null()) return fallback;
-    if (it->is_boolean()) return it->get<bool>();
-    if (it->is_string() && (*it == "true" || *it == "false")) return *it == "true";
-    return Error{"spec.triggers." + spec.name + ".attributes." + std::string(key) +
-                 ": expected true or false, got " + it->dump()};
+    return flag_in(spec.attributes, std::string(key).c_str(), fallback,
+                   "spec.triggers." + spec.name + ".attributes");
   } catch (const std::exception& e) {
     return Error{"spec.triggers." + spec.name + ".attributes." + std::string(key) + ": " + e.what()};
   }
@@ -205,6 +213,60 @@ Result<std::string> secret_attribute(const TriggerSpec& spec, std::string_view k
     auto it = spec.attributes.find(std::string(key));
     if (it == spec.attributes.end()) return std::string();
     return secret_value(*it, where);
+  } catch (const std::exception& e) {
+    return Error{where + ": " + e.what()};
+  }
+}
+
+namespace {
+
+// A certificate: PEM text, or {file: path} read now.
+Result<std::string> certificate(const Json& value, const std::string& where) {
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_object() && value.size() == 1 && value.contains("file") && value["file"].is_string()) {
+    std::ifstream in(value["file"].get<std::string>(), std::ios::binary);
+    if (!in) return Error{where + ": cannot read " + value["file"].get<std::string>()};
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+  return Error{where + ": expected PEM text or {file: path}"};
+}
+
+}  // namespace
+
+Result<TlsAttributes> tls_attributes(const TriggerSpec& spec) noexcept {
+  const std::string where = "spec.triggers." + spec.name + ".attributes";
+  try {
+    TlsAttributes t;
+    const Json& a = spec.attributes;
+    if (a.contains("tls") && !a["tls"].is_null()) {
+      const Json& tls = a["tls"];
+      if (!tls.is_object()) return Error{where + ".tls: expected {enable, insecureSkipVerify}"};
+      auto enable = flag_in(tls, "enable", true, where + ".tls");
+      if (!enable) return enable.error();
+      auto skip = flag_in(tls, "insecureSkipVerify", false, where + ".tls");
+      if (!skip) return skip.error();
+      t.enable = *enable;
+      t.verify = !*skip;
+    }
+    if (a.contains("caCert") && !a["caCert"].is_null()) {
+      const Json& ca = a["caCert"];
+      if (ca.is_object() && ca.contains("file") && ca["file"].is_string()) {
+        t.ca_file = ca["file"].get<std::string>();
+      } else {
+        auto pem = certificate(ca, where + ".caCert");
+        if (!pem) return pem.error();
+        t.ca_pem = std::move(*pem);
+      }
+    }
+    if (a.contains("accessCertificate") && !a["accessCertificate"].is_null()) {
+      auto pem = certificate(a["accessCertificate"], where + ".accessCertificate");
+      if (!pem) return pem.error();
+      t.cert_pem = std::move(*pem);
+    }
+    auto key = secret_attribute(spec, "accessKey");
+    if (!key) return key.error();
+    t.key_pem = std::move(*key);
+    return t;
   } catch (const std::exception& e) {
     return Error{where + ": " + e.what()};
   }

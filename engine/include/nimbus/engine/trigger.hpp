@@ -179,6 +179,9 @@ class Trigger {
 /// `fallback` when it is absent.
 [[nodiscard]] Result<bool> boolean_attribute(const TriggerSpec& spec, std::string_view key,
                                              bool fallback) noexcept;
+/// The same for `object[key]` (an attribute's own object, `where` naming it: "...attributes.tls").
+[[nodiscard]] Result<bool> flag_in(const Json& object, const char* key, bool fallback,
+                                   const std::string& where) noexcept;
 
 /// A stream trigger's `maxInFlight`: the messages it has running at most
 /// (reading stops there), by default 64 per worker: enough to keep the
@@ -215,6 +218,19 @@ enum class ExplicitAck { kDisable, kEnable, kExplicitOnly };
 [[nodiscard]] Result<std::string> secret_attribute(const TriggerSpec& spec, std::string_view key) noexcept;
 /// The same for a value nested deeper (`attributes.sasl.password`), `where` naming it in errors.
 [[nodiscard]] Result<std::string> secret_value(const Json& value, const std::string& where) noexcept;
+
+/// nuclio's TLS attributes of a broker connection: `tls: {enable, insecureSkipVerify}`,
+/// `caCert` (PEM text or {file: path}; default: the system's CAs), `accessCertificate` (a
+/// client certificate: PEM text or {file: path}) and `accessKey` (its key: a secret).
+struct TlsAttributes {
+  bool enable = false;
+  bool verify = true;    // false: insecureSkipVerify
+  std::string ca_pem;    // caCert as PEM text
+  std::string ca_file;   // caCert as {file: path}
+  std::string cert_pem;  // accessCertificate, read
+  std::string key_pem;   // accessKey, read
+};
+[[nodiscard]] Result<TlsAttributes> tls_attributes(const TriggerSpec& spec) noexcept;
 
 /// Makes a trigger from its spec.
 using TriggerFactory =

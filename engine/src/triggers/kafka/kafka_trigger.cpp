@@ -93,16 +93,16 @@ Result<void> KafkaTrigger::open(EventLoop& loop) noexcept {
         {"statistics.interval.ms", "1000"},  // tells when a broker is up again
         {"enable.partition.eof", "false"},
         // nuclio's sasl and tls: the credentials were read from the environment or a file.
-        {"security.protocol", o_.security.sasl ? (o_.security.tls ? "sasl_ssl" : "sasl_plaintext")
-                                               : (o_.security.tls ? "ssl" : "plaintext")},
+        {"security.protocol", o_.security.sasl ? (o_.security.tls.enable ? "sasl_ssl" : "sasl_plaintext")
+                                               : (o_.security.tls.enable ? "ssl" : "plaintext")},
         {"sasl.mechanisms", o_.security.mechanism},
         {"sasl.username", o_.security.user},
         {"sasl.password", o_.security.password},
-        {"enable.ssl.certificate.verification", o_.security.verify ? "true" : "false"},
-        {"ssl.ca.pem", o_.security.ca_pem},
-        {"ssl.ca.location", o_.security.ca_file},
-        {"ssl.certificate.pem", o_.security.cert_pem},
-        {"ssl.key.pem", o_.security.key_pem},
+        {"enable.ssl.certificate.verification", o_.security.tls.verify ? "true" : "false"},
+        {"ssl.ca.pem", o_.security.tls.ca_pem},
+        {"ssl.ca.location", o_.security.tls.ca_file},
+        {"ssl.certificate.pem", o_.security.tls.cert_pem},
+        {"ssl.key.pem", o_.security.tls.key_pem},
     };
     for (const auto& [key, value] : settings) {
       if (value.empty() && (key.rfind("ssl.", 0) == 0 || key.rfind("sasl.", 0) == 0)) continue;  // not given
@@ -518,30 +518,6 @@ Json KafkaTrigger::describe() const {
               {"explicitAckMode", mode}};
 }
 
-namespace {
-
-// A flag inside an attribute's object: true or false (YAML may give text), `fallback` when absent.
-Result<bool> flag(const Json& object, const char* key, bool fallback, const std::string& where) {
-  if (!object.contains(key) || object[key].is_null()) return fallback;
-  const Json& v = object[key];
-  if (v.is_boolean()) return v.get<bool>();
-  if (v.is_string() && (v == "true" || v == "false")) return v == "true";
-  return Error{where + "." + key + ": expected true or false, got " + v.dump()};
-}
-
-// A certificate: PEM text, or {file: path} read now.
-Result<std::string> certificate(const Json& value, const std::string& where) {
-  if (value.is_string()) return value.get<std::string>();
-  if (value.is_object() && value.size() == 1 && value.contains("file") && value["file"].is_string()) {
-    std::ifstream in(value["file"].get<std::string>(), std::ios::binary);
-    if (!in) return Error{where + ": cannot read " + value["file"].get<std::string>()};
-    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  }
-  return Error{where + ": expected PEM text or {file: path}"};
-}
-
-}  // namespace
-
 Result<KafkaSecurity> security_attributes(const TriggerSpec& spec) {
   const std::string where = "spec.triggers." + spec.name + ".attributes";
   KafkaSecurity k;
@@ -549,7 +525,7 @@ Result<KafkaSecurity> security_attributes(const TriggerSpec& spec) {
   if (a.contains("sasl") && !a["sasl"].is_null()) {
     const Json& sasl = a["sasl"];
     if (!sasl.is_object()) return Error{where + ".sasl: expected {enable, user, password, mechanism}"};
-    auto enable = flag(sasl, "enable", true, where + ".sasl");
+    auto enable = flag_in(sasl, "enable", true, where + ".sasl");
     if (!enable) return enable.error();
     k.sasl = *enable;
     if (sasl.contains("user") && !sasl["user"].is_string()) return Error{where + ".sasl.user: expected text"};
@@ -570,34 +546,9 @@ Result<KafkaSecurity> security_attributes(const TriggerSpec& spec) {
     k.mechanism = mechanism;
     if (k.sasl && k.user.empty()) return Error{where + ".sasl.user: missing"};
   }
-  if (a.contains("tls") && !a["tls"].is_null()) {
-    const Json& tls = a["tls"];
-    if (!tls.is_object()) return Error{where + ".tls: expected {enable, insecureSkipVerify}"};
-    auto enable = flag(tls, "enable", true, where + ".tls");
-    if (!enable) return enable.error();
-    auto skip = flag(tls, "insecureSkipVerify", false, where + ".tls");
-    if (!skip) return skip.error();
-    k.tls = *enable;
-    k.verify = !*skip;
-  }
-  if (a.contains("caCert") && !a["caCert"].is_null()) {
-    const Json& ca = a["caCert"];
-    if (ca.is_object() && ca.contains("file") && ca["file"].is_string()) {
-      k.ca_file = ca["file"].get<std::string>();
-    } else {
-      auto pem = certificate(ca, where + ".caCert");
-      if (!pem) return pem.error();
-      k.ca_pem = std::move(*pem);
-    }
-  }
-  if (a.contains("accessCertificate") && !a["accessCertificate"].is_null()) {
-    auto pem = certificate(a["accessCertificate"], where + ".accessCertificate");
-    if (!pem) return pem.error();
-    k.cert_pem = std::move(*pem);
-  }
-  auto key = secret_attribute(spec, "accessKey");
-  if (!key) return key.error();
-  k.key_pem = std::move(*key);
+  auto tls = tls_attributes(spec);
+  if (!tls) return tls.error();
+  k.tls = std::move(*tls);
   return k;
 }
 

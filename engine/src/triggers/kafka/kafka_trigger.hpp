@@ -44,18 +44,13 @@
 
 namespace nimbus::engine::kafka {
 
-/// nuclio's `sasl` and `tls` attributes (and `caCert`, `accessCertificate`, `accessKey`).
+/// nuclio's `sasl` attributes, and the TLS ones (`tls`, `caCert`, `accessCertificate`, `accessKey`).
 struct KafkaSecurity {
   bool sasl = false;
   std::string mechanism = "PLAIN";  // or SCRAM-SHA-256, SCRAM-SHA-512
   std::string user;
   std::string password;  // from {env: NAME} or {file: path}
-  bool tls = false;
-  bool verify = true;    // false: tls.insecureSkipVerify
-  std::string ca_pem;    // caCert as PEM text
-  std::string ca_file;   // caCert as {file: path}
-  std::string cert_pem;  // accessCertificate (PEM text or {file: path}, read)
-  std::string key_pem;   // accessKey, a secret
+  TlsAttributes tls;
 };
 
 struct KafkaOptions {

@@ -77,16 +77,28 @@ Result<void> NatsTrigger::open(EventLoop& loop) noexcept {
     natsOptions_SetName(opts, ("nimbus " + spec().name).c_str());
     natsOptions_SetMaxReconnect(opts, -1);  // forever
     natsOptions_SetReconnectWait(opts, 1000);
-    natsOptions_SetRetryOnFailedConnect(opts, true, on_connected, this);
     natsOptions_SetDisconnectedCB(opts, on_disconnected, this);
     natsOptions_SetReconnectedCB(opts, on_reconnected, this);
     if (!o_.user.empty()) natsOptions_SetUserInfo(opts, o_.user.c_str(), o_.password.c_str());
     if (!o_.token.empty()) natsOptions_SetToken(opts, o_.token.c_str());
-    const natsStatus s = natsConnection_Connect(&connection_, opts);
+    if (auto ok = secure(opts); !ok)
+      return Error{"nats trigger '" + spec().name + "': " + ok.error().message};
+    // A first attempt on its own: a server that refused the credentials or the TLS handshake is
+    // an error at the start, naming why (cnats's retrying connect would only say "not yet").
+    natsStatus s = natsConnection_Connect(&connection_, opts);
+    if (s == NATS_OK) {
+      connected_.store(true);
+      return {};
+    }
+    if (s != NATS_NO_SERVER)
+      return Error{"nats trigger '" + spec().name + "': " + o_.url + ": " + status_text(s)};
+    const std::string why = status_text(s);
+    natsOptions_SetRetryOnFailedConnect(opts, true, on_connected, this);  // nothing listens yet: retried
+    s = natsConnection_Connect(&connection_, opts);
     if (s == NATS_OK) {
       connected_.store(true);
     } else if (s == NATS_NOT_YET_CONNECTED) {
-      post_news("cannot connect yet; retrying every second", true);
+      post_news("cannot connect yet (" + why + "); retrying every second", true);
     } else {
       return Error{"nats trigger '" + spec().name + "': " + o_.url + ": " + status_text(s)};
     }
@@ -94,6 +106,29 @@ Result<void> NatsTrigger::open(EventLoop& loop) noexcept {
   } catch (const std::exception& e) {
     return Error{"nats trigger '" + spec().name + "': " + e.what()};
   }
+}
+
+Result<void> NatsTrigger::secure(natsOptions* opts) const {
+  const TlsAttributes& t = o_.tls;
+  if (!t.enable) return {};
+  const std::string where = "spec.triggers." + spec().name + ".attributes";
+  if (natsStatus s = natsOptions_SetSecure(opts, true); s != NATS_OK)
+    return Error{where + ".tls: " + status_text(s)};
+  if (!t.verify) natsOptions_SkipServerVerification(opts, true);
+  if (!t.ca_file.empty()) {
+    if (natsStatus s = natsOptions_LoadCATrustedCertificates(opts, t.ca_file.c_str()); s != NATS_OK)
+      return Error{where + ".caCert: " + t.ca_file + ": " + status_text(s)};
+  }
+  if (!t.ca_pem.empty()) {
+    if (natsStatus s = natsOptions_SetCATrustedCertificates(opts, t.ca_pem.c_str()); s != NATS_OK)
+      return Error{where + ".caCert: " + status_text(s)};
+  }
+  if (!t.cert_pem.empty() || !t.key_pem.empty()) {
+    if (natsStatus s = natsOptions_SetCertificatesChain(opts, t.cert_pem.c_str(), t.key_pem.c_str());
+        s != NATS_OK)
+      return Error{where + ".accessCertificate/accessKey: " + status_text(s)};  // never the key itself
+  }
+  return {};
 }
 
 void NatsTrigger::on_start() {
@@ -204,8 +239,8 @@ Result<std::unique_ptr<Trigger>> make_nats_trigger(const TriggerSpec& spec,
   const std::string where = "spec.triggers." + spec.name;
   NatsOptions o;
   o.url = spec.url.empty() ? "nats://127.0.0.1:4222" : spec.url;
-  if (o.url.rfind("nats://", 0) != 0)
-    return Error{where + ".url: expected nats://host:port, got '" + o.url + "'"};
+  if (o.url.rfind("nats://", 0) != 0 && o.url.rfind("tls://", 0) != 0)
+    return Error{where + ".url: expected nats://host:port or tls://host:port, got '" + o.url + "'"};
   if (o.url.find('@') != std::string::npos) {
     return Error{where +
                  ".url: credentials never go in function.yaml: name them in attributes.user/password/token "
@@ -230,6 +265,10 @@ Result<std::unique_ptr<Trigger>> make_nats_trigger(const TriggerSpec& spec,
     if (!secret) return secret.error();
     *into = *secret;
   }
+  auto tls = tls_attributes(spec);
+  if (!tls) return tls.error();
+  o.tls = std::move(*tls);
+  if (o.url.rfind("tls://", 0) == 0) o.tls.enable = true;
   return std::unique_ptr<Trigger>(std::make_unique<NatsTrigger>(spec, std::move(o)));
 }
 

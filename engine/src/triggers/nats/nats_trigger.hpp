@@ -33,6 +33,7 @@ struct NatsOptions {
   std::string user;
   std::string password;
   std::string token;
+  TlsAttributes tls;  // also on for a tls:// url
   int max_in_flight = 4;
   std::size_t max_body_bytes = std::size_t{1} << 20;
 };
@@ -68,6 +69,7 @@ class NatsTrigger final : public Trigger {
   void on_start() override;
   void pump();
   void handle(natsMsg* message);
+  Result<void> secure(natsOptions* opts) const;  // the TLS attributes, on cnats's options
 
   NatsOptions o_;
   std::unique_ptr<Mailbox<Item>> mailbox_;
