@@ -306,11 +306,20 @@ class Mosquitto:
     """A real mosquitto broker (Debian's) on a free loopback port, anonymous, no
     persistence; publishing and subscribing through paho-mqtt, MQTT 5."""
 
-    def __init__(self, port=None):
+    def __init__(self, port=None, tls=False):
         self.port = port or free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="nimbus-mqtt-"))
+        self.ca_file = None
+        tls_lines = ""
+        if tls:  # TLS only, with a self-signed certificate (`ca_file`)
+            self.ca_file, key = self_signed_certificate(self.dir)
+            # Started as root, mosquitto reads them as the user it drops to.
+            os.chmod(self.dir, 0o755)
+            os.chmod(key, 0o644)
+            tls_lines = f"certfile {self.ca_file}\nkeyfile {key}\n"
         (self.dir / "mosquitto.conf").write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\n")
+            f"listener {self.port} 127.0.0.1\n{tls_lines}allow_anonymous true\npersistence false\n"
+            "max_queued_messages 100000\n")
         self.proc = subprocess.Popen(["mosquitto", "-c", str(self.dir / "mosquitto.conf")],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
@@ -326,6 +335,8 @@ class Mosquitto:
     def client(self):
         import paho.mqtt.client as mqtt
         c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        if self.ca_file is not None:
+            c.tls_set(ca_certs=str(self.ca_file))
         c.connect("127.0.0.1", self.port)
         c.loop_start()
         return c

@@ -687,6 +687,41 @@ class MqttTest(unittest.TestCase):
         self.assertIn("a packet of 268435455 bytes from the broker, not a message", err)
         self.assertIn("a malformed packet from the broker (a packet of type 0)", err)
 
+    def test_tls_with_the_brokers_ca_certificate_and_a_refusal_without_it(self):
+        secured = Mosquitto(tls=True)
+        try:
+            subscriptions = [{"topic": "sealed", "qos": 1}]
+            self.fn.write('    orders: {kind: mqtt, url: "ssl://127.0.0.1:%d", attributes: %s}\n' % (
+                secured.port, json.dumps({"subscriptions": subscriptions, "caCert": {"file": str(secured.ca_file)}})),
+                "tls.yaml")
+            with self.serve("tls.yaml") as proc:
+                info = json.loads(proc.stdout.readline() or "null")
+                self.assertIsNotNone(info)
+                self.assertEqual(ready_status(info["adminPort"]), 200)
+                secured.publish("sealed", [b"over tls"])
+                body, _ = secured.request("sealed", b"answered over tls")
+                self.assertTrue(wait_for(lambda: metric(info["adminPort"],
+                                                        'nimbus_events_total{trigger="orders",status="200"}') == 2))
+                proc.send_signal(signal.SIGTERM)
+                self.assertEqual(proc.wait(30), 0)
+                seen = handled(proc.stderr.read())
+            self.assertEqual([s["body"] for s in seen], ["over tls", "answered over tls"])
+            self.assertEqual(json.loads(body)["id"], seen[1]["id"])
+            # Without the CA the broker's certificate is not trusted: said once, retried, not ready.
+            self.fn.write('    orders: {kind: mqtt, url: "ssl://127.0.0.1:%d", attributes: %s}\n' % (
+                secured.port, json.dumps({"subscriptions": subscriptions})), "untrusted.yaml")
+            with self.serve("untrusted.yaml") as proc:
+                info = json.loads(proc.stdout.readline() or "null")
+                time.sleep(4)  # retried meanwhile (1 s, 2 s)
+                self.assertEqual(ready_status(info["adminPort"]), 503)
+                proc.send_signal(signal.SIGTERM)
+                self.assertEqual(proc.wait(30), 0)
+                err = proc.stderr.read()
+            self.assertEqual(err.count("TLS handshake failed"), 1, err)
+            self.assertIn("certificate verify failed", err)
+        finally:
+            secured.stop()
+
     def test_the_emulator_runs_the_same_trigger(self):
         self.fn.write(self.trigger([{"topic": "emulated", "qos": 1}]))
         with self.fn.started("run", "--json") as proc:

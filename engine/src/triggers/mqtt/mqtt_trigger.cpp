@@ -52,6 +52,11 @@ void MqttTrigger::say(std::string message, bool warning) {
 Result<void> MqttTrigger::open(EventLoop& loop) noexcept {
   try {
     loop_ = &loop;
+    if (o_.tls.enable) {
+      auto context = TlsContext::make(o_.tls, "spec.triggers." + spec().name + ".attributes");
+      if (!context) return context.error();
+      tls_context_ = std::move(*context);
+    }
     connect();
     return {};
   } catch (const std::exception& e) {
@@ -108,10 +113,42 @@ void MqttTrigger::connect_next_address() {
       lost(ok.error().message);
       return;
     }
-    if (rc == 0) connected();
+    if (rc == 0) secure();
     return;
   }
   lost("no address for " + o_.host);
+}
+
+void MqttTrigger::secure() {
+  if (!tls_context_) {
+    connected();
+    return;
+  }
+  auto session = TlsSession::start(*tls_context_, fd_, o_.host);
+  if (!session) {
+    lost(session.error().message);
+    return;
+  }
+  tls_ = std::move(*session);
+  state_ = State::kTls;
+  switch (tls_->handshake()) {
+    case TlsSession::Step::kDone:
+      connected();
+      return;
+    case TlsSession::Step::kWant:
+      return;  // on_ready goes on with it
+    case TlsSession::Step::kFailed:
+      lost(tls_->error());
+      return;
+  }
+}
+
+ssize_t MqttTrigger::receive(char* into, std::size_t size) {
+  return tls_ ? tls_->read(into, size) : ::recv(fd_, into, size, 0);
+}
+
+ssize_t MqttTrigger::transmit(const char* from, std::size_t size) {
+  return tls_ ? tls_->write(from, size) : ::send(fd_, from, size, MSG_NOSIGNAL);
 }
 
 void MqttTrigger::on_ready(std::uint32_t events) {
@@ -129,7 +166,19 @@ void MqttTrigger::on_ready(std::uint32_t events) {
       }
       return;
     }
-    connected();
+    secure();
+    if (state_ != State::kHandshake) return;  // TLS goes on, or failed
+  } else if (state_ == State::kTls) {
+    switch (tls_->handshake()) {
+      case TlsSession::Step::kDone:
+        connected();
+        break;
+      case TlsSession::Step::kWant:
+        return;
+      case TlsSession::Step::kFailed:
+        lost(tls_->error());
+        return;
+    }
   }
   if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) readable_ = true;
   service();
@@ -155,6 +204,8 @@ void MqttTrigger::connected() {
 
 void MqttTrigger::close_socket() {
   if (fd_ < 0) return;
+  if (tls_ && state_ >= State::kHandshake) tls_->shutdown();
+  tls_.reset();
   if (loop_ != nullptr) loop_->unwatch(fd_);
   ::close(fd_);
   fd_ = -1;
@@ -173,7 +224,9 @@ void MqttTrigger::close_connection() {
   ping_sent_ = {};
 }
 
-void MqttTrigger::lost(const std::string& why) {
+void MqttTrigger::lost(const std::string& reason) {
+  const std::string why = reason;  // NOLINT(performance-unnecessary-copy-initialization): `reason` may live
+                                   // in what is closed below
   const bool was_up = state_ == State::kUp;
   close_connection();
   if (!said_down_ || was_up) {
@@ -231,7 +284,7 @@ bool MqttTrigger::can_take() const noexcept {
 void MqttTrigger::service() {
   for (;;) {
     process();
-    if (fd_ < 0 || !readable_ || state_ == State::kConnecting) break;
+    if (fd_ < 0 || !readable_ || state_ < State::kHandshake) break;
     const std::size_t before = buffered();
     read_available();
     if (fd_ < 0 || buffered() == before) break;
@@ -258,7 +311,7 @@ void MqttTrigger::read_available() {
     }
     const std::size_t old = in_.size();
     in_.resize(old + kReadChunk);
-    const ssize_t n = ::recv(fd_, in_.data() + old, kReadChunk, 0);
+    const ssize_t n = receive(in_.data() + old, kReadChunk);
     in_.resize(old + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
     if (n > 0) {
       ping_sent_ = {};  // the broker is there
@@ -278,7 +331,7 @@ void MqttTrigger::read_available() {
       readable_ = false;
       return;
     }
-    lost(os_error(errno));
+    lost(tls_ && errno == EPROTO ? tls_->error() : os_error(errno));
     return;
   }
 }
@@ -496,8 +549,8 @@ void MqttTrigger::answered(const Response& r, std::uint64_t generation, int qos,
 }
 
 void MqttTrigger::flush() {
-  while (fd_ >= 0 && !out_.empty() && state_ != State::kConnecting) {
-    const ssize_t n = ::send(fd_, out_.data(), out_.size(), MSG_NOSIGNAL);
+  while (fd_ >= 0 && !out_.empty() && state_ >= State::kHandshake) {
+    const ssize_t n = transmit(out_.data(), out_.size());
     if (n > 0) {
       out_.erase(0, static_cast<std::size_t>(n));
       last_sent_ = Clock::now();
@@ -505,7 +558,7 @@ void MqttTrigger::flush() {
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;  // EPOLLOUT comes back here
-    lost(os_error(errno));
+    lost(tls_ && errno == EPROTO ? tls_->error() : os_error(errno));
     return;
   }
 }
@@ -542,17 +595,25 @@ Json MqttTrigger::describe() const {
   return Json{{"url", o_.url}, {"clientID", o_.client_id}, {"subscriptions", std::move(subscriptions)}};
 }
 
-Result<std::unique_ptr<Trigger>> make_mqtt_trigger(const TriggerSpec& spec,
-                                                   const TriggerEnvironment& /*environment*/) {
-  const std::string where = "spec.triggers." + spec.name;
-  MqttOptions o;
-  o.url = spec.url.empty() ? "tcp://127.0.0.1:1883" : spec.url;
+namespace {
+
+// `url`: tcp:// or mqtt://, or ssl://, tls:// or mqtts:// (TLS, port 8883 by default), host[:port].
+Result<void> parse_url(const std::string& where, MqttOptions& o) {
   std::string_view rest = o.url;
-  for (std::string_view scheme : {"tcp://", "mqtt://"}) {
-    if (rest.rfind(scheme, 0) == 0) rest.remove_prefix(scheme.size());
+  bool tls_scheme = false;
+  for (std::string_view scheme : {"tcp://", "mqtt://", "ssl://", "tls://", "mqtts://"}) {
+    if (rest.rfind(scheme, 0) == 0) {
+      rest.remove_prefix(scheme.size());
+      tls_scheme = scheme != "tcp://" && scheme != "mqtt://";
+      break;
+    }
   }
   if (rest.size() == o.url.size())
-    return Error{where + ".url: expected tcp://host:port, got '" + o.url + "'"};
+    return Error{where + ".url: expected tcp://host:port (or ssl://host:port), got '" + o.url + "'"};
+  if (tls_scheme) {
+    o.tls.enable = true;
+    o.port = 8883;
+  }
   if (rest.find('@') != std::string_view::npos) {
     return Error{where +
                  ".url: credentials never go in function.yaml: name them in attributes.username/password "
@@ -567,6 +628,20 @@ Result<std::unique_ptr<Trigger>> make_mqtt_trigger(const TriggerSpec& spec,
       return Error{where + ".url: '" + std::string(port) + "' is not a port"};
   }
   if (o.host.empty()) return Error{where + ".url: no host in '" + o.url + "'"};
+  return {};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Trigger>> make_mqtt_trigger(const TriggerSpec& spec,
+                                                   const TriggerEnvironment& /*environment*/) {
+  const std::string where = "spec.triggers." + spec.name;
+  MqttOptions o;
+  o.url = spec.url.empty() ? "tcp://127.0.0.1:1883" : spec.url;
+  auto tls = tls_attributes(spec);
+  if (!tls) return tls.error();
+  o.tls = std::move(*tls);
+  if (auto ok = parse_url(where, o); !ok) return ok.error();
   auto subscriptions = spec.attributes.find("subscriptions");
   if (subscriptions == spec.attributes.end() || !subscriptions->is_array() || subscriptions->empty())
     return Error{where + ".attributes.subscriptions: missing (a list of {topic, qos})"};

@@ -24,6 +24,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_set>
 #include <utility>
@@ -34,6 +35,7 @@
 #include "nimbus/detail/event_data.hpp"
 #include "nimbus/engine/event_loop.hpp"
 #include "nimbus/engine/trigger.hpp"
+#include "tls_session.hpp"
 
 namespace nimbus::engine::mqtt {
 
@@ -54,6 +56,7 @@ struct MqttOptions {
   int keep_alive = 30;
   int max_in_flight = 4;
   std::size_t max_body_bytes = std::size_t{1} << 20;
+  TlsAttributes tls;  // on for ssl://, tls:// and mqtts:// too
 };
 
 class MqttTrigger final : public Trigger, private EventLoop::Watcher {
@@ -75,16 +78,19 @@ class MqttTrigger final : public Trigger, private EventLoop::Watcher {
   [[nodiscard]] Json describe() const override;
 
  private:
-  // kConnecting: TCP under way; kHandshake: CONNECT sent; kConnected: CONNACK taken, not
-  // subscribed yet (before the start); kSubscribing: SUBSCRIBE sent; kUp: SUBACK taken.
-  enum class State { kDown, kConnecting, kHandshake, kConnected, kSubscribing, kUp };
+  // kConnecting: TCP under way; kTls: the TLS handshake; kHandshake: CONNECT sent; kConnected:
+  // CONNACK taken, not subscribed yet (before the start); kSubscribing: SUBSCRIBE sent; kUp: SUBACK taken.
+  enum class State { kDown, kConnecting, kTls, kHandshake, kConnected, kSubscribing, kUp };
 
   void on_start() override;
   void on_ready(std::uint32_t events) override;
   void connect();
   void connect_next_address();
-  void connected();  // TCP is up: CONNECT
-  void lost(const std::string& why);
+  void connected();  // TCP (and TLS) is up: CONNECT
+  void secure();     // TCP is up: TLS next, when configured
+  ssize_t receive(char* into, std::size_t size);
+  ssize_t transmit(const char* from, std::size_t size);
+  void lost(const std::string& reason);
   void close_socket();
   void close_connection();  // the socket and all that was of this connection
   void service();           // reads, handles and writes what it can
@@ -108,6 +114,8 @@ class MqttTrigger final : public Trigger, private EventLoop::Watcher {
   EventLoop* loop_ = nullptr;
   int fd_ = -1;
   State state_ = State::kDown;
+  std::shared_ptr<TlsContext> tls_context_;               // when TLS is on
+  std::unique_ptr<TlsSession> tls_;                       // this connection's
   std::vector<std::pair<bool, std::string>> said_early_;  // (warning, message) said before the start
   std::vector<std::vector<char>> addresses_;              // sockaddrs resolved for this attempt
   std::size_t next_address_ = 0;
