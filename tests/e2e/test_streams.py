@@ -313,6 +313,8 @@ class RedisStreamTest(unittest.TestCase):
              "spec.triggers.orders.url: credentials never go in function.yaml"),
             ('    orders: {kind: redis-stream, url: "http://x", attributes: {stream: s}}\n',
              "spec.triggers.orders.url: expected redis://host:port, got 'http://x'"),
+            ('    orders: {kind: redis-stream, url: "rediss://x:1", attributes: {stream: s}}\n',
+             "spec.triggers.orders.url: rediss:// (TLS) is not available"),
             ('    orders: {kind: redis-stream, url: "redis://127.0.0.1:1"}\n',
              "spec.triggers.orders.attributes.stream: missing"),
             ('    orders: {kind: redis-stream, url: "redis://127.0.0.1:1", attributes: {stream: s, delivery: once}}\n',

@@ -276,6 +276,8 @@ Result<std::unique_ptr<Trigger>> make_redis_stream_trigger(const TriggerSpec& sp
   StreamOptions o;
   o.url = spec.url.empty() ? "redis://127.0.0.1:6379" : spec.url;
   std::string_view rest = o.url;
+  if (rest.rfind("rediss://", 0) == 0)
+    return Error{where + ".url: rediss:// (TLS) is not available: Debian 12's hiredis 0.14 has no TLS"};
   if (rest.rfind("redis://", 0) != 0)
     return Error{where + ".url: expected redis://host:port, got '" + o.url + "'"};
   rest.remove_prefix(8);
