@@ -8,7 +8,8 @@ nimbus/plain (target: at least 0.80).
 Each round gets a fresh topic, stream or subject with N messages of 100 bytes:
 Kafka and Redis read a backlog produced before the consumer starts (2 Kafka
 partitions); NATS core has no backlog, so its consumer subscribes first and a
-cnats publisher then sends N as fast as it can. A rate is N over the time from
+cnats publisher then sends N as fast as it can (the trigger's pendingMessages
+and pendingBytes hold the whole burst: nothing dropped). A rate is N over the time from
 the first message handled to the last (nimbus: read from the admin port's
 /metrics every 5 ms).
 
@@ -159,8 +160,10 @@ class Bench:
         load = lambda: subprocess.run([self.plain, "nats-publish", url, subject, str(n)], check=True)
         if side == "plain":
             return self.plain_run(["nats", url, subject, n], load)
-        trigger = ('    s: {kind: nats, url: "%s", numWorkers: %d, attributes: {topic: %s%s}}\n'
-                   % (url, self.args.workers, subject, self.extra()))
+        # Pending limits that hold the whole burst: NATS core drops what a slow subscriber cannot
+        # hold, and a rate of what was left would not be a rate of the same work.
+        trigger = ('    s: {kind: nats, url: "%s", numWorkers: %d, attributes: {topic: %s, pendingMessages: %d, '
+                   'pendingBytes: 1073741824%s}}\n' % (url, self.args.workers, subject, n + 1, self.extra()))
         return self.serve_until(trigger, n, load)
 
 

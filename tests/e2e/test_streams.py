@@ -431,6 +431,24 @@ class NatsTest(unittest.TestCase):
         finally:
             secured.stop()
 
+    def test_past_its_pending_limits_the_subscription_drops_and_says_so(self):
+        self.fn.write(self.trigger("slow", maxInFlight=1, pendingMessages=5))
+        with self.serve() as proc:
+            info = json.loads(proc.stdout.readline() or "null")
+            self.assertIsNotNone(info)
+            for i in range(200):
+                self.nats.publish("slow", f"m{i}", headers={"X-Sleep": "20"})
+            self.nats.flush()
+            ok = lambda: metric(info["adminPort"], 'nimbus_events_total{trigger="orders",status="200"}')
+            self.assertTrue(wait_for(lambda: ok() >= 5))
+            time.sleep(1)
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(30), 0)
+            err = proc.stderr.read()
+        self.assertLess(len(handled(err)), 200)
+        self.assertEqual(err.count("dropping messages"), 1, err)
+        self.assertIn("pending limits are reached (pendingMessages 5, pendingBytes 67108864)", err)
+
     def test_two_engines_in_one_queue_group_each_message_once(self):
         self.fn.write(self.trigger("jobs", queueName="workers"), "a.yaml")
         self.fn.write(self.trigger("jobs", queueName="workers"), "b.yaml")

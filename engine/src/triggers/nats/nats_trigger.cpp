@@ -2,6 +2,10 @@
 
 #include <nats/nats.h>
 
+#include <algorithm>
+#include <climits>
+#include <cstdint>
+
 #include "nimbus/detail/event_data.hpp"
 #include "nimbus/format/text.hpp"
 
@@ -21,6 +25,9 @@ void on_connected(natsConnection* /*nc*/, void* closure) {
 void on_disconnected(natsConnection* /*nc*/, void* closure) {
   of(closure)->set_connected(false);
   of(closure)->post_news("disconnected; reconnecting", true);
+}
+void on_async_error(natsConnection* /*nc*/, natsSubscription* /*sub*/, natsStatus err, void* closure) {
+  if (err == NATS_SLOW_CONSUMER) of(closure)->dropping();
 }
 void on_reconnected(natsConnection* /*nc*/, void* closure) {
   of(closure)->set_connected(true);
@@ -59,6 +66,20 @@ void NatsTrigger::post_news(std::string news, bool warning) {
   mailbox_->post(std::move(item));
 }
 
+void NatsTrigger::dropping() {
+  // cnats says so for every message it drops: told at most once a minute.
+  const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+  auto last = said_dropping_.load();
+  if (last != 0 && now - last < std::chrono::nanoseconds(std::chrono::minutes(1)).count()) return;
+  if (!said_dropping_.compare_exchange_strong(last, now)) return;
+  post_news(
+      "dropping messages: the workers are behind and the subscription's pending limits are reached "
+      "(pendingMessages " +
+          std::to_string(o_.pending_messages) + ", pendingBytes " + std::to_string(o_.pending_bytes) +
+          "); NATS core does not deliver them again",
+      true);
+}
+
 void NatsTrigger::post_message(natsMsg* message) {
   Item item;
   item.message = message;
@@ -79,6 +100,7 @@ Result<void> NatsTrigger::open(EventLoop& loop) noexcept {
     natsOptions_SetReconnectWait(opts, 1000);
     natsOptions_SetDisconnectedCB(opts, on_disconnected, this);
     natsOptions_SetReconnectedCB(opts, on_reconnected, this);
+    natsOptions_SetErrorHandler(opts, on_async_error, this);
     if (!o_.user.empty()) natsOptions_SetUserInfo(opts, o_.user.c_str(), o_.password.c_str());
     if (!o_.token.empty()) natsOptions_SetToken(opts, o_.token.c_str());
     if (auto ok = secure(opts); !ok)
@@ -138,6 +160,9 @@ void NatsTrigger::on_start() {
           ? natsConnection_Subscribe(&subscription_, connection_, o_.topic.c_str(), on_message, this)
           : natsConnection_QueueSubscribe(&subscription_, connection_, o_.topic.c_str(), o_.queue.c_str(),
                                           on_message, this);
+  if (s == NATS_OK) {
+    natsSubscription_SetPendingLimits(subscription_, o_.pending_messages, static_cast<int>(o_.pending_bytes));
+  }
   if (s != NATS_OK) {
     notice("nats trigger '" + spec().name + "': subscribing to " + o_.topic + ": " + status_text(s));
   } else if (connected_.load()) {
@@ -269,6 +294,12 @@ Result<std::unique_ptr<Trigger>> make_nats_trigger(const TriggerSpec& spec,
   if (!tls) return tls.error();
   o.tls = std::move(*tls);
   if (o.url.rfind("tls://", 0) == 0) o.tls.enable = true;
+  auto pending = integer_attribute(spec, "pendingMessages", 65536, 1, 100'000'000);
+  if (!pending) return pending.error();
+  o.pending_messages = static_cast<int>(*pending);
+  auto pending_bytes = integer_attribute(spec, "pendingBytes", 64LL << 20, 1 << 10, INT32_MAX);
+  if (!pending_bytes) return pending_bytes.error();
+  o.pending_bytes = *pending_bytes;
   return std::unique_ptr<Trigger>(std::make_unique<NatsTrigger>(spec, std::move(o)));
 }
 

@@ -33,7 +33,9 @@ struct NatsOptions {
   std::string user;
   std::string password;
   std::string token;
-  TlsAttributes tls;  // also on for a tls:// url
+  TlsAttributes tls;             // also on for a tls:// url
+  int pending_messages = 65536;  // cnats's slow-consumer limits: past them, messages are dropped
+  long long pending_bytes = 64LL << 20;
   int max_in_flight = 4;
   std::size_t max_body_bytes = std::size_t{1} << 20;
 };
@@ -64,6 +66,7 @@ class NatsTrigger final : public Trigger {
   void post_news(std::string news, bool warning);
   void post_message(natsMsg* message);
   void set_connected(bool up) { connected_.store(up); }
+  void dropping();  // cnats dropped a message (slow consumer); on its thread
 
  private:
   void on_start() override;
@@ -76,6 +79,7 @@ class NatsTrigger final : public Trigger {
   natsConnection* connection_ = nullptr;
   natsSubscription* subscription_ = nullptr;
   std::atomic<bool> connected_{false};
+  std::atomic<std::int64_t> said_dropping_{0};  // when the last drop was said (steady clock ticks)
   int in_flight_ = 0;
   bool draining_ = false;
   EventIds ids_;
