@@ -104,6 +104,12 @@ TEST(EventTest, PartsEncodeExactlyAsOwnedData) {
   std::vector<std::byte> out(p.encoded_size());
   p.encode_to(out);
   EXPECT_EQ(out, d.encode());
+
+  std::vector<std::byte> kept(3, std::byte{0x55});  // a trigger's buffer, reused: resized to fit
+  const Event view = p.encode_into(kept);
+  EXPECT_EQ(kept, d.encode());
+  EXPECT_EQ(view.bytes().data(), kept.data());
+  EXPECT_EQ(nimbus::detail::to_event_data(view), d);
 }
 
 TEST(EventTest, HeaderLookupIgnoresCase) {

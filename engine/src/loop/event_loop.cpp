@@ -40,6 +40,7 @@ void EventLoop::unwatch(int fd) noexcept { epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, f
 
 int EventLoop::wait(int timeout_ms) noexcept {
   const int n = epoll_wait(epoll_fd_, events_.data(), static_cast<int>(events_.size()), timeout_ms);
+  update_time();
   for (int i = 0; i < n; ++i) {
     const epoll_event& ev = events_[static_cast<std::size_t>(i)];
     try {

@@ -199,6 +199,7 @@ Result<void> Processor::Impl::open(ProcessorOptions options) {
     Pool& p = *pool;
     DispatcherOptions& d = p.options;
     d.notify_fd = notify.fd;
+    d.clock = [loop = loop.get()] { return loop->now(); };
     d.tap = o.tap;
     d.first_request_id = (index++ << kRequestIdShift) + 1;
     d.worker.request_ring_bytes =
@@ -269,13 +270,15 @@ void Processor::Impl::run() {
       end_sleep();
       if (answers_waiting()) spin.slept(detail::AdaptiveSpin::clock::now() - slept_at);
     }
-    flush_pools();  // one wake-up per worker for this iteration's events
+    flush_pools();        // one wake-up per worker for this iteration's events
+    loop->update_time();  // the answers' time
     for (auto& p : pools) p->dispatcher->poll();
+    loop->update_time();                             // the time of the events the triggers take now
     for (auto& p : pools) p->trigger->after_poll();  // one write per connection for this iteration's answers
     admin->after_poll();
     flush_pools();  // what the triggers handed over after the answers (the next event of a file)
     flush_logs();
-    if (auto now = std::chrono::steady_clock::now(); now > next_tick) {
+    if (auto now = loop->now(); now > next_tick) {
       for (auto& p : pools) p->trigger->tick(now);
       admin->tick(now);
       next_tick = now + std::chrono::seconds(1);

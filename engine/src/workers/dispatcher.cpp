@@ -70,10 +70,9 @@ struct Dispatcher::Slot {
   std::chrono::steady_clock::time_point next_exit_check;
 
   // Ends a pending event with its worker's `response`, to be delivered from `ready`; under `mutex`.
-  void complete(const PendingEvents::iterator& it, Response response,
-                std::vector<std::pair<Completion, Response>>& ready) {
+  void complete(const PendingEvents::iterator& it, const workers::ResponseView& response, Answers& ready) {
     if (it->second.followed) records_due.fetch_add(1, std::memory_order_relaxed);  // the record follows
-    ready.emplace_back(std::move(it->second.done), std::move(response));
+    response.copy_to(ready.add(std::move(it->second.done)).second);
     load.fetch_sub(1, std::memory_order_relaxed);
     pending.erase(it);
   }
@@ -81,12 +80,11 @@ struct Dispatcher::Slot {
   // Ends a pending event with the dispatcher's own `response` (no record comes); under `mutex`.
   // `event`: its bytes, for the tap.
   PendingEvents::iterator fail(const PendingEvents::iterator& it, Response response,
-                               std::span<const std::byte> event, DispatchTap* tap,
-                               std::vector<std::pair<Completion, Response>>& ready) {
+                               std::span<const std::byte> event, DispatchTap* tap, Answers& ready) {
     if (it->second.followed) {
       tap->unrecorded(it->first, event, response, std::chrono::steady_clock::now() - it->second.submitted);
     }
-    ready.emplace_back(std::move(it->second.done), std::move(response));
+    ready.add(std::move(it->second.done)).second = std::move(response);
     load.fetch_sub(1, std::memory_order_relaxed);
     return pending.erase(it);
   }
@@ -115,6 +113,22 @@ struct Dispatcher::Slot {
     record_text.clear();
   }
 };
+
+std::pair<Dispatcher::Completion, Response>& Dispatcher::Answers::add(Completion done) {
+  if (size_ == items_.size()) items_.emplace_back();
+  auto& item = items_[size_++];
+  item.first = std::move(done);
+  return item;
+}
+
+void Dispatcher::Answers::deliver() {
+  for (std::size_t i = 0; i < size_; ++i) {
+    Completion done = std::move(items_[i].first);
+    items_[i].first = nullptr;
+    done(items_[i].second);
+  }
+  size_ = 0;
+}
 
 Result<std::unique_ptr<Dispatcher>> Dispatcher::start(DispatcherOptions options) noexcept {
   try {
@@ -177,7 +191,7 @@ Dispatcher::~Dispatcher() {
     std::lock_guard lock(s->mutex);
     drain(*s, ready_);  // the termination callbacks' logs
   }
-  ready_.clear();
+  ready_ = Answers();
 }
 
 std::size_t Dispatcher::in_flight() const noexcept {
@@ -213,7 +227,7 @@ void Dispatcher::submit_to(Slot& slot, const Event& event, Completion done, cons
     return;
   }
   const std::uint64_t id = next_id_.fetch_add(1);
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = o_.clock ? o_.clock() : std::chrono::steady_clock::now();
   const auto deadline = now + o_.event_timeout;
   RequestOptions request = options;
   const bool followed = o_.tap != nullptr && o_.tap->begin(id, event);
@@ -238,12 +252,12 @@ void Dispatcher::submit_to(Slot& slot, const Event& event, Completion done, cons
   }
 }
 
-void Dispatcher::drain(Slot& s, std::vector<std::pair<Completion, Response>>& ready) const {
+void Dispatcher::drain(Slot& s, Answers& ready) const {
   s.worker->poll(
       [&](const workers::ResponseView& r) {
         auto it = s.pending.find(r.request_id);
         if (it == s.pending.end()) return;
-        s.complete(it, r.to_response(), ready);
+        s.complete(it, r, ready);
       },
       [&](const workers::LogView& l) {
         if (o_.on_log) o_.on_log(LogEntry{s.id, l.level, l.time, l.message, l.fields_json, l.logger});
@@ -255,11 +269,10 @@ void Dispatcher::drain(Slot& s, std::vector<std::pair<Completion, Response>>& re
 }
 
 void Dispatcher::poll_loop(Slot& s) {
-  std::vector<std::pair<Completion, Response>> ready;
+  Answers ready;
   while (!stopping_.load()) {
     bool active = service(s, ready);
-    for (auto& [done, response] : ready) done(response);
-    ready.clear();
+    ready.deliver();
     if (active) continue;
     Worker* w = nullptr;
     {
@@ -275,8 +288,7 @@ std::size_t Dispatcher::poll() {
   for (auto& s : slots_) {  // ready_ may already hold answers drained by a submit that waited for space
     service(*s, ready_);
     completed += ready_.size();
-    for (auto& [done, response] : ready_) done(response);
-    ready_.clear();
+    ready_.deliver();
   }
   return completed;
 }
@@ -308,7 +320,7 @@ void Dispatcher::end_sleep() noexcept {
   for (auto& s : slots_) s->worker->end_sleep();
 }
 
-bool Dispatcher::service(Slot& s, std::vector<std::pair<Completion, Response>>& ready) {
+bool Dispatcher::service(Slot& s, Answers& ready) {
   Worker* w = nullptr;
   {
     std::lock_guard lock(s.mutex);
@@ -344,7 +356,7 @@ bool Dispatcher::kill_if_stuck(Slot& s, Worker& w) {
 }
 
 void Dispatcher::replace_dead_worker(Slot& s, Worker& dead, const std::optional<std::string>& crash,
-                                     std::vector<std::pair<Completion, Response>>& ready) {
+                                     Answers& ready) {
   std::lock_guard lock(s.mutex);
   drain(s, ready);  // answers, logs and records that arrived before the death come first
   auto unanswered = dead.unanswered();

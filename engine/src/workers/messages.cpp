@@ -1,5 +1,7 @@
 #include "messages.hpp"
 
+#include "nimbus/detail/response_access.hpp"
+
 namespace nimbus::engine::workers {
 namespace {
 
@@ -102,18 +104,23 @@ std::optional<RecordPartView> read_record_part(std::span<const std::byte> p) noe
 }
 
 Response ResponseView::to_response() const {
-  Response r = Response::bytes(std::string(body), std::string(content_type), status);
+  Response r;
+  copy_to(r);
+  return r;
+}
+
+void ResponseView::copy_to(Response& r) const {
+  detail::ResponseAccess::assign(r, status, content_type, body);
   std::size_t at = 0;
   for (std::uint32_t i = 0; i < header_count; ++i) {
     std::uint32_t
         sizes[2];  // NOLINT(modernize-avoid-c-arrays,cppcoreguidelines-pro-type-member-init): read below
     std::memcpy(sizes, headers.data() + at, sizeof sizes);
     at += sizeof sizes;
-    r.with_header(std::string(view(headers.subspan(at, sizes[0]))),
-                  std::string(view(headers.subspan(at + sizes[0], sizes[1]))));
+    detail::ResponseAccess::add_header(r, view(headers.subspan(at, sizes[0])),
+                                       view(headers.subspan(at + sizes[0], sizes[1])));
     at += std::size_t{sizes[0]} + sizes[1];
   }
-  return r;
 }
 
 LogRecord LogView::to_record() const {

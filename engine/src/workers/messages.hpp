@@ -94,6 +94,8 @@ struct ResponseView {
 
   /// Copies it into a `Response`.
   [[nodiscard]] Response to_response() const;
+  /// Copies it over `r`, reusing `r`'s storage.
+  void copy_to(Response& r) const;
 };
 
 /// A log record read in place from the ring.

@@ -206,15 +206,16 @@ class Serving {
     const auto deadline = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(rh.deadline_ns));
     const bool observed = rh.flags != 0U && record_.begin(request);
     std::chrono::nanoseconds took{0};
+    const auto now = std::chrono::steady_clock::now();
     if (!event) {
       response = Response::text("bad event: " + event.error().message, 400);
-    } else if (std::chrono::steady_clock::now() >= deadline) {
+    } else if (now >= deadline) {
       // It waited in the queue past its deadline: answer without running it.
       response = Response::text(
           "event timed out waiting in worker " + std::to_string(spec_.worker_id) + "'s queue", 504);
     } else {
       channel_.running().store(rh.request_id, std::memory_order_release);
-      auto done = function_.invoke(*event, deadline, observed ? &record_ : nullptr);
+      auto done = function_.invoke_at(*event, now, deadline, observed ? &record_ : nullptr);
       channel_.running().store(0, std::memory_order_release);
       response = std::move(done.response);
       took = done.took;

@@ -60,6 +60,14 @@ Result<Event> Event::from_bytes(std::span<const std::byte> bytes) noexcept {
   return e;
 }
 
+Event Event::of_encoding(std::span<const std::byte> bytes) noexcept {
+  Event e;
+  std::memcpy(&e.h_, bytes.data(), sizeof(EventHeader));
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): char view of bytes
+  e.base_ = reinterpret_cast<const char*>(bytes.data());
+  return e;
+}
+
 EventPairs::Pair EventPairs::at(std::uint32_t i) const {
   PairRef p = pair_at(base_, table_offset_, i);
   return {{base_ + p.name.offset, p.name.length}, {base_ + p.value.offset, p.value.length}};

@@ -98,6 +98,12 @@ void EventData::encode_to(std::span<std::byte> out) const noexcept { encode_even
 std::size_t EventParts::encoded_size() const { return encoded_size_of(*this); }
 void EventParts::encode_to(std::span<std::byte> out) const noexcept { encode_event(*this, out); }
 
+Event EventParts::encode_into(std::vector<std::byte>& buffer) const {
+  buffer.resize(encoded_size());
+  encode_event(*this, buffer);
+  return Event::of_encoding(buffer);
+}
+
 std::vector<std::byte> EventData::encode() const {
   std::vector<std::byte> out(encoded_size());
   encode_to(out);
@@ -137,15 +143,15 @@ EventData to_event_data(const Event& e) {
   return d;
 }
 
-EventBuffer::EventBuffer(const EventData& data) : bytes_(data.encode()), event_(*Event::from_bytes(bytes_)) {}
+EventBuffer::EventBuffer(const EventData& data) : bytes_(data.encode()), event_(Event::of_encoding(bytes_)) {}
 
 EventBuffer::EventBuffer(const EventBuffer& other)
-    : bytes_(other.bytes_), event_(*Event::from_bytes(bytes_)) {}
+    : bytes_(other.bytes_), event_(Event::of_encoding(bytes_)) {}
 
 EventBuffer& EventBuffer::operator=(const EventBuffer& other) {
   if (this != &other) {
     bytes_ = other.bytes_;
-    event_ = *Event::from_bytes(bytes_);
+    event_ = Event::of_encoding(bytes_);
   }
   return *this;
 }

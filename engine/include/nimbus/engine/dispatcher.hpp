@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -39,6 +40,9 @@ struct DispatcherOptions {
   /// are in flight, for timeouts and crashes), and brackets its wait with
   /// `prepare_sleep()` / `end_sleep()`. Completions then run inside `poll()`.
   int notify_fd = -1;
+  /// Event-loop mode: the owner's clock (its loop's time), read for each
+  /// submitted event's deadline instead of the system's. Optional.
+  std::function<std::chrono::steady_clock::time_point()> clock;
   /// Receives each stream acknowledgement a function asks for
   /// (`ctx.platform().explicit_ack`), where `on_log` is called. Optional.
   std::function<void(const QualifiedOffset&)> on_stream_ack;
@@ -111,28 +115,43 @@ class Dispatcher {
 
  private:
   struct Slot;
+  // Answered events whose completions are to be called, kept across polls: each response is
+  // overwritten in place, so that an answer costs no allocation once they have grown.
+  class Answers {
+   public:
+    // A place for one more: `done` set, its response to be filled.
+    std::pair<Completion, Response>& add(Completion done);
+    [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+    [[nodiscard]] std::size_t size() const noexcept { return size_; }
+    // Calls each completion once, in order: also those a completion's own submit adds meanwhile
+    // (a deque: the responses being read never move).
+    void deliver();
+
+   private:
+    std::deque<std::pair<Completion, Response>> items_;
+    std::size_t size_ = 0;
+  };
   Dispatcher() = default;
   void submit_to(Slot& slot, const Event& event, Completion done, const RequestOptions& options);
   void poll_loop(Slot& slot);
   void forward_init_logs(int worker, const Worker& w) const;
   // Drains the slot, then handles a stuck or dead worker; completions go to `ready`, to be called
   // without the slot's lock. True when something happened.
-  bool service(Slot& slot, std::vector<std::pair<Completion, Response>>& ready);
+  bool service(Slot& slot, Answers& ready);
   // Moves the slot's answered events to `ready` and forwards its logs; under the slot's mutex.
-  void drain(Slot& slot, std::vector<std::pair<Completion, Response>>& ready) const;
+  void drain(Slot& slot, Answers& ready) const;
   // Kills the slot's worker when the event it runs is past its deadline; true when it did.
   bool kill_if_stuck(Slot& slot, Worker& worker);
   // The slot's worker died (`crash` says how; none: killed for a timeout): answers the event it
   // died on, starts a replacement and gives it the events queued behind.
-  void replace_dead_worker(Slot& slot, Worker& dead, const std::optional<std::string>& crash,
-                           std::vector<std::pair<Completion, Response>>& ready);
+  void replace_dead_worker(Slot& slot, Worker& dead, const std::optional<std::string>& crash, Answers& ready);
 
   DispatcherOptions o_;
   std::vector<std::unique_ptr<Slot>> slots_;
   std::atomic<std::uint64_t> next_id_{1};
   std::atomic<std::uint64_t> restarts_{0};
   std::atomic<bool> stopping_{false};
-  std::vector<std::pair<Completion, Response>> ready_;  // event-loop mode's completions, reused
+  Answers ready_;  // event-loop mode's completions
 };
 
 }  // namespace nimbus::engine

@@ -6,6 +6,7 @@
 #include <sys/epoll.h>
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -51,12 +52,19 @@ class EventLoop {
   /// is ready; returns how many were. A watcher that throws is contained: the
   /// loop says so through `on_error` and goes on.
   int wait(int timeout_ms) noexcept;
+  /// The loop's time: read when the last `wait` returned, or at the last
+  /// `update_time()`. What runs on the loop times its events with it, so that
+  /// an iteration reads the clock once, not once per event (libuv's `uv_now`).
+  [[nodiscard]] std::chrono::steady_clock::time_point now() const noexcept { return now_; }
+  /// Reads the clock again, between the stages of a long iteration.
+  void update_time() noexcept { now_ = std::chrono::steady_clock::now(); }
   /// Where the loop says what a watcher threw (default: stderr).
   void on_error(std::function<void(const std::string&)> report) { report_ = std::move(report); }
 
  private:
   EventLoop() = default;
   int epoll_fd_ = -1;
+  std::chrono::steady_clock::time_point now_ = std::chrono::steady_clock::now();
   std::array<epoll_event, 256> events_{};  // what a wait returns; the kernel fills it, nobody clears it
   std::function<void(const std::string&)> report_;
 };

@@ -83,6 +83,10 @@ class FunctionHost {
   /// The same, with the deadline `timeout` after the handler starts (one clock read fewer).
   Invocation invoke(const Event& event, std::chrono::nanoseconds timeout,
                     detail::BindingObserver* observer = nullptr) noexcept;
+  /// The same, started at `started`: the caller's own clock read, taken just before.
+  Invocation invoke_at(const Event& event, std::chrono::steady_clock::time_point started,
+                       std::chrono::steady_clock::time_point deadline,
+                       detail::BindingObserver* observer) noexcept;
 
   /// Runs the function's drain and termination callbacks (`ctx.platform()`),
   /// once: when the engine drains a worker, when the emulator stops, and at
@@ -98,9 +102,6 @@ class FunctionHost {
 
  private:
   FunctionHost() = default;
-  Invocation invoke_at(const Event& event, std::chrono::steady_clock::time_point started,
-                       std::chrono::steady_clock::time_point deadline,
-                       detail::BindingObserver* observer) noexcept;
   class Platform;
   FunctionConfig config_;
   std::unique_ptr<Platform> platform_;

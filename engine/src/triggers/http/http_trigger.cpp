@@ -136,9 +136,7 @@ Result<Event> HttpTrigger::encode(const Request& request) {
   p.fields = fields_;
   p.body = request.body();
   p.timestamp = std::chrono::system_clock::now();
-  encoded_.resize(p.encoded_size());
-  p.encode_to(encoded_);
-  return Event::from_bytes(encoded_);
+  return p.encode_into(encoded_);
 }
 
 Result<std::unique_ptr<Trigger>> make_http_trigger(const TriggerSpec& spec,

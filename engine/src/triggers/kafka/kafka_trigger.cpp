@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <fstream>
 #include <functional>
 
@@ -191,7 +192,7 @@ void KafkaTrigger::pump() {
 
 // The event is encoded straight from the message (views into librdkafka's buffers), into one
 // buffer the trigger keeps: no strings are built per message. `id_` is the event's id.
-Result<Event> KafkaTrigger::encode(const rd_kafka_message_t* message, const Partition& p) {
+Event KafkaTrigger::encode(const rd_kafka_message_t* message, const Partition& p) {
   const std::int64_t offset = message->offset;
   detail::EventParts e;
   e.id = id_;
@@ -228,9 +229,7 @@ Result<Event> KafkaTrigger::encode(const rd_kafka_message_t* message, const Part
     }
   }
   e.headers = headers_;
-  encoded_.resize(e.encoded_size());
-  e.encode_to(encoded_);
-  return Event::from_bytes(encoded_);
+  return e.encode_into(encoded_);
 }
 
 void KafkaTrigger::handle(rd_kafka_message_t* message) {
@@ -255,7 +254,14 @@ void KafkaTrigger::handle(rd_kafka_message_t* message) {
   brokers_down_ = false;  // a message came: a broker is up
   const std::int64_t offset = message->offset;
   p.next = offset + 1;
-  id_.assign(topic).append("-").append(std::to_string(p.id)).append("-").append(std::to_string(offset));
+  const auto append_number = [this](std::int64_t n) {  // no string built per number
+    std::array<char, 24> digits{};
+    id_.append(digits.data(), std::to_chars(digits.data(), digits.data() + digits.size(), n).ptr);
+  };
+  id_.assign(topic).push_back('-');
+  append_number(p.id);
+  id_.push_back('-');
+  append_number(offset);
   if (message->len > o_.max_body_bytes) {
     notice(name() + ": message " + id_ + " of " + std::to_string(message->len) + " bytes is over the " +
            std::to_string(o_.max_body_bytes) + "-byte limit: committed and not run");
@@ -263,19 +269,13 @@ void KafkaTrigger::handle(rd_kafka_message_t* message) {
     advance(p);
     return;
   }
-  auto event = encode(message, p);
-  if (!event) {  // never: it was just encoded
-    notice(name() + ": message " + id_ + ": " + event.error().message + ": committed and not run");
-    p.running.push_back({offset, 0, {}, true});
-    advance(p);
-    return;
-  }
+  const Event event = encode(message, p);
   const std::uint64_t ticket = ++tickets_;
-  p.running.push_back({offset, ticket, std::chrono::steady_clock::now(), false});
+  p.running.push_back({offset, ticket, loop_->now(), false});
   ++p.in_flight;
   ++in_flight_;
   // Two words, so that the completion needs no allocation of its own.
-  submit_in_lane(p.lane, *event, id_, [partition = &p, ticket](const Response& r) {
+  submit_in_lane(p.lane, event, id_, [partition = &p, ticket](const Response& r) {
     partition->owner->answered(*partition, ticket, r);
   });
 }
@@ -291,7 +291,7 @@ void KafkaTrigger::answered(Partition& p, std::uint64_t ticket, const Response& 
     stats().record(status, std::chrono::nanoseconds(0));
     return;
   }
-  stats().record(status, std::chrono::steady_clock::now() - it->taken);
+  stats().record(status, loop_->now() - it->taken);
   if (closing_ || p.failed) return;
   if (status >= 500) {
     const std::int64_t offset = it->offset;

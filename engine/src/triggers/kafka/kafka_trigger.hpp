@@ -126,7 +126,7 @@ class KafkaTrigger final : public Trigger, private EventLoop::Watcher {
   void on_start() override;
   void pump();
   void handle(rd_kafka_message_t* message);
-  [[nodiscard]] Result<Event> encode(const rd_kafka_message_t* message, const Partition& p);
+  [[nodiscard]] Event encode(const rd_kafka_message_t* message, const Partition& p);
   void answered(Partition& p, std::uint64_t ticket, const Response& response);
   void advance(Partition& p);
   void store_offsets();

@@ -499,26 +499,23 @@ void MqttTrigger::handle_publish(const Publish& message) {
   e.content_type = message.content_type;
   headers_.assign(message.user_properties.begin(), message.user_properties.end());
   e.headers = headers_;
-  encoded_.resize(e.encoded_size());
-  e.encode_to(encoded_);
-  auto event = Event::from_bytes(encoded_);
-  if (!event) return;  // never: it was just encoded
+  const Event event = e.encode_into(encoded_);
   ++in_flight_;
-  const auto taken = Clock::now();
+  const auto taken = loop_->now();
   const std::uint64_t generation = generation_;
   const int qos = message.qos;
   const std::uint16_t id = message.packet_id;
   if (message.response_topic.empty()) {
-    submit(*event, message.topic, [this, taken, generation, qos, id](const Response& r) {
-      stats().record(r.status(), Clock::now() - taken);
+    submit(event, message.topic, [this, taken, generation, qos, id](const Response& r) {
+      stats().record(r.status(), loop_->now() - taken);
       answered(r, generation, qos, id);
     });
     return;
   }
-  submit(*event, message.topic,
+  submit(event, message.topic,
          [this, taken, generation, qos, id, reply_to = std::string(message.response_topic),
           correlation = std::string(message.correlation)](const Response& r) {
-           stats().record(r.status(), Clock::now() - taken);
+           stats().record(r.status(), loop_->now() - taken);
            // MQTT 5 request/response: the handler's body to the response topic, with the
            // correlation data, before the request is acknowledged.
            if (fd_ >= 0 && state_ >= State::kConnected) {

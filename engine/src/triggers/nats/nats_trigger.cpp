@@ -88,6 +88,7 @@ void NatsTrigger::post_message(natsMsg* message) {
 
 Result<void> NatsTrigger::open(EventLoop& loop) noexcept {
   try {
+    loop_ = &loop;
     if (auto ok = mailbox_->open(loop); !ok)
       return Error{"nats trigger '" + spec().name + "': " + ok.error().message};
     natsOptions* opts = nullptr;
@@ -222,24 +223,21 @@ void NatsTrigger::handle(natsMsg* message) {
     }
   }
   e.headers = headers_;
-  encoded_.resize(e.encoded_size());
-  e.encode_to(encoded_);
+  const Event event = e.encode_into(encoded_);
   free(static_cast<void*>(keys));  // NOLINT(cppcoreguidelines-no-malloc): cnats allocates the array
-  auto event = Event::from_bytes(encoded_);
-  if (!event) return;  // never: it was just encoded
   ++in_flight_;
-  const auto taken = std::chrono::steady_clock::now();
+  const auto taken = loop_->now();
   const char* reply = natsMsg_GetReply(message);
   if (reply == nullptr || *reply == '\0') {
-    submit(*event, subject, [this, taken](const Response& r) {  // two words: no allocation of its own
+    submit(event, subject, [this, taken](const Response& r) {  // two words: no allocation of its own
       --in_flight_;
-      stats().record(r.status(), std::chrono::steady_clock::now() - taken);
+      stats().record(r.status(), loop_->now() - taken);
     });
     return;
   }
-  submit(*event, subject, [this, reply_to = std::string(reply), taken](const Response& r) {
+  submit(event, subject, [this, reply_to = std::string(reply), taken](const Response& r) {
     --in_flight_;
-    stats().record(r.status(), std::chrono::steady_clock::now() - taken);
+    stats().record(r.status(), loop_->now() - taken);
     if (connection_ != nullptr) {  // a request: the response's body is the reply
       natsConnection_Publish(connection_, reply_to.c_str(), r.body().data(),
                              static_cast<int>(r.body().size()));

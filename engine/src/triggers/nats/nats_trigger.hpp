@@ -69,6 +69,7 @@ class NatsTrigger final : public Trigger {
   void dropping();  // cnats dropped a message (slow consumer); on its thread
 
  private:
+  EventLoop* loop_ = nullptr;  // its time stamps the events
   void on_start() override;
   void pump();
   void handle(natsMsg* message);

@@ -186,12 +186,12 @@ void StreamTrigger::handle(const redisReply* entry, bool last) {
   const detail::EventBuffer event(d);
   ++in_flight_;
   in_flight_ids_.insert(id);
-  const auto taken = std::chrono::steady_clock::now();
+  const auto taken = loop_->now();
   submit(event, id, [this, id, taken, ms = static_cast<std::int64_t>(ms)](const Response& r) {
     if (closing_) return;
     --in_flight_;
     in_flight_ids_.erase(id);
-    stats().record(r.status(), std::chrono::steady_clock::now() - taken);
+    stats().record(r.status(), loop_->now() - taken);
     if (acknowledges(o_.explicit_ack, r) || (r.status() < 500 && ms <= acked_through_)) {
       acknowledge(id);  // (an explicit_ack comes before the answer of the handler that sent it)
     } else if (r.status() < 500 && o_.at_least_once) {  // the function acknowledges it (explicit_ack)

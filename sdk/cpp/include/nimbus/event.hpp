@@ -19,7 +19,8 @@ namespace nimbus {
 
 namespace detail {
 class EventBuffer;
-}
+struct EventParts;
+}  // namespace detail
 
 /// Name/value pairs of an event (headers, fields, CloudEvents extensions),
 /// iterated in their original order.
@@ -185,7 +186,10 @@ class Event {
 
  private:
   friend class detail::EventBuffer;
+  friend struct detail::EventParts;
   Event() = default;
+  // Views bytes that Nimbus's own encoder just wrote: nothing to check.
+  static Event of_encoding(std::span<const std::byte> bytes) noexcept;
   [[nodiscard]] std::string_view str(detail::StrIndex i) const {
     return {base_ + h_.strings[i].offset, h_.strings[i].length};
   }

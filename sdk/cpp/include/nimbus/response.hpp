@@ -13,6 +13,10 @@
 
 namespace nimbus {
 
+namespace detail {
+struct ResponseAccess;
+}
+
 /// An HTTP-shaped response: status, headers, content type and body.
 ///
 /// ```cpp
@@ -88,6 +92,7 @@ class Response {
   friend bool operator==(const Response&, const Response&) = default;
 
  private:
+  friend struct detail::ResponseAccess;
   int status_ = 200;
   std::string content_type_;
   std::vector<std::pair<std::string, std::string>> headers_;

@@ -97,6 +97,10 @@ struct EventParts {
   [[nodiscard]] std::size_t encoded_size() const;
   /// Encodes into `out`, which must be exactly `encoded_size()` bytes.
   void encode_to(std::span<std::byte> out) const noexcept;
+  /// Encodes into `buffer` (resized to fit; a trigger reuses one) and returns
+  /// the view of it, unchecked since this encoder wrote it: valid until
+  /// `buffer` changes. Throws std::length_error past 4 GiB.
+  [[nodiscard]] Event encode_into(std::vector<std::byte>& buffer) const;
 };
 
 /// Copies an encoded event back into owned values.
