@@ -71,14 +71,19 @@ class Mailbox final : private EventLoop::Watcher {
   /// On the loop's thread: up to `max` items, oldest first.
   std::deque<T> take(std::size_t max) {
     std::deque<T> out;
+    bool wake = false;
     {
       std::lock_guard lock(mutex_);
       while (!items_.empty() && out.size() < max) {
         out.push_back(std::move(items_.front()));
         items_.pop_front();
       }
+      // A waiting poster is woken once the box is half empty, not for each item taken: it then
+      // posts half a box without waiting (bench/streams: a wake-up per take cost the loop a
+      // third of its time).
+      wake = !out.empty() && items_.size() <= capacity_ / 2;
     }
-    if (!out.empty()) room_.notify_all();
+    if (wake) room_.notify_all();
     return out;
   }
 
