@@ -148,6 +148,7 @@ class KafkaTrigger final : public Trigger, private EventLoop::Watcher {
   // Taken since librdkafka's queue was last empty (restart_fetcher).
   std::size_t burst_messages_ = 0;
   std::size_t burst_bytes_ = 0;
+  std::uint64_t rebalances_ = 0;                             // a batch taken across one is dropped (pump)
   static constexpr std::size_t kQueuedMinMessages = 100000;  // librdkafka's default, set explicitly
   bool draining_ = false;
   bool closing_ = false;
