@@ -29,6 +29,7 @@ void on_disconnected(natsConnection* /*nc*/, void* closure) {
 void on_async_error(natsConnection* /*nc*/, natsSubscription* /*sub*/, natsStatus err, void* closure) {
   if (err == NATS_SLOW_CONSUMER) of(closure)->dropping();
 }
+void on_closed(natsConnection* /*nc*/, void* closure) { of(closure)->closed(); }
 void on_reconnected(natsConnection* /*nc*/, void* closure) {
   of(closure)->set_connected(true);
   of(closure)->post_news("reconnected", false);
@@ -54,9 +55,23 @@ NatsTrigger::~NatsTrigger() {
   }
   if (connection_ != nullptr) {
     natsConnection_Close(connection_);
+    // cnats runs a connection's callbacks on a thread of its own, after Close returned (its
+    // "disconnected" among them): the closed callback comes last, so once it came no callback
+    // can reach this trigger after it is gone (bounded: a wedged cnats does not hold the stop).
+    std::unique_lock lock(closed_mutex_);
+    closed_signal_.wait_for(lock, std::chrono::seconds(5), [this] { return closed_; });
+    lock.unlock();
     natsConnection_Destroy(connection_);
   }
   for (auto& item : mailbox_->take(SIZE_MAX)) natsMsg_Destroy(item.message);
+}
+
+void NatsTrigger::closed() {
+  {
+    std::lock_guard lock(closed_mutex_);
+    closed_ = true;
+  }
+  closed_signal_.notify_all();
 }
 
 void NatsTrigger::post_news(std::string news, bool warning) {
@@ -101,6 +116,7 @@ Result<void> NatsTrigger::open(EventLoop& loop) noexcept {
     natsOptions_SetReconnectWait(opts, 1000);
     natsOptions_SetDisconnectedCB(opts, on_disconnected, this);
     natsOptions_SetReconnectedCB(opts, on_reconnected, this);
+    natsOptions_SetClosedCB(opts, on_closed, this);
     natsOptions_SetErrorHandler(opts, on_async_error, this);
     if (!o_.user.empty()) natsOptions_SetUserInfo(opts, o_.user.c_str(), o_.password.c_str());
     if (!o_.token.empty()) natsOptions_SetToken(opts, o_.token.c_str());

@@ -15,7 +15,9 @@
 #include <nats/nats.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -67,6 +69,7 @@ class NatsTrigger final : public Trigger {
   void post_message(natsMsg* message);
   void set_connected(bool up) { connected_.store(up); }
   void dropping();  // cnats dropped a message (slow consumer); on its thread
+  void closed();    // cnats's last callback of the connection; on its thread
 
  private:
   EventLoop* loop_ = nullptr;  // its time stamps the events
@@ -80,6 +83,9 @@ class NatsTrigger final : public Trigger {
   natsConnection* connection_ = nullptr;
   natsSubscription* subscription_ = nullptr;
   std::atomic<bool> connected_{false};
+  std::mutex closed_mutex_;  // the destructor waits for `closed()`
+  std::condition_variable closed_signal_;
+  bool closed_ = false;
   std::atomic<std::int64_t> said_dropping_{0};  // when the last drop was said (steady clock ticks)
   int in_flight_ = 0;
   bool draining_ = false;
