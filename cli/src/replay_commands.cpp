@@ -6,7 +6,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
-#include <regex>
+#include <limits>
 #include <set>
 #include <sstream>
 #include <string>
@@ -81,11 +81,7 @@ Result<replay::NoiseRules> noise_rules(const cxxopts::ParseResult& args, const f
   add("ignore-log-field", rules.log_fields);
   add("mask", rules.masks);
   for (const auto& m : rules.masks) {
-    try {
-      std::regex check(m);
-    } catch (const std::regex_error& e) {
-      return Error{"--mask " + m + ": not a regular expression: " + e.what()};
-    }
+    if (auto ok = replay::NoiseRules::check_mask(m, "--mask " + m); !ok) return ok.error();
   }
   for (const auto& p : rules.paths) {
     if (p.empty() || p[0] != '/')
@@ -154,7 +150,9 @@ void add_replay_options(cxxopts::Options& opts) {
       cxxopts::value<std::string>())(
       "lenient", "let the function's configured bindings answer calls the tape does not have")(
       "strict", "stop at the first unreadable tape line (exit 2)")(
-      "json", "also write the report as JSON to this file", cxxopts::value<std::string>())(
+      "line", "replay only the record on this tape line (repeatable)",
+      cxxopts::value<std::vector<std::string>>())("json", "also write the report as JSON to this file",
+                                                  cxxopts::value<std::string>())(
       "junit", "also write a JUnit XML report (one test case per record)", cxxopts::value<std::string>())(
       "html", "also write a self-contained HTML report with side-by-side diffs",
       cxxopts::value<std::string>())(
@@ -173,7 +171,7 @@ void add_replay_options(cxxopts::Options& opts) {
 int replay_and_report(replay::TapeReplayOptions& o, const cxxopts::ParseResult& args,
                       std::uint64_t tape_bytes) {
   replay::Report report(o.tape.string(), args["function"].as<std::string>());
-  if (args.count("junit") != 0U) report.keep_passed();
+  if (args.count("junit") != 0U || args.count("json") != 0U) report.keep_passed();  // a case per record
   Result<replay::TapeReplayOutcome> outcome = Error{};
   {
     Progress progress(isatty(STDERR_FILENO) != 0, tape_bytes);
@@ -226,6 +224,13 @@ int replay_command(int argc, char** argv) {
   o.compare.noise = *noise;
   o.strict = args.count("strict") != 0U;
   o.learn_noise = args.count("learn-noise") != 0U;
+  if (args.count("line") != 0U) {
+    for (const auto& text : args["line"].as<std::vector<std::string>>()) {
+      auto line = parse_int(text, "--line", 1, std::numeric_limits<int>::max());
+      if (!line) return fail("replay: " + line.error().message);
+      o.only_lines.insert(static_cast<std::size_t>(*line));
+    }
+  }
   if (use_engine) {
     o.worker.worker_executable = worker_executable();
     set_worker_function(*target, o.worker);

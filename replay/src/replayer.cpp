@@ -4,8 +4,10 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <regex>
 #include <sstream>
 
@@ -240,17 +242,87 @@ Result<NoiseRules> NoiseRules::parse(std::string_view yaml, const std::string& o
       }
     }
     for (const auto& m : rules.masks) {
-      try {
-        std::regex check(m);
-      } catch (const std::regex_error& e) {
-        return Error{origin + ": masks: '" + m + "' is not a regular expression: " + e.what()};
-      }
+      if (auto ok = check_mask(m, origin + ": masks: '" + m + "'"); !ok) return ok.error();
     }
     return rules;
   } catch (const YAML::Exception& e) {
     return Error{origin + ": " + e.what()};
   } catch (const std::exception& e) {
     return Error{origin + ": " + e.what()};
+  }
+}
+
+namespace {
+
+// The number of states std::regex makes of `mask`, roughly: each atom one, a group the sum of
+// its atoms, a repetition its atom times its largest count. Nothing when it is beyond `limit`.
+std::optional<std::size_t> regex_size(std::string_view mask, std::size_t limit) {
+  std::vector<std::size_t> groups{0};  // the size so far of each open group
+  std::size_t last = 0;                // the size of the atom before a repetition
+  for (std::size_t i = 0; i < mask.size(); ++i) {
+    const char c = mask[i];
+    if (c == '\\') {
+      ++i;
+      last = 1;
+      groups.back() += 1;
+    } else if (c == '[') {
+      std::size_t j = i + 1;
+      if (j < mask.size() && mask[j] == '^') ++j;
+      if (j < mask.size() && mask[j] == ']') ++j;
+      while (j < mask.size() && mask[j] != ']') j += mask[j] == '\\' ? 2 : 1;
+      i = j;
+      last = 1;
+      groups.back() += 1;
+    } else if (c == '(') {
+      groups.push_back(0);
+      if (groups.size() > 100) return std::nullopt;
+    } else if (c == ')' && groups.size() > 1) {
+      last = groups.back() + 1;
+      groups.pop_back();
+      groups.back() += last;
+    } else if (c == '{') {
+      std::size_t j = i + 1;
+      std::size_t largest = 0;
+      std::size_t count = 0;
+      while (j < mask.size() && (std::isdigit(static_cast<unsigned char>(mask[j])) != 0 || mask[j] == ',')) {
+        count = mask[j] == ','
+                    ? 0
+                    : std::min<std::size_t>(count * 10 + static_cast<std::size_t>(mask[j] - '0'), limit + 1);
+        largest = std::max(largest, count);
+        ++j;
+      }
+      if (j < mask.size() && mask[j] == '}') {
+        groups.back() += last * (largest > 0 ? largest - 1 : 0);
+        i = j;
+      } else {
+        groups.back() += 1;
+      }
+    } else {
+      last = 1;
+      groups.back() += 1;
+    }
+    if (groups.back() > limit) return std::nullopt;
+  }
+  std::size_t total = 0;
+  for (const auto g : groups) total += g;
+  return total;
+}
+
+}  // namespace
+
+Result<void> NoiseRules::check_mask(const std::string& mask, const std::string& what) noexcept {
+  try {
+    constexpr std::size_t kLimit = 10000;
+    if (!regex_size(mask, kLimit)) {
+      return Error{what + " is too large a regular expression (over " + std::to_string(kLimit) +
+                   " states, or groups nested over 100 deep)"};
+    }
+    std::regex check(mask);
+    return {};
+  } catch (const std::regex_error& e) {
+    return Error{what + " is not a regular expression: " + e.what()};
+  } catch (const std::exception& e) {
+    return Error{what + ": " + e.what()};
   }
 }
 

@@ -118,10 +118,11 @@ void Report::print(std::ostream& out, bool color) const {
 Json Report::to_json(bool stopped_early) const {
   Json findings = Json::array();
   for (const auto& r : findings_) {
-    if (r.outcome == Outcome::kPassed) continue;
-    Json f{{"line", r.line},
-           {"event", r.event_id},
-           {"outcome", r.outcome == Outcome::kChanged ? "changed" : "unreadable"}};
+    const char* outcome = r.outcome == Outcome::kPassed    ? "passed"
+                          : r.outcome == Outcome::kChanged ? "changed"
+                                                           : "unreadable";
+    Json f{{"line", r.line}, {"event", r.event_id}, {"outcome", outcome}, {"durationMs", r.duration_ms}};
+    if (r.noise_ignored) f["noiseIgnored"] = true;
     if (!r.error.empty()) f["error"] = r.error;
     Json diffs = Json::array();
     for (const auto& d : r.differences) {

@@ -68,7 +68,9 @@ RecordResult unreadable(std::size_t line, std::string error) {
 // Feeds every record of `tape` to `runner`; false when `strict` stopped it at a bad line.
 bool feed_tape(recorder::TapeReader& tape, Runner& runner, const TapeReplayOptions& o) {
   std::size_t done = 0;
+  const auto chosen = [&o](std::size_t line) { return o.only_lines.empty() || o.only_lines.contains(line); };
   while (auto item = tape.next()) {
+    if (!chosen(tape.line())) continue;
     if (!*item) {
       runner.skip(unreadable(tape.line(), item->error().message));
       if (o.strict) {
@@ -140,7 +142,7 @@ std::set<std::string> learn_in_emulator(const TapeReplayOptions& o, emulator::Em
   auto tape = recorder::TapeReader::open(o.tape);
   if (!tape) return learned;
   while (auto item = (*tape)->next()) {
-    if (!*item) continue;
+    if (!*item || (!o.only_lines.empty() && !o.only_lines.contains((*tape)->line()))) continue;
     auto data = format::parse_event_text((*item)->event_value, "tape");
     if (!data) continue;
     const detail::EventBuffer event(*data);

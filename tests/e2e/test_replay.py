@@ -121,6 +121,30 @@ class RecordReplayTest(unittest.TestCase):
         parts = {d["part"] for f in j["findings"] for d in f["differences"]}
         self.assertEqual(parts, {"logs"}, "only the logs changed: responses and calls did not")
 
+    def test_the_json_report_has_every_record_and_one_can_be_replayed_alone(self):
+        header, *records = tape_lines(self.tape)
+        records[1]["response"]["body"] = '{"greeting":"hello, Bob","again":false}'  # the recorded answer differs
+        edited = self.tmp / "one-changed.ndjson"
+        edited.write_text("\n".join(json.dumps(x) for x in [header, *records]) + "\n")
+        report = self.tmp / "one-changed.json"
+        r = nimbus("replay", edited, "--function", self.hello / "function.yaml", "--json", report)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        findings = json.loads(report.read_text())["findings"]
+        self.assertEqual([(f["line"], f["outcome"]) for f in findings],
+                         [(2, "passed"), (3, "changed"), (4, "passed"), (5, "passed")])
+        self.assertTrue(all(f["durationMs"] >= 0 for f in findings))
+        self.assertEqual([d["part"] for d in findings[1]["differences"]], ["response"])
+        self.assertIn("hello, Bob", json.dumps(findings[1]["differences"][0]["expected"]))
+
+        for line, code, outcomes in ((3, 1, ["changed"]), (4, 0, ["passed"])):
+            r = nimbus("replay", edited, "--function", self.hello / "function.yaml", "--line", line, "--json", report)
+            self.assertEqual(r.returncode, code, r.stdout + r.stderr)
+            self.assertEqual([(f["line"], f["outcome"]) for f in json.loads(report.read_text())["findings"]],
+                             [(line, o) for o in outcomes])
+        r = nimbus("replay", edited, "--function", self.hello / "function.yaml", "--line", "zero")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--line", r.stderr)
+
     def test_a_call_the_tape_lacks_is_a_difference(self):
         header, *records = tape_lines(self.tape)
         records[0]["calls"] = []  # as if the recorded build had made no calls
@@ -354,6 +378,24 @@ class NoiseTest(unittest.TestCase):
     def test_a_mask(self):
         r = self.replay("--mask", "[0-9]{5,}", "--ignore-log-field", "took_us")
         self.assertEqual(r.returncode, 0, r.stdout)
+
+    def test_a_mask_too_large_to_compile_is_refused(self):
+        # std::regex would exhaust the stack compiling it (found by the noise_rules fuzz target).
+        for mask, why in (("x{99999999999999999999}", "too large a regular expression"),
+                          ("(" * 150 + "a" + ")" * 150, "nested over 100 deep"),
+                          ("[0-9", "is not a regular expression")):
+            r = self.replay("--mask", mask)
+            self.assertEqual(r.returncode, 2, r.stdout)
+            self.assertIn(f"--mask {mask}", r.stderr)
+            self.assertIn(why, r.stderr)
+        rules = self.tmp / "replay.yaml"
+        rules.write_text("masks: ['(a{200}){200}']\n")
+        try:
+            r = self.replay()
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("masks: '(a{200}){200}' is too large a regular expression", r.stderr)
+        finally:
+            rules.unlink()
 
     def test_replay_yaml_beside_the_tape(self):
         rules = self.tmp / "replay.yaml"

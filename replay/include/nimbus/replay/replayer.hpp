@@ -39,6 +39,10 @@ struct NoiseRules {
   static Result<NoiseRules> load(const std::filesystem::path& file) noexcept;
   /// The same from its text; `origin` names it in errors.
   static Result<NoiseRules> parse(std::string_view yaml, const std::string& origin) noexcept;
+  /// Checks one mask: a regular expression std::regex compiles within bounds
+  /// (a repetition like `{999999}` would exhaust the stack compiling it). The
+  /// error says what is wrong, after `what` (`--mask x`, `replay.yaml: masks: 'x'`).
+  static Result<void> check_mask(const std::string& mask, const std::string& what) noexcept;
   /// The paths where two records differ (array indices as `*`), to ignore.
   static std::vector<std::string> learn(const format::TapeRecord& a, const format::TapeRecord& b);
 };

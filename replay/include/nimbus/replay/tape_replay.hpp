@@ -37,6 +37,9 @@ struct TapeReplayOptions {
   CompareOptions compare;
   /// Stop at the first unreadable tape line.
   bool strict = false;
+  /// Only the records on these tape lines (`--line`: an editor re-running
+  /// one record); every record when empty.
+  std::set<std::size_t> only_lines;
   /// First replay every record twice, and ignore whatever differs between the two runs.
   bool learn_noise = false;
   /// Told after each record: how many so far, and how many bytes of the tape were read.
