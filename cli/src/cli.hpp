@@ -94,5 +94,6 @@ int replay_command(int argc, char** argv);
 int diff_command(int argc, char** argv);
 int build_command(int argc, char** argv);
 int events_command(int argc, char** argv);
+int invoke_command(int argc, char** argv);
 
 }  // namespace nimbus::cli

@@ -29,6 +29,7 @@ constexpr const char* kUsage = R"(usage: nimbus <command> [options]
 commands:
   run <function.yaml | lib.so>   run a function in the emulator on event files or its own triggers
   serve <function.yaml | lib.so> serve a function over HTTP with the shared-memory engine
+  invoke <url> --event F         send event files to a running function and show its answers and logs
   replay <tape> --function F     replay a tape against a function and show what changed
   diff <a.ndjson> <b.ndjson>     compare two tapes
   build <function.yaml>          build a C++ function's shared library into .nimbus/
@@ -368,6 +369,7 @@ int dispatch(int argc, char** argv) {
   if (command == "replay") return replay_command(argc - 1, argv + 1);
   if (command == "diff") return diff_command(argc - 1, argv + 1);
   if (command == "events") return events_command(argc - 1, argv + 1);
+  if (command == "invoke") return invoke_command(argc - 1, argv + 1);
   if (command == "version" || command == "--version") {
     std::cout << "nimbus " << nimbus::kSdkVersion << " (function ABI " << nimbus::detail::kAbiVersion
               << ")\n";

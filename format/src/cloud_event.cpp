@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <array>
+#include <utility>
+#include <vector>
 
+#include "nimbus/format/json_text.hpp"
+#include "nimbus/format/json_writer.hpp"
 #include "nimbus/format/text.hpp"
 #include "nimbus/format/time_text.hpp"
 #include "nimbus/json.hpp"
@@ -224,6 +228,81 @@ Result<std::vector<detail::EventData>> read_cloud_event_batch(std::string_view j
   } catch (const std::exception& e) {
     return Error{std::string("CloudEvents batch: ") + e.what()};
   }
+}
+
+namespace {
+
+// A binary-mode header value: percent-encoded where the HTTP binding requires it.
+std::string header_value(std::string_view value) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(value.size());
+  for (const char ch : value) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c <= 0x20 || c >= 0x7F || c == '"' || c == '%') {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> binary_cloud_event_headers(const detail::EventData& event) {
+  std::vector<std::pair<std::string, std::string>> out;
+  out.reserve(kRequired.size() + kOptional.size() + event.ce_extensions.size());
+  for (const Required& r : kRequired)
+    out.emplace_back(std::string("ce-") + r.name, header_value(event.*r.member));
+  for (const Required& o : kOptional) {
+    if (!(event.*o.member).empty())
+      out.emplace_back(std::string("ce-") + o.name, header_value(event.*o.member));
+  }
+  for (const auto& [name, value] : event.ce_extensions) out.emplace_back("ce-" + name, header_value(value));
+  return out;
+}
+
+std::string structured_cloud_event(const detail::EventData& event) {
+  std::string out;
+  {
+    JsonWriter w(out, 128 + event.body.size() * 4 / 3);  // sizes `out` when it goes
+    w.ch('{');
+    for (const Required& r : kRequired) {
+      w.string(r.name);
+      w.ch(':');
+      w.string(event.*r.member);
+      w.ch(',');
+    }
+    for (const Required& o : kOptional) {
+      if ((event.*o.member).empty()) continue;
+      w.string(o.name);
+      w.ch(':');
+      w.string(event.*o.member);
+      w.ch(',');
+    }
+    for (const auto& [name, value] : event.ce_extensions) {
+      w.string(name);
+      w.ch(':');
+      w.string(value);
+      w.ch(',');
+    }
+    if (!event.content_type.empty()) w.member(R"("datacontenttype":)", event.content_type);
+    if (event.body.empty()) {  // no data member
+    } else if (json_media_type(event.content_type) && JsonText::parse(event.body)) {
+      w.lit(R"("data":)");
+      w.raw(event.body);
+      w.ch(',');
+    } else if (printable_utf8(event.body)) {
+      w.member(R"("data":)", event.body);
+    } else {
+      w.member(R"("data_base64":)", base64_encode(event.body));
+    }
+    w.close_object();
+  }
+  return out;
 }
 
 }  // namespace nimbus::format

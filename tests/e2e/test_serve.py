@@ -7,6 +7,7 @@ hand: NIMBUS=build/cli/nimbus NIMBUS_FIXTURES=build/tests/fixtures \
 """
 
 import contextlib
+import shutil
 import http.client
 import json
 import os
@@ -506,6 +507,99 @@ class TriggersTest(unittest.TestCase):
             self.assertEqual(proc.returncode, 2, err)  # a configuration error, as every other
             self.assertIn("spec.triggers.tick.attributes.schedule: schedule '61 * * * * *': second field '61': "
                           "61 is outside 0-59", err)
+
+
+def nimbus(*args, cwd=None):
+    return subprocess.run([NIMBUS, *map(str, args)], capture_output=True, text=True, cwd=cwd or SOURCE, timeout=300)
+
+
+def json_lines(text):
+    return [json.loads(l) for l in text.splitlines() if l.startswith("{")]
+
+
+class InvokeTest(unittest.TestCase):
+    """`nimbus invoke`: event files sent to a running function, shown as `nimbus run` shows them."""
+
+    EVENTS = SOURCE / "examples" / "hello" / "events"
+
+    def test_invoke_shows_what_run_shows(self):
+        # One worker: the hello function remembers whom it greeted, per worker, as the emulator does.
+        ran = nimbus("run", HELLO, "--event", self.EVENTS, "--json")
+        self.assertEqual(ran.returncode, 0, ran.stderr)
+        with Server(HELLO, "--workers", "1") as s:
+            url = f"http://127.0.0.1:{s.port}"
+            invoked = nimbus("invoke", url, "--event", self.EVENTS, "--json")
+            self.assertEqual(invoked.returncode, 0, invoked.stderr)
+
+            def shape(lines):
+                return [(l["type"], l["event"], l.get("message"), l.get("fields"), l.get("status"), l.get("body"))
+                        for l in lines]
+            self.assertEqual(shape(json_lines(invoked.stdout)), shape(json_lines(ran.stdout)))
+            self.assertNotIn("X-Nimbus-Logs", invoked.stdout)  # the logs it carried are shown as logs
+
+            text = nimbus("invoke", url + "/", "--event", self.EVENTS / "02-header.json", "--log-level", "info")
+            self.assertEqual(text.returncode, 0, text.stderr)
+            self.assertIn("── 02-header  GET /", text.stdout)
+            self.assertRegex(text.stdout, r"info +greeting  name=Ada  again=true")
+            self.assertNotIn("was greeted before", text.stdout)  # a debug record, below --log-level
+            self.assertIn('{"greeting":"hello, Ada","again":true}', text.stdout)
+            self.assertIn("1 event: 1 ok, 0 failed", text.stderr)
+
+    def test_a_failed_event_and_a_server_that_is_down(self):
+        bad = Path(tempfile.mkdtemp()) / "bad.json"
+        try:
+            bad.write_text(json.dumps({"method": "POST", "path": "/", "contentType": "application/json",
+                                       "body": "{oops"}))
+            with Server(HELLO) as s:
+                r = nimbus("invoke", f"http://127.0.0.1:{s.port}", "--event", bad, "--event",
+                           self.EVENTS / "01-world.json")
+                self.assertEqual(r.returncode, 1, r.stdout)
+                self.assertRegex(r.stdout, r"   500")
+                self.assertIn("2 events: 1 ok, 1 failed", r.stderr)
+                port = s.port
+            r = nimbus("invoke", f"http://127.0.0.1:{port}", "--event", self.EVENTS / "01-world.json")
+            self.assertEqual(r.returncode, 1)
+            self.assertIn(f"error: http://127.0.0.1:{port}/: ", r.stderr)
+        finally:
+            shutil.rmtree(bad.parent)
+
+    def test_bad_arguments_are_named(self):
+        for args, said in ((["http://x"], "name event files with --event"),
+                           (["ftp://x", "--event", "e.json"], "'ftp://x' is not an http:// or https:// URL"),
+                           (["http://x", "--event", self.EVENTS, "--cloudevent", "xml"],
+                            "--cloudevent xml: expected binary or structured"),
+                           (["http://x", "--event", self.EVENTS, "--log-level", "loud"], "--log-level loud"),
+                           (["http://x", "--event", "no-such.json"], "no-such.json")):
+            r = nimbus("invoke", *args)
+            self.assertEqual(r.returncode, 2, (args, r.stdout, r.stderr))
+            self.assertIn(said, r.stderr)
+
+    def test_events_sent_as_cloud_events(self):
+        tmp = Path(tempfile.mkdtemp())
+        try:
+            fn = tmp / "awkward"
+            shutil.copytree(SOURCE / "tests" / "fixtures" / "awkward", fn, ignore=shutil.ignore_patterns(".nimbus"))
+            made = nimbus("events", "new", "cloudevent", "-o", tmp / "ce.json")
+            self.assertEqual(made.returncode, 0, made.stderr)
+            plain = tmp / "plain.json"
+            plain.write_text(json.dumps({"id": "p-1", "method": "POST", "path": "/", "body": "hi"}))
+            with Server(fn / "function.yaml") as s:
+                url = f"http://127.0.0.1:{s.port}"
+                for mode in ("binary", "structured"):
+                    r = nimbus("invoke", url, "--event", tmp / "ce.json", "--event", plain, "--cloudevent", mode,
+                               "--json")
+                    self.assertEqual(r.returncode, 0, r.stderr)
+                    bodies = [json.loads(l["body"]) for l in json_lines(r.stdout) if l["type"] == "response"]
+                    self.assertEqual(bodies[0]["cloudEvent"], {
+                        "id": "ce-1", "type": "com.example.order.created", "source": "/shop", "subject": "17",
+                        "time": "2026-12-01T10:00:00Z", "datacontenttype": "application/json",
+                        "dataschema": "https://example.com/schemas/order.json",
+                        "extensions": {"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}},
+                        mode)
+                    self.assertEqual((bodies[1]["cloudEvent"]["id"], bodies[1]["cloudEvent"]["source"],
+                                      bodies[1]["cloudEvent"]["type"]), ("p-1", "nimbus-invoke", "dev.nimbus.event"))
+        finally:
+            shutil.rmtree(tmp)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "nimbus/detail/event_data.hpp"
@@ -58,5 +59,21 @@ struct BinaryCloudEvent {
 /// event that fails its checks fails the whole batch, naming its index.
 [[nodiscard]] Result<std::vector<detail::EventData>> read_cloud_event_batch(std::string_view json_text,
                                                                             const detail::EventData& base);
+
+/// `event`'s attributes as binary mode's headers (what a client sends, and
+/// what `BinaryCloudEvent` reads back): `ce-specversion`, `ce-id`,
+/// `ce-source`, `ce-type`, then `ce-subject`, `ce-time` and `ce-dataschema`
+/// when set, then the extensions; values percent-encoded where the HTTP
+/// binding asks (space, `"`, `%` and bytes outside printable ASCII). The
+/// content type is the event's own.
+[[nodiscard]] std::vector<std::pair<std::string, std::string>> binary_cloud_event_headers(
+    const detail::EventData& event);
+
+/// `event` as a structured-mode object (JSON text, what
+/// `read_structured_cloud_event` reads back): its attributes, its content
+/// type as `datacontenttype`, and its body as `data` (the JSON value for a
+/// JSON media type whose body parses; text for other printable UTF-8) or
+/// else `data_base64`.
+[[nodiscard]] std::string structured_cloud_event(const detail::EventData& event);
 
 }  // namespace nimbus::format

@@ -8,7 +8,9 @@
 #include <string>
 #include <string_view>
 
+#include "nimbus/json.hpp"
 #include "nimbus/logger.hpp"
+#include "nimbus/result.hpp"
 
 namespace nimbus::format {
 
@@ -57,5 +59,14 @@ struct LogJsonStyle {
 /// {"time":"2026-11-27T16:17:50.699Z","level":"info","message":"greeting","fields":{"name":"Ada"},"worker":0}
 /// ```
 void append_log_json(std::string& out, const LogLine& line, const LogJsonStyle& style = {});
+
+/// The record `append_log_json` wrote, read back: either shape (nuclio's is
+/// told by its `name` or its numeric `time`), from `X-Nimbus-Logs` or
+/// `X-Nuclio-Logs` answers. In nuclio's shape the logger is the `name` after
+/// the function's (after its first dot), and a field renamed with a `_` gets
+/// its own name back. A record without a time gets `received`. An error
+/// names the member that is missing or of the wrong type.
+[[nodiscard]] Result<LogRecord> parse_log_json(const Json& record,
+                                               std::chrono::system_clock::time_point received = {}) noexcept;
 
 }  // namespace nimbus::format
