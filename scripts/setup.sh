@@ -65,6 +65,22 @@ if [[ $(cat "$venv/.nimbus-sdk" 2>/dev/null) != "$sdk_hash" ]]; then
   echo "$sdk_hash" >"$venv/.nimbus-sdk"
 fi
 
+# The VS Code extension's packages (ide/vscode), pinned by its package-lock.json: TypeScript, the
+# CDT debug adapter, the DAP test client, vsce. It needs the machine's Node 20 and npm; node-gyp
+# builds the adapter's native module against this Node's own headers (nothing downloaded).
+if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' 2>/dev/null; then
+  echo "setup: the VS Code extension needs Node.js 20 or later with npm on PATH" >&2
+  exit 1
+fi
+ext=ide/vscode
+lock_hash=$(sha256sum "$ext/package-lock.json" | cut -c1-16)
+if [[ $(cat "$ext/node_modules/.nimbus-lock" 2>/dev/null) != "$lock_hash" ]]; then
+  echo "setup: installing the VS Code extension's packages (npm ci in $ext)"
+  node_prefix=$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")
+  (cd "$ext" && npm_config_nodedir="$node_prefix" npm ci --no-audit --no-fund --loglevel=error)
+  echo "$lock_hash" >"$ext/node_modules/.nimbus-lock"
+fi
+
 # The Kafka broker's jars (Kafka 4.4.0, KRaft; tools/kafka-broker/pom.xml), for
 # tests/e2e/brokers.py and bench/streams: fetched once from Maven Central.
 jars=tools/kafka-broker/jars

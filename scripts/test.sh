@@ -19,6 +19,9 @@ git ls-files 'sdk/*.cpp' 'format/*.cpp' 'engine/*.cpp' 'emulator/*.cpp' 'recorde
 echo "== tests =="
 ctest --test-dir build --output-on-failure -j "$jobs"
 
+echo "== VS Code extension: node tests, debugging through DAP (gdb, debugpy), the .vsix =="
+(cd ide/vscode && npm test && npm run test:dap && npm run package)
+
 echo "== fuzz (libFuzzer, a short fixed number of runs each) =="
 scripts/fuzz.sh 20000
 
