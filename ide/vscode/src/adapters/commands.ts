@@ -6,7 +6,7 @@ import { findNimbus, MissingProgram } from '../logic/executables';
 import { FunctionConfigError, readFunctionConfig, type Runtime } from '../logic/functionConfig';
 import { runArguments } from '../logic/launch';
 import { invokeArguments, EVENT_KINDS, recordArguments, serveArguments, tapeName } from '../logic/commandLines';
-import { httpAddress } from '../logic/output';
+import { httpAddress, isReadyLine } from '../logic/output';
 import { isTapeHeader } from '../logic/replay';
 import { checkFunctionName, newFunctionFiles } from '../logic/templates';
 import { run, start, type Channel, type Started } from './processes';
@@ -14,7 +14,7 @@ import type { ReplayTests } from './replayTests';
 import { chooseFunction, settings, workspaceFolders } from './workspace';
 
 export class Commands {
-  private served?: { started: Started; url?: string; functionFile: string };
+  private served?: { started: Started; url?: string; ready?: boolean; functionFile: string };
 
   constructor(
     private readonly channel: Channel,
@@ -81,14 +81,15 @@ export class Commands {
     return folder;
   }
 
-  async runFunction(arg?: unknown): Promise<number | null | undefined> {
+  /** `nimbus run` on the function's events/; without one, on its own triggers until Stop Serving. */
+  async runFunction(arg?: unknown): Promise<number | null | string | undefined> {
     const file = await chooseFunction(arg);
     if (!file) return undefined;
     readFunctionConfig(file);
     const events = path.join(path.dirname(file), 'events');
-    const config = { function: file, ...(fs.existsSync(events) ? { event: events + path.sep } : { triggers: true }) };
+    if (!fs.existsSync(events)) return this.keepRunning(file, [...runArguments({ function: file, triggers: true }, { json: true }), '--port', '0'], 'runs on its triggers');
     this.channel.show(true);
-    const done = await run({ command: this.nimbus(), args: runArguments(config, { json: true }), cwd: path.dirname(file) }, this.channel);
+    const done = await run({ command: this.nimbus(), args: runArguments({ function: file, event: events + path.sep }, { json: true }), cwd: path.dirname(file) }, this.channel);
     return done.code;
   }
 
@@ -176,21 +177,27 @@ export class Commands {
   async serve(arg?: unknown): Promise<string | undefined> {
     const file = await chooseFunction(arg);
     if (!file) return undefined;
+    return this.keepRunning(file, serveArguments(file), 'is served');
+  }
+
+  /** A function that keeps running (nimbus serve, or nimbus run on triggers) until Stop Serving; Invoke sends to its HTTP address. */
+  private keepRunning(file: string, args: string[], what: string): Promise<string | undefined> {
     this.stopServe();
     this.channel.show(true);
     return new Promise((resolve) => {
-      const started = start({ command: this.nimbus(), args: serveArguments(file), cwd: path.dirname(file) }, this.channel, (line, stream) => {
-        const url = stream === 'stdout' ? httpAddress(line) : undefined;
-        if (url && this.served && !this.served.url) {
-          this.served.url = url;
-          void vscode.window.showInformationMessage(`Nimbus: serving ${path.basename(path.dirname(file))} on ${url}`);
-          resolve(url);
-        }
+      const started = start({ command: this.nimbus(), args, cwd: path.dirname(file) }, this.channel, (line, stream) => {
+        // The ready line: where it answers HTTP, if it has an HTTP trigger.
+        if (stream !== 'stdout' || !this.served || this.served.ready || !isReadyLine(line)) return;
+        const url = httpAddress(line);
+        this.served.ready = true;
+        this.served.url = url;
+        void vscode.window.showInformationMessage(`Nimbus: ${path.basename(path.dirname(file))} ${what}${url ? ` on ${url}` : ''}; "Nimbus: Stop Serving" stops it`);
+        resolve(url);
       });
       this.served = { started, functionFile: file };
       void started.done.then(({ code, stderr }) => {
         if (this.served?.started === started) this.served = undefined;
-        if (code !== 0 && code !== null) void vscode.window.showErrorMessage(`Nimbus: nimbus serve ended (exit ${code}): ${stderr.trim().split('\n').pop() ?? ''}`);
+        if (code !== 0 && code !== null) void vscode.window.showErrorMessage(`Nimbus: nimbus ${args[0]} ended (exit ${code}): ${stderr.trim().split('\n').pop() ?? ''}`);
         resolve(undefined);
       });
     });

@@ -78,6 +78,16 @@ export function debugpyListening(line: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/** Whether `line` is the ready line of `nimbus serve` or of `nimbus run --json` on triggers. */
+export function isReadyLine(line: string): boolean {
+  try {
+    const item = JSON.parse(line) as Record<string, unknown>;
+    return typeof item === 'object' && item !== null && (typeof item.serving === 'string' || item.type === 'ready');
+  } catch {
+    return false;
+  }
+}
+
 /** Where a running function answers HTTP, from its ready line (`nimbus serve`, or `nimbus run --json` on triggers). */
 export function httpAddress(line: string): string | undefined {
   let item: Record<string, unknown>;

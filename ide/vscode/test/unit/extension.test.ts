@@ -138,8 +138,31 @@ describe('the extension in a (fake) VS Code', () => {
       const lines = fake.recorded.channelLines.map((l) => `${l.level} ${l.text}`);
       assert.ok(lines.some((l) => /^info 02-header {2}greeting {2}name=Ada/.test(l)), lines.join('\n'));
       assert.ok(lines.some((l) => l.startsWith('info 02-header  → 200') && l.includes('hello, Ada')), lines.join('\n'));
+
+      // An event file of a kind the function has none of yet: written by nimbus events new, then sent.
+      fake.recorded.quickPicks = ['New event file…', 'cloudevent'];
+      assert.equal(await api.commands.invoke(path.join(hello, 'function.yaml')), 0, fake.recorded.errors.join('\n'));
+      const made = JSON.parse(fs.readFileSync(path.join(hello, 'events', 'cloudevent.json'), 'utf8'));
+      assert.equal(made.cloudEvent.type, 'com.example.order.created');
+      assert.ok(fake.recorded.channelLines.some((l) => l.text.startsWith('ce-1  → 200')), fake.recorded.channelLines.map((l) => l.text).join('\n'));
+    } finally {
+      api.commands.stopServe();
+      fs.rmSync(path.join(hello, 'events', 'cloudevent.json'), { force: true });
+    }
+  });
+
+  test('Run Function on a function without events/ runs it on its triggers until Stop Serving', { timeout: 300_000 }, async () => {
+    const bare = path.join(tmp, 'bare');
+    fs.cpSync(hello, bare, { recursive: true, filter: (f) => !f.includes(`${path.sep}events`) && !f.includes(`${path.sep}tapes`) });
+    const url = await api.commands.runFunction(path.join(bare, 'function.yaml'));
+    assert.match(String(url), /^http:\/\/127\.0\.0\.1:\d+$/, fake.recorded.errors.join('\n'));
+    try {
+      const answer = await fetch(`${String(url)}/?name=Ada`);
+      assert.deepEqual(await answer.json(), { greeting: 'hello, Ada', again: false });
     } finally {
       api.commands.stopServe();
     }
+    await new Promise((r) => setTimeout(r, 500));
+    await assert.rejects(fetch(`${String(url)}/`));  // stopped
   });
 });

@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { invokeArguments, recordArguments, serveArguments, tapeName } from '../../src/logic/commandLines';
 import { readFunctionConfig } from '../../src/logic/functionConfig';
 import { cppHandlers, pythonHandlers } from '../../src/logic/handlers';
-import { debugpyListening, httpAddress, LineSplitter, showJsonLine } from '../../src/logic/output';
+import { debugpyListening, httpAddress, isReadyLine, LineSplitter, showJsonLine } from '../../src/logic/output';
 import { REPO } from '../dap/common';
 
 describe("nimbus's output in the output channel", () => {
@@ -33,6 +33,9 @@ describe("nimbus's output in the output channel", () => {
     assert.equal(httpAddress('{"serving":"hello","host":"0.0.0.0","adminPort":8081,"port":8080,"triggers":[]}'), 'http://127.0.0.1:8080');
     assert.equal(httpAddress('{"type":"ready","function":"hello","triggers":[{"name":"tick","kind":"cron"},{"name":"http","kind":"http","port":9000,"host":"127.0.0.1"}]}'), 'http://127.0.0.1:9000');
     assert.equal(httpAddress('{"type":"log"}'), undefined);
+    assert.ok(isReadyLine('{"adminPort":8081,"host":"0.0.0.0","port":8080,"serving":"hello","triggers":[]}'));
+    assert.ok(isReadyLine('{"type":"ready","function":"cron-only","triggers":[{"name":"tick","kind":"cron"}]}'));
+    assert.ok(!isReadyLine('{"type":"response"}') && !isReadyLine('nimbus: building'));
     assert.equal(httpAddress('garbage'), undefined);
   });
 
