@@ -64,7 +64,8 @@ export class NimbusDebugging implements vscode.DebugConfigurationProvider, vscod
     folder: vscode.WorkspaceFolder | undefined,
     config: vscode.DebugConfiguration,
   ): Promise<vscode.DebugConfiguration | undefined> {
-    if (config[SESSION_KEY]) return config;  // planned already (a restart)
+    // A restart may hand back a configuration planned before: plan it again (its emulator is gone).
+    if (typeof config[SESSION_KEY] === 'string') this.sessions.end(config[SESSION_KEY]);
     try {
       const base = folder?.uri.fsPath ?? workspaceFolders()[0] ?? process.cwd();
       const launch = resolveLaunch(config as NimbusLaunchConfig, base);
