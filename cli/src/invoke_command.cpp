@@ -28,9 +28,11 @@ enum class AsCloudEvent { kNo, kBinary, kStructured };
 constexpr const char* kDefaultSource = "nimbus-invoke";
 constexpr const char* kDefaultType = "dev.nimbus.event";
 
-// The request for `data`: the event file's method, path, headers and body; as a CloudEvent when asked.
-FunctionCall request_for(detail::EventData data, AsCloudEvent as, std::string_view log_level) {
-  FunctionCall call = FunctionCall::from_event(detail::EventBuffer(data).event());
+// The request for `event` (whose data is `data`): the event file's method, path, headers and body;
+// as a CloudEvent when asked.
+FunctionCall request_for(const Event& event, detail::EventData data, AsCloudEvent as,
+                         std::string_view log_level) {
+  FunctionCall call = FunctionCall::from_event(event);
   if (as != AsCloudEvent::kNo) {
     if (data.ce_spec_version.empty()) data.ce_spec_version = std::string(format::kCloudEventsVersion);
     if (data.ce_source.empty()) data.ce_source = kDefaultSource;
@@ -174,7 +176,7 @@ int invoke_command(int argc, char** argv) {
       continue;
     }
     const detail::EventBuffer shown(*item->event);
-    const FunctionCall call = request_for(std::move(*item->event), o->as, o->level);
+    const FunctionCall call = request_for(shown.event(), std::move(*item->event), o->as, o->level);
     reporter.begin_event(shown.event(), item->origin);
     const auto start = std::chrono::steady_clock::now();
     auto answer = engine::http_call(engine::join_url(o->url, call.path), call, o->timeout);
