@@ -1,12 +1,16 @@
 // bench/streams' baseline: a plain client of the same library the trigger
 // uses, consuming the same broker as fast as it can, doing per message what
-// the trigger does besides running the handler (Kafka: store the offset for
-// the auto commit; Redis: XACK; NATS: nothing). Prints one JSON line:
+// the trigger does besides making and running the event: read what a message
+// carries (Kafka: payload, key, timestamp, headers; NATS: payload, headers;
+// Redis: the entry's fields, parsed by hiredis anyway) and acknowledge it
+// (Kafka: store the offset for the auto commit; Redis: XACK; NATS: nothing).
+// `--bare` skips the reading (Kafka, NATS): the library at its very fastest,
+// as a consumer that never looks at a message's headers. Prints one JSON line:
 // {"messages": N, "seconds": from the first message to the last}.
 //
-//   plain_consumer kafka BOOTSTRAP TOPIC GROUP N
+//   plain_consumer [--bare] kafka BOOTSTRAP TOPIC GROUP N
 //   plain_consumer redis HOST PORT STREAM GROUP N
-//   plain_consumer nats URL SUBJECT N      (prints "subscribed" when it may be published to)
+//   plain_consumer [--bare] nats URL SUBJECT N      (prints "subscribed" when it may be published to)
 // and the loads: plain_consumer redis-fill HOST PORT STREAM N, nats-publish URL SUBJECT N
 // (N messages of 100 bytes, as fast as the library sends them).
 #include <hiredis/hiredis.h>
@@ -24,6 +28,24 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+bool bare = false;  // --bare: the message's contents are not read
+
+// What the trigger reads of a Kafka message besides its payload and key: its timestamp and
+// headers (librdkafka parses a message's headers on this first call, even when it has none).
+std::size_t read_kafka(const rd_kafka_message_t* m) {
+  rd_kafka_timestamp_type_t type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
+  std::size_t seen = static_cast<std::size_t>(rd_kafka_message_timestamp(m, &type)) + m->len + m->key_len;
+  rd_kafka_headers_t* headers = nullptr;
+  if (rd_kafka_message_headers(m, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) return seen;
+  const char* name = nullptr;
+  const void* value = nullptr;
+  std::size_t size = 0;
+  for (std::size_t i = 0;
+       rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
+    seen += size;
+  return seen;
+}
 
 void report(long long n, Clock::time_point first, Clock::time_point last) {
   std::printf("{\"messages\": %lld, \"seconds\": %.6f}\n", n,
@@ -65,6 +87,7 @@ int kafka(const char* bootstrap, const char* topic, const char* group, long long
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       if (got++ == 0) first = Clock::now();
       last = Clock::now();
+      if (!bare) read_kafka(m);
       rd_kafka_topic_partition_list_t* at = rd_kafka_topic_partition_list_new(1);
       rd_kafka_topic_partition_list_add(at, rd_kafka_topic_name(m->rkt), m->partition)->offset =
           m->offset + 1;
@@ -120,6 +143,9 @@ Clock::time_point nats_last{};
 void on_nats(natsConnection* /*nc*/, natsSubscription* /*sub*/, natsMsg* msg, void* /*closure*/) {
   if (nats_got.fetch_add(1) == 0) nats_first = Clock::now();
   nats_last = Clock::now();
+  const char** keys = nullptr;
+  int count = 0;
+  if (!bare && natsMsgHeader_Keys(msg, &keys, &count) == NATS_OK) std::free(static_cast<void*>(keys));
   natsMsg_Destroy(msg);
 }
 
@@ -175,6 +201,11 @@ int nats_publish(const char* url, const char* subject, long long n) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "--bare") {
+    bare = true;
+    --argc;
+    ++argv;
+  }
   const std::string kind = argc > 1 ? argv[1] : "";
   if (kind == "kafka" && argc == 6) return kafka(argv[2], argv[3], argv[4], std::atoll(argv[5]));
   if (kind == "redis" && argc == 7)
@@ -183,8 +214,9 @@ int main(int argc, char** argv) {
   if (kind == "redis-fill" && argc == 6)
     return redis_fill(argv[2], std::atoi(argv[3]), argv[4], std::atoll(argv[5]));
   if (kind == "nats-publish" && argc == 5) return nats_publish(argv[2], argv[3], std::atoll(argv[4]));
-  std::fprintf(stderr,
-               "usage: plain_consumer kafka BOOTSTRAP TOPIC GROUP N | redis HOST PORT STREAM GROUP N | "
-               "nats URL SUBJECT N\n");
+  std::fprintf(
+      stderr,
+      "usage: plain_consumer [--bare] kafka BOOTSTRAP TOPIC GROUP N | redis HOST PORT STREAM GROUP N | "
+      "[--bare] nats URL SUBJECT N\n");
   return 2;
 }

@@ -5,6 +5,12 @@ C++ handler through `nimbus serve`, beside a plain client of the same library
 the same run, alternating, round by round. Prints the medians and the ratio
 nimbus/plain (target: at least 0.80).
 
+The plain client reads what the trigger reads of each message (Kafka: payload, key,
+timestamp and headers; NATS: payload and headers) and acknowledges it as the trigger does.
+For Kafka and NATS a third side, "bare", runs the same client without reading headers (the
+library at its very fastest: librdkafka 2.0 allocates and frees a parse buffer per message
+on the first look at its headers, even when it has none), and its ratio is printed too.
+
 Each round gets a fresh topic, stream or subject with N messages of 100 bytes:
 Kafka and Redis read a backlog produced before the consumer starts (2 Kafka
 partitions); NATS core has no backlog, so its consumer subscribes first and a
@@ -119,8 +125,9 @@ class Bench:
             except subprocess.TimeoutExpired:
                 proc.kill()
 
-    def plain_run(self, argv, load=None):
-        proc = subprocess.Popen([self.plain, *map(str, argv)], stdout=subprocess.PIPE, text=True)
+    def plain_run(self, argv, load=None, bare=False):
+        proc = subprocess.Popen([self.plain, *(["--bare"] if bare else []), *map(str, argv)],
+                                stdout=subprocess.PIPE, text=True)
         if load:
             assert proc.stdout.readline().strip() == "subscribed"
             load()
@@ -132,8 +139,8 @@ class Bench:
         topic = f"bench-{side}-{round_}"
         broker.create_topic(topic, 2)
         self.fill_kafka(broker, topic, n)
-        if side == "plain":
-            return self.plain_run(["kafka", broker.bootstrap, topic, f"g-{topic}", n])
+        if side != "nimbus":
+            return self.plain_run(["kafka", broker.bootstrap, topic, f"g-{topic}", n], bare=side == "bare")
         trigger = ("    s: {kind: kafka-cluster, numWorkers: %d, attributes: {brokers: [%s], topics: [%s], "
                    "consumerGroup: g-%s%s}}\n" % (self.args.workers, broker.bootstrap, topic, topic, self.extra()))
         return self.serve_until(trigger, n)
@@ -167,8 +174,8 @@ class Bench:
         subject = f"bench.{side}.{round_}"
         url = f"nats://127.0.0.1:{broker.port}"
         load = lambda: subprocess.run([self.plain, "nats-publish", url, subject, str(n)], check=True)
-        if side == "plain":
-            return self.plain_run(["nats", url, subject, n], load)
+        if side != "nimbus":
+            return self.plain_run(["nats", url, subject, n], load, bare=side == "bare")
         # Pending limits that hold the whole burst: NATS core drops what a slow subscriber cannot
         # hold, and a rate of what was left would not be a rate of the same work.
         trigger = ('    s: {kind: nats, url: "%s", numWorkers: %d, attributes: {topic: %s, pendingMessages: %d, '
@@ -193,10 +200,11 @@ def main():
         for source in args.sources.split(","):
             broker = brokers[source]()
             try:
-                rates = {"plain": [], "nimbus": []}
-                delivered = {"plain": [], "nimbus": []}
+                sides = ("plain", "nimbus") + (("bare",) if source != "redis" else ())
+                rates = {side: [] for side in sides}
+                delivered = {side: [] for side in sides}
                 for r in range(args.rounds):
-                    for side in ("plain", "nimbus"):  # alternating, so drift hits both
+                    for side in sides:  # alternating, so drift hits each
                         rate, got = getattr(bench, source)(broker, r, args.messages, side)
                         rates[side].append(rate)
                         delivered[side].append(int(got))
@@ -206,6 +214,12 @@ def main():
                       + ", ".join(f"{b / a:.2f}" if a else "-" for a, b in zip(rates["plain"], rates["nimbus"]))
                       + f"; delivered plain {min(delivered['plain']):,} nimbus {min(delivered['nimbus']):,} "
                         f"of {args.messages:,})", flush=True)
+                if "bare" in rates:
+                    bare = statistics.median(rates["bare"])
+                    print(f"{'':6}  bare client  {bare:12,.0f} msg/s   (no headers read)   "
+                          f"ratio {nimbus / bare if bare else 0:5.2f}   (per round: "
+                          + ", ".join(f"{b / a:.2f}" if a else "-" for a, b in zip(rates["bare"], rates["nimbus"]))
+                          + ")", flush=True)
             finally:
                 broker.stop()
     finally:

@@ -93,6 +93,7 @@ class NatsTrigger final : public Trigger {
   std::string id_;                                 // the event at hand's id, reused
   std::vector<detail::EventParts::Pair> headers_;  // its headers, as views, reused
   std::vector<std::byte> encoded_;                 // its encoding, reused
+  std::vector<natsMsg*> handled_;                  // this batch's messages, destroyed together after it
 };
 
 /// The factory registered as `nats`.
