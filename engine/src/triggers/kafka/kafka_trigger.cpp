@@ -263,18 +263,12 @@ void KafkaTrigger::handle(rd_kafka_message_t* message) {
   }
   Partition& p = *known->second;
   if (!p.assigned || p.failed) return;  // not ours now, or read again
-  const std::string_view topic = p.topic;
-  brokers_down_ = false;  // a message came: a broker is up
+  brokers_down_ = false;                // a message came: a broker is up
   const std::int64_t offset = message->offset;
   p.next = offset + 1;
-  const auto append_number = [this](std::int64_t n) {  // no string built per number
-    std::array<char, 24> digits{};
-    id_.append(digits.data(), std::to_chars(digits.data(), digits.data() + digits.size(), n).ptr);
-  };
-  id_.assign(topic).push_back('-');
-  append_number(p.id);
-  id_.push_back('-');
-  append_number(offset);
+  std::array<char, 24> digits{};  // no string built per message
+  id_.assign(p.id_prefix)
+      .append(digits.data(), std::to_chars(digits.data(), digits.data() + digits.size(), offset).ptr);
   if (message->len > o_.max_body_bytes) {
     notice(name() + ": message " + id_ + " of " + std::to_string(message->len) + " bytes is over the " +
            std::to_string(o_.max_body_bytes) + "-byte limit: committed and not run");
@@ -436,6 +430,7 @@ void KafkaTrigger::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partitio
       p.owner = this;
       p.topic = tp.topic;
       p.id = tp.partition;
+      p.id_prefix = p.topic + "-" + std::to_string(p.id) + "-";
       p.lane = std::hash<std::string>{}(p.topic) + static_cast<std::uint64_t>(tp.partition);
       p.assigned = true;
       p.next = -1;

@@ -105,6 +105,7 @@ class KafkaTrigger final : public Trigger, private EventLoop::Watcher {
   struct Partition {
     KafkaTrigger* owner = nullptr;
     std::string topic;
+    std::string id_prefix;  // "topic-partition-": an event's id is it and the offset
     std::int32_t id = 0;
     std::int32_t num_shards = 0;
     std::uint64_t lane = 0;
