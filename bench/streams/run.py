@@ -24,7 +24,11 @@ handled between the first and the last reading of the admin port's /metrics
 (every 20 ms) that saw any, over the time between them.
 
     .venv/bin/python bench/streams/run.py [--build build] [--messages 1000000] [--rounds 3]
-        [--sources kafka,nats,redis] [--workers 2]
+        [--sources kafka,nats,redis] [--workers 2] [--baseline OTHER/cli/nimbus]
+
+With --baseline, another nimbus build (labelled "base") runs in every round too, between
+the plain client and this build, and base/nimbus is printed: a change measured against the
+build before it on the same broker, in the same run.
 """
 
 import argparse
@@ -69,9 +73,9 @@ def ready(admin_port):
 
 
 class Bench:
-    def __init__(self, args):
+    def __init__(self, args, nimbus=None):
         self.args = args
-        self.nimbus = str(Path(args.build) / "cli" / "nimbus")
+        self.nimbus = nimbus or str(Path(args.build) / "cli" / "nimbus")
         self.plain = str(Path(args.build) / "bench" / "streams" / "plain_consumer")
         self.dir = Path(tempfile.mkdtemp(prefix="nimbus-bench-streams-"))
         (self.dir / "ok.cpp").write_text(HANDLER)
@@ -135,8 +139,8 @@ class Bench:
         proc.wait(60)
         return out["messages"] / out["seconds"] if out["seconds"] > 0 else 0.0, out["messages"]
 
-    def kafka(self, broker, round_, n, side):
-        topic = f"bench-{side}-{round_}"
+    def kafka(self, broker, round_, n, side, label=None):
+        topic = f"bench-{label or side}-{round_}"
         broker.create_topic(topic, 2)
         self.fill_kafka(broker, topic, n)
         if side != "nimbus":
@@ -157,8 +161,8 @@ class Bench:
                 p.poll(0)
         p.flush(120)
 
-    def redis(self, broker, round_, n, side):
-        stream = f"bench-{side}-{round_}"
+    def redis(self, broker, round_, n, side, label=None):
+        stream = f"bench-{label or side}-{round_}"
         subprocess.run([self.plain, "redis-fill", "127.0.0.1", str(broker.port), stream, str(n)], check=True)
         try:
             if side == "plain":
@@ -170,8 +174,8 @@ class Bench:
         finally:
             broker.cli("DEL", stream)  # a million entries each: the server's memory is not the bench's to fill
 
-    def nats(self, broker, round_, n, side):
-        subject = f"bench.{side}.{round_}"
+    def nats(self, broker, round_, n, side, label=None):
+        subject = f"bench.{label or side}.{round_}"
         url = f"nats://127.0.0.1:{broker.port}"
         load = lambda: subprocess.run([self.plain, "nats-publish", url, subject, str(n)], check=True)
         if side != "nimbus":
@@ -191,8 +195,10 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--sources", default="kafka,nats,redis")
     parser.add_argument("--in-flight", type=int, default=0, help="the triggers' maxInFlight (default: theirs)")
+    parser.add_argument("--baseline", help="another build's nimbus, measured in every round too ('base')")
     args = parser.parse_args()
     bench = Bench(args)
+    base = Bench(args, str(Path(args.baseline).resolve())) if args.baseline else None  # its own function dir
     brokers = {"kafka": Kafka, "nats": Nats, "redis": Redis}
     print(f"nimbus bench/streams: {args.messages:,} messages of 100 bytes, trivial C++ handler, "
           f"{args.workers} worker processes, {os.cpu_count()} cores, medians of {args.rounds} rounds")
@@ -200,12 +206,13 @@ def main():
         for source in args.sources.split(","):
             broker = brokers[source]()
             try:
-                sides = ("plain", "nimbus") + (("bare",) if source != "redis" else ())
+                sides = ("plain",) + (("base",) if base else ()) + ("nimbus",) + (("bare",) if source != "redis" else ())
                 rates = {side: [] for side in sides}
                 delivered = {side: [] for side in sides}
                 for r in range(args.rounds):
                     for side in sides:  # alternating, so drift hits each
-                        rate, got = getattr(bench, source)(broker, r, args.messages, side)
+                        runner, as_side = (base, "nimbus") if side == "base" else (bench, side)
+                        rate, got = getattr(runner, source)(broker, r, args.messages, as_side, side)
                         rates[side].append(rate)
                         delivered[side].append(int(got))
                 plain, nimbus = statistics.median(rates["plain"]), statistics.median(rates["nimbus"])
@@ -214,6 +221,12 @@ def main():
                       + ", ".join(f"{b / a:.2f}" if a else "-" for a, b in zip(rates["plain"], rates["nimbus"]))
                       + f"; delivered plain {min(delivered['plain']):,} nimbus {min(delivered['nimbus']):,} "
                         f"of {args.messages:,})", flush=True)
+                if "base" in rates:
+                    b = statistics.median(rates["base"])
+                    print(f"{'':6}  base build   {b:12,.0f} events/s   nimbus/base {nimbus / b if b else 0:5.2f}   "
+                          "(per round: " + ", ".join(f"{y / x:.2f}" if x else "-"
+                                                     for x, y in zip(rates["base"], rates["nimbus"])) + ")",
+                          flush=True)
                 if "bare" in rates:
                     bare = statistics.median(rates["bare"])
                     print(f"{'':6}  bare client  {bare:12,.0f} msg/s   (no headers read)   "
@@ -224,6 +237,8 @@ def main():
                 broker.stop()
     finally:
         shutil.rmtree(bench.dir, ignore_errors=True)
+        if base:
+            shutil.rmtree(base.dir, ignore_errors=True)
     print("target: nimbus at least 0.80 of the plain client")
 
 

@@ -6,47 +6,12 @@
 #include <thread>
 #include <utility>
 
+#include "in_flight.hpp"
 #include "messages.hpp"
 
 namespace nimbus::engine {
 
-namespace {
-
-// A slot's events in flight by request id, in submission order. A worker answers in that order,
-// so the answer is nearly always the first: a deque with the map's interface, searched from the
-// front, with no allocation per event (a std::map's node was one, and its rebalancing).
-template <class T>
-class InFlight {
- public:
-  using Entry = std::pair<std::uint64_t, T>;
-  using iterator = typename std::deque<Entry>::iterator;
-  iterator begin() noexcept { return q_.begin(); }
-  iterator end() noexcept { return q_.end(); }
-  [[nodiscard]] bool empty() const noexcept { return q_.empty(); }
-  iterator find(std::uint64_t id) noexcept {
-    if (!q_.empty() && q_.front().first == id) return q_.begin();
-    auto it = std::lower_bound(q_.begin(), q_.end(), id,
-                               [](const Entry& e, std::uint64_t k) { return e.first < k; });
-    return it != q_.end() && it->first == id ? it : q_.end();
-  }
-  [[nodiscard]] bool contains(std::uint64_t id) noexcept { return find(id) != end(); }
-  // Ids come in increasing order but for a thread that took its id before another took the lock.
-  void emplace(std::uint64_t id, T value) {
-    if (q_.empty() || q_.back().first < id) {
-      q_.emplace_back(id, std::move(value));
-      return;
-    }
-    auto at = std::lower_bound(q_.begin(), q_.end(), id,
-                               [](const Entry& e, std::uint64_t k) { return e.first < k; });
-    q_.emplace(at, id, std::move(value));
-  }
-  iterator erase(iterator it) { return q_.erase(it); }
-
- private:
-  std::deque<Entry> q_;
-};
-
-}  // namespace
+using workers::InFlight;
 
 struct Dispatcher::Slot {
   struct Pending {
