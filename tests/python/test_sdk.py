@@ -246,6 +246,22 @@ def test_mock_kv_records_a_ttl_as_tapes_do():
     assert kv.calls == [("put", {"key": "k", "value": "v", "ttl_ms": 1500}, None)]
 
 
+def test_kv_increments_and_compares_and_sets_and_the_mock_records_both():
+    kv = testing.MockKV({"word": "ada"})
+    assert kv.increment("n") == 1
+    assert kv.increment("n", by=41) == 42
+    assert kv.get("n") == "42"
+    with pytest.raises(nimbus.BindingError, match="not an integer"):
+        kv.increment("word")
+    assert kv.compare_and_set("lock", None, "me") is True
+    assert kv.compare_and_set("lock", None, "you") is False
+    assert kv.compare_and_set("lock", "me", b"you", ttl=60) is True
+    assert kv.get("lock") == "you"
+    assert kv.calls[0] == ("increment", {"key": "n", "by": 1}, 1)
+    assert kv.calls[-2] == ("compare_and_set", {"key": "lock", "expected": "me", "value": b"you", "ttl_ms": 60000},
+                            True)
+
+
 def test_fixtures_share_the_captured_logs(nimbus_invoke, nimbus_logs, nimbus_context, nimbus_event):
     nimbus_context.logger.info("from the context")
     nimbus_invoke("kinds:levels", nimbus_event("x"))

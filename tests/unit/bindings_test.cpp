@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <map>
 #include <nimbus/bindings.hpp>
 #include <nimbus/context.hpp>
@@ -40,6 +41,48 @@ TEST(MemoryKeyValueStoreTest, EntriesExpireAfterTheirTtl) {
   EXPECT_EQ(kv.get("long"), "2");
   EXPECT_EQ(kv.list(), (std::vector<std::string>{"forever", "long"}));
   EXPECT_EQ(kv.size(), 2U);
+}
+
+TEST(MemoryKeyValueStoreTest, IncrementsFromNothingKeepsTheExpiryAndRefusesWhatIsNotAnInteger) {
+  MemoryKeyValueStore kv;
+  EXPECT_EQ(kv.increment("n"), 1);
+  EXPECT_EQ(kv.increment("n", 41), 42);
+  EXPECT_EQ(kv.increment("n", -50), -8);
+  EXPECT_EQ(kv.get("n"), "-8");
+  kv.put("word", "ada");
+  EXPECT_THROW(kv.increment("word"), nimbus::BindingError);
+  EXPECT_EQ(kv.get("word"), "ada");  // untouched
+  kv.put("big", std::to_string(INT64_MAX));
+  EXPECT_THROW(kv.increment("big"), nimbus::BindingError);
+  kv.put("soon", "5", std::chrono::milliseconds(20));
+  EXPECT_EQ(kv.increment("soon"), 6);
+  std::this_thread::sleep_for(std::chrono::milliseconds(40));
+  EXPECT_FALSE(kv.get("soon"));        // the increment kept the entry's expiry
+  EXPECT_EQ(kv.increment("soon"), 1);  // and an expired entry counts as none
+}
+
+TEST(MemoryKeyValueStoreTest, CompareAndSetStoresOnlyOverTheExpectedValue) {
+  MemoryKeyValueStore kv;
+  EXPECT_FALSE(kv.compare_and_set("lock", "someone", "me"));  // nothing there to match
+  EXPECT_TRUE(kv.compare_and_set("lock", std::nullopt, "me"));
+  EXPECT_FALSE(kv.compare_and_set("lock", std::nullopt, "you"));  // no longer absent
+  EXPECT_FALSE(kv.compare_and_set("lock", "you", "them"));
+  EXPECT_TRUE(kv.compare_and_set("lock", "me", "you", std::chrono::milliseconds(20)));
+  EXPECT_EQ(kv.get("lock"), "you");
+  std::this_thread::sleep_for(std::chrono::milliseconds(40));
+  EXPECT_TRUE(kv.compare_and_set("lock", std::nullopt, "again"));  // expired counts as absent
+}
+
+TEST(MemoryKeyValueStoreTest, IncrementsFromManyThreadsLoseNothing) {
+  MemoryKeyValueStore kv;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&kv] {
+      for (int i = 0; i < 1000; ++i) kv.increment("n");
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(kv.get("n"), "4000");
 }
 
 TEST(MemoryKeyValueStoreTest, SafeAcrossThreads) {
@@ -87,6 +130,11 @@ class BrokenStore : public nimbus::KeyValueStore {
   void do_put(std::string_view, std::string_view, std::optional<std::chrono::milliseconds>) override {}
   bool do_remove(std::string_view) override { return false; }
   std::vector<std::string> do_list(std::string_view) override { return {}; }
+  std::int64_t do_increment(std::string_view, std::int64_t) override { return 0; }
+  bool do_compare_and_set(std::string_view, std::optional<std::string_view>, std::string_view,
+                          std::optional<std::chrono::milliseconds>) override {
+    return false;
+  }
 };
 
 TEST(BindingObserverTest, SeesEveryCallWithItsArgumentsAndResult) {
@@ -111,9 +159,17 @@ TEST(BindingObserverTest, SeesEveryCallWithItsArgumentsAndResult) {
   EXPECT_EQ(o.seen[3]["result"], true);
   EXPECT_EQ(o.seen[4]["arguments"], (nimbus::Json{{"prefix", "a"}}));
 
+  EXPECT_EQ(store.increment("n", 3), 3);
+  EXPECT_TRUE(store.compare_and_set("lock", std::nullopt, "me"));
+  ASSERT_EQ(o.seen.size(), 7U);
+  EXPECT_EQ(o.seen[5]["arguments"], (nimbus::Json{{"key", "n"}, {"by", 3}}));
+  EXPECT_EQ(o.seen[5]["result"], 3);
+  EXPECT_EQ(o.seen[6]["arguments"], (nimbus::Json{{"key", "lock"}, {"expected", nullptr}, {"value", "me"}}));
+  EXPECT_EQ(o.seen[6]["result"], true);
+
   nimbus::detail::ContextAccess::observe_bindings(ctx, nullptr);  // the fast path again: nothing is seen
   store.put("x", "y");
-  EXPECT_EQ(o.seen.size(), 5U);
+  EXPECT_EQ(o.seen.size(), 7U);
 }
 
 // Keeps the calls' texts as the observer receives them.

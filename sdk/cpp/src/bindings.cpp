@@ -1,5 +1,9 @@
 #include "nimbus/bindings.hpp"
 
+#include <charconv>
+#include <cstdint>
+#include <system_error>
+
 namespace nimbus {
 
 MemoryKeyValueStore::MemoryKeyValueStore(const std::map<std::string, std::string>& entries) {
@@ -56,6 +60,52 @@ std::vector<std::string> MemoryKeyValueStore::do_list(std::string_view prefix) {
     if (!expired(it->second, now)) keys.push_back(it->first);
   }
   return keys;
+}
+
+std::int64_t MemoryKeyValueStore::do_increment(std::string_view key, std::int64_t by) {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(key);
+  if (it != entries_.end() && expired(it->second, Clock::now())) {
+    entries_.erase(it);
+    it = entries_.end();
+  }
+  std::int64_t n = 0;
+  if (it != entries_.end()) {
+    const std::string& v = it->second.value;
+    const auto* end = v.data() + v.size();
+    auto [at, ec] = std::from_chars(v.data(), end, n);
+    if (ec != std::errc() || at != end || v.empty()) {
+      throw BindingError("increment of '" + std::string(key) + "': its value is not an integer");
+    }
+  }
+  if ((by > 0 && n > INT64_MAX - by) || (by < 0 && n < INT64_MIN - by)) {
+    throw BindingError("increment of '" + std::string(key) + "': the sum overflows a 64-bit integer");
+  }
+  n += by;
+  if (it == entries_.end()) {
+    entries_.emplace(std::string(key), Entry{std::to_string(n), std::nullopt});
+  } else {
+    it->second.value = std::to_string(n);  // the expiry stays
+  }
+  return n;
+}
+
+bool MemoryKeyValueStore::do_compare_and_set(std::string_view key, std::optional<std::string_view> expected,
+                                             std::string_view value,
+                                             std::optional<std::chrono::milliseconds> ttl) {
+  std::lock_guard lock(mutex_);
+  const auto now = Clock::now();
+  auto it = entries_.find(key);
+  const bool present = it != entries_.end() && !expired(it->second, now);
+  if (expected ? !present || it->second.value != *expected : present) return false;
+  Entry e{std::string(value), std::nullopt};
+  if (ttl) e.expires = now + *ttl;
+  if (it == entries_.end()) {
+    entries_.emplace(std::string(key), std::move(e));
+  } else {
+    it->second = std::move(e);
+  }
+  return true;
 }
 
 }  // namespace nimbus

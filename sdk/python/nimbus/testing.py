@@ -49,6 +49,16 @@ class MockKV:
     def list(self, prefix=""):
         return self._call("list", {"prefix": prefix}, lambda: self._store.list(prefix))
 
+    def increment(self, key, by=1):
+        return self._call("increment", {"key": key, "by": by}, lambda: self._store.increment(key, by))
+
+    def compare_and_set(self, key, expected, value, ttl=None):
+        arguments = {"key": key, "expected": expected, "value": value}
+        if ttl is not None:
+            arguments["ttl_ms"] = round(ttl * 1000)
+        return self._call("compare_and_set", arguments,
+                          lambda: self._store.compare_and_set(key, expected, value, ttl))
+
     def operations(self):
         """The operations called, in order: ["get", "put", ...]."""
         return [c[0] for c in self.calls]

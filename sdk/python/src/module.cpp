@@ -347,7 +347,22 @@ PYBIND11_MODULE(_nimbus, m) {
           },
           py::arg("key"), py::arg("value"), py::arg("ttl") = py::none())
       .def("remove", &KeyValueStore::remove)
-      .def("list", &KeyValueStore::list, py::arg("prefix") = "");
+      .def("list", &KeyValueStore::list, py::arg("prefix") = "")
+      .def("increment", &KeyValueStore::increment, py::arg("key"), py::arg("by") = 1,
+           "Adds `by` to the integer under `key` (none: 0) atomically; returns the sum.")
+      .def(
+          "compare_and_set",
+          [](KeyValueStore& kv, std::string_view key, const py::handle& expected, const py::handle& value,
+             std::optional<double> ttl) {
+            std::optional<std::chrono::milliseconds> t;
+            if (ttl) t = std::chrono::milliseconds(static_cast<std::int64_t>(*ttl * 1000));
+            std::optional<std::string> want;
+            if (!expected.is_none()) want = body_bytes(expected);
+            return kv.compare_and_set(key, want ? std::optional<std::string_view>(*want) : std::nullopt,
+                                      body_bytes(value), t);
+          },
+          py::arg("key"), py::arg("expected"), py::arg("value"), py::arg("ttl") = py::none(),
+          "Stores `value` only if the value now is `expected` (None: only if absent); True when stored.");
   m.def(
       "memory_kv",
       [](const std::map<std::string, std::string>& entries) -> std::shared_ptr<KeyValueStore> {

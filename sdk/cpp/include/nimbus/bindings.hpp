@@ -102,7 +102,12 @@ class Binding {
 /// seen.put("ada", "1", std::chrono::minutes(5));
 /// if (auto v = seen.get("ada")) { ... }
 /// for (const auto& key : seen.list("a")) { ... }
+/// const std::int64_t visits = seen.increment("visits:ada");      // atomic, across workers too
+/// if (seen.compare_and_set("lock", std::nullopt, "worker-1")) { ... }  // set only when absent
 /// ```
+///
+/// A call the store cannot complete (the service is down, the value under an
+/// `increment` is not an integer) throws `BindingError` naming the binding.
 class KeyValueStore : public Binding {
  public:
   /// "kv".
@@ -159,6 +164,30 @@ class KeyValueStore : public Binding {
           return j.is_array() ? j.get<std::vector<std::string>>() : std::vector<std::string>();
         });
   }
+  /// Adds `by` to the integer stored under `key` (none: 0) and returns the
+  /// sum, in one atomic step; the entry keeps its expiry.
+  std::int64_t increment(std::string_view key, std::int64_t by = 1) {
+    if (!is_observed()) return do_increment(key, by);
+    return observed(
+        "increment", detail::JsonObjectText().add("key", key).add("by", by).text(),
+        [&] { return do_increment(key, by); },
+        [](std::int64_t n, std::string& out) { out += std::to_string(n); },
+        [](const Json& j) { return j.is_number_integer() ? j.get<std::int64_t>() : std::int64_t{0}; });
+  }
+  /// Stores `value` under `key` only if its value now is `expected` (none:
+  /// only if there is no entry), in one atomic step; true when it stored it.
+  /// With a `ttl`, the new entry expires after it.
+  bool compare_and_set(std::string_view key, std::optional<std::string_view> expected, std::string_view value,
+                       std::optional<std::chrono::milliseconds> ttl = std::nullopt) {
+    if (!is_observed()) return do_compare_and_set(key, expected, value, ttl);
+    detail::JsonObjectText args;
+    args.add("key", key).add("expected", expected).add("value", value);
+    if (ttl) args.add("ttl_ms", ttl->count());
+    return observed(
+        "compare_and_set", args.text(), [&] { return do_compare_and_set(key, expected, value, ttl); },
+        [](bool stored, std::string& out) { out += stored ? "true" : "false"; },
+        [](const Json& j) { return j.is_boolean() && j.get<bool>(); });
+  }
 
  protected:
   virtual std::optional<std::string> do_get(std::string_view key) = 0;
@@ -166,6 +195,9 @@ class KeyValueStore : public Binding {
                       std::optional<std::chrono::milliseconds> ttl) = 0;
   virtual bool do_remove(std::string_view key) = 0;
   virtual std::vector<std::string> do_list(std::string_view prefix) = 0;
+  virtual std::int64_t do_increment(std::string_view key, std::int64_t by) = 0;
+  virtual bool do_compare_and_set(std::string_view key, std::optional<std::string_view> expected,
+                                  std::string_view value, std::optional<std::chrono::milliseconds> ttl) = 0;
 };
 
 /// An in-memory key-value store, safe to share between threads.
@@ -187,6 +219,9 @@ class MemoryKeyValueStore : public KeyValueStore {
               std::optional<std::chrono::milliseconds> ttl) override;
   bool do_remove(std::string_view key) override;
   std::vector<std::string> do_list(std::string_view prefix) override;
+  std::int64_t do_increment(std::string_view key, std::int64_t by) override;
+  bool do_compare_and_set(std::string_view key, std::optional<std::string_view> expected,
+                          std::string_view value, std::optional<std::chrono::milliseconds> ttl) override;
 
  private:
   struct Entry {

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -89,6 +90,13 @@ class JsonObjectText {
   JsonObjectText& add(std::string_view name, std::int64_t value) {
     member(name);
     text_ += std::to_string(value);
+    return *this;
+  }
+  /// A string, or null when there is none.
+  JsonObjectText& add(std::string_view name, std::optional<std::string_view> value) {
+    if (value) return add(name, *value);
+    member(name);
+    text_ += "null";
     return *this;
   }
   /// The object's text (valid while this lives).

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +29,10 @@ class MockKeyValueStore : public KeyValueStore {
               (std::string_view key, std::string_view value, std::optional<std::chrono::milliseconds> ttl));
   MOCK_METHOD(bool, remove, (std::string_view key));
   MOCK_METHOD(std::vector<std::string>, list, (std::string_view prefix));
+  MOCK_METHOD(std::int64_t, increment, (std::string_view key, std::int64_t by));
+  MOCK_METHOD(bool, compare_and_set,
+              (std::string_view key, std::optional<std::string_view> expected, std::string_view value,
+               std::optional<std::chrono::milliseconds> ttl));
 
  protected:
   std::optional<std::string> do_get(std::string_view key) override { return get(key); }
@@ -37,6 +42,11 @@ class MockKeyValueStore : public KeyValueStore {
   }
   bool do_remove(std::string_view key) override { return remove(key); }
   std::vector<std::string> do_list(std::string_view prefix) override { return list(prefix); }
+  std::int64_t do_increment(std::string_view key, std::int64_t by) override { return increment(key, by); }
+  bool do_compare_and_set(std::string_view key, std::optional<std::string_view> expected,
+                          std::string_view value, std::optional<std::chrono::milliseconds> ttl) override {
+    return compare_and_set(key, expected, value, ttl);
+  }
 };
 
 }  // namespace nimbus::testing
