@@ -18,7 +18,8 @@ BindingRegistry builtin() {
 }
 
 TEST(BindingRegistryTest, MakesMemoryStores) {
-  auto b = builtin().make(BindingSpec{"cache", "memory", "", {}, "test"});
+  auto b = builtin().make(
+      BindingSpec{.name = "cache", .kind = "memory", .path = "", .base_dir = {}, .origin = "test"});
   ASSERT_TRUE(b) << b.error().message;
   auto* kv = dynamic_cast<KeyValueStore*>(b->get());
   ASSERT_NE(kv, nullptr);
@@ -29,7 +30,8 @@ TEST(BindingRegistryTest, MakesMemoryStores) {
 TEST(BindingRegistryTest, FileFixtureSeedsAStoreAndIsNotWrittenBack) {
   auto dir = testing::TempDir();
   std::ofstream(dir + "/cache.json") << R"({"user:1": "Ada", "count": 2})";
-  auto b = builtin().make(BindingSpec{"cache", "file", "cache.json", dir, "test"});
+  auto b = builtin().make(
+      BindingSpec{.name = "cache", .kind = "file", .path = "cache.json", .base_dir = dir, .origin = "test"});
   ASSERT_TRUE(b) << b.error().message;
   auto* kv = dynamic_cast<KeyValueStore*>(b->get());
   EXPECT_EQ(kv->get("user:1"), "Ada");
@@ -43,26 +45,32 @@ TEST(BindingRegistryTest, FileFixtureSeedsAStoreAndIsNotWrittenBack) {
 TEST(BindingRegistryTest, BadFixtures) {
   auto dir = testing::TempDir();
   std::ofstream(dir + "/list.json") << "[1, 2]";
-  auto list = builtin().make(BindingSpec{"c", "file", "list.json", dir, "test"});
+  auto list = builtin().make(
+      BindingSpec{.name = "c", .kind = "file", .path = "list.json", .base_dir = dir, .origin = "test"});
   ASSERT_FALSE(list);
   EXPECT_EQ(list.error().message, (std::filesystem::path(dir) / "list.json").string() +
                                       ": fixture for binding 'c' must be a JSON object of key: value");
-  auto missing = builtin().make(BindingSpec{"c", "file", "none.json", dir, "test"});
+  auto missing = builtin().make(
+      BindingSpec{.name = "c", .kind = "file", .path = "none.json", .base_dir = dir, .origin = "test"});
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().message, (std::filesystem::path(dir) / "none.json").string() +
                                          ": cannot read fixture for binding 'c' (No such file or directory)");
-  auto no_path = builtin().make(BindingSpec{"c", "file", "", dir, "--bind c=file"});
+  auto no_path = builtin().make(
+      BindingSpec{.name = "c", .kind = "file", .path = "", .base_dir = dir, .origin = "--bind c=file"});
   ASSERT_FALSE(no_path);
   EXPECT_EQ(no_path.error().message, "--bind c=file: binding 'c' of kind 'file' needs a path (file:<path>)");
 }
 
 TEST(BindingRegistryTest, UnknownKindNamesTheKnownOnes) {
-  auto b =
-      builtin().make(BindingSpec{"cache", "mongo", "", {}, "function.yaml:9: spec.dataBindings.cache.kind"});
+  auto b = builtin().make(BindingSpec{.name = "cache",
+                                      .kind = "mongo",
+                                      .path = "",
+                                      .base_dir = {},
+                                      .origin = "function.yaml:9: spec.dataBindings.cache.kind"});
   ASSERT_FALSE(b);
   EXPECT_EQ(b.error().message,
             "function.yaml:9: spec.dataBindings.cache.kind: unknown binding kind 'mongo' for 'cache' (known: "
-            "file, memory)");
+            "file, memory, redis)");
 }
 
 TEST(BindingRegistryTest, ParsesCommandLineFlags) {

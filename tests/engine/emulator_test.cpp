@@ -105,12 +105,13 @@ TEST(EmulatorTest, ConfiguredBindingsAreMockedAndFlagsOverrideThem) {
 TEST(EmulatorTest, UnknownConfiguredBindingKindIsRefused) {
   Harness h;
   auto config = config_for("cache_user");
-  config.bindings = {{"cache", "mongo", "", {}, "function.yaml:7: spec.dataBindings.cache.kind"}};
+  config.bindings = {
+      {.name = "cache", .kind = "mongo", .origin = "function.yaml:7: spec.dataBindings.cache.kind"}};
   auto emu = Emulator::create(config, fixture("kv_user.so"), {}, h.reporter);
   ASSERT_FALSE(emu);
   EXPECT_EQ(emu.error().message,
             "function.yaml:7: spec.dataBindings.cache.kind: unknown binding kind 'mongo' for 'cache' (known: "
-            "file, memory)");
+            "file, memory, redis)");
 }
 
 TEST(EmulatorTest, MissingBindingIsA500NamingIt) {

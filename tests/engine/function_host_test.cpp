@@ -45,7 +45,8 @@ class Calls final : public nimbus::detail::BindingObserver {
 
 TEST(FunctionHostTest, MakesTheBindingsAndReportsCallsOnlyDuringTheInvocationObserved) {
   auto o = options_for("kv_user.so", "cache_user");
-  o.bindings.push_back(BindingSpec{"cache", "memory", "", {}, "test"});
+  o.bindings.push_back(
+      BindingSpec{.name = "cache", .kind = "memory", .path = "", .base_dir = {}, .origin = "test"});
   auto host = FunctionHost::open(std::move(o));
   ASSERT_TRUE(host) << host.error().message;
   EXPECT_EQ((*host)->function_name(), "fn");
@@ -100,14 +101,17 @@ TEST(FunctionHostTest, ErrorsNameTheFunctionsFile) {
   ASSERT_FALSE(init);
   EXPECT_EQ(init.error().message, "dir/function.yaml: init hook of 'handler' failed: model file missing");
   auto o = options_for("kv_user.so", "cache_user");
-  o.bindings.push_back(
-      BindingSpec{"cache", "mongo", "", {}, "function.yaml:9: spec.dataBindings.cache.kind"});
+  o.bindings.push_back(BindingSpec{.name = "cache",
+                                   .kind = "mongo",
+                                   .path = "",
+                                   .base_dir = {},
+                                   .origin = "function.yaml:9: spec.dataBindings.cache.kind"});
   auto binding = FunctionHost::open(std::move(o));
   ASSERT_FALSE(binding);
   EXPECT_EQ(
       binding.error().message,
       "function.yaml:9: spec.dataBindings.cache.kind: unknown binding kind 'mongo' for 'cache' (known: file, "
-      "memory)");
+      "memory, redis)");
   auto missing = FunctionHost::open(options_for("no_such.so", "x"));
   ASSERT_FALSE(missing);
   EXPECT_NE(missing.error().message.find("no_such.so"), std::string::npos) << missing.error().message;

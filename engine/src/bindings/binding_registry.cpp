@@ -21,6 +21,7 @@ Result<std::shared_ptr<Binding>> BindingRegistry::make(const BindingSpec& spec) 
 void register_builtin_bindings(BindingRegistry& registry) {
   registry.add("memory", bindings::make_memory_kv);
   registry.add("file", bindings::make_file_kv);
+  registry.add("redis", bindings::make_redis_kv);
 }
 
 Result<BindingSpec> parse_binding_flag(std::string_view flag) noexcept {
@@ -28,14 +29,18 @@ Result<BindingSpec> parse_binding_flag(std::string_view flag) noexcept {
     auto eq = flag.find('=');
     if (eq == std::string_view::npos || eq == 0 || eq + 1 == flag.size()) {
       return Error{"--bind " + std::string(flag) +
-                   ": expected name=kind or name=kind:path (e.g. cache=memory)"};
+                   ": expected name=kind, name=kind:path or name=kind:url (cache=memory, "
+                   "cache=file:fixtures/cache.json, cache=redis:redis://127.0.0.1:6379)"};
     }
     BindingSpec b;
     b.name = flag.substr(0, eq);
     std::string_view rest = flag.substr(eq + 1);
     auto colon = rest.find(':');
     b.kind = rest.substr(0, colon);
-    if (colon != std::string_view::npos) b.path = rest.substr(colon + 1);
+    if (colon != std::string_view::npos) {
+      const std::string_view where = rest.substr(colon + 1);
+      (where.find("://") != std::string_view::npos ? b.url : b.path) = where;  // redis://…: a service
+    }
     b.base_dir = fs::current_path();
     b.origin = "--bind " + std::string(flag);
     return b;

@@ -17,4 +17,9 @@ Result<std::shared_ptr<Binding>> make_memory_kv(const BindingSpec& spec);
 /// fixture stays as it is.
 Result<std::shared_ptr<Binding>> make_file_kv(const BindingSpec& spec);
 
+/// `redis`: the key-value interface on a Redis server (`url`: redis://host:port[/db]; the
+/// password, if any, from `secret`). Connected before the worker is ready: a server that
+/// refuses is an error naming the binding.
+Result<std::shared_ptr<Binding>> make_redis_kv(const BindingSpec& spec);
+
 }  // namespace nimbus::engine::bindings

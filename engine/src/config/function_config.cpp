@@ -4,8 +4,10 @@
 
 #include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 namespace nimbus::engine {
@@ -167,8 +169,33 @@ class Parser {
       if (!v["kind"]) fail(v, field + ".kind", "missing");
       b.kind = scalar(v["kind"], field + ".kind");
       if (v["path"]) b.path = scalar(v["path"], field + ".path");
-      if (v["attributes"] && v["attributes"]["path"])
-        b.path = scalar(v["attributes"]["path"], field + ".attributes.path");
+      if (v["url"]) {
+        b.url = scalar(v["url"], field + ".url");
+        const auto scheme = b.url.find("://");
+        if (b.url.find('@', scheme == std::string::npos ? 0 : scheme) != std::string::npos) {
+          fail(v["url"], field + ".url",
+               "credentials never go in function.yaml: name them in secret as {env: NAME} or {file: path}");
+        }
+      }
+      if (v["attributes"]) {
+        if (!v["attributes"].IsMap()) fail(v["attributes"], field + ".attributes", "expected a mapping");
+        b.attributes = yaml_to_json(v["attributes"]);
+        if (v["attributes"]["path"]) b.path = scalar(v["attributes"]["path"], field + ".attributes.path");
+      }
+      if (v["secret"]) {
+        b.secret = yaml_to_json(v["secret"]);
+        const bool reference = b.secret.is_object() && b.secret.size() == 1 &&
+                               ((b.secret.contains("env") && b.secret["env"].is_string()) ||
+                                (b.secret.contains("file") && b.secret["file"].is_string()));
+        if (!reference) {
+          fail(v["secret"], field + ".secret",
+               "expected {env: NAME} or {file: path} (secrets never go in function.yaml itself)");
+        }
+        if (b.secret.contains("file")) {  // relative to the function's folder, as `path` is
+          const fs::path f = b.secret["file"].get<std::string>();
+          if (f.is_relative()) b.secret["file"] = (dir / f).lexically_normal().string();
+        }
+      }
       b.base_dir = dir;
       b.origin = display_ + ":" + std::to_string(v["kind"].Mark().line + 1) + ": " + field + ".kind";
       out.push_back(std::move(b));
@@ -297,6 +324,29 @@ Result<FunctionConfig> python_function_config(const fs::path& module_file,
     return c;
   } catch (const std::exception& e) {
     return Error{module_file.string() + ": " + e.what()};
+  }
+}
+
+Result<std::string> secret_value(const Json& value, const std::string& where) noexcept {
+  try {
+    if (value.is_null()) return std::string();
+    if (value.is_object() && value.size() == 1 && value.contains("env") && value["env"].is_string()) {
+      const std::string name = value["env"].get<std::string>();
+      const char* text = std::getenv(name.c_str());
+      if (text == nullptr) return Error{where + ": the environment variable " + name + " is not set"};
+      return std::string(text);
+    }
+    if (value.is_object() && value.size() == 1 && value.contains("file") && value["file"].is_string()) {
+      const std::string path = value["file"].get<std::string>();
+      std::ifstream in(path, std::ios::binary);
+      if (!in) return Error{where + ": cannot read the secret file " + path};
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (!text.empty() && text.back() == '\n') text.pop_back();
+      return text;
+    }
+    return Error{where + ": expected {env: NAME} or {file: path} (secrets never go in function.yaml itself)"};
+  } catch (const std::exception& e) {
+    return Error{where + ": " + e.what()};
   }
 }
 

@@ -184,29 +184,6 @@ bool acknowledges(ExplicitAck mode, const Response& response) noexcept {
   return mode == ExplicitAck::kDisable || !response.header("X-Nuclio-Stream-No-Ack");
 }
 
-Result<std::string> secret_value(const Json& value, const std::string& where) noexcept {
-  try {
-    if (value.is_null()) return std::string();
-    if (value.is_object() && value.size() == 1 && value.contains("env") && value["env"].is_string()) {
-      const std::string name = value["env"].get<std::string>();
-      const char* text = std::getenv(name.c_str());
-      if (text == nullptr) return Error{where + ": the environment variable " + name + " is not set"};
-      return std::string(text);
-    }
-    if (value.is_object() && value.size() == 1 && value.contains("file") && value["file"].is_string()) {
-      const std::string path = value["file"].get<std::string>();
-      std::ifstream in(path, std::ios::binary);
-      if (!in) return Error{where + ": cannot read the secret file " + path};
-      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      if (!text.empty() && text.back() == '\n') text.pop_back();
-      return text;
-    }
-    return Error{where + ": expected {env: NAME} or {file: path} (secrets never go in function.yaml itself)"};
-  } catch (const std::exception& e) {
-    return Error{where + ": " + e.what()};
-  }
-}
-
 Result<std::string> secret_attribute(const TriggerSpec& spec, std::string_view key) noexcept {
   const std::string where = "spec.triggers." + spec.name + ".attributes." + std::string(key);
   try {

@@ -28,13 +28,14 @@ class BindingRegistry : public KindRegistry<BindingFactory> {
   [[nodiscard]] Result<std::shared_ptr<Binding>> make(const BindingSpec& spec) const noexcept;
 };
 
-/// Registers `memory` (an empty in-memory key-value store) and `file` (an
+/// Registers `memory` (an empty in-memory key-value store), `file` (an
 /// in-memory key-value store seeded from a JSON object file; writes are not
-/// written back, so a fixture stays as it is).
+/// written back, so a fixture stays as it is) and `redis` (key-value on a
+/// Redis server).
 void register_builtin_bindings(BindingRegistry& registry);
 
-/// Parses a command-line binding, `name=kind` or `name=kind:path`
-/// (`cache=memory`, `cache=file:fixtures/cache.json`).
+/// Parses a command-line binding, `name=kind`, `name=kind:path` or `name=kind:url`
+/// (`cache=memory`, `cache=file:fixtures/cache.json`, `cache=redis:redis://127.0.0.1:6379`).
 Result<BindingSpec> parse_binding_flag(std::string_view flag) noexcept;
 
 }  // namespace nimbus::engine

@@ -24,12 +24,23 @@ struct BuildSpec {
 
 /// One entry of `spec.dataBindings`.
 struct BindingSpec {
-  std::string name;
-  std::string kind;  ///< "memory", "file", ...
-  std::string path;  ///< for file-backed kinds; relative to `base_dir`
-  std::filesystem::path base_dir;
-  std::string origin;  ///< where it was declared, for messages ("function.yaml:12")
+  std::string name{};
+  std::string kind{};  ///< "memory", "file", "redis", ...
+  std::string path{};  ///< for file-backed kinds; relative to `base_dir`
+  std::string url{};   ///< for service-backed kinds ("redis://127.0.0.1:6379/0"); never credentials
+  Json attributes = Json::object();  ///< the kind's own settings
+  /// The credential it needs, by reference only: `{env: NAME}` or `{file: path}`
+  /// (null: none); resolved when the binding opens, with `secret_value`.
+  Json secret{};
+  std::filesystem::path base_dir{};
+  std::string origin{};  ///< where it was declared, for messages ("function.yaml:12")
 };
+
+/// A credential the configuration names, never holds: `{env: NAME}` (an
+/// environment variable) or `{file: path}` (its contents, a final newline
+/// dropped); empty for null. Plain text is refused: the error says where
+/// secrets go. `where` names it in errors, which never contain the secret.
+[[nodiscard]] Result<std::string> secret_value(const Json& value, const std::string& where) noexcept;
 
 /// One entry of `spec.triggers`.
 struct TriggerSpec {

@@ -215,9 +215,8 @@ enum class ExplicitAck { kDisable, kEnable, kExplicitOnly };
 /// environment variable) or `{file: path}` (its contents, a final newline
 /// dropped); empty when the attribute is absent. Plain text is refused: the
 /// error says where secrets go. Errors never contain the secret.
+/// (`secret_value` in function_config.hpp resolves one nested deeper.)
 [[nodiscard]] Result<std::string> secret_attribute(const TriggerSpec& spec, std::string_view key) noexcept;
-/// The same for a value nested deeper (`attributes.sasl.password`), `where` naming it in errors.
-[[nodiscard]] Result<std::string> secret_value(const Json& value, const std::string& where) noexcept;
 
 /// nuclio's TLS attributes of a broker connection: `tls: {enable, insecureSkipVerify}`,
 /// `caCert` (PEM text or {file: path}; default: the system's CAs), `accessCertificate` (a

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "../../util/redis_address.hpp"
 #include "nimbus/format/text.hpp"
 
 namespace nimbus::engine::redis {
@@ -275,35 +276,11 @@ Result<std::unique_ptr<Trigger>> make_redis_stream_trigger(const TriggerSpec& sp
   const std::string where = "spec.triggers." + spec.name;
   StreamOptions o;
   o.url = spec.url.empty() ? "redis://127.0.0.1:6379" : spec.url;
-  std::string_view rest = o.url;
-  if (rest.rfind("rediss://", 0) == 0)
-    return Error{where + ".url: rediss:// (TLS) is not available: Debian 12's hiredis 0.14 has no TLS"};
-  if (rest.rfind("redis://", 0) != 0)
-    return Error{where + ".url: expected redis://host:port, got '" + o.url + "'"};
-  rest.remove_prefix(8);
-  if (rest.find('@') != std::string_view::npos) {
-    return Error{where +
-                 ".url: credentials never go in function.yaml: name the password in "
-                 "attributes.password as {env: NAME} or {file: path}"};
-  }
-  if (auto slash = rest.find('/'); slash != std::string_view::npos) {
-    const std::string_view db = rest.substr(slash + 1);
-    if (!db.empty() &&
-        (std::from_chars(db.data(), db.data() + db.size(), o.db).ec != std::errc() || o.db < 0)) {
-      return Error{where + ".url: '" + std::string(db) + "' is not a database number"};
-    }
-    rest = rest.substr(0, slash);
-  }
-  const auto colon = rest.rfind(':');
-  o.host = std::string(rest.substr(0, colon));
-  if (colon != std::string_view::npos) {
-    const std::string_view port = rest.substr(colon + 1);
-    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), o.port);
-    if (ec != std::errc() || end != port.data() + port.size() || o.port < 1 || o.port > 65535) {
-      return Error{where + ".url: '" + std::string(port) + "' is not a port"};
-    }
-  }
-  if (o.host.empty()) return Error{where + ".url: no host in '" + o.url + "'"};
+  auto address = parse_redis_url(o.url, where + ".url", "attributes.password");
+  if (!address) return address.error();
+  o.host = address->host;
+  o.port = address->port;
+  o.db = address->db;
   auto stream = string_attribute(spec, "stream", "");
   if (!stream) return stream.error();
   if (stream->empty()) return Error{where + ".attributes.stream: missing (the stream to read)"};

@@ -19,7 +19,8 @@ namespace nimbus::detail {
 
 /// The version of the entry layout between a function library and its host.
 /// A host refuses a library built for another version.
-inline constexpr std::uint32_t kAbiVersion = 4;  // 3: Context holds a Platform; 4: KeyValueStore has increment, compare_and_set
+// 3: Context holds a Platform; 4: KeyValueStore has increment and compare_and_set.
+inline constexpr std::uint32_t kAbiVersion = 4;
 
 /// A handler after its return value is turned into a `Response`.
 using HandlerFn = Response (*)(Context&, const Event&);

@@ -1,0 +1,258 @@
+"""Data bindings against real services: a Redis server from Debian, started here on a free port
+and stopped by its process id. One function, unchanged, runs against `memory`, `file` and
+`redis` with only function.yaml (or --bind) changed; TTL and increment semantics on a real
+Redis; increments from two worker processes lose nothing; a Redis that refuses connections
+or a missing secret stops the start with an error naming the binding; the secret's value
+appears in no output.
+
+Run by ctest (which sets NIMBUS and NIMBUS_SOURCE_DIR), or by hand:
+NIMBUS=build/cli/nimbus NIMBUS_SOURCE_DIR=. NIMBUS_FIXTURES=build/tests/fixtures python3 -m unittest -v test_bindings
+"""
+
+import concurrent.futures
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import unittest
+from pathlib import Path
+
+from brokers import Redis, free_port
+from test_serve import Server
+
+NIMBUS = os.environ["NIMBUS"]
+
+# Does what its JSON body asks of the key-value binding `store` and answers the result.
+STORE = """\
+#include <chrono>
+#include <optional>
+#include <string>
+#include <nimbus/nimbus.hpp>
+nimbus::Response store(nimbus::Context& ctx, const nimbus::Event& event) {
+  const nimbus::Json q = event.json();
+  auto& kv = ctx.kv("store");
+  const std::string op = q.value("op", "");
+  const std::string key = q.value("key", "");
+  std::optional<std::chrono::milliseconds> ttl;
+  if (q.contains("ttl_ms")) ttl = std::chrono::milliseconds(q["ttl_ms"].get<long long>());
+  try {
+    if (op == "get") {
+      auto v = kv.get(key);
+      return nimbus::Response::json({{"value", v ? nimbus::Json(*v) : nimbus::Json(nullptr)}});
+    }
+    if (op == "put") {
+      kv.put(key, q.value("value", ""), ttl);
+      return nimbus::Response::json({{"ok", true}});
+    }
+    if (op == "remove") return nimbus::Response::json({{"existed", kv.remove(key)}});
+    if (op == "list") return nimbus::Response::json({{"keys", kv.list(q.value("prefix", ""))}});
+    if (op == "increment") return nimbus::Response::json({{"value", kv.increment(key, q.value("by", 1LL))}});
+    if (op == "cas") {
+      std::optional<std::string> expected;
+      if (q.contains("expected") && q["expected"].is_string()) expected = q["expected"].get<std::string>();
+      const bool stored = kv.compare_and_set(
+          key, expected ? std::optional<std::string_view>(*expected) : std::nullopt, q.value("value", ""), ttl);
+      return nimbus::Response::json({{"stored", stored}});
+    }
+  } catch (const nimbus::BindingError& e) {  // a call that failed reaches the handler: it answers
+    return nimbus::Response::json({{"error", e.what()}}, 503);
+  }
+  return nimbus::Response::text("unknown op " + op, 400);
+}
+NIMBUS_FUNCTION(store)
+"""
+
+# The calls every kind answers alike; (request, expected answer).
+SCRIPT = [
+    ({"op": "get", "key": "ada"}, {"value": None}),
+    ({"op": "put", "key": "ada", "value": "1"}, {"ok": True}),
+    ({"op": "get", "key": "ada"}, {"value": "1"}),
+    ({"op": "increment", "key": "visits"}, {"value": 1}),
+    ({"op": "increment", "key": "visits", "by": 41}, {"value": 42}),
+    ({"op": "cas", "key": "lock", "expected": None, "value": "me"}, {"stored": True}),
+    ({"op": "cas", "key": "lock", "expected": None, "value": "you"}, {"stored": False}),
+    ({"op": "cas", "key": "lock", "expected": "me", "value": "you"}, {"stored": True}),
+    ({"op": "get", "key": "lock"}, {"value": "you"}),
+    ({"op": "put", "key": "user:2", "value": "b"}, {"ok": True}),
+    ({"op": "put", "key": "user:1", "value": "a"}, {"ok": True}),
+    ({"op": "put", "key": "user*", "value": "glob"}, {"ok": True}),
+    ({"op": "list", "prefix": "user:"}, {"keys": ["user:1", "user:2"]}),
+    ({"op": "remove", "key": "user:1"}, {"existed": True}),
+    ({"op": "remove", "key": "user:1"}, {"existed": False}),
+]
+
+
+class BindingsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.redis = Redis()
+        cls.dir = Path(tempfile.mkdtemp())
+        (cls.dir / "store.cpp").write_text(STORE)
+        cls.write("{kind: memory}")
+        r = subprocess.run([NIMBUS, "build", cls.dir / "function.yaml"], capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.redis.stop()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def setUp(self):
+        self.redis.cli("FLUSHALL")
+
+    @classmethod
+    def write(cls, binding, workers=1, name="function.yaml"):
+        (cls.dir / name).write_text(
+            "metadata: {name: store}\nspec:\n  handler: store:store\n  build: {sources: [store.cpp]}\n"
+            f"  dataBindings:\n    store: {binding}\n"
+            f"  triggers:\n    web: {{kind: http, numWorkers: {workers}, attributes: {{port: 0}}}}\n")
+        return cls.dir / name
+
+    def redis_binding(self, extra=""):
+        return "{kind: redis, url: \"redis://127.0.0.1:%d\"%s}" % (self.redis.port, extra)
+
+    def call(self, server, body):
+        status, _, answer = server.request("POST", "/", json.dumps(body), {"Content-Type": "application/json"})
+        return status, json.loads(answer)
+
+    def run_script(self, config):
+        with Server(config) as s:
+            for request, want in SCRIPT:
+                status, got = self.call(s, request)
+                self.assertEqual((status, got), (200, want), request)
+            s.stop()
+
+    def test_one_function_runs_unchanged_against_memory_file_and_redis(self):
+        self.run_script(self.write("{kind: memory}"))
+        (self.dir / "seed.json").write_text('{"ada": "seeded"}')
+        with Server(self.write("{kind: file, path: seed.json}")) as s:
+            self.assertEqual(self.call(s, {"op": "get", "key": "ada"}), (200, {"value": "seeded"}))
+        self.run_script(self.write(self.redis_binding()))
+        # What the function wrote is in Redis itself.
+        self.assertEqual(self.redis.cli("GET", "visits"), "42")
+        self.assertEqual(self.redis.cli("GET", "lock"), "you")
+
+    def test_the_emulator_takes_the_redis_binding_from_bind(self):
+        events = self.dir / "events"
+        events.mkdir(exist_ok=True)
+        (events / "visit.json").write_text(json.dumps({"body": {"op": "increment", "key": "seen", "by": 5}}))
+        r = subprocess.run([NIMBUS, "run", self.dir / "function.yaml", "--event", events / "visit.json", "--json",
+                            "--bind", f"store=redis:redis://127.0.0.1:{self.redis.port}"],
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.redis.cli("GET", "seen"), "5")
+
+    def test_ttl_and_increment_semantics_on_a_real_redis(self):
+        with Server(self.write(self.redis_binding())) as s:
+            self.assertEqual(self.call(s, {"op": "put", "key": "soon", "value": "7", "ttl_ms": 300})[0], 200)
+            ttl = int(self.redis.cli("PTTL", "soon"))
+            self.assertTrue(0 < ttl <= 300, ttl)
+            self.assertEqual(self.call(s, {"op": "increment", "key": "soon"}), (200, {"value": 8}))
+            self.assertGreater(int(self.redis.cli("PTTL", "soon")), 0)  # an increment keeps the expiry
+            deadline = time.monotonic() + 10
+            while self.call(s, {"op": "get", "key": "soon"})[1]["value"] is not None:
+                self.assertLess(time.monotonic(), deadline, "the entry never expired")
+                time.sleep(0.05)
+            self.assertEqual(self.call(s, {"op": "increment", "key": "soon"}), (200, {"value": 1}))
+            self.redis.cli("SET", "word", "ada")
+            status, got = self.call(s, {"op": "increment", "key": "word"})
+            self.assertEqual(status, 503)
+            self.assertIn("binding 'store'", got["error"])
+            self.assertIn("not an integer", got["error"])
+            self.assertEqual(self.redis.cli("GET", "word"), "ada")
+
+    def test_increments_from_two_worker_processes_lose_nothing(self):
+        with Server(self.write(self.redis_binding(), workers=2)) as s:
+            def visit(_):
+                return self.call(s, {"op": "increment", "key": "n"})[0]
+            with concurrent.futures.ThreadPoolExecutor(8) as pool:
+                statuses = list(pool.map(visit, range(400)))
+            self.assertEqual(statuses, [200] * 400)
+            self.assertEqual(self.redis.cli("GET", "n"), "400")
+            # And compare-and-set lets exactly one of many take a lock.
+            def take(i):
+                return self.call(s, {"op": "cas", "key": "lock", "expected": None, "value": str(i)})[1]["stored"]
+            with concurrent.futures.ThreadPoolExecutor(8) as pool:
+                taken = list(pool.map(take, range(50)))
+            self.assertEqual(taken.count(True), 1)
+
+    def test_a_redis_that_goes_away_is_an_error_for_the_call_and_reconnected_after(self):
+        other = Redis()
+        try:
+            with Server(self.write("{kind: redis, url: \"redis://127.0.0.1:%d\"}" % other.port)) as s:
+                self.assertEqual(self.call(s, {"op": "put", "key": "k", "value": "v"}), (200, {"ok": True}))
+                port = other.port
+                other.stop()
+                status, got = self.call(s, {"op": "get", "key": "k"})
+                self.assertEqual(status, 503)
+                self.assertIn("binding 'store' (redis, redis://127.0.0.1:%d)" % port, got["error"])
+                other = Redis(port)
+                self.assertEqual(self.call(s, {"op": "get", "key": "k"}), (200, {"value": None}))  # a new, empty server
+                self.assertEqual(self.call(s, {"op": "put", "key": "k", "value": "w"}), (200, {"ok": True}))
+                self.assertEqual(other.cli("GET", "k"), "w")
+        finally:
+            other.stop()
+
+    def serve_fails(self, config, env=None):
+        r = subprocess.run([NIMBUS, "serve", config, "--host", "127.0.0.1", "--port", "0", "--admin-port", "0"],
+                           capture_output=True, text=True, timeout=120, env=env)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertEqual(r.stdout, "")  # never said it was ready
+        return r.stderr
+
+    def test_a_redis_that_refuses_connections_stops_the_start_naming_the_binding(self):
+        port = free_port()
+        err = self.serve_fails(self.write("{kind: redis, url: \"redis://127.0.0.1:%d\"}" % port))
+        self.assertIn("binding 'store' (redis, redis://127.0.0.1:%d): cannot connect" % port, err)
+
+    def test_bad_binding_configuration_is_named(self):
+        err = self.serve_fails(self.write("{kind: redis, url: \"redis://user:hunter2@127.0.0.1:6379\"}"))
+        self.assertIn("spec.dataBindings.store.url", err)
+        self.assertIn("credentials never go in function.yaml", err)
+        self.assertNotIn("hunter2", err)
+        err = self.serve_fails(self.write("{kind: redis, secret: hunter2}"))
+        self.assertIn("spec.dataBindings.store.secret", err)
+        self.assertNotIn("hunter2", err)
+        env = {k: v for k, v in os.environ.items() if k != "NIMBUS_TEST_REDIS_PASSWORD"}
+        err = self.serve_fails(self.write(self.redis_binding(", secret: {env: NIMBUS_TEST_REDIS_PASSWORD}")), env)
+        self.assertIn("NIMBUS_TEST_REDIS_PASSWORD is not set", err)
+        err = self.serve_fails(self.write("{kind: mongo}"))
+        self.assertIn("unknown binding kind 'mongo' for 'store'", err)
+
+    def test_a_password_from_the_environment_is_used_and_never_shown(self):
+        secret = "s3cret-redis-password-1234"
+        locked = Redis()
+        try:
+            locked.cli("CONFIG", "SET", "requirepass", secret)
+            config = self.write("{kind: redis, url: \"redis://127.0.0.1:%d\", secret: {env: NIMBUS_TEST_REDIS_PASSWORD}}"
+                                % locked.port)
+            outputs = []
+            proc_env = os.environ.copy()
+            os.environ["NIMBUS_TEST_REDIS_PASSWORD"] = secret  # Server inherits the environment
+            try:
+                with Server(config, "--log-level", "debug") as s:
+                    self.assertEqual(self.call(s, {"op": "increment", "key": "n"}), (200, {"value": 1}))
+                    outputs += [s.admin("/metrics")[1], json.dumps(s.info)]
+                    s.stop()
+                    outputs += s.stderr_lines
+                wrong = dict(os.environ, NIMBUS_TEST_REDIS_PASSWORD="wrong-password")
+                err = self.serve_fails(config, wrong)
+                self.assertIn("binding 'store'", err)
+                self.assertIn("refused the password", err)
+                outputs.append(err)
+                self.assertNotIn("wrong-password", err)
+            finally:
+                os.environ.clear()
+                os.environ.update(proc_env)
+            for text in outputs:
+                self.assertNotIn(secret, text)
+        finally:
+            subprocess.run(["redis-cli", "-p", str(locked.port), "-a", secret, "--no-auth-warning", "SHUTDOWN", "NOSAVE"],
+                           capture_output=True, timeout=10)
+            locked.proc.wait(10)
+
+
+if __name__ == "__main__":
+    unittest.main()
