@@ -2,6 +2,9 @@
 
 #include <charconv>
 #include <system_error>
+#include <utility>
+
+#include "host_port.hpp"
 
 namespace nimbus::engine {
 
@@ -28,15 +31,10 @@ Result<RedisAddress> parse_redis_url(std::string_view url, const std::string& wh
       }
       rest = rest.substr(0, slash);
     }
-    const auto colon = rest.rfind(':');
-    a.host = std::string(rest.substr(0, colon));
-    if (colon != std::string_view::npos) {
-      const std::string_view port = rest.substr(colon + 1);
-      auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), a.port);
-      if (ec != std::errc() || end != port.data() + port.size() || a.port < 1 || a.port > 65535)
-        return Error{where + ": '" + std::string(port) + "' is not a port"};
-    }
-    if (a.host.empty()) return Error{where + ": no host in '" + std::string(url) + "'"};
+    auto hp = split_host_port(rest, a.port, where, url);
+    if (!hp) return hp.error();
+    a.host = std::move(hp->host);
+    a.port = hp->port;
     return a;
   } catch (const std::exception& e) {
     return Error{where + ": " + e.what()};

@@ -12,6 +12,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "../../util/host_port.hpp"
+
 namespace nimbus::engine::mqtt {
 namespace {
 
@@ -616,15 +618,10 @@ Result<void> parse_url(const std::string& where, MqttOptions& o) {
                  ".url: credentials never go in function.yaml: name them in attributes.username/password "
                  "as {env: NAME} or {file: path}"};
   }
-  const auto colon = rest.rfind(':');
-  o.host = std::string(rest.substr(0, colon));
-  if (colon != std::string_view::npos) {
-    const std::string_view port = rest.substr(colon + 1);
-    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), o.port);
-    if (ec != std::errc() || end != port.data() + port.size() || o.port < 1 || o.port > 65535)
-      return Error{where + ".url: '" + std::string(port) + "' is not a port"};
-  }
-  if (o.host.empty()) return Error{where + ".url: no host in '" + o.url + "'"};
+  auto hp = split_host_port(rest, o.port, where + ".url", o.url);
+  if (!hp) return hp.error();
+  o.host = std::move(hp->host);
+  o.port = hp->port;
   return {};
 }
 
