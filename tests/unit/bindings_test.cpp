@@ -217,14 +217,18 @@ TEST(BindingObserverTest, AnAnswerReplacesTheBinding) {
   o.answers["get"] = "from the tape";
   o.answers["list"] = nimbus::Json::array({"k1", "k2"});
   o.answers["put"] = nullptr;
+  o.answers["increment"] = 41;
+  o.answers["compare_and_set"] = true;
   nimbus::detail::ContextAccess::observe_bindings(ctx, &o);
   nimbus::detail::ContextAccess::set_binding(ctx, "cache", kv);  // a binding added later is observed too
   auto& store = ctx.kv("cache");
   EXPECT_EQ(store.get("anything"), "from the tape");
   EXPECT_EQ(store.list(), (std::vector<std::string>{"k1", "k2"}));
   store.put("k", "v");
-  EXPECT_EQ(kv->size(), 0U) << "an answered put never reaches the store";
-  EXPECT_EQ(o.seen.size(), 3U);
+  EXPECT_EQ(store.increment("n"), 41);
+  EXPECT_TRUE(store.compare_and_set("lock", "someone", "me"));  // the store holds no "lock": the tape says
+  EXPECT_EQ(kv->size(), 0U) << "answered calls never reach the store";
+  EXPECT_EQ(o.seen.size(), 5U);
 }
 
 TEST(BindingObserverTest, ErrorsAreReportedAndStillThrown) {
