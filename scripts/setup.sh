@@ -12,7 +12,7 @@ packages=(
   libboost1.81-dev               # Beast's HTTP/1.1 parser for the HTTP trigger (docs/architecture.md)
   nginx-light wrk                # bench/http: the baseline server and the load generator
   clang-14 libclang-rt-14-dev    # the fuzz targets (libFuzzer and the sanitizers' runtimes): scripts/fuzz.sh
-  libhiredis-dev redis-server    # the redis-stream trigger, and the Redis the tests start (docs/triggers.md)
+  libhiredis-dev redis-server    # the redis-stream trigger and the redis binding, and the Redis the tests start
   libnats-dev nats-server        # the nats trigger and its broker
   mosquitto                      # the broker the mqtt trigger's tests start
   librdkafka-dev                 # the kafka-cluster trigger
