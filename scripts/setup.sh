@@ -16,6 +16,7 @@ packages=(
   libnats-dev nats-server        # the nats trigger and its broker
   mosquitto                      # the broker the mqtt trigger's tests start
   librdkafka-dev                 # the kafka-cluster trigger
+  libsqlite3-dev                 # the sqlite binding
   openssl libssl-dev             # the mqtt trigger's TLS; the certificates of the brokers' TLS listeners in the tests
   openjdk-17-jre-headless maven  # the Kafka broker the tests start: its jars from Maven Central (below)
 )

@@ -111,7 +111,7 @@ TEST(FunctionHostTest, ErrorsNameTheFunctionsFile) {
   EXPECT_EQ(
       binding.error().message,
       "function.yaml:9: spec.dataBindings.cache.kind: unknown binding kind 'mongo' for 'cache' (known: file, "
-      "memory, redis)");
+      "memory, redis, sqlite)");
   auto missing = FunctionHost::open(options_for("no_such.so", "x"));
   ASSERT_FALSE(missing);
   EXPECT_NE(missing.error().message.find("no_such.so"), std::string::npos) << missing.error().message;

@@ -22,6 +22,7 @@ void register_builtin_bindings(BindingRegistry& registry) {
   registry.add("memory", bindings::make_memory_kv);
   registry.add("file", bindings::make_file_kv);
   registry.add("redis", bindings::make_redis_kv);
+  registry.add("sqlite", bindings::make_sqlite_kv);
 }
 
 Result<BindingSpec> parse_binding_flag(std::string_view flag) noexcept {

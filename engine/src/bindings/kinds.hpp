@@ -22,4 +22,9 @@ Result<std::shared_ptr<Binding>> make_file_kv(const BindingSpec& spec);
 /// refuses is an error naming the binding.
 Result<std::shared_ptr<Binding>> make_redis_kv(const BindingSpec& spec);
 
+/// `sqlite`: the key-value interface in an SQLite database file (`path`, made if absent; WAL
+/// mode, safe across the worker processes of an engine). Attributes: `table` (default
+/// nimbus_kv), `busyTimeout` (how long a call waits for another process's write, default 5s).
+Result<std::shared_ptr<Binding>> make_sqlite_kv(const BindingSpec& spec);
+
 }  // namespace nimbus::engine::bindings

@@ -6,6 +6,22 @@
 
 namespace nimbus {
 
+std::int64_t detail::incremented(std::string_view key, std::optional<std::string_view> stored,
+                                 std::int64_t by) {
+  std::int64_t n = 0;
+  if (stored) {
+    const auto* end = stored->data() + stored->size();
+    auto [at, ec] = std::from_chars(stored->data(), end, n);
+    if (ec != std::errc() || at != end || stored->empty()) {
+      throw BindingError("increment of '" + std::string(key) + "': its value is not an integer");
+    }
+  }
+  if ((by > 0 && n > INT64_MAX - by) || (by < 0 && n < INT64_MIN - by)) {
+    throw BindingError("increment of '" + std::string(key) + "': the sum overflows a 64-bit integer");
+  }
+  return n + by;
+}
+
 MemoryKeyValueStore::MemoryKeyValueStore(const std::map<std::string, std::string>& entries) {
   for (const auto& [k, v] : entries) entries_.emplace(k, Entry{v, std::nullopt});
 }
@@ -69,19 +85,8 @@ std::int64_t MemoryKeyValueStore::do_increment(std::string_view key, std::int64_
     entries_.erase(it);
     it = entries_.end();
   }
-  std::int64_t n = 0;
-  if (it != entries_.end()) {
-    const std::string& v = it->second.value;
-    const auto* end = v.data() + v.size();
-    auto [at, ec] = std::from_chars(v.data(), end, n);
-    if (ec != std::errc() || at != end || v.empty()) {
-      throw BindingError("increment of '" + std::string(key) + "': its value is not an integer");
-    }
-  }
-  if ((by > 0 && n > INT64_MAX - by) || (by < 0 && n < INT64_MIN - by)) {
-    throw BindingError("increment of '" + std::string(key) + "': the sum overflows a 64-bit integer");
-  }
-  n += by;
+  const std::int64_t n = detail::incremented(
+      key, it == entries_.end() ? std::nullopt : std::optional<std::string_view>(it->second.value), by);
   if (it == entries_.end()) {
     entries_.emplace(std::string(key), Entry{std::to_string(n), std::nullopt});
   } else {

@@ -30,8 +30,8 @@ class BindingRegistry : public KindRegistry<BindingFactory> {
 
 /// Registers `memory` (an empty in-memory key-value store), `file` (an
 /// in-memory key-value store seeded from a JSON object file; writes are not
-/// written back, so a fixture stays as it is) and `redis` (key-value on a
-/// Redis server).
+/// written back, so a fixture stays as it is), `redis` (key-value on a
+/// Redis server) and `sqlite` (key-value in an SQLite database file).
 void register_builtin_bindings(BindingRegistry& registry);
 
 /// Parses a command-line binding, `name=kind`, `name=kind:path` or `name=kind:url`

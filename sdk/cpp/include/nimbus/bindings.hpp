@@ -236,6 +236,13 @@ class MemoryKeyValueStore : public KeyValueStore {
   std::map<std::string, Entry, std::less<>> entries_;
 };
 
+namespace detail {
+/// `stored` (none: 0) plus `by`, as `increment` defines it for every store: a
+/// `BindingError` naming `key` when `stored` is not a decimal 64-bit integer
+/// or the sum overflows one.
+std::int64_t incremented(std::string_view key, std::optional<std::string_view> stored, std::int64_t by);
+}  // namespace detail
+
 /// The bindings a function can reach, by name.
 using BindingMap = std::map<std::string, std::shared_ptr<Binding>, std::less<>>;
 
