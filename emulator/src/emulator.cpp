@@ -11,10 +11,14 @@ Result<std::vector<engine::BindingSpec>> emulator_bindings(const engine::Functio
   try {
     std::vector<engine::BindingSpec> out;
     for (const auto& spec : config.bindings) {
-      // The configured kind is checked even though the emulator mocks it.
+      // The configured kind is checked even though the emulator mocks it, and the mock gives
+      // the interfaces the kind gives: a handler that asks a kind for what it has not fails here too.
       if (!registry.has(spec.kind)) return registry.make(spec).error();
       engine::BindingSpec mock = spec;
-      mock.kind = spec.kind == "file" ? "file" : "memory";
+      if (spec.kind != "file") {
+        mock.kind = "memory";
+        mock.interfaces = registry.interfaces(spec.kind);
+      }
       out.push_back(std::move(mock));
     }
     for (const auto& spec : overrides) {

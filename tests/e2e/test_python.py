@@ -201,6 +201,29 @@ class ServeTest(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
 
+    def test_a_publish_carries_the_requests_traceparent_onto_the_tape_and_replays(self):
+        trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        with tempfile.TemporaryDirectory() as tmp:
+            tape = Path(tmp) / "publish.tape"
+            s = Server(FUNCTIONS / "publisher.yaml", "--workers", "1", "--record", tape)
+            try:
+                self.assertEqual(s.request("POST", "/", "one", {"traceparent": trace})[0], 200)
+                self.assertEqual(s.request("POST", "/", "two", {})[0], 200)
+            finally:
+                self.assertEqual(s.stop(), 0)
+            records = json_lines(tape.read_text())[1:]
+            publishes = [c for r in records for c in r["calls"] if c["operation"] == "publish"]
+            self.assertEqual(publishes, [
+                {"binding": "out", "operation": "publish", "result": None,
+                 "arguments": {"topic": "orders", "payload": "one",
+                               "headers": [["x-count", "1"], ["traceparent", trace]]}},
+                {"binding": "out", "operation": "publish", "result": None,
+                 "arguments": {"topic": "orders", "payload": "two", "headers": [["x-count", "2"]]}}])
+            r = nimbus("replay", tape, "--function", FUNCTIONS / "publisher.yaml")
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn("2 records: 2 passed", r.stdout)
+
+
 class CloudEventsTest(unittest.TestCase):
     """CloudEvents 1.0 over HTTP into a Python function under `nimbus serve`: binary,
     structured and batch mode, every attribute as the handler sees it, every 400 (the

@@ -224,6 +224,41 @@ def test_a_missing_binding_is_named(nimbus_invoke):
     assert issubclass(nimbus.BindingError, LookupError)
 
 
+def test_a_mocked_publisher_records_what_was_published_with_the_events_traceparent(
+        nimbus_invoke, nimbus_kv, nimbus_publisher):
+    out, seen = nimbus_publisher(), nimbus_kv()
+    trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    result = nimbus_invoke("publisher_user:handler", b"order 1", bindings={"out": out, "seen": seen},
+                           headers={"traceparent": trace})
+    assert result.json() == {"published": 1}
+    assert out.messages == [("orders", b"order 1", [("x-count", "1"), ("traceparent", trace)])]
+    assert out.calls == [("publish", {"topic": "orders", "payload": "order 1",
+                                      "headers": [["x-count", "1"], ["traceparent", trace]]}, None)]
+    nimbus_invoke("publisher_user:handler", b"order 2", bindings={"out": out, "seen": seen})
+    assert out.topics() == ["orders", "orders"]
+    assert out.messages[1] == ("orders", b"order 2", [("x-count", "2")])  # no traceparent: none added
+
+
+def test_a_binding_asked_for_an_interface_it_lacks_is_named():
+    context = testing.make_context(bindings={"out": testing.MockPublisher(), "seen": testing.MockKV()})
+    with pytest.raises(nimbus.BindingError) as error:
+        context.kv("out")
+    assert str(error.value) == "data binding 'out' gives publish, not a key-value store (kv)"
+    with pytest.raises(nimbus.BindingError) as error:
+        context.publisher("seen")
+    assert str(error.value) == "data binding 'seen' gives kv, not a publisher (publish)"
+
+
+def test_events_carry_a_valid_traceparent_only():
+    trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    assert nimbus.make_event(headers={"TraceParent": trace}).trace_parent == trace
+    assert nimbus.make_event(headers={"traceparent": "not-a-trace"}).trace_parent == ""
+    assert nimbus.make_event(headers={"traceparent": "00-" + "0" * 32 + "-00f067aa0ba902b7-01"}).trace_parent == ""
+    assert nimbus.make_event(cloud_event={"type": "t", "source": "/s", "extensions": {"traceparent": trace}}
+                             ).trace_parent == trace
+    assert nimbus.make_event().trace_parent == ""
+
+
 def test_remaining_is_the_time_left_before_the_deadline():
     import math
     import time

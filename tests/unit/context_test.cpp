@@ -18,7 +18,7 @@ TEST(ContextTest, IdentityAndTrigger) {
   FakeContext ctx("greeter", 3);
   EXPECT_EQ(ctx.function_name(), "greeter");
   EXPECT_EQ(ctx.worker_id(), 3);
-  nimbus::detail::ContextAccess::begin_event(ctx, "http", "web",
+  nimbus::detail::ContextAccess::begin_event(ctx, "http", "web", "",
                                              std::chrono::steady_clock::now() + std::chrono::seconds(5));
   EXPECT_EQ(ctx.trigger().kind, "http");
   EXPECT_EQ(ctx.trigger().name, "web");
@@ -26,11 +26,11 @@ TEST(ContextTest, IdentityAndTrigger) {
 
 TEST(ContextTest, RemainingTimeCountsDownToZero) {
   FakeContext ctx;
-  nimbus::detail::ContextAccess::begin_event(ctx, "http", "web",
+  nimbus::detail::ContextAccess::begin_event(ctx, "http", "web", "",
                                              std::chrono::steady_clock::now() + std::chrono::seconds(10));
   EXPECT_GT(ctx.remaining().count(), 5000);
   EXPECT_LE(ctx.remaining().count(), 10000);
-  nimbus::detail::ContextAccess::begin_event(ctx, "http", "web",
+  nimbus::detail::ContextAccess::begin_event(ctx, "http", "web", "",
                                              std::chrono::steady_clock::now() - std::chrono::seconds(1));
   EXPECT_EQ(ctx.remaining().count(), 0);
 }
@@ -69,11 +69,61 @@ TEST(ContextTest, MissingBindingNamesWhatExists) {
 
 TEST(ContextTest, WrongKindOfBinding) {
   struct Queue : nimbus::Binding {
-    std::string_view interface_name() const noexcept override { return "queue"; }
+    std::string_view interfaces() const noexcept override { return "queue"; }
   };
   FakeContext ctx;
   ctx.add_binding("jobs", std::make_shared<Queue>());
-  EXPECT_THROW((void)ctx.kv("jobs"), nimbus::BindingError);
+  try {
+    (void)ctx.kv("jobs");
+    FAIL() << "expected BindingError";
+  } catch (const nimbus::BindingError& e) {
+    EXPECT_STREQ(e.what(), "data binding 'jobs' gives queue, not a key-value store (kv)");
+  }
+  EXPECT_THROW((void)ctx.publisher("jobs"), nimbus::BindingError);
+}
+
+// A binding of several interfaces (a Redis: key-value and publish) is each of them; one whose
+// kind leaves an interface out (the emulator's stand-in for a kind that has no publish) is not.
+TEST(ContextTest, ABindingGivesTheInterfacesItSays) {
+  struct KvAndPublish : nimbus::MemoryKeyValueStore, nimbus::MemoryPublisher {
+    explicit KvAndPublish(std::string_view says) : says_(says) {}
+    std::string_view interfaces() const noexcept override { return says_; }
+    std::string_view says_;
+  };
+  FakeContext ctx;
+  ctx.add_binding("both", std::make_shared<KvAndPublish>("kv, publish"));
+  ctx.add_binding("kv_only", std::make_shared<KvAndPublish>("kv"));
+  ctx.kv("both").put("a", "1");
+  ctx.publisher("both").publish("t", "x");
+  EXPECT_EQ(ctx.kv("both").get("a"), "1");
+  EXPECT_EQ(dynamic_cast<nimbus::MemoryPublisher&>(ctx.publisher("both")).messages().size(), 1U);
+  (void)ctx.kv("kv_only");
+  try {
+    (void)ctx.publisher("kv_only");
+    FAIL() << "expected BindingError";
+  } catch (const nimbus::BindingError& e) {
+    EXPECT_STREQ(e.what(), "data binding 'kv_only' gives kv, not a publisher (publish)");
+  }
+}
+
+// The event's traceparent goes on with every message that has none of its own.
+TEST(ContextTest, APublishCarriesTheEventsTraceParent) {
+  FakeContext ctx;
+  auto out = std::make_shared<nimbus::MemoryPublisher>();
+  ctx.add_binding("out", out);
+  ctx.publisher("out").publish("t", "no trace yet");
+  const std::string trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  nimbus::detail::ContextAccess::begin_event(ctx, "http", "web", trace,
+                                             std::chrono::steady_clock::time_point::max());
+  ctx.publisher("out").publish("t", "traced", {{"k", "v"}});
+  ctx.publisher("out").publish("t", "own",
+                               {{"TraceParent", "00-11111111111111111111111111111111-2222222222222222-00"}});
+  const auto m = out->messages();
+  ASSERT_EQ(m.size(), 3U);
+  EXPECT_TRUE(m[0].headers.empty());
+  EXPECT_EQ(m[1].headers, (nimbus::MessageHeaders{{"k", "v"}, {"traceparent", trace}}));
+  EXPECT_EQ(m[2].headers.size(), 1U);
+  EXPECT_EQ(m[2].headers[0].first, "TraceParent");
 }
 
 }  // namespace

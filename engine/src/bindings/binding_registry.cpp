@@ -12,17 +12,22 @@ Result<std::shared_ptr<Binding>> BindingRegistry::make(const BindingSpec& spec) 
       return Error{spec.origin + ": unknown binding kind '" + spec.kind + "' for '" + spec.name +
                    "' (known: " + known() + ")"};
     }
-    return (*factory)(spec);
+    return factory->make(spec);
   } catch (const std::exception& e) {
     return Error{spec.origin + ": binding '" + spec.name + "': " + e.what()};
   }
 }
 
+std::string BindingRegistry::interfaces(std::string_view kind) const {
+  const Factory* factory = find(kind);
+  return factory == nullptr ? std::string() : factory->interfaces;
+}
+
 void register_builtin_bindings(BindingRegistry& registry) {
-  registry.add("memory", bindings::make_memory_kv);
-  registry.add("file", bindings::make_file_kv);
-  registry.add("redis", bindings::make_redis_kv);
-  registry.add("sqlite", bindings::make_sqlite_kv);
+  registry.add("memory", {std::string(bindings::kMemoryInterfaces), bindings::make_memory});
+  registry.add("file", {"kv", bindings::make_file_kv});
+  registry.add("redis", {"kv", bindings::make_redis_kv});
+  registry.add("sqlite", {"kv", bindings::make_sqlite_kv});
 }
 
 Result<BindingSpec> parse_binding_flag(std::string_view flag) noexcept {

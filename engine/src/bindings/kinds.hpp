@@ -9,8 +9,12 @@
 
 namespace nimbus::engine::bindings {
 
-/// `memory`: an empty in-memory key-value store.
-Result<std::shared_ptr<Binding>> make_memory_kv(const BindingSpec& spec);
+/// The interfaces a `memory` binding gives unless told otherwise: all of them.
+constexpr std::string_view kMemoryInterfaces = "kv, publish";
+
+/// `memory`: an empty in-memory key-value store and a publisher that keeps what it is given
+/// (`MemoryPublisher`), or only the interfaces `spec.interfaces` names.
+Result<std::shared_ptr<Binding>> make_memory(const BindingSpec& spec);
 
 /// `file`: an in-memory key-value store seeded from a JSON object file (`path`,
 /// relative to where it was declared). Writes are not written back, so a

@@ -97,7 +97,8 @@ FunctionHost::Invocation FunctionHost::invoke_at(const Event& event,
                                                  detail::BindingObserver* observer) noexcept {
   Invocation result;
   try {
-    detail::ContextAccess::begin_event(*context_, event.trigger_kind(), event.trigger_name(), deadline);
+    detail::ContextAccess::begin_event(*context_, event.trigger_kind(), event.trigger_name(),
+                                       event.trace_parent(), deadline);
     if (observer != nullptr) detail::ContextAccess::observe_bindings(*context_, observer);
     {
       const InvocationLogs logs(*context_, event);

@@ -4,7 +4,41 @@
 #include <cstdint>
 #include <system_error>
 
+#include "nimbus/detail/ascii.hpp"
+
 namespace nimbus {
+
+bool Binding::provides(std::string_view interface) const noexcept {
+  std::string_view list = interfaces();
+  while (!list.empty()) {
+    const auto comma = list.find(',');
+    std::string_view one = list.substr(0, comma);
+    while (!one.empty() && one.front() == ' ') one.remove_prefix(1);
+    if (one == interface) return true;
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+  }
+  return false;
+}
+
+void Publisher::carry_trace_parent(MessageHeaders& headers) const {
+  const std::string_view trace = trace_parent();
+  if (trace.empty()) return;
+  for (const auto& [k, v] : headers) {
+    if (detail::iequals(k, "traceparent")) return;  // the function's own
+  }
+  headers.emplace_back("traceparent", trace);
+}
+
+std::vector<PublishedMessage> MemoryPublisher::messages() {
+  std::lock_guard lock(mutex_);
+  return messages_;
+}
+
+void MemoryPublisher::do_publish(std::string_view topic, std::string_view payload,
+                                 const MessageHeaders& headers) {
+  std::lock_guard lock(mutex_);
+  messages_.push_back(PublishedMessage{std::string(topic), std::string(payload), headers});
+}
 
 std::int64_t detail::incremented(std::string_view key, std::optional<std::string_view> stored,
                                  std::int64_t by) {

@@ -10,7 +10,8 @@ std::chrono::milliseconds Context::remaining() const noexcept {
   return std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - now);
 }
 
-KeyValueStore& Context::kv(std::string_view name) {
+template <class I>
+I& Context::interface_of(std::string_view name, std::string_view interface, std::string_view what) {
   Binding* b = binding(name);
   if (b == nullptr) {
     std::string known;
@@ -18,12 +19,20 @@ KeyValueStore& Context::kv(std::string_view name) {
     throw BindingError("no data binding named '" + std::string(name) +
                        "' (configured: " + (known.empty() ? "none" : known) + ")");
   }
-  auto* kv = dynamic_cast<KeyValueStore*>(b);
-  if (kv == nullptr) {
-    throw BindingError("data binding '" + std::string(name) + "' is a " + std::string(b->interface_name()) +
-                       " binding, not a key-value store");
+  auto* i = dynamic_cast<I*>(b);
+  if (i == nullptr || !b->provides(interface)) {
+    throw BindingError("data binding '" + std::string(name) + "' gives " + std::string(b->interfaces()) +
+                       ", not " + std::string(what) + " (" + std::string(interface) + ")");
   }
-  return *kv;
+  return *i;
+}
+
+KeyValueStore& Context::kv(std::string_view name) {
+  return interface_of<KeyValueStore>(name, "kv", "a key-value store");
+}
+
+Publisher& Context::publisher(std::string_view name) {
+  return interface_of<Publisher>(name, "publish", "a publisher");
 }
 
 Binding* Context::binding(std::string_view name) const noexcept {
@@ -31,10 +40,11 @@ Binding* Context::binding(std::string_view name) const noexcept {
   return it == o_.bindings.end() ? nullptr : it->second.get();
 }
 
-void Context::begin_event(std::string_view kind, std::string_view name,
+void Context::begin_event(std::string_view kind, std::string_view name, std::string_view trace_parent,
                           std::chrono::steady_clock::time_point deadline) {
   if (trigger_.kind != kind) trigger_.kind.assign(kind);
   if (trigger_.name != name) trigger_.name.assign(name);
+  if (trace_parent_ != trace_parent) trace_parent_.assign(trace_parent);
   deadline_ = deadline;
 }
 

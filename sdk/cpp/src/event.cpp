@@ -115,6 +115,33 @@ std::optional<CloudEvent> Event::cloud_event() const {
                     {base_, extensions_at, h_.extension_count}};
 }
 
+namespace {
+// W3C Trace Context: 2 hex digits of version (not ff), then 32 of trace id and 16 of parent id
+// (neither all zeros), then 2 of flags, with dashes between; a later version may add fields.
+bool well_formed_trace_parent(std::string_view t) {
+  if (t.size() < 55 || (t.size() > 55 && (t[55] != '-' || t.substr(0, 2) == "00"))) return false;
+  auto hex = [&](std::size_t from, std::size_t n) {
+    bool nonzero = false;
+    for (std::size_t i = from; i < from + n; ++i) {
+      const char c = t[i];
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+      nonzero = nonzero || c != '0';
+    }
+    return nonzero || n == 2;
+  };
+  return t[2] == '-' && t[35] == '-' && t[52] == '-' && hex(0, 2) && t.substr(0, 2) != "ff" && hex(3, 32) &&
+         hex(36, 16) && hex(53, 2);
+}
+}  // namespace
+
+std::string_view Event::trace_parent() const {
+  std::optional<std::string_view> t = header("traceparent");
+  if (!t) {
+    if (auto ce = cloud_event()) t = ce->extensions.find("traceparent");
+  }
+  return t && well_formed_trace_parent(*t) ? *t : std::string_view();
+}
+
 std::optional<StreamPosition> Event::stream() const {
   if ((h_.flags & detail::kEventHasStream) == 0) return std::nullopt;
   return StreamPosition{topic(), h_.partition, h_.num_shards, h_.offset};

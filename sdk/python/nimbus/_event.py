@@ -111,6 +111,8 @@ class Event:
     # Where a stream event came from (nuclio's names): the topic, subject or
     # stream; its partition and the topic's partition count (0 when unknown); its offset.
     topic = property(lambda self: self._core.topic)
+    # The W3C traceparent the event brought (its header, or the CloudEvent's extension; "" when none).
+    trace_parent = property(lambda self: self._core.trace_parent)
     shard_id = property(lambda self: self._core.shard_id)
     num_shards = property(lambda self: self._core.num_shards)
     offset = property(lambda self: self._core.offset)

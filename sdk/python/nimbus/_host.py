@@ -47,8 +47,7 @@ def start(context_address, handler, folder, debug_port=0, python=""):
         debugpy.wait_for_client()
     core = _nimbus.HostedContext(context_address)
     context = Context(Logger(core.logger()), worker_id=core.worker_id, function_name=core.function_name,
-                      function_version=core.function_version,
-                      bindings={name: core.kv(name) for name in core.kv_names()}, core=core)
+                      function_version=core.function_version, core=core)
     function = Function.load(handler, folder or os.getcwd())
     function.init(context)
     return Worker(function, context)

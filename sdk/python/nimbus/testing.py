@@ -2,7 +2,7 @@
 emulator and the engine do, with an event built in memory, captured log
 records and mocked bindings whose calls can be asserted.
 
-    from nimbus.testing import invoke, MockKV
+    from nimbus.testing import invoke, MockKV, MockPublisher
 
     def test_greets():
         seen = MockKV({"bob": "1"})
@@ -23,6 +23,8 @@ from ._runtime import Function
 class MockKV:
     """A key-value binding kept in memory (the C++ `MemoryKeyValueStore`)
     that records each call as (operation, arguments, result) in `calls`."""
+
+    interfaces = ("kv",)
 
     def __init__(self, entries=None):
         self._store = _nimbus.memory_kv({k: v for k, v in (entries or {}).items()})
@@ -62,6 +64,32 @@ class MockKV:
     def operations(self):
         """The operations called, in order: ["get", "put", ...]."""
         return [c[0] for c in self.calls]
+
+
+class MockPublisher:
+    """A publish binding that keeps what it is given (the C++ `MemoryPublisher`):
+    `messages` as (topic, payload bytes, headers as (name, value) pairs), and each
+    call as (operation, arguments, result) in `calls`, arguments as tapes hold them."""
+
+    interfaces = ("publish",)
+
+    def __init__(self):
+        self._publisher = _nimbus.MemoryPublisher()
+        self.calls = []
+
+    def publish(self, topic, payload, headers=None):
+        pairs = list(headers.items() if isinstance(headers, dict) else headers or [])
+        self._publisher.publish(topic, payload, pairs)
+        text = payload.decode("utf-8", "replace") if isinstance(payload, (bytes, bytearray)) else payload
+        self.calls.append(("publish", {"topic": topic, "payload": text, "headers": [list(p) for p in pairs]}, None))
+
+    @property
+    def messages(self):
+        return self._publisher.messages()
+
+    def topics(self):
+        """The topics published to, in order."""
+        return [m[0] for m in self.messages]
 
 
 class Result:
@@ -105,6 +133,7 @@ def invoke(handler, event=None, *, context=None, logs=None, bindings=None, init=
             function.init(context)
     if not isinstance(event, Event):
         event = make_event(event, **event_options)
+    context._test_trace_parent = event.trace_parent
     return Result(function.call(context, event), logs)
 
 

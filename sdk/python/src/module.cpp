@@ -105,12 +105,13 @@ class HostedContext {
   // NOLINTNEXTLINE(performance-no-int-to-ptr): the host passes its context's address
   explicit HostedContext(std::uintptr_t address) : ctx_(reinterpret_cast<Context*>(address)) {}
   [[nodiscard]] Context& context() const { return *ctx_; }
-  [[nodiscard]] std::vector<std::string> kv_names() const {
-    std::vector<std::string> names;
+  // Every binding's name and the interfaces it gives: {"seen": "kv", "out": "kv, publish"}.
+  [[nodiscard]] std::map<std::string, std::string> binding_interfaces() const {
+    std::map<std::string, std::string> out;
     for (const auto& [name, binding] : ctx_->bindings()) {
-      if (dynamic_cast<KeyValueStore*>(binding.get()) != nullptr) names.push_back(name);
+      if (binding) out.emplace(name, binding->interfaces());
     }
-    return names;
+    return out;
   }
 
  private:
@@ -223,6 +224,8 @@ PYBIND11_MODULE(_nimbus, m) {
       .def("headers", [](const PyEvent& e) { return pairs_list(e.event().headers()); })
       .def("fields", [](const PyEvent& e) { return pairs_list(e.event().fields()); })
       .def_property_readonly("topic", [](const PyEvent& e) { return to_str(e.event().topic()); })
+      .def_property_readonly("trace_parent",
+                             [](const PyEvent& e) { return to_str(e.event().trace_parent()); })
       .def_property_readonly("shard_id", [](const PyEvent& e) { return e.event().shard_id(); })
       .def_property_readonly("num_shards", [](const PyEvent& e) { return e.event().num_shards(); })
       .def_property_readonly("offset", [](const PyEvent& e) { return e.event().offset(); })
@@ -264,7 +267,9 @@ PYBIND11_MODULE(_nimbus, m) {
                              [](const HostedContext& c) { return c.context().function_name(); })
       .def_property_readonly("function_version",
                              [](const HostedContext& c) { return c.context().function_version(); })
-      .def("kv_names", &HostedContext::kv_names)
+      .def_property_readonly("trace_parent",
+                             [](const HostedContext& c) { return c.context().trace_parent(); })
+      .def("binding_interfaces", &HostedContext::binding_interfaces)
       .def("explicit_ack",
            [](const HostedContext& c, std::string topic, std::int64_t partition, std::int64_t offset) {
              auto ok =
@@ -290,6 +295,12 @@ PYBIND11_MODULE(_nimbus, m) {
           "kv",
           [](const HostedContext& c, std::string_view name) -> KeyValueStore& {
             return c.context().kv(name);
+          },
+          py::return_value_policy::reference)
+      .def(
+          "publisher",
+          [](const HostedContext& c, std::string_view name) -> Publisher& {
+            return c.context().publisher(name);
           },
           py::return_value_policy::reference);
 
@@ -363,6 +374,38 @@ PYBIND11_MODULE(_nimbus, m) {
           },
           py::arg("key"), py::arg("expected"), py::arg("value"), py::arg("ttl") = py::none(),
           "Stores `value` only if the value now is `expected` (None: only if absent); True when stored.");
+  py::class_<Publisher, std::shared_ptr<Publisher>>(m, "Publisher", "The publish binding.")
+      .def(
+          "publish",
+          [](Publisher& p, std::string_view topic, const py::handle& payload, const py::handle& headers) {
+            MessageHeaders h;
+            if (!headers.is_none()) {
+              auto items = py::reinterpret_borrow<py::object>(headers);
+              if (py::isinstance<py::dict>(items)) items = items.attr("items")();
+              for (const auto& item : items) {
+                auto pair = py::reinterpret_borrow<py::sequence>(item);
+                if (pair.size() != 2) throw py::value_error("headers: expected (name, value) pairs");
+                h.emplace_back(from_str(py::str(pair[0])), body_bytes(pair[1]));
+              }
+            }
+            const std::string body = body_bytes(payload);
+            py::gil_scoped_release unlocked;  // a broker may take a moment to say it has it
+            p.publish(topic, body, std::move(h));
+          },
+          py::arg("topic"), py::arg("payload"), py::arg("headers") = py::none(),
+          "Publishes `payload` (bytes or str) with `headers` (a dict or (name, value) pairs) to `topic`.");
+  py::class_<MemoryPublisher, Publisher, std::shared_ptr<MemoryPublisher>>(
+      m, "MemoryPublisher", "A publisher that keeps what it is given.")
+      .def(py::init<>())
+      .def("messages", [](MemoryPublisher& p) {
+        py::list out;
+        for (const auto& message : p.messages()) {
+          py::list headers;
+          for (const auto& [k, v] : message.headers) headers.append(py::make_tuple(to_str(k), to_str(v)));
+          out.append(py::make_tuple(to_str(message.topic), py::bytes(message.payload), headers));
+        }
+        return out;
+      });
   m.def(
       "memory_kv",
       [](const std::map<std::string, std::string>& entries) -> std::shared_ptr<KeyValueStore> {

@@ -15,17 +15,26 @@
 
 namespace nimbus::engine {
 
-/// Makes bindings of the kinds registered with it. Kinds are registered
-/// explicitly (`register_builtin_bindings`), never by static initialisers.
 /// Makes a binding from its spec.
 using BindingFactory = std::function<Result<std::shared_ptr<Binding>>(const BindingSpec&)>;
 
-class BindingRegistry : public KindRegistry<BindingFactory> {
+/// A binding kind: the interfaces its bindings give ("kv, publish", as
+/// `Binding::interfaces` says it) and how one is made.
+struct BindingKind {
+  std::string interfaces;
+  BindingFactory make;
+};
+
+/// Makes bindings of the kinds registered with it. Kinds are registered
+/// explicitly (`register_builtin_bindings`), never by static initialisers.
+class BindingRegistry : public KindRegistry<BindingKind> {
  public:
-  using Factory = BindingFactory;
+  using Factory = BindingKind;
   /// Makes the binding `spec` describes; an unknown kind is an error naming
   /// where it was declared and the kinds that exist.
   [[nodiscard]] Result<std::shared_ptr<Binding>> make(const BindingSpec& spec) const noexcept;
+  /// The interfaces a kind's bindings give; empty for an unknown kind.
+  [[nodiscard]] std::string interfaces(std::string_view kind) const;
 };
 
 /// Registers `memory` (an empty in-memory key-value store), `file` (an

@@ -34,6 +34,9 @@ struct BindingSpec {
   Json secret{};
   std::filesystem::path base_dir{};
   std::string origin{};  ///< where it was declared, for messages ("function.yaml:12")
+  /// For a `memory` binding that stands in for another kind (the emulator's mock): the
+  /// interfaces that kind gives ("kv, publish"); empty: all of memory's.
+  std::string interfaces{};
 };
 
 /// A credential the configuration names, never holds: `{env: NAME}` (an

@@ -29,15 +29,19 @@ class BindingError : public std::runtime_error {
 };
 
 /// Base of every data binding. A binding lives across invocations: a worker
-/// opens it once.
+/// opens it once. It gives one interface or several (a Redis gives key-value
+/// and publish): each interface derives virtually from `Binding`.
 class Binding {
  public:
   Binding() = default;
   Binding(const Binding&) = delete;
   Binding& operator=(const Binding&) = delete;
   virtual ~Binding() = default;
-  /// The interface this binding implements, e.g. "kv".
-  [[nodiscard]] virtual std::string_view interface_name() const noexcept = 0;
+  /// The interfaces this binding gives, by name and comma-separated: "kv",
+  /// "objects", "publish", "kv, publish".
+  [[nodiscard]] virtual std::string_view interfaces() const noexcept = 0;
+  /// True when `interface` is one of `interfaces()`.
+  [[nodiscard]] bool provides(std::string_view interface) const noexcept;
   /// Its name in function.yaml (set when a context adopts it).
   [[nodiscard]] const std::string& binding_name() const noexcept { return name_; }
 
@@ -45,6 +49,12 @@ class Binding {
   /// True when calls must go through `observed`; when false, an interface
   /// method may call its implementation directly (the fast path).
   [[nodiscard]] bool is_observed() const noexcept { return observer_ != nullptr; }
+
+  /// The W3C `traceparent` of the event the adopting context is handling
+  /// (empty: none), which a publish carries on.
+  [[nodiscard]] std::string_view trace_parent() const noexcept {
+    return trace_parent_ != nullptr ? std::string_view(*trace_parent_) : std::string_view();
+  }
 
   /// Runs `call` (the implementation) as operation `operation` with
   /// `arguments` (a JSON object's text, see `JsonObjectText`), letting the
@@ -84,15 +94,18 @@ class Binding {
   }
 
  private:
-  friend class Context;  // names a binding it adopts, and says who observes its calls
-  void observe(std::string name, detail::BindingObserver* observer) {
+  friend class Context;  // names a binding it adopts, says who observes its calls and what the event's trace
+                         // is
+  void adopt(std::string name, detail::BindingObserver* observer, const std::string* trace_parent) {
     name_ = std::move(name);
     observer_ = observer;
+    trace_parent_ = trace_parent;
   }
   void observe(detail::BindingObserver* observer) noexcept { observer_ = observer; }
 
   std::string name_;
   detail::BindingObserver* observer_ = nullptr;
+  const std::string* trace_parent_ = nullptr;
 };
 
 /// A key-value store.
@@ -108,10 +121,10 @@ class Binding {
 ///
 /// A call the store cannot complete (the service is down, the value under an
 /// `increment` is not an integer) throws `BindingError` naming the binding.
-class KeyValueStore : public Binding {
+class KeyValueStore : public virtual Binding {
  public:
   /// "kv".
-  [[nodiscard]] std::string_view interface_name() const noexcept override { return "kv"; }
+  [[nodiscard]] std::string_view interfaces() const noexcept override { return "kv"; }
 
   /// The value stored under `key`, if any (and not expired).
   std::optional<std::string> get(std::string_view key) {
@@ -198,6 +211,64 @@ class KeyValueStore : public Binding {
   virtual std::int64_t do_increment(std::string_view key, std::int64_t by) = 0;
   virtual bool do_compare_and_set(std::string_view key, std::optional<std::string_view> expected,
                                   std::string_view value, std::optional<std::chrono::milliseconds> ttl) = 0;
+};
+
+/// A message's headers, in order; a name may repeat.
+using MessageHeaders = std::vector<std::pair<std::string, std::string>>;
+
+/// Publishes messages: to a NATS subject, a Kafka topic, a Redis stream.
+///
+/// ```cpp
+/// ctx.publisher("out").publish("orders.created", order.dump(), {{"content-type", "application/json"}});
+/// ```
+///
+/// When the event being handled brought a W3C `traceparent`, a message
+/// without one of its own carries it on. A message the service does not take
+/// throws `BindingError` naming the binding.
+class Publisher : public virtual Binding {
+ public:
+  /// "publish".
+  [[nodiscard]] std::string_view interfaces() const noexcept override { return "publish"; }
+
+  /// Publishes `payload` with `headers` to `topic`; returns once the service has taken it.
+  void publish(std::string_view topic, std::string_view payload, MessageHeaders headers = {}) {
+    carry_trace_parent(headers);
+    if (!is_observed()) return do_publish(topic, payload, headers);
+    detail::JsonObjectText args;
+    args.add("topic", topic).add("payload", payload).add_pairs("headers", headers);
+    observed(
+        "publish", args.text(), [&] { do_publish(topic, payload, headers); }, [] {}, [](const Json&) {});
+  }
+
+ protected:
+  virtual void do_publish(std::string_view topic, std::string_view payload,
+                          const MessageHeaders& headers) = 0;
+
+ private:
+  void carry_trace_parent(MessageHeaders& headers) const;
+};
+
+/// A message as a `MemoryPublisher` kept it.
+struct PublishedMessage {
+  std::string topic;
+  std::string payload;
+  MessageHeaders headers;
+  bool operator==(const PublishedMessage&) const = default;
+};
+
+/// A publisher that keeps what it was given, in order, safe to share between
+/// threads: the emulator's and the tests' stand-in for a real service.
+class MemoryPublisher : public Publisher {
+ public:
+  /// Every message published so far.
+  [[nodiscard]] std::vector<PublishedMessage> messages();
+
+ protected:
+  void do_publish(std::string_view topic, std::string_view payload, const MessageHeaders& headers) override;
+
+ private:
+  std::mutex mutex_;
+  std::vector<PublishedMessage> messages_;
 };
 
 /// An in-memory key-value store, safe to share between threads.

@@ -50,9 +50,15 @@ class Context {
 
   explicit Context(Options options) : o_(std::move(options)) {
     for (auto& [name, b] : o_.bindings) {
-      if (b) b->observe(name, nullptr);
+      if (b) b->adopt(name, nullptr, &trace_parent_);
     }
   }
+  // Its bindings point at it (the event's trace): it stays where it was made.
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+  Context(Context&&) = delete;
+  Context& operator=(Context&&) = delete;
+  ~Context() = default;
 
   /// The function's logger.
   [[nodiscard]] Logger& logger() noexcept { return o_.logger; }
@@ -64,6 +70,8 @@ class Context {
   [[nodiscard]] int worker_id() const noexcept { return o_.worker_id; }
   /// The trigger of the event being handled.
   [[nodiscard]] const TriggerInfo& trigger() const noexcept { return trigger_; }
+  /// The W3C `traceparent` of the event being handled (`Event::trace_parent`); empty: none.
+  [[nodiscard]] const std::string& trace_parent() const noexcept { return trace_parent_; }
 
   /// When the current event must be answered by.
   [[nodiscard]] std::chrono::steady_clock::time_point deadline() const noexcept { return deadline_; }
@@ -79,8 +87,10 @@ class Context {
   }
 
   /// The key-value binding named `name`; throws `BindingError` when there is
-  /// none or it is of another kind.
+  /// none or its kind does not give that interface.
   [[nodiscard]] KeyValueStore& kv(std::string_view name);
+  /// The publish binding named `name`; throws `BindingError` likewise.
+  [[nodiscard]] Publisher& publisher(std::string_view name);
   /// The binding named `name`, or null.
   [[nodiscard]] Binding* binding(std::string_view name) const noexcept;
   /// All bindings by name.
@@ -95,7 +105,7 @@ class Context {
   // calls, and the trigger and deadline of each event.
   friend struct detail::ContextAccess;
   void set_binding(std::string name, std::shared_ptr<Binding> binding) {
-    if (binding) binding->observe(name, observer_);
+    if (binding) binding->adopt(name, observer_, &trace_parent_);
     o_.bindings.insert_or_assign(std::move(name), std::move(binding));
   }
   void observe_bindings(detail::BindingObserver* observer) {
@@ -104,11 +114,15 @@ class Context {
       if (b) b->observe(observer);  // named when adopted
     }
   }
-  void begin_event(std::string_view kind, std::string_view name,
+  void begin_event(std::string_view kind, std::string_view name, std::string_view trace_parent,
                    std::chrono::steady_clock::time_point deadline);
+  // The binding `name` as interface `I` (`interface`, described as `what` in the error).
+  template <class I>
+  I& interface_of(std::string_view name, std::string_view interface, std::string_view what);
 
   Options o_;
   TriggerInfo trigger_;
+  std::string trace_parent_;
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
   std::any user_data_;
   detail::BindingObserver* observer_ = nullptr;

@@ -158,6 +158,10 @@ class Event {
   [[nodiscard]] std::optional<CloudEvent> cloud_event() const;
   /// The stream position, for events from a stream.
   [[nodiscard]] std::optional<StreamPosition> stream() const;
+  /// The W3C trace context the event brought (`00-<trace id>-<parent id>-<flags>`): its
+  /// `traceparent` header (an HTTP header, a message header), else its CloudEvent's
+  /// `traceparent` extension; empty when it has none or the value is malformed.
+  [[nodiscard]] std::string_view trace_parent() const;
 
   // nuclio's names for the same facts (its SDKs' `Event`), for functions ported from it.
 

@@ -22,11 +22,11 @@ struct ContextAccess {
   /// Reports every binding call to `observer` (a recorder, a replayer), or to
   /// nobody when null. It must outlive its use.
   static void observe_bindings(Context& ctx, BindingObserver* observer) { ctx.observe_bindings(observer); }
-  /// Sets the trigger kind and name (in place, without allocating when
-  /// unchanged) and the deadline, before each event.
+  /// Sets the trigger kind and name and the trace parent (in place, without
+  /// allocating when unchanged) and the deadline, before each event.
   static void begin_event(Context& ctx, std::string_view kind, std::string_view name,
-                          std::chrono::steady_clock::time_point deadline) {
-    ctx.begin_event(kind, name, deadline);
+                          std::string_view trace_parent, std::chrono::steady_clock::time_point deadline) {
+    ctx.begin_event(kind, name, trace_parent, deadline);
   }
   /// Who acknowledges and calls for `ctx.platform()` (null: nobody, each call an error).
   static void set_platform_host(Context& ctx, PlatformHost* host) { ctx.platform_.host_ = host; }

@@ -99,6 +99,23 @@ class JsonObjectText {
     text_ += "null";
     return *this;
   }
+  /// Name/value pairs, as an array of two-string arrays: `[["a","1"],["b","2"]]`.
+  template <class Pairs>
+  JsonObjectText& add_pairs(std::string_view name, const Pairs& pairs) {
+    member(name);
+    text_ += '[';
+    bool first = true;
+    for (const auto& [k, v] : pairs) {
+      text_ += first ? "[" : ",[";
+      first = false;
+      append_json_string(text_, k);
+      text_ += ',';
+      append_json_string(text_, v);
+      text_ += ']';
+    }
+    text_ += ']';
+    return *this;
+  }
   /// The object's text (valid while this lives).
   [[nodiscard]] std::string_view text() {
     if (!closed_) {

@@ -68,6 +68,12 @@ class FakeContext : private detail::SinkHolder, public Context {
     add_binding(std::move(name), kv);
     return kv;
   }
+  /// Adds a publisher named `name` that keeps what it is given (`messages()`) and returns it.
+  std::shared_ptr<MemoryPublisher> add_memory_publisher(std::string name) {
+    auto publisher = std::make_shared<MemoryPublisher>();
+    add_binding(std::move(name), publisher);
+    return publisher;
+  }
 };
 
 }  // namespace nimbus::testing

@@ -49,4 +49,23 @@ class MockKeyValueStore : public KeyValueStore {
   }
 };
 
+/// A mock publisher; what a handler published arrives at `publish` with the
+/// event's traceparent already added to the headers:
+///
+/// ```cpp
+/// auto out = std::make_shared<nimbus::testing::MockPublisher>();
+/// EXPECT_CALL(*out, publish("orders", testing::HasSubstr("ada"), testing::_));
+/// ctx.add_binding("out", out);
+/// ```
+class MockPublisher : public Publisher {
+ public:
+  MOCK_METHOD(void, publish,
+              (std::string_view topic, std::string_view payload, const MessageHeaders& headers));
+
+ protected:
+  void do_publish(std::string_view topic, std::string_view payload, const MessageHeaders& headers) override {
+    publish(topic, payload, headers);
+  }
+};
+
 }  // namespace nimbus::testing
