@@ -123,6 +123,31 @@ class Nats:
                 data, self.buffer = self.buffer[:size], self.buffer[size + 2:]
                 return data
 
+    def subscribe(self, subject, sid=2):
+        self.sock.sendall(f"SUB {subject} {sid}\r\n".encode())
+        self.flush()
+
+    def next_message(self, timeout=20):
+        """The next message of a subscription: (subject, headers as a dict, body)."""
+        self.sock.settimeout(timeout)
+        while True:
+            line = self.line()
+            if line.startswith(b"MSG ") or line.startswith(b"HMSG "):
+                words = line.split()
+                total = int(words[-1])
+                head = int(words[-2]) if words[0] == b"HMSG" else 0
+                while len(self.buffer) < total + 2:
+                    self.buffer += self.sock.recv(65536)
+                data, self.buffer = self.buffer[:total], self.buffer[total + 2:]
+                headers = {}
+                for header in data[:head].decode().split("\r\n")[1:]:
+                    if header:
+                        name, value = header.split(":", 1)
+                        headers[name] = value.strip()
+                return words[1].decode(), headers, data[head:]
+            if line == b"PING":
+                self.sock.sendall(b"PONG\r\n")
+
     def stop(self):
         self.sock.close()
         if self.proc.poll() is None:

@@ -21,7 +21,7 @@ import time
 import unittest
 from pathlib import Path
 
-from brokers import Redis, free_port
+from brokers import Nats, Redis, free_port
 from test_serve import Server
 
 NIMBUS = os.environ["NIMBUS"]
@@ -34,8 +34,19 @@ STORE = """\
 #include <nimbus/nimbus.hpp>
 nimbus::Response store(nimbus::Context& ctx, const nimbus::Event& event) {
   const nimbus::Json q = event.json();
-  auto& kv = ctx.kv("store");
   const std::string op = q.value("op", "");
+  if (op == "publish") {  // to the publish binding q.binding (default "store"), carrying the traceparent
+    nimbus::MessageHeaders headers;
+    const nimbus::Json given = q.value("headers", nimbus::Json::object());
+    for (const auto& [name, value] : given.items()) headers.emplace_back(name, value.get<std::string>());
+    try {
+      ctx.publisher(q.value("binding", "store")).publish(q.value("topic", ""), q.value("payload", ""), headers);
+    } catch (const nimbus::BindingError& e) {
+      return nimbus::Response::json({{"error", e.what()}}, 503);
+    }
+    return nimbus::Response::json({{"published", true}, {"trace", std::string(ctx.trace_parent())}});
+  }
+  auto& kv = ctx.kv("store");
   const std::string key = q.value("key", "");
   std::optional<std::chrono::milliseconds> ttl;
   if (q.contains("ttl_ms")) ttl = std::chrono::milliseconds(q["ttl_ms"].get<long long>());
@@ -90,6 +101,7 @@ class BindingsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.redis = Redis()
+        cls.nats = Nats()
         cls.dir = Path(tempfile.mkdtemp())
         (cls.dir / "store.cpp").write_text(STORE)
         cls.write("{kind: memory}")
@@ -99,6 +111,7 @@ class BindingsTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.redis.stop()
+        cls.nats.stop()
         shutil.rmtree(cls.dir, ignore_errors=True)
 
     def setUp(self):
@@ -259,6 +272,54 @@ class BindingsTest(unittest.TestCase):
                 self.assertEqual(other.cli("GET", "k"), "w")
         finally:
             other.stop()
+
+    TRACE = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+    def publish(self, server, body, trace=TRACE):
+        status, _, answer = server.request("POST", "/", json.dumps({"op": "publish", **body}),
+                                           {"Content-Type": "application/json", "traceparent": trace})
+        return status, json.loads(answer)
+
+    def test_a_publish_to_redis_is_a_stream_entry_with_its_headers_and_the_requests_traceparent(self):
+        # The one redis binding gives both interfaces: kv above, publish here.
+        with Server(self.write(self.redis_binding())) as s:
+            got = self.publish(s, {"topic": "orders", "payload": "order 17", "headers": {"x-shop": "north"}})
+            self.assertEqual(got, (200, {"published": True, "trace": self.TRACE}))
+            self.assertEqual(self.call(s, {"op": "put", "key": "k", "value": "v"}), (200, {"ok": True}))
+            # A field the stream entry cannot hold is an error the handler answers; the worker goes on.
+            status, got = self.publish(s, {"topic": "orders", "payload": "x", "headers": {"body": "clash"}})
+            self.assertEqual(status, 503)
+            self.assertIn("binding 'store' (redis, redis://127.0.0.1:%d): publish to 'orders': a header may "
+                          "not be named 'body'" % self.redis.port, got["error"])
+            self.assertEqual(self.publish(s, {"topic": "orders", "payload": "order 18"}, trace="")[0], 200)
+        entries = self.redis.cli("XRANGE", "orders", "-", "+").split("\n")
+        # redis-cli prints an entry as its id, then field and value lines.
+        self.assertEqual(entries[1:7], ["body", "order 17", "x-shop", "north", "traceparent", self.TRACE])
+        self.assertEqual(entries[8:], ["body", "order 18"])
+        self.assertEqual(self.redis.cli("XLEN", "orders"), "2")
+
+    def test_a_publish_to_nats_carries_its_headers_and_the_requests_traceparent(self):
+        self.nats.subscribe("orders.>")
+        url = "nats://127.0.0.1:%d" % self.nats.port
+        with Server(self.write("{kind: nats, url: \"%s\"}" % url)) as s:
+            got = self.publish(s, {"topic": "orders.north", "payload": "order 17", "headers": {"x-shop": "north"}})
+            self.assertEqual(got, (200, {"published": True, "trace": self.TRACE}))
+            self.assertEqual(self.nats.next_message(),
+                             ("orders.north", {"x-shop": "north", "traceparent": self.TRACE}, b"order 17"))
+            # A nats binding is a publisher only: asked for kv, the error names it and what it gives.
+            status, _, answer = s.request("POST", "/", json.dumps({"op": "get", "key": "k"}),
+                                          {"Content-Type": "application/json"})
+            self.assertEqual(status, 500)
+            self.assertIn("data binding 'store' gives publish, not a key-value store (kv)", answer.decode())
+            status, got = self.publish(s, {"topic": "orders.x", "payload": "x", "headers": {"bad:name": "v"}})
+            self.assertEqual(status, 503)
+            self.assertIn("binding 'store' (nats, %s): publish to 'orders.x': header 'bad:name'" % url, got["error"])
+        port = free_port()
+        err = self.serve_fails(self.write("{kind: nats, url: \"nats://127.0.0.1:%d\"}" % port))
+        self.assertIn("binding 'store' (nats, nats://127.0.0.1:%d): cannot connect" % port, err)
+        err = self.serve_fails(self.write("{kind: nats, url: \"nats://u:hunter2@127.0.0.1:%d\"}" % port))
+        self.assertIn("spec.dataBindings.store.url: credentials never go in function.yaml", err)
+        self.assertNotIn("hunter2", err)
 
     def serve_fails(self, config, env=None):
         r = subprocess.run([NIMBUS, "serve", config, "--host", "127.0.0.1", "--port", "0", "--admin-port", "0"],

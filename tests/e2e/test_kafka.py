@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import tempfile
 import threading
 import time
@@ -361,6 +362,66 @@ class KafkaTest(unittest.TestCase):
             self.assertEqual(ready_status(info["adminPort"]), 503)
             self.stop(proc, lines)
         self.assertEqual(lines.text().count("the TLS handshake failed"), 1, lines.text())
+
+    def test_a_kafka_binding_publishes_with_headers_and_the_traceparent_over_sasl_and_never_shows_the_password(self):
+        from confluent_kafka import Consumer
+        from test_bindings import STORE
+        from test_serve import Server
+        self.kafka.create_topic("published", 1)
+        folder = self.tmp / "publisher"
+        folder.mkdir()
+        (folder / "store.cpp").write_text(STORE)
+        binding = {"kind": "kafka", "secret": {"env": "NIMBUS_TEST_KAFKA_PASSWORD"},
+                   "attributes": {"brokers": [f"127.0.0.1:{self.kafka.sasl_port}"],
+                                  "sasl": {"enable": True, "user": Kafka.SASL_USER, "mechanism": "PLAIN"}}}
+        config = folder / "function.yaml"
+        config.write_text("metadata: {name: store}\nspec:\n  handler: store:store\n  build: {sources: [store.cpp]}\n"
+                          f"  dataBindings:\n    out: {json.dumps(binding)}\n"
+                          "  triggers:\n    web: {kind: http, attributes: {port: 0}}\n")
+        r = subprocess.run([os.environ["NIMBUS"], "build", config], capture_output=True, text=True, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        saved = dict(os.environ)
+        os.environ["NIMBUS_TEST_KAFKA_PASSWORD"] = Kafka.SASL_PASSWORD  # Server inherits the environment
+        try:
+            with Server(config) as s:
+                for i in range(3):
+                    body = {"op": "publish", "binding": "out", "topic": "published", "payload": f"order {i}",
+                            "headers": {"x-n": str(i)}}
+                    status, _, answer = s.request("POST", "/", json.dumps(body),
+                                                  {"Content-Type": "application/json", "traceparent": trace})
+                    self.assertEqual((status, json.loads(answer)), (200, {"published": True, "trace": trace}))
+                body = {"op": "publish", "binding": "out", "topic": "published", "payload": "untraced"}
+                self.assertEqual(s.request("POST", "/", json.dumps(body), {"Content-Type": "application/json"})[0], 200)
+                s.stop()
+                outputs = "".join(s.stderr_lines) + json.dumps(s.info)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        self.assertNotIn(Kafka.SASL_PASSWORD, outputs)
+        consumer = Consumer(self.kafka.client_config(**{"group.id": "published-reader", "auto.offset.reset": "earliest"}))
+        try:
+            consumer.subscribe(["published"])
+            got, deadline = [], time.monotonic() + 60
+            while len(got) < 4 and time.monotonic() < deadline:
+                m = consumer.poll(1)
+                if m is not None and m.error() is None:
+                    got.append((m.value(), [(k, v.decode()) for k, v in m.headers() or []]))
+        finally:
+            consumer.close()
+        self.assertEqual(got, [(f"order {i}".encode(), [("x-n", str(i)), ("traceparent", trace)]) for i in range(3)]
+                         + [(b"untraced", [])])
+        # Brokers that are not there stop the start, naming the binding.
+        port = free_port()
+        binding = {"kind": "kafka", "attributes": {"brokers": [f"127.0.0.1:{port}"], "deliveryTimeoutMs": 2000}}
+        config.write_text("metadata: {name: store}\nspec:\n  handler: store:store\n  build: {sources: [store.cpp]}\n"
+                          f"  dataBindings:\n    out: {json.dumps(binding)}\n"
+                          "  triggers:\n    web: {kind: http, attributes: {port: 0}}\n")
+        r = subprocess.run([os.environ["NIMBUS"], "serve", config, "--host", "127.0.0.1", "--port", "0",
+                            "--admin-port", "0"], capture_output=True, text=True, timeout=120)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertEqual(r.stdout, "")
+        self.assertIn(f"binding 'out' (kafka, 127.0.0.1:{port}): cannot reach the brokers", r.stderr)
 
     def test_bad_configuration_is_an_error_naming_the_field(self):
         for attributes, expected in [

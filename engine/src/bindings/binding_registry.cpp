@@ -26,8 +26,10 @@ std::string BindingRegistry::interfaces(std::string_view kind) const {
 void register_builtin_bindings(BindingRegistry& registry) {
   registry.add("memory", {std::string(bindings::kMemoryInterfaces), bindings::make_memory});
   registry.add("file", {"kv", bindings::make_file_kv});
-  registry.add("redis", {"kv", bindings::make_redis_kv});
-  registry.add("sqlite", {"kv", bindings::make_sqlite_kv});
+  registry.add("redis", {"kv, publish", bindings::make_redis});
+  registry.add("sqlite", {"kv", bindings::make_sqlite});
+  registry.add("nats", {"publish", bindings::make_nats});
+  registry.add("kafka", {"publish", bindings::make_kafka});
 }
 
 Result<BindingSpec> parse_binding_flag(std::string_view flag) noexcept {

@@ -4,10 +4,17 @@
 #include <memory>
 
 #include "nimbus/bindings.hpp"
+#include "nimbus/engine/attributes.hpp"
 #include "nimbus/engine/function_config.hpp"
 #include "nimbus/result.hpp"
 
 namespace nimbus::engine::bindings {
+
+/// A binding's `attributes`, for the readers in attributes.hpp: their errors name
+/// `<origin>: spec.dataBindings.<name>.attributes.<key>`.
+[[nodiscard]] inline Attributes attributes_of(const BindingSpec& spec) {
+  return {spec.attributes, spec.origin + ": spec.dataBindings." + spec.name + ".attributes"};
+}
 
 /// The interfaces a `memory` binding gives unless told otherwise: all of them.
 constexpr std::string_view kMemoryInterfaces = "kv, publish";
@@ -21,14 +28,26 @@ Result<std::shared_ptr<Binding>> make_memory(const BindingSpec& spec);
 /// fixture stays as it is.
 Result<std::shared_ptr<Binding>> make_file_kv(const BindingSpec& spec);
 
-/// `redis`: the key-value interface on a Redis server (`url`: redis://host:port[/db]; the
+/// `redis`: key-value and publish on a Redis server (`url`: redis://host:port[/db]; the
 /// password, if any, from `secret`). Connected before the worker is ready: a server that
 /// refuses is an error naming the binding.
-Result<std::shared_ptr<Binding>> make_redis_kv(const BindingSpec& spec);
+Result<std::shared_ptr<Binding>> make_redis(const BindingSpec& spec);
 
 /// `sqlite`: the key-value interface in an SQLite database file (`path`, made if absent; WAL
 /// mode, safe across the worker processes of an engine). Attributes: `table` (default
 /// nimbus_kv), `busyTimeout` (how long a call waits for another process's write, default 5s).
-Result<std::shared_ptr<Binding>> make_sqlite_kv(const BindingSpec& spec);
+Result<std::shared_ptr<Binding>> make_sqlite(const BindingSpec& spec);
+
+/// `nats`: publish to the subjects of a NATS server (`url`: nats://host:port or tls://; the
+/// trigger's `user`, `password`, `token` and TLS attributes; `secret` is the token, or the
+/// password when `user` is given). Connected before the worker is ready. A publish returns
+/// once the server has it (a flush), unless `attributes.flush` is false.
+Result<std::shared_ptr<Binding>> make_nats(const BindingSpec& spec);
+
+/// `kafka`: publish to the topics of a Kafka cluster (`attributes.brokers`, the trigger's
+/// `sasl` and TLS attributes; `secret` is the SASL password). A publish returns once the
+/// brokers acknowledged it (`acks`: all by default). The brokers are reached before the worker
+/// is ready.
+Result<std::shared_ptr<Binding>> make_kafka(const BindingSpec& spec);
 
 }  // namespace nimbus::engine::bindings

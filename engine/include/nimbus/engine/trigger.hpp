@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "nimbus/engine/attributes.hpp"
 #include "nimbus/engine/event_loop.hpp"
 #include "nimbus/engine/function_config.hpp"
 #include "nimbus/engine/kind_registry.hpp"
@@ -170,18 +171,35 @@ class Trigger {
   Submitter* submitter_ = nullptr;
 };
 
-/// A trigger attribute as a whole number within [`low`, `high`] (YAML gives
-/// it as text, a caller may set a number), or `fallback` when it is absent.
-/// The error names it: `spec.triggers.web.attributes.port: expected ...`.
-[[nodiscard]] Result<long long> integer_attribute(const TriggerSpec& spec, std::string_view key,
-                                                  long long fallback, long long low, long long high) noexcept;
-/// A trigger attribute that is true or false (YAML may give it as text), or
-/// `fallback` when it is absent.
-[[nodiscard]] Result<bool> boolean_attribute(const TriggerSpec& spec, std::string_view key,
-                                             bool fallback) noexcept;
-/// The same for `object[key]` (an attribute's own object, `where` naming it: "...attributes.tls").
-[[nodiscard]] Result<bool> flag_in(const Json& object, const char* key, bool fallback,
-                                   const std::string& where) noexcept;
+/// A trigger's `attributes`, for the readers in attributes.hpp (`integer_attribute`, ...):
+/// their errors name `spec.triggers.<name>.attributes.<key>`.
+[[nodiscard]] inline Attributes attributes_of(const TriggerSpec& spec) {
+  return {spec.attributes, "spec.triggers." + spec.name + ".attributes"};
+}
+[[nodiscard]] inline Result<long long> integer_attribute(const TriggerSpec& spec, std::string_view key,
+                                                         long long fallback, long long low,
+                                                         long long high) noexcept {
+  return integer_attribute(attributes_of(spec), key, fallback, low, high);
+}
+[[nodiscard]] inline Result<bool> boolean_attribute(const TriggerSpec& spec, std::string_view key,
+                                                    bool fallback) noexcept {
+  return boolean_attribute(attributes_of(spec), key, fallback);
+}
+[[nodiscard]] inline Result<std::string> string_attribute(const TriggerSpec& spec, std::string_view key,
+                                                          std::string fallback) noexcept {
+  return string_attribute(attributes_of(spec), key, std::move(fallback));
+}
+[[nodiscard]] inline Result<std::vector<std::string>> string_list_attribute(const TriggerSpec& spec,
+                                                                            std::string_view key) noexcept {
+  return string_list_attribute(attributes_of(spec), key);
+}
+[[nodiscard]] inline Result<std::string> secret_attribute(const TriggerSpec& spec,
+                                                          std::string_view key) noexcept {
+  return secret_attribute(attributes_of(spec), key);
+}
+[[nodiscard]] inline Result<TlsAttributes> tls_attributes(const TriggerSpec& spec) noexcept {
+  return tls_attributes(attributes_of(spec));
+}
 
 /// A stream trigger's `maxInFlight`: the messages it has running at most
 /// (reading stops there), by default 64 per worker: enough to keep the
@@ -192,15 +210,6 @@ class Trigger {
 /// (default 1 MiB, at most 256 MiB); larger ones are refused with a logged reason.
 [[nodiscard]] Result<std::size_t> max_body_attribute(const TriggerSpec& spec) noexcept;
 
-/// A trigger attribute as text, or `fallback` when it is absent.
-[[nodiscard]] Result<std::string> string_attribute(const TriggerSpec& spec, std::string_view key,
-                                                   std::string fallback) noexcept;
-
-/// A trigger attribute as a list of strings: a YAML list, or one string of
-/// comma-separated items (`brokers: "a:9092,b:9092"`); empty when absent.
-[[nodiscard]] Result<std::vector<std::string>> string_list_attribute(const TriggerSpec& spec,
-                                                                     std::string_view key) noexcept;
-
 /// nuclio's `explicitAckMode` of a stream trigger: `disable` (the default:
 /// acknowledged when the handler answered below 500), `enable` (the same,
 /// unless the response carries the header `X-Nuclio-Stream-No-Ack`; then only
@@ -210,26 +219,6 @@ enum class ExplicitAck { kDisable, kEnable, kExplicitOnly };
 [[nodiscard]] Result<ExplicitAck> explicit_ack_attribute(const TriggerSpec& spec) noexcept;
 /// True when the handler's answer acknowledges its message under `mode`.
 [[nodiscard]] bool acknowledges(ExplicitAck mode, const Response& response) noexcept;
-
-/// A credential a trigger attribute names, never holds: `{env: NAME}` (an
-/// environment variable) or `{file: path}` (its contents, a final newline
-/// dropped); empty when the attribute is absent. Plain text is refused: the
-/// error says where secrets go. Errors never contain the secret.
-/// (`secret_value` in function_config.hpp resolves one nested deeper.)
-[[nodiscard]] Result<std::string> secret_attribute(const TriggerSpec& spec, std::string_view key) noexcept;
-
-/// nuclio's TLS attributes of a broker connection: `tls: {enable, insecureSkipVerify}`,
-/// `caCert` (PEM text or {file: path}; default: the system's CAs), `accessCertificate` (a
-/// client certificate: PEM text or {file: path}) and `accessKey` (its key: a secret).
-struct TlsAttributes {
-  bool enable = false;
-  bool verify = true;    // false: insecureSkipVerify
-  std::string ca_pem;    // caCert as PEM text
-  std::string ca_file;   // caCert as {file: path}
-  std::string cert_pem;  // accessCertificate, read
-  std::string key_pem;   // accessKey, read
-};
-[[nodiscard]] Result<TlsAttributes> tls_attributes(const TriggerSpec& spec) noexcept;
 
 /// Makes a trigger from its spec.
 using TriggerFactory =

@@ -75,8 +75,7 @@ std::string KafkaTrigger::name() const { return "kafka-cluster trigger '" + spec
 Result<void> KafkaTrigger::open(EventLoop& loop) noexcept {
   try {
     std::array<char, 512> why{};
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    const std::vector<std::pair<std::string, std::string>> settings = {
+    Settings settings = {
         {"bootstrap.servers", format::join(o_.brokers, ",")},
         {"group.id", o_.group},
         {"client.id", "nimbus-" + spec().name},
@@ -93,25 +92,12 @@ Result<void> KafkaTrigger::open(EventLoop& loop) noexcept {
          std::to_string(std::max<std::size_t>(o_.fetch_queue_bytes / 2, std::size_t{1} << 20))},
         {"statistics.interval.ms", "1000"},  // tells when a broker is up again
         {"enable.partition.eof", "false"},
-        // nuclio's sasl and tls: the credentials were read from the environment or a file.
-        {"security.protocol", o_.security.sasl ? (o_.security.tls.enable ? "sasl_ssl" : "sasl_plaintext")
-                                               : (o_.security.tls.enable ? "ssl" : "plaintext")},
-        {"sasl.mechanisms", o_.security.mechanism},
-        {"sasl.username", o_.security.user},
-        {"sasl.password", o_.security.password},
-        {"enable.ssl.certificate.verification", o_.security.tls.verify ? "true" : "false"},
-        {"ssl.ca.pem", o_.security.tls.ca_pem},
-        {"ssl.ca.location", o_.security.tls.ca_file},
-        {"ssl.certificate.pem", o_.security.tls.cert_pem},
-        {"ssl.key.pem", o_.security.tls.key_pem},
     };
-    for (const auto& [key, value] : settings) {
-      if (value.empty() && (key.rfind("ssl.", 0) == 0 || key.rfind("sasl.", 0) == 0)) continue;  // not given
-      if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), why.data(), why.size()) != RD_KAFKA_CONF_OK) {
-        rd_kafka_conf_destroy(conf);
-        return Error{name() + ": " + key + ": " + why.data()};
-      }
-    }
+    const Settings security = security_settings(o_.security);  // read from the environment or a file
+    settings.insert(settings.end(), security.begin(), security.end());
+    auto made = make_conf(settings, name());
+    if (!made) return made.error();
+    rd_kafka_conf_t* conf = *made;
     rd_kafka_conf_set_opaque(conf, this);
     rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
     rd_kafka_conf_set_error_cb(conf, error_cb);
@@ -527,57 +513,13 @@ Json KafkaTrigger::describe() const {
               {"explicitAckMode", mode}};
 }
 
-Result<KafkaSecurity> security_attributes(const TriggerSpec& spec) {
-  const std::string where = "spec.triggers." + spec.name + ".attributes";
-  KafkaSecurity k;
-  const Json& a = spec.attributes;
-  if (a.contains("sasl") && !a["sasl"].is_null()) {
-    const Json& sasl = a["sasl"];
-    if (!sasl.is_object()) return Error{where + ".sasl: expected {enable, user, password, mechanism}"};
-    auto enable = flag_in(sasl, "enable", true, where + ".sasl");
-    if (!enable) return enable.error();
-    k.sasl = *enable;
-    if (sasl.contains("user") && !sasl["user"].is_string()) return Error{where + ".sasl.user: expected text"};
-    k.user = sasl.value("user", "");
-    if (sasl.contains("password")) {
-      auto password = secret_value(sasl["password"], where + ".sasl.password");
-      if (!password) return password.error();
-      k.password = std::move(*password);
-    }
-    std::string mechanism = sasl.contains("mechanism") && sasl["mechanism"].is_string()
-                                ? sasl["mechanism"].get<std::string>()
-                                : std::string("PLAIN");
-    std::transform(mechanism.begin(), mechanism.end(), mechanism.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-    if (mechanism != "PLAIN" && mechanism != "SCRAM-SHA-256" && mechanism != "SCRAM-SHA-512")
-      return Error{where + ".sasl.mechanism: expected PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512, got " +
-                   sasl["mechanism"].dump()};
-    k.mechanism = mechanism;
-    if (k.sasl && k.user.empty()) return Error{where + ".sasl.user: missing"};
-  }
-  auto tls = tls_attributes(spec);
-  if (!tls) return tls.error();
-  k.tls = std::move(*tls);
-  return k;
-}
-
 Result<std::unique_ptr<Trigger>> make_kafka_trigger(const TriggerSpec& spec,
                                                     const TriggerEnvironment& /*environment*/) {
   const std::string where = "spec.triggers." + spec.name;
   KafkaOptions o;
-  auto brokers = string_list_attribute(spec, "brokers");
+  auto brokers = brokers_attribute(attributes_of(spec), spec.url);
   if (!brokers) return brokers.error();
   o.brokers = std::move(*brokers);
-  if (o.brokers.empty() && !spec.url.empty()) o.brokers = {spec.url};  // nuclio also takes `url: host:port`
-  if (o.brokers.empty()) return Error{where + ".attributes.brokers: missing (the brokers' host:port list)"};
-  for (auto& b : o.brokers) {
-    if (b.find('@') != std::string::npos)
-      return Error{where + ".attributes.brokers: credentials never go in function.yaml ('" +
-                   b.substr(b.find('@') + 1) + "')"};
-    if (b.rfind("kafka://", 0) == 0) b.erase(0, 8);
-    if (b.find(':') == std::string::npos)
-      return Error{where + ".attributes.brokers: expected host:port, got '" + b + "'"};
-  }
   auto topics = string_list_attribute(spec, "topics");
   if (!topics) return topics.error();
   if (topics->empty()) return Error{where + ".attributes.topics: missing (the topics to read)"};
@@ -618,7 +560,7 @@ Result<std::unique_ptr<Trigger>> make_kafka_trigger(const TriggerSpec& spec,
   auto ack = explicit_ack_attribute(spec);
   if (!ack) return ack.error();
   o.explicit_ack = *ack;
-  auto security = security_attributes(spec);
+  auto security = security_attributes(attributes_of(spec));
   if (!security) return security.error();
   o.security = std::move(*security);
   return std::unique_ptr<Trigger>(std::make_unique<KafkaTrigger>(spec, std::move(o)));

@@ -39,19 +39,11 @@
 #include <utility>
 #include <vector>
 
+#include "../../clients/kafka_client.hpp"
 #include "nimbus/detail/event_data.hpp"
 #include "nimbus/engine/trigger.hpp"
 
 namespace nimbus::engine::kafka {
-
-/// nuclio's `sasl` attributes, and the TLS ones (`tls`, `caCert`, `accessCertificate`, `accessKey`).
-struct KafkaSecurity {
-  bool sasl = false;
-  std::string mechanism = "PLAIN";  // or SCRAM-SHA-256, SCRAM-SHA-512
-  std::string user;
-  std::string password;  // from {env: NAME} or {file: path}
-  TlsAttributes tls;
-};
 
 struct KafkaOptions {
   std::vector<std::string> brokers;
@@ -163,10 +155,6 @@ class KafkaTrigger final : public Trigger, private EventLoop::Watcher {
   std::vector<detail::EventParts::Pair> headers_;  // its headers, as views, reused
   std::vector<std::byte> encoded_;                 // its encoding, reused
 };
-
-/// nuclio's `sasl`, `tls`, `caCert`, `accessCertificate` and `accessKey`; the
-/// password and the key only as {env: NAME} or {file: path}.
-Result<KafkaSecurity> security_attributes(const TriggerSpec& spec);
 
 /// The factory registered as `kafka-cluster`.
 Result<std::unique_ptr<Trigger>> make_kafka_trigger(const TriggerSpec& spec,

@@ -35,11 +35,6 @@ void on_reconnected(natsConnection* /*nc*/, void* closure) {
   of(closure)->post_news("reconnected", false);
 }
 
-std::string status_text(natsStatus s) {
-  const char* last = nats_GetLastError(nullptr);
-  return last != nullptr && *last != '\0' ? std::string(last) : std::string(natsStatus_GetText(s));
-}
-
 }  // namespace
 
 NatsTrigger::NatsTrigger(TriggerSpec spec, NatsOptions options)
@@ -76,7 +71,7 @@ void NatsTrigger::closed() {
 
 void NatsTrigger::post_news(std::string news, bool warning) {
   Item item;
-  item.news = "nats trigger '" + spec().name + "': " + o_.url + ": " + std::move(news);
+  item.news = "nats trigger '" + spec().name + "': " + o_.server.url + ": " + std::move(news);
   item.warning = warning;
   mailbox_->post(std::move(item));
 }
@@ -110,7 +105,6 @@ Result<void> NatsTrigger::open(EventLoop& loop) noexcept {
     if (natsOptions_Create(&opts) != NATS_OK)
       return Error{"nats trigger '" + spec().name + "': out of memory"};
     std::unique_ptr<natsOptions, void (*)(natsOptions*)> owned(opts, natsOptions_Destroy);
-    natsOptions_SetURL(opts, o_.url.c_str());
     natsOptions_SetName(opts, ("nimbus " + spec().name).c_str());
     natsOptions_SetMaxReconnect(opts, -1);  // forever
     natsOptions_SetReconnectWait(opts, 1000);
@@ -118,9 +112,7 @@ Result<void> NatsTrigger::open(EventLoop& loop) noexcept {
     natsOptions_SetReconnectedCB(opts, on_reconnected, this);
     natsOptions_SetClosedCB(opts, on_closed, this);
     natsOptions_SetErrorHandler(opts, on_async_error, this);
-    if (!o_.user.empty()) natsOptions_SetUserInfo(opts, o_.user.c_str(), o_.password.c_str());
-    if (!o_.token.empty()) natsOptions_SetToken(opts, o_.token.c_str());
-    if (auto ok = secure(opts); !ok)
+    if (auto ok = configure(opts, o_.server, "spec.triggers." + spec().name + ".attributes"); !ok)
       return Error{"nats trigger '" + spec().name + "': " + ok.error().message};
     // A first attempt on its own: a server that refused the credentials or the TLS handshake is
     // an error at the start, naming why (cnats's retrying connect would only say "not yet").
@@ -130,7 +122,7 @@ Result<void> NatsTrigger::open(EventLoop& loop) noexcept {
       return {};
     }
     if (s != NATS_NO_SERVER)
-      return Error{"nats trigger '" + spec().name + "': " + o_.url + ": " + status_text(s)};
+      return Error{"nats trigger '" + spec().name + "': " + o_.server.url + ": " + status_text(s)};
     const std::string why = status_text(s);
     natsOptions_SetRetryOnFailedConnect(opts, true, on_connected, this);  // nothing listens yet: retried
     s = natsConnection_Connect(&connection_, opts);
@@ -139,35 +131,12 @@ Result<void> NatsTrigger::open(EventLoop& loop) noexcept {
     } else if (s == NATS_NOT_YET_CONNECTED) {
       post_news("cannot connect yet (" + why + "); retrying every second", true);
     } else {
-      return Error{"nats trigger '" + spec().name + "': " + o_.url + ": " + status_text(s)};
+      return Error{"nats trigger '" + spec().name + "': " + o_.server.url + ": " + status_text(s)};
     }
     return {};
   } catch (const std::exception& e) {
     return Error{"nats trigger '" + spec().name + "': " + e.what()};
   }
-}
-
-Result<void> NatsTrigger::secure(natsOptions* opts) const {
-  const TlsAttributes& t = o_.tls;
-  if (!t.enable) return {};
-  const std::string where = "spec.triggers." + spec().name + ".attributes";
-  if (natsStatus s = natsOptions_SetSecure(opts, true); s != NATS_OK)
-    return Error{where + ".tls: " + status_text(s)};
-  if (!t.verify) natsOptions_SkipServerVerification(opts, true);
-  if (!t.ca_file.empty()) {
-    if (natsStatus s = natsOptions_LoadCATrustedCertificates(opts, t.ca_file.c_str()); s != NATS_OK)
-      return Error{where + ".caCert: " + t.ca_file + ": " + status_text(s)};
-  }
-  if (!t.ca_pem.empty()) {
-    if (natsStatus s = natsOptions_SetCATrustedCertificates(opts, t.ca_pem.c_str()); s != NATS_OK)
-      return Error{where + ".caCert: " + status_text(s)};
-  }
-  if (!t.cert_pem.empty() || !t.key_pem.empty()) {
-    if (natsStatus s = natsOptions_SetCertificatesChain(opts, t.cert_pem.c_str(), t.key_pem.c_str());
-        s != NATS_OK)
-      return Error{where + ".accessCertificate/accessKey: " + status_text(s)};  // never the key itself
-  }
-  return {};
 }
 
 void NatsTrigger::on_start() {
@@ -278,7 +247,7 @@ void NatsTrigger::drain() {
 }
 
 Json NatsTrigger::describe() const {
-  Json out{{"url", o_.url}, {"topic", o_.topic}};
+  Json out{{"url", o_.server.url}, {"topic", o_.topic}};
   if (!o_.queue.empty()) out["queueName"] = o_.queue;
   return out;
 }
@@ -287,14 +256,9 @@ Result<std::unique_ptr<Trigger>> make_nats_trigger(const TriggerSpec& spec,
                                                    const TriggerEnvironment& /*environment*/) {
   const std::string where = "spec.triggers." + spec.name;
   NatsOptions o;
-  o.url = spec.url.empty() ? "nats://127.0.0.1:4222" : spec.url;
-  if (o.url.rfind("nats://", 0) != 0 && o.url.rfind("tls://", 0) != 0)
-    return Error{where + ".url: expected nats://host:port or tls://host:port, got '" + o.url + "'"};
-  if (o.url.find('@') != std::string::npos) {
-    return Error{where +
-                 ".url: credentials never go in function.yaml: name them in attributes.user/password/token "
-                 "as {env: NAME} or {file: path}"};
-  }
+  auto server = server_attributes(attributes_of(spec), spec.url, where + ".url");
+  if (!server) return server.error();
+  o.server = std::move(*server);
   auto topic = string_attribute(spec, "topic", "");
   if (!topic) return topic.error();
   if (topic->empty()) return Error{where + ".attributes.topic: missing (the subject to subscribe to)"};
@@ -308,16 +272,6 @@ Result<std::unique_ptr<Trigger>> make_nats_trigger(const TriggerSpec& spec,
   auto max_body = max_body_attribute(spec);
   if (!max_body) return max_body.error();
   o.max_body_bytes = *max_body;
-  for (auto [key, into] :
-       {std::pair{"user", &o.user}, std::pair{"password", &o.password}, std::pair{"token", &o.token}}) {
-    auto secret = secret_attribute(spec, key);
-    if (!secret) return secret.error();
-    *into = *secret;
-  }
-  auto tls = tls_attributes(spec);
-  if (!tls) return tls.error();
-  o.tls = std::move(*tls);
-  if (o.url.rfind("tls://", 0) == 0) o.tls.enable = true;
   auto pending = integer_attribute(spec, "pendingMessages", 65536, 1, 100'000'000);
   if (!pending) return pending.error();
   o.pending_messages = static_cast<int>(*pending);

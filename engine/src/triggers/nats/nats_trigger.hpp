@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "../../clients/nats_client.hpp"
 #include "../event_ids.hpp"
 #include "../mailbox.hpp"
 #include "nimbus/detail/event_data.hpp"
@@ -29,13 +30,9 @@
 namespace nimbus::engine::nats {
 
 struct NatsOptions {
-  std::string url;
+  NatsServer server;
   std::string topic;
   std::string queue;
-  std::string user;
-  std::string password;
-  std::string token;
-  TlsAttributes tls;             // also on for a tls:// url
   int pending_messages = 65536;  // cnats's slow-consumer limits: past them, messages are dropped
   long long pending_bytes = 64LL << 20;
   int max_in_flight = 4;
@@ -76,7 +73,6 @@ class NatsTrigger final : public Trigger {
   void on_start() override;
   void pump();
   void handle(natsMsg* message);
-  Result<void> secure(natsOptions* opts) const;  // the TLS attributes, on cnats's options
 
   NatsOptions o_;
   std::unique_ptr<Mailbox<Item>> mailbox_;

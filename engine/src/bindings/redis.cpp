@@ -1,7 +1,9 @@
-// `redis`: the key-value interface on a Redis server (hiredis, synchronous: a
+// `redis`: the key-value and publish interfaces on a Redis server (hiredis, synchronous: a
 // handler's call waits for its answer). One connection per worker, opened
 // before the worker says it is ready, reused across invocations, opened again
-// when the server dropped it.
+// when the server dropped it. A publish is an XADD to the stream named by the topic, in the
+// shape the redis-stream trigger reads: the payload in the entry's `body` field, each header
+// a field of its own.
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
@@ -41,18 +43,22 @@ std::string prefix_pattern(std::string_view prefix) {
   return out + '*';
 }
 
-class RedisKeyValueStore final : public KeyValueStore {
+class RedisBinding final : public KeyValueStore, public Publisher {
  public:
-  RedisKeyValueStore(std::string name, std::string url, RedisAddress address, std::string password)
+  RedisBinding(std::string name, std::string url, RedisAddress address, std::string password,
+               std::int64_t max_length)
       : name_(std::move(name)),
         url_(std::move(url)),
         a_(std::move(address)),
-        password_(std::move(password)) {}
-  ~RedisKeyValueStore() override {
+        password_(std::move(password)),
+        max_length_(max_length) {}
+  ~RedisBinding() override {
     if (c_ != nullptr) redisFree(c_);
   }
-  RedisKeyValueStore(const RedisKeyValueStore&) = delete;
-  RedisKeyValueStore& operator=(const RedisKeyValueStore&) = delete;
+  RedisBinding(const RedisBinding&) = delete;
+  RedisBinding& operator=(const RedisBinding&) = delete;
+
+  [[nodiscard]] std::string_view interfaces() const noexcept override { return "kv, publish"; }
 
   // Connects (again); the error names the binding and the URL, never the password.
   Result<void> connect() {
@@ -122,6 +128,20 @@ class RedisKeyValueStore final : public KeyValueStore {
                       false);
     return integer(r.get(), "compare_and_set") == 1;
   }
+  void do_publish(std::string_view topic, std::string_view payload, const MessageHeaders& headers) override {
+    std::vector<std::string> words{"XADD", std::string(topic)};
+    if (max_length_ > 0) words.insert(words.end(), {"MAXLEN", "~", std::to_string(max_length_)});
+    words.insert(words.end(), {"*", "body", std::string(payload)});
+    for (const auto& [header, value] : headers) {
+      if (header == "body") {
+        throw BindingError(where() + ": publish to '" + std::string(topic) +
+                           "': a header may not be named 'body' (the stream entry's payload field)");
+      }
+      words.insert(words.end(), {header, value});
+    }
+    ReplyPtr r = call(words, false);  // sent twice, an XADD would be two entries
+    check(r.get(), "publish");
+  }
 
  private:
   [[nodiscard]] std::string where() const { return "binding '" + name_ + "' (redis, " + url_ + ")"; }
@@ -179,22 +199,25 @@ class RedisKeyValueStore final : public KeyValueStore {
   std::string name_;
   std::string url_;
   RedisAddress a_;
-  std::string password_;  // never in a message
-  std::mutex mutex_;      // one connection; a worker's threads share the binding
+  std::string password_;     // never in a message
+  std::int64_t max_length_;  // a published-to stream trimmed to about this many entries; 0: never
+  std::mutex mutex_;         // one connection; a worker's threads share the binding
   redisContext* c_ = nullptr;
 };
 
 }  // namespace
 
-Result<std::shared_ptr<Binding>> make_redis_kv(const BindingSpec& spec) {
+Result<std::shared_ptr<Binding>> make_redis(const BindingSpec& spec) {
   const std::string field = "spec.dataBindings." + spec.name;
   const std::string url = spec.url.empty() ? "redis://127.0.0.1:6379" : spec.url;
   auto address = parse_redis_url(url, spec.origin + ": " + field + ".url", "secret");
   if (!address) return address.error();
   auto password = secret_value(spec.secret, spec.origin + ": " + field + ".secret");
   if (!password) return password.error();
+  auto max_length = integer_attribute(attributes_of(spec), "maxLength", 0, 0, INT64_MAX);
+  if (!max_length) return max_length.error();
   auto store =
-      std::make_shared<RedisKeyValueStore>(spec.name, url, std::move(*address), std::move(*password));
+      std::make_shared<RedisBinding>(spec.name, url, std::move(*address), std::move(*password), *max_length);
   if (auto ok = store->connect(); !ok) return Error{spec.origin + ": " + ok.error().message};
   return std::shared_ptr<Binding>(std::move(store));
 }

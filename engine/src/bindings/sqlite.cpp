@@ -260,7 +260,7 @@ class SqliteKeyValueStore final : public KeyValueStore {
 
 }  // namespace
 
-Result<std::shared_ptr<Binding>> make_sqlite_kv(const BindingSpec& spec) {
+Result<std::shared_ptr<Binding>> make_sqlite(const BindingSpec& spec) {
   const std::string field = spec.origin + ": spec.dataBindings." + spec.name;
   if (spec.path.empty()) {
     return Error{field + ": binding '" + spec.name + "' of kind 'sqlite' needs a path (the database file)"};
