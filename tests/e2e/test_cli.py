@@ -168,7 +168,7 @@ class FailuresTest(unittest.TestCase):
         r = self.run_bad("run", FIXTURES / "kv_user.so", "--bind", "cache=mongo", "--event", "-", code=2,
                          stdin="{}\n")
         self.assertEqual(error_lines(r.stderr),
-                         ["nimbus: --bind cache=mongo: unknown binding kind 'mongo' for 'cache' (known: file, memory, redis, sqlite)"])
+                         ["nimbus: --bind cache=mongo: unknown binding kind 'mongo' for 'cache' (known: file, kafka, memory, nats, redis, sqlite)"])
 
     def test_file_fixture_binding(self):
         with tempfile.TemporaryDirectory() as d:

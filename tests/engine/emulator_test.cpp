@@ -111,7 +111,7 @@ TEST(EmulatorTest, UnknownConfiguredBindingKindIsRefused) {
   ASSERT_FALSE(emu);
   EXPECT_EQ(emu.error().message,
             "function.yaml:7: spec.dataBindings.cache.kind: unknown binding kind 'mongo' for 'cache' (known: "
-            "file, memory, redis, sqlite)");
+            "file, kafka, memory, nats, redis, sqlite)");
 }
 
 TEST(EmulatorTest, MissingBindingIsA500NamingIt) {
