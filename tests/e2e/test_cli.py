@@ -167,8 +167,9 @@ class FailuresTest(unittest.TestCase):
     def test_unknown_binding_kind(self):
         r = self.run_bad("run", FIXTURES / "kv_user.so", "--bind", "cache=mongo", "--event", "-", code=2,
                          stdin="{}\n")
-        self.assertEqual(error_lines(r.stderr),
-                         ["nimbus: --bind cache=mongo: unknown binding kind 'mongo' for 'cache' (known: file, kafka, memory, nats, redis, sqlite)"])
+        [line] = error_lines(r.stderr)  # the registry's own test checks the whole list of kinds
+        self.assertRegex(line, r"^nimbus: --bind cache=mongo: unknown binding kind 'mongo' for 'cache' "
+                               r"\(known: file, .*memory.*\)$")
 
     def test_file_fixture_binding(self):
         with tempfile.TemporaryDirectory() as d:

@@ -5,8 +5,10 @@ handlers, a breakpoint hit through debugpy, and record/replay.
 Run by ctest (which sets NIMBUS and NIMBUS_SOURCE_DIR).
 """
 
+import base64
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -222,6 +224,61 @@ class ServeTest(unittest.TestCase):
             r = nimbus("replay", tape, "--function", FUNCTIONS / "publisher.yaml")
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             self.assertIn("2 records: 2 passed", r.stdout)
+
+
+    def test_an_fs_object_store_streams_large_objects_records_them_and_replays_without_the_directory(self):
+        blob = os.urandom(1536 * 1024 + 5)  # not UTF-8, many pieces; under the 2 MiB a response can be
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            shutil.copy(FUNCTIONS / "objects_user.py", tmp)
+            config = tmp / "function.yaml"
+            config.write_text("metadata: {name: objects}\nspec:\n  runtime: python\n"
+                              "  handler: objects_user:handler\n"
+                              "  dataBindings:\n    files: {kind: fs, path: store}\n")
+            tape = tmp / "objects.tape"
+            octets = {"Content-Type": "application/octet-stream"}
+            s = Server(config, "--workers", "2", "--record", tape, "--max-body-size", 8 * 1024 * 1024)
+            try:
+                status, _, answer = s.request("PUT", "/films/big.bin", blob, octets)
+                self.assertEqual((status, json.loads(answer)), (200, {"stored": "films/big.bin",
+                                                                      "keys": ["films/big.bin"]}))
+                self.assertEqual((tmp / "store" / "films" / "big.bin").read_bytes(), blob)
+                for _ in range(2):  # whichever worker answers reads what the other wrote
+                    status, _, answer = s.request("GET", "/films/big.bin")
+                    self.assertEqual(status, 200, answer[:300])
+                    self.assertTrue(answer == blob, "the object comes back byte for byte")
+                status, _, answer = s.request("GET", "/films/none.bin")
+                self.assertEqual((status, answer), (404, b"no object films/none.bin"))
+                status, _, answer = s.request("GET", "/../function.yaml")
+                self.assertEqual(status, 500, "a key cannot leave the store")
+                self.assertIn(b"a . or .. segment", answer)
+                self.assertEqual(json.loads(s.request("DELETE", "/films/big.bin")[2]), {"removed": True})
+                self.assertEqual(list((tmp / "store").iterdir()), [], "the directory the key made went too")
+            finally:
+                self.assertEqual(s.stop(), 0)
+            calls = [c for r in json_lines(tape.read_text())[1:] for c in r["calls"]]
+            self.assertEqual([c["operation"] for c in calls],
+                             ["put_object", "list_objects", "get_object", "get_object", "get_object",
+                              "get_object", "remove_object"])
+            self.assertEqual(base64.b64decode(calls[0]["arguments"]["data_base64"]), blob)
+            self.assertEqual(base64.b64decode(calls[2]["result"]["data_base64"]), blob)
+            shutil.rmtree(tmp / "store")
+            r = nimbus("replay", tape, "--function", config)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn("6 records: 6 passed", r.stdout)
+            self.assertFalse((tmp / "store").exists() and any((tmp / "store").iterdir()),
+                             "replay answers from the tape, never the store")
+
+            # The emulator stands an in-memory store in for it: the same answers, no directory.
+            events = tmp / "events.ndjson"
+            events.write_text('{"method": "PUT", "path": "/a/b.txt", "body": "hello"}\n'
+                              '{"method": "GET", "path": "/a/b.txt"}\n')
+            r = nimbus("run", config, "--event", events, "--json")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            out = json_lines(r.stdout)
+            self.assertEqual(json.loads(out[0]["body"]), {"stored": "a/b.txt", "keys": ["a/b.txt"]})
+            self.assertEqual(out[1]["body"], "hello")
+            self.assertFalse((tmp / "store" / "a").exists())
 
 
 class CloudEventsTest(unittest.TestCase):

@@ -70,7 +70,7 @@ TEST(BindingRegistryTest, UnknownKindNamesTheKnownOnes) {
   ASSERT_FALSE(b);
   EXPECT_EQ(b.error().message,
             "function.yaml:9: spec.dataBindings.cache.kind: unknown binding kind 'mongo' for 'cache' (known: "
-            "file, kafka, memory, nats, redis, sqlite)");
+            "file, fs, kafka, memory, nats, redis, sqlite)");
 }
 
 TEST(BindingRegistryTest, ParsesCommandLineFlags) {

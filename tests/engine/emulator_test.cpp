@@ -109,9 +109,11 @@ TEST(EmulatorTest, UnknownConfiguredBindingKindIsRefused) {
       {.name = "cache", .kind = "mongo", .origin = "function.yaml:7: spec.dataBindings.cache.kind"}};
   auto emu = Emulator::create(config, fixture("kv_user.so"), {}, h.reporter);
   ASSERT_FALSE(emu);
-  EXPECT_EQ(emu.error().message,
-            "function.yaml:7: spec.dataBindings.cache.kind: unknown binding kind 'mongo' for 'cache' (known: "
-            "file, kafka, memory, nats, redis, sqlite)");
+  // The registry's own test checks the whole list of known kinds.
+  EXPECT_TRUE(
+      emu.error().message.starts_with("function.yaml:7: spec.dataBindings.cache.kind: unknown binding kind "
+                                      "'mongo' for 'cache' (known: file, "))
+      << emu.error().message;
 }
 
 TEST(EmulatorTest, MissingBindingIsA500NamingIt) {

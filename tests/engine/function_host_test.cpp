@@ -108,10 +108,10 @@ TEST(FunctionHostTest, ErrorsNameTheFunctionsFile) {
                                    .origin = "function.yaml:9: spec.dataBindings.cache.kind"});
   auto binding = FunctionHost::open(std::move(o));
   ASSERT_FALSE(binding);
-  EXPECT_EQ(
-      binding.error().message,
-      "function.yaml:9: spec.dataBindings.cache.kind: unknown binding kind 'mongo' for 'cache' (known: file, "
-      "memory, redis, sqlite)");
+  EXPECT_TRUE(
+      binding.error().message.starts_with("function.yaml:9: spec.dataBindings.cache.kind: unknown binding "
+                                          "kind 'mongo' for 'cache' (known: file, "))
+      << binding.error().message;
   auto missing = FunctionHost::open(options_for("no_such.so", "x"));
   ASSERT_FALSE(missing);
   EXPECT_NE(missing.error().message.find("no_such.so"), std::string::npos) << missing.error().message;

@@ -239,6 +239,54 @@ def test_a_mocked_publisher_records_what_was_published_with_the_events_tracepare
     assert out.messages[1] == ("orders", b"order 2", [("x-count", "2")])  # no traceparent: none added
 
 
+def test_a_mocked_object_store_streams_both_ways_and_records_whole_objects(nimbus_invoke, nimbus_objects):
+    files = nimbus_objects({"a/old.bin": b"\x00old"})
+    blob = bytes(range(256)) * 1000  # several pieces, and not UTF-8
+    octets = "application/octet-stream"
+
+    def call(method, path, body=None):
+        return nimbus_invoke("objects_user:handler", body, method=method, path=path, content_type=octets,
+                             bindings={"files": files})
+    assert call("PUT", "/a/new.bin", blob).json() == {"stored": "a/new.bin", "keys": ["a/new.bin", "a/old.bin"]}
+    assert call("GET", "/a/new.bin").body == blob
+    missing = call("GET", "/a/none")
+    assert missing.status == 404 and missing.text == "no object a/none"
+    assert call("DELETE", "/a/old.bin").json() == {"removed": True}
+    assert files.keys() == ["a/new.bin"]
+    assert files.operations() == ["put_object", "list_objects", "get_object", "get_object", "remove_object"]
+    assert files.calls[0] == ("put_object", {"key": "a/new.bin", "data": blob}, None)
+    assert files.calls[2] == ("get_object", {"key": "a/new.bin"}, blob)
+
+
+def test_the_sdks_object_store_streams_files_and_refuses_text_files(tmp_path):
+    import io
+    store = nimbus._nimbus.MemoryObjectStore()
+    big = bytes(range(251)) * 2000  # ~500 KB: many 64 KiB pieces
+    store.write_from("big", io.BytesIO(big))
+    pieces = []
+
+    class Sink:
+        def write(self, piece):
+            pieces.append(piece)
+    assert store.read_to("big", Sink()) and b"".join(pieces) == big and len(pieces) > 1
+    assert store.read_to("none", Sink()) is False
+    assert store.get("big") == big and store.get("none") is None
+    (tmp_path / "t.txt").write_text("text")
+    with open(tmp_path / "t.txt") as text, pytest.raises(TypeError, match="open the file in binary mode"):
+        store.write_from("t", text)
+    assert store.get("t") is None, "a write that failed stores nothing"
+    store.put("s", "caf\u00e9")
+    assert store.get("s") == "caf\u00e9".encode() and store.list() == ["big", "s"] and store.remove("s")
+
+
+def test_an_object_store_is_asked_for_by_its_interface():
+    context = testing.make_context(bindings={"files": testing.MockObjects(), "seen": testing.MockKV()})
+    assert context.objects("files").put("k", b"v") is None
+    with pytest.raises(nimbus.BindingError) as error:
+        context.objects("seen")
+    assert str(error.value) == "data binding 'seen' gives kv, not an object store (objects)"
+
+
 def test_a_binding_asked_for_an_interface_it_lacks_is_named():
     context = testing.make_context(bindings={"out": testing.MockPublisher(), "seen": testing.MockKV()})
     with pytest.raises(nimbus.BindingError) as error:

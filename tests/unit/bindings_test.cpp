@@ -1,9 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <nimbus/bindings.hpp>
 #include <nimbus/context.hpp>
+#include <span>
 #include <thread>
 
 #include "nimbus/detail/context_access.hpp"
@@ -239,6 +241,92 @@ TEST(BindingObserverTest, ErrorsAreReportedAndStillThrown) {
   EXPECT_THROW((void)ctx.kv("db").get("k"), std::runtime_error);
   ASSERT_EQ(o.seen.size(), 1U);
   EXPECT_EQ(o.seen[0]["error"], "connection refused");
+}
+
+// A store of objects: whole, streamed in pieces, listed by prefix; streamed writes that fail
+// leave the old object.
+TEST(ObjectStoreTest, WholeStreamedListedAndRemoved) {
+  nimbus::MemoryObjectStore store;
+  EXPECT_FALSE(store.get("cats/1.png"));
+  store.put("cats/1.png", std::string("\x89PNG\0\x01", 6));
+  store.put("cats/2.png", "two");
+  store.put("dogs/1.png", "dog");
+  EXPECT_EQ(store.get("cats/1.png"), std::string("\x89PNG\0\x01", 6));
+  EXPECT_EQ(store.list("cats/"), (std::vector<std::string>{"cats/1.png", "cats/2.png"}));
+  EXPECT_EQ(store.list().size(), 3U);
+
+  const std::string big(200 * 1024 + 7, 'x');  // more than one piece
+  std::size_t at = 0;
+  store.write("films/big", [&](std::span<char> room) {
+    const std::size_t n = std::min(room.size(), big.size() - at);
+    std::copy_n(big.data() + at, n, room.data());
+    at += n;
+    return n;
+  });
+  std::size_t pieces = 0;
+  std::string back;
+  EXPECT_TRUE(store.read("films/big", [&](std::string_view piece) {
+    ++pieces;
+    back += piece;
+  }));
+  EXPECT_EQ(back, big);
+  EXPECT_GT(pieces, 1U) << "read hands the object over in pieces";
+  EXPECT_FALSE(store.read("films/none", [](std::string_view) { FAIL() << "no object, no piece"; }));
+
+  EXPECT_THROW(
+      store.write("cats/1.png", [](std::span<char>) -> std::size_t { throw std::runtime_error("disk"); }),
+      std::runtime_error);
+  EXPECT_EQ(store.get("cats/1.png"), std::string("\x89PNG\0\x01", 6))
+      << "a failed write keeps the old object";
+
+  EXPECT_TRUE(store.remove("cats/2.png"));
+  EXPECT_FALSE(store.remove("cats/2.png"));
+  EXPECT_EQ(store.list("cats/"), (std::vector<std::string>{"cats/1.png"}));
+}
+
+// On a tape an object is text when it is UTF-8 and base64 when not, and read back from it the
+// same bytes; a replayed object never reaches the store.
+TEST(BindingObserverTest, ObjectsAreRecordedAsTextOrBase64AndAnsweredInReplay) {
+  auto images = std::make_shared<nimbus::MemoryObjectStore>();
+  nimbus::Context ctx(nimbus::Context::Options{"f", "1", 0, nimbus::Logger(), {{"images", images}}});
+  TextObserver o;
+  nimbus::detail::ContextAccess::observe_bindings(ctx, &o);
+  auto& store = ctx.objects("images");
+  store.put("a.txt", "héllo");
+  store.put("b.bin", std::string("\xff\x00\x01", 3));
+  (void)store.get("a.txt");
+  (void)store.get("b.bin");
+  (void)store.get("none");
+  (void)store.list("a");
+  (void)store.remove("a.txt");
+  EXPECT_EQ(o.seen, (std::vector<std::string>{
+                        R"(put_object {"key":"a.txt","data":"héllo"} -> null)",
+                        R"(put_object {"key":"b.bin","data_base64":"/wAB"} -> null)",
+                        R"(get_object {"key":"a.txt"} -> {"data":"héllo"})",
+                        R"(get_object {"key":"b.bin"} -> {"data_base64":"/wAB"})",
+                        R"(get_object {"key":"none"} -> null)",
+                        R"(list_objects {"prefix":"a"} -> ["a.txt"])",
+                        R"(remove_object {"key":"a.txt"} -> true)",
+                    }));
+
+  auto empty = std::make_shared<nimbus::MemoryObjectStore>();
+  nimbus::Context replay(nimbus::Context::Options{"f", "1", 0, nimbus::Logger(), {}});
+  Observer answers;
+  answers.answers["get_object"] = nimbus::Json{{"data_base64", "/wAB"}};
+  answers.answers["put_object"] = nullptr;
+  answers.answers["list_objects"] = nimbus::Json::array({"k"});
+  answers.answers["remove_object"] = true;
+  nimbus::detail::ContextAccess::observe_bindings(replay, &answers);
+  nimbus::detail::ContextAccess::set_binding(replay, "images", empty);
+  auto& r = replay.objects("images");
+  EXPECT_EQ(r.get("b.bin"), std::string("\xff\x00\x01", 3));
+  r.put("c", "never stored");
+  EXPECT_EQ(r.list(), (std::vector<std::string>{"k"}));
+  EXPECT_TRUE(r.remove("k"));
+  ASSERT_EQ(answers.seen.size(), 4U);
+  EXPECT_EQ(answers.seen[1]["arguments"], (nimbus::Json{{"key", "c"}, {"data", "never stored"}}));
+  nimbus::detail::ContextAccess::observe_bindings(replay, nullptr);
+  EXPECT_TRUE(empty->list().empty()) << "answered calls never reach the store";
 }
 
 }  // namespace

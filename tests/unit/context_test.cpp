@@ -80,6 +80,12 @@ TEST(ContextTest, WrongKindOfBinding) {
     EXPECT_STREQ(e.what(), "data binding 'jobs' gives queue, not a key-value store (kv)");
   }
   EXPECT_THROW((void)ctx.publisher("jobs"), nimbus::BindingError);
+  try {
+    (void)ctx.objects("jobs");
+    FAIL() << "expected BindingError";
+  } catch (const nimbus::BindingError& e) {
+    EXPECT_STREQ(e.what(), "data binding 'jobs' gives queue, not an object store (objects)");
+  }
 }
 
 // A binding of several interfaces (a Redis: key-value and publish) is each of them; one whose

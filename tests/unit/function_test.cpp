@@ -1,8 +1,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nimbus/nimbus.hpp>
 #include <nimbus/testing.hpp>
+#include <span>
 #include <stdexcept>
 
 #include "nimbus/detail/context_access.hpp"
@@ -79,6 +81,18 @@ Response uses_kv(nimbus::Context& ctx, const nimbus::Event& e) {
   kv.put(name, "1", std::chrono::seconds(60));
   return Response::json({{"first", first}});
 }
+// Copies an upload to its place in the store, streamed; answers what is there now.
+Response files_upload(nimbus::Context& ctx, const nimbus::Event& e) {
+  auto& files = ctx.objects("files");
+  std::string_view body = e.body();
+  files.write(std::string("uploads/") + std::string(e.path()), [&](std::span<char> room) {
+    const std::size_t n = std::min(room.size(), body.size());
+    std::copy_n(body.data(), n, room.data());
+    body.remove_prefix(n);
+    return n;
+  });
+  return Response::json({{"stored", files.list("uploads/")}});
+}
 
 TEST(FunctionTest, MockedBindingSeesTheCalls) {
   using ::testing::Eq;
@@ -91,6 +105,24 @@ TEST(FunctionTest, MockedBindingSeesTheCalls) {
   EXPECT_CALL(*kv, put(Eq("Ada"), Eq("1"), Optional(std::chrono::milliseconds(60000))));
   auto r = invoke<uses_kv>(ctx, EventBuilder().header("X-Name", "Ada").build());
   EXPECT_EQ(Json::parse(r.body())["first"], false);
+}
+
+TEST(FunctionTest, MockedObjectStoreSeesWholeObjectsThoughTheHandlerStreams) {
+  using ::testing::Eq;
+  using ::testing::Return;
+  FakeContext ctx;
+  auto files = std::make_shared<nimbus::testing::MockObjectStore>();
+  ctx.add_binding("files", files);
+  const std::string upload(100 * 1024, 'u');
+  EXPECT_CALL(*files, put(Eq("uploads/a.bin"), Eq(upload)));
+  EXPECT_CALL(*files, list(Eq("uploads/"))).WillOnce(Return(std::vector<std::string>{"uploads/a.bin"}));
+  auto r = invoke<files_upload>(ctx, EventBuilder().path("a.bin").body(upload).build());
+  EXPECT_EQ(Json::parse(r.body())["stored"], Json::array({"uploads/a.bin"}));
+
+  FakeContext real;  // the same handler against the in-memory store
+  auto memory = real.add_memory_objects("files");
+  (void)invoke<files_upload>(real, EventBuilder().path("b.bin").body("bee").build());
+  EXPECT_EQ(memory->get("uploads/b.bin"), "bee");
 }
 
 }  // namespace

@@ -26,6 +26,7 @@ std::string BindingRegistry::interfaces(std::string_view kind) const {
 void register_builtin_bindings(BindingRegistry& registry) {
   registry.add("memory", {std::string(bindings::kMemoryInterfaces), bindings::make_memory});
   registry.add("file", {"kv", bindings::make_file_kv});
+  registry.add("fs", {"objects", bindings::make_fs});
   registry.add("redis", {"kv, publish", bindings::make_redis});
   registry.add("sqlite", {"kv", bindings::make_sqlite});
   registry.add("nats", {"publish", bindings::make_nats});

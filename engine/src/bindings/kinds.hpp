@@ -17,9 +17,9 @@ namespace nimbus::engine::bindings {
 }
 
 /// The interfaces a `memory` binding gives unless told otherwise: all of them.
-constexpr std::string_view kMemoryInterfaces = "kv, publish";
+constexpr std::string_view kMemoryInterfaces = "kv, objects, publish";
 
-/// `memory`: an empty in-memory key-value store and a publisher that keeps what it is given
+/// `memory`: an empty in-memory key-value store, object store and a publisher that keeps what it is given
 /// (`MemoryPublisher`), or only the interfaces `spec.interfaces` names.
 Result<std::shared_ptr<Binding>> make_memory(const BindingSpec& spec);
 
@@ -27,6 +27,11 @@ Result<std::shared_ptr<Binding>> make_memory(const BindingSpec& spec);
 /// relative to where it was declared). Writes are not written back, so a
 /// fixture stays as it is.
 Result<std::shared_ptr<Binding>> make_file_kv(const BindingSpec& spec);
+
+/// `fs`: the object store on a directory (`path`, relative to where it was declared; made if
+/// absent). A key is a relative `/`-separated path inside it; a put writes a temporary file
+/// beside the object and renames it over, so a reader sees the old object or the new one whole.
+Result<std::shared_ptr<Binding>> make_fs(const BindingSpec& spec);
 
 /// `redis`: key-value and publish on a Redis server (`url`: redis://host:port[/db]; the
 /// password, if any, from `secret`). Connected before the worker is ready: a server that

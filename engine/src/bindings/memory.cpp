@@ -5,7 +5,7 @@
 namespace nimbus::engine::bindings {
 namespace {
 
-class MemoryBinding final : public MemoryKeyValueStore, public MemoryPublisher {
+class MemoryBinding final : public MemoryKeyValueStore, public MemoryObjectStore, public MemoryPublisher {
  public:
   explicit MemoryBinding(std::string interfaces) : interfaces_(std::move(interfaces)) {}
   [[nodiscard]] std::string_view interfaces() const noexcept override { return interfaces_; }

@@ -1,10 +1,13 @@
 #include "nimbus/bindings.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <system_error>
 
 #include "nimbus/detail/ascii.hpp"
+#include "nimbus/detail/base64.hpp"
+#include "nimbus/detail/utf8.hpp"
 
 namespace nimbus {
 
@@ -38,6 +41,169 @@ void MemoryPublisher::do_publish(std::string_view topic, std::string_view payloa
                                  const MessageHeaders& headers) {
   std::lock_guard lock(mutex_);
   messages_.push_back(PublishedMessage{std::string(topic), std::string(payload), headers});
+}
+
+namespace {
+
+constexpr std::size_t kPiece =
+    std::size_t{64} * 1024;  // what a replayed or recorded object is handed over in
+
+// An object's bytes as a tape holds them: `"data": text` when UTF-8, else `"data_base64": ...`.
+void add_data(detail::JsonObjectText& out, std::string_view data) {
+  if (detail::valid_utf8(data)) {
+    out.add("data", data);
+  } else {
+    out.add("data_base64", std::string_view(detail::base64_encode(data)));
+  }
+}
+
+// The bytes an object's recorded form holds; none when it holds neither form.
+std::optional<std::string> data_of(const Json& j) {
+  if (!j.is_object()) return std::nullopt;
+  if (auto it = j.find("data"); it != j.end() && it->is_string()) return it->get<std::string>();
+  if (auto it = j.find("data_base64"); it != j.end() && it->is_string())
+    return detail::base64_decode(it->get_ref<const std::string&>());
+  return std::nullopt;
+}
+
+// Hands `data` to `sink` in pieces.
+void pour(std::string_view data, const ObjectSink& sink) {
+  for (std::size_t at = 0; at < data.size(); at += kPiece) sink(data.substr(at, kPiece));
+}
+
+// Everything `source` gives.
+std::string drain(const ObjectSource& source) {
+  std::string all;
+  std::size_t got = 0;
+  do {
+    const std::size_t at = all.size();
+    all.resize(at + kPiece);
+    got = source(std::span<char>(all.data() + at, kPiece));
+    all.resize(at + std::min(got, kPiece));
+  } while (got > 0);
+  return all;
+}
+
+// A source over bytes already in memory.
+ObjectSource source_of(std::string_view data) {
+  return [data, at = std::size_t{0}](std::span<char> room) mutable {
+    const std::size_t n = std::min(room.size(), data.size() - at);
+    std::copy_n(data.data() + at, n, room.data());
+    at += n;
+    return n;
+  };
+}
+
+}  // namespace
+
+std::optional<std::string> ObjectStore::get(std::string_view key) {
+  std::string all;
+  if (!read(key, [&](std::string_view piece) { all += piece; })) return std::nullopt;
+  return all;
+}
+
+void ObjectStore::put(std::string_view key, std::string_view data) { write(key, source_of(data)); }
+
+bool ObjectStore::read(std::string_view key, const ObjectSink& sink) {
+  if (!is_observed()) return do_read_object(key, sink);
+  std::optional<std::string> seen;  // the object as it streams past, for the tape
+  return observed(
+      "get_object", detail::JsonObjectText().add("key", key).text(),
+      [&] {
+        seen.emplace();
+        const bool found = do_read_object(key, [&](std::string_view piece) {
+          *seen += piece;
+          sink(piece);
+        });
+        if (!found) seen.reset();
+        return found;
+      },
+      [&](bool found, std::string& out) {
+        if (!found || !seen) {
+          out += "null";
+          return;
+        }
+        detail::JsonObjectText data;
+        add_data(data, *seen);
+        out += data.text();
+      },
+      [&](const Json& j) {
+        std::optional<std::string> data = data_of(j);
+        if (data) pour(*data, sink);
+        return data.has_value();
+      });
+}
+
+void ObjectStore::write(std::string_view key, const ObjectSource& source) {
+  if (!is_observed()) return do_write_object(key, source);
+  const std::string data = drain(source);  // the tape holds the object itself
+  detail::JsonObjectText args;
+  args.add("key", key);
+  add_data(args, data);
+  observed(
+      "put_object", args.text(), [&] { do_write_object(key, source_of(data)); }, [] {}, [](const Json&) {});
+}
+
+bool ObjectStore::remove(std::string_view key) {
+  if (!is_observed()) return do_remove_object(key);
+  return observed(
+      "remove_object", detail::JsonObjectText().add("key", key).text(), [&] { return do_remove_object(key); },
+      [](bool existed, std::string& out) { out += existed ? "true" : "false"; },
+      [](const Json& j) { return j.is_boolean() && j.get<bool>(); });
+}
+
+std::vector<std::string> ObjectStore::list(std::string_view prefix) {
+  if (!is_observed()) return do_list_objects(prefix);
+  return observed(
+      "list_objects", detail::JsonObjectText().add("prefix", prefix).text(),
+      [&] { return do_list_objects(prefix); }, detail::append_keys, detail::keys_of);
+}
+
+bool MemoryObjectStore::do_read_object(std::string_view key, const ObjectSink& sink) {
+  std::string copy;  // the sink runs without the lock: it may call the store
+  {
+    std::lock_guard lock(mutex_);
+    auto it = objects_.find(key);
+    if (it == objects_.end()) return false;
+    copy = it->second;
+  }
+  pour(copy, sink);
+  return true;
+}
+
+void MemoryObjectStore::do_write_object(std::string_view key, const ObjectSource& source) {
+  std::string data = drain(source);
+  std::lock_guard lock(mutex_);
+  objects_.insert_or_assign(std::string(key), std::move(data));
+}
+
+bool MemoryObjectStore::do_remove_object(std::string_view key) {
+  std::lock_guard lock(mutex_);
+  auto it = objects_.find(key);
+  if (it == objects_.end()) return false;
+  objects_.erase(it);
+  return true;
+}
+
+std::vector<std::string> MemoryObjectStore::do_list_objects(std::string_view prefix) {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> keys;
+  for (auto it = objects_.lower_bound(prefix); it != objects_.end() && it->first.starts_with(prefix); ++it)
+    keys.push_back(it->first);
+  return keys;
+}
+
+void detail::append_keys(const std::vector<std::string>& keys, std::string& out) {
+  out += '[';
+  for (const auto& k : keys) {
+    if (out.back() != '[') out += ',';
+    append_json_string(out, k);
+  }
+  out += ']';
+}
+
+std::vector<std::string> detail::keys_of(const Json& j) {
+  return j.is_array() ? j.get<std::vector<std::string>>() : std::vector<std::string>();
 }
 
 std::int64_t detail::incremented(std::string_view key, std::optional<std::string_view> stored,

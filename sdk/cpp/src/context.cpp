@@ -35,6 +35,10 @@ Publisher& Context::publisher(std::string_view name) {
   return interface_of<Publisher>(name, "publish", "a publisher");
 }
 
+ObjectStore& Context::objects(std::string_view name) {
+  return interface_of<ObjectStore>(name, "objects", "an object store");
+}
+
 Binding* Context::binding(std::string_view name) const noexcept {
   auto it = o_.bindings.find(name);
   return it == o_.bindings.end() ? nullptr : it->second.get();

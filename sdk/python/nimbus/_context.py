@@ -19,8 +19,8 @@ class Context:
     """`logger`, `user_data` (an object to set attributes on, kept across
     invocations of a worker), `worker_id`, `trigger` (`kind`, `name`),
     `Response`, `function_name`, `remaining()` (seconds left until the
-    event's deadline), `kv(name)` for a key-value binding, `publisher(name)`
-    for a publish binding, `trace_parent` (the event's W3C traceparent) and `platform`
+    event's deadline), `kv(name)` for a key-value binding, `objects(name)` for
+    an object store, `publisher(name)` for a publish binding, `trace_parent` (the event's W3C traceparent) and `platform`
     (nuclio's: drain and termination callbacks, `explicit_ack`,
     `call_function`): the same words as C++'s `nimbus::Context`."""
 
@@ -78,7 +78,7 @@ class Context:
 
     def binding(self, name):
         """The binding `name` from function.yaml's spec.dataBindings (a hosted binding of
-        several interfaces: its first; `kv(name)` and `publisher(name)` ask for one)."""
+        several interfaces: its first; `kv(name)`, `objects(name)` and `publisher(name)` ask for one)."""
         if name not in self._bindings and self._core is not None:
             gives = self._core.binding_interfaces().get(name)
             if gives is not None:
@@ -98,7 +98,12 @@ class Context:
         """The publish binding `name`: publish(topic, payload, headers=None)."""
         return self._interface(name, "publish")
 
-    _WHAT = {"kv": "a key-value store", "publish": "a publisher"}
+    def objects(self, name):
+        """The object-store binding `name`: get(key) -> bytes or None, put(key, data), remove(key),
+        list(prefix=""), and streamed read_to(key, file) and write_from(key, file)."""
+        return self._interface(name, "objects")
+
+    _WHAT = {"kv": "a key-value store", "objects": "an object store", "publish": "a publisher"}
 
     def _interface(self, name, interface):
         found = self._interfaces.get((name, interface))

@@ -3,6 +3,7 @@ entry point when the package is installed):
 
 - `nimbus_logs`: a `CapturedLogs` (its `.records`, `.messages(level)`);
 - `nimbus_kv`: a factory of `MockKV` bindings (`nimbus_kv({"k": "v"})`);
+- `nimbus_objects`: a factory of `MockObjects` bindings (`nimbus_objects({"k": b"v"})`);
 - `nimbus_publisher`: a factory of `MockPublisher` bindings (`nimbus_publisher()`);
 - `nimbus_context`: a `Context` writing to `nimbus_logs`;
 - `nimbus_invoke`: `invoke` with `nimbus_logs` (same arguments as
@@ -25,6 +26,11 @@ def nimbus_logs():
 @pytest.fixture
 def nimbus_kv():
     return testing.MockKV
+
+
+@pytest.fixture
+def nimbus_objects():
+    return testing.MockObjects
 
 
 @pytest.fixture

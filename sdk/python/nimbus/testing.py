@@ -2,7 +2,7 @@
 emulator and the engine do, with an event built in memory, captured log
 records and mocked bindings whose calls can be asserted.
 
-    from nimbus.testing import invoke, MockKV, MockPublisher
+    from nimbus.testing import invoke, MockKV, MockObjects, MockPublisher
 
     def test_greets():
         seen = MockKV({"bob": "1"})
@@ -90,6 +90,66 @@ class MockPublisher:
     def topics(self):
         """The topics published to, in order."""
         return [m[0] for m in self.messages]
+
+
+class MockObjects:
+    """An object store kept in memory (the C++ `MemoryObjectStore`) that records each
+    call as (operation, arguments, result) in `calls`, named as tapes name them:
+    get_object {key} -> bytes or None, put_object {key, data: bytes} -> None,
+    remove_object {key} -> bool, list_objects {prefix} -> keys. A streamed
+    read_to or write_from is recorded as the whole object's get_object or put_object."""
+
+    interfaces = ("objects",)
+
+    def __init__(self, objects=None):
+        self._store = _nimbus.MemoryObjectStore()
+        for key, data in (objects or {}).items():
+            self._store.put(key, data)
+        self.calls = []
+
+    def _call(self, operation, arguments, result):
+        self.calls.append((operation, arguments, result))
+        return result
+
+    def get(self, key):
+        return self._call("get_object", {"key": key}, self._store.get(key))
+
+    def put(self, key, data):
+        self._store.put(key, data)
+        return self._call("put_object", {"key": key, "data": _bytes(data)}, None)
+
+    def read_to(self, key, file):
+        data = self._store.get(key)
+        self._call("get_object", {"key": key}, data)
+        if data is not None:
+            file.write(data)
+        return data is not None
+
+    def write_from(self, key, file):
+        pieces = []
+        while piece := file.read(64 * 1024):
+            if isinstance(piece, str):
+                raise TypeError("write_from: file.read() gave str; open the file in binary mode")
+            pieces.append(bytes(piece))
+        return self.put(key, b"".join(pieces))
+
+    def remove(self, key):
+        return self._call("remove_object", {"key": key}, self._store.remove(key))
+
+    def list(self, prefix=""):
+        return self._call("list_objects", {"prefix": prefix}, self._store.list(prefix))
+
+    def keys(self):
+        """Every key stored now, sorted (not recorded as a call)."""
+        return self._store.list("")
+
+    def operations(self):
+        """The operations called, in order: ["get_object", "put_object", ...]."""
+        return [c[0] for c in self.calls]
+
+
+def _bytes(data):
+    return data.encode("utf-8") if isinstance(data, str) else bytes(data)
 
 
 class Result:

@@ -5,6 +5,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <nimbus/bindings.hpp>
@@ -302,6 +303,12 @@ PYBIND11_MODULE(_nimbus, m) {
           [](const HostedContext& c, std::string_view name) -> Publisher& {
             return c.context().publisher(name);
           },
+          py::return_value_policy::reference)
+      .def(
+          "objects",
+          [](const HostedContext& c, std::string_view name) -> ObjectStore& {
+            return c.context().objects(name);
+          },
           py::return_value_policy::reference);
 
   m.def("encode_event", &encode_event, py::arg("event"),
@@ -394,6 +401,81 @@ PYBIND11_MODULE(_nimbus, m) {
           },
           py::arg("topic"), py::arg("payload"), py::arg("headers") = py::none(),
           "Publishes `payload` (bytes or str) with `headers` (a dict or (name, value) pairs) to `topic`.");
+  py::class_<ObjectStore, std::shared_ptr<ObjectStore>>(m, "ObjectStore", "The object-store binding.")
+      .def(
+          "get",
+          [](ObjectStore& store, std::string_view key) -> py::object {
+            std::optional<std::string> data;
+            {
+              py::gil_scoped_release unlocked;  // a disk or a server: others run meanwhile
+              data = store.get(key);
+            }
+            return data ? py::object(py::bytes(*data)) : py::object(py::none());
+          },
+          py::arg("key"), "The object under `key` as bytes, or None.")
+      .def(
+          "put",
+          [](ObjectStore& store, std::string_view key, const py::handle& data) {
+            const std::string bytes = body_bytes(data);
+            py::gil_scoped_release unlocked;
+            store.put(key, bytes);
+          },
+          py::arg("key"), py::arg("data"),
+          "Stores `data` (bytes or str) under `key`, replacing what was there.")
+      .def(
+          "read_to",
+          [](ObjectStore& store, std::string_view key, const py::object& file) {
+            py::object write = file.attr("write");
+            py::gil_scoped_release unlocked;
+            return store.read(key, [&](std::string_view piece) {
+              py::gil_scoped_acquire locked;
+              write(py::bytes(piece.data(), piece.size()));
+            });
+          },
+          py::arg("key"), py::arg("file"),
+          "Streams the object under `key` into `file` (anything with write(bytes)) a piece at a time; "
+          "False when there is none.")
+      .def(
+          "write_from",
+          [](ObjectStore& store, std::string_view key, const py::object& file) {
+            py::object read = file.attr("read");
+            py::gil_scoped_release unlocked;
+            store.write(key, [&](std::span<char> room) -> std::size_t {
+              py::gil_scoped_acquire locked;
+              py::object piece = read(room.size());
+              if (PyUnicode_Check(piece.ptr())) {
+                throw py::type_error("write_from: file.read() gave str; open the file in binary mode");
+              }
+              const std::string bytes = body_bytes(piece);
+              if (bytes.size() > room.size()) {
+                throw py::value_error("write_from: file.read(" + std::to_string(room.size()) + ") gave " +
+                                      std::to_string(bytes.size()) + " bytes");
+              }
+              const std::size_t n = bytes.size();
+              std::copy_n(bytes.data(), n, room.data());
+              return n;
+            });
+          },
+          py::arg("key"), py::arg("file"),
+          "Stores what `file` (anything with read(n) giving bytes) gives until it gives b'' under `key`; "
+          "the old object stays whole until the new one is.")
+      .def(
+          "remove",
+          [](ObjectStore& store, std::string_view key) {
+            py::gil_scoped_release unlocked;
+            return store.remove(key);
+          },
+          py::arg("key"), "Deletes the object under `key`; True when there was one.")
+      .def(
+          "list",
+          [](ObjectStore& store, std::string_view prefix) {
+            py::gil_scoped_release unlocked;
+            return store.list(prefix);
+          },
+          py::arg("prefix") = "", "The keys that start with `prefix`, sorted.");
+  py::class_<MemoryObjectStore, ObjectStore, std::shared_ptr<MemoryObjectStore>>(
+      m, "MemoryObjectStore", "An object store kept in memory.")
+      .def(py::init<>());
   py::class_<MemoryPublisher, Publisher, std::shared_ptr<MemoryPublisher>>(
       m, "MemoryPublisher", "A publisher that keeps what it is given.")
       .def(py::init<>())

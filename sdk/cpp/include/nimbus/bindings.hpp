@@ -4,10 +4,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -27,6 +29,13 @@ class BindingError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+namespace detail {
+/// Appends `keys` as a JSON array of strings: how a tape holds what a `list` answered.
+void append_keys(const std::vector<std::string>& keys, std::string& out);
+/// The keys a tape's JSON array holds (none when it is not an array).
+std::vector<std::string> keys_of(const Json& j);
+}  // namespace detail
 
 /// Base of every data binding. A binding lives across invocations: a worker
 /// opens it once. It gives one interface or several (a Redis gives key-value
@@ -165,17 +174,7 @@ class KeyValueStore : public virtual Binding {
     if (!is_observed()) return do_list(prefix);
     return observed(
         "list", detail::JsonObjectText().add("prefix", prefix).text(), [&] { return do_list(prefix); },
-        [](const std::vector<std::string>& keys, std::string& out) {
-          out += '[';
-          for (const auto& k : keys) {
-            if (out.back() != '[') out += ',';
-            detail::append_json_string(out, k);
-          }
-          out += ']';
-        },
-        [](const Json& j) {
-          return j.is_array() ? j.get<std::vector<std::string>>() : std::vector<std::string>();
-        });
+        detail::append_keys, detail::keys_of);
   }
   /// Adds `by` to the integer stored under `key` (none: 0) and returns the
   /// sum, in one atomic step; the entry keeps its expiry.
@@ -269,6 +268,72 @@ class MemoryPublisher : public Publisher {
  private:
   std::mutex mutex_;
   std::vector<PublishedMessage> messages_;
+};
+
+/// Receives an object's bytes in order, a piece at a time.
+using ObjectSink = std::function<void(std::string_view piece)>;
+/// Gives an object's bytes a piece at a time: fills `room` and returns how
+/// many bytes it put there; 0 is the end.
+using ObjectSource = std::function<std::size_t(std::span<char> room)>;
+
+/// An object store: named blobs, whole or streamed.
+///
+/// ```cpp
+/// auto& images = ctx.objects("images");
+/// images.put("cats/1.png", png);
+/// if (auto png = images.get("cats/1.png")) { ... }
+/// images.read("films/big.mp4", [&](std::string_view piece) { out.write(piece); });  // never whole in memory
+/// images.write("copies/big.mp4", [&](std::span<char> room) { return in.read(room); });
+/// for (const auto& key : images.list("cats/")) { ... }
+/// ```
+///
+/// Keys are `/`-separated paths. A call the store cannot complete throws
+/// `BindingError` naming the binding. Recorded on a tape, an object is text
+/// (`data`) when it is UTF-8, else base64 (`data_base64`); while recording, a
+/// streamed object is held whole in memory.
+class ObjectStore : public virtual Binding {
+ public:
+  /// "objects".
+  [[nodiscard]] std::string_view interfaces() const noexcept override { return "objects"; }
+
+  /// The object under `key`, whole; none when there is none.
+  std::optional<std::string> get(std::string_view key);
+  /// Stores `data` under `key`, replacing what was there.
+  void put(std::string_view key, std::string_view data);
+  /// Streams the object under `key` to `sink`; false when there is none.
+  bool read(std::string_view key, const ObjectSink& sink);
+  /// Stores what `source` gives, until it gives 0 bytes, under `key`; the old
+  /// object stays whole until the new one is.
+  void write(std::string_view key, const ObjectSource& source);
+  /// Deletes the object under `key`; true when there was one.
+  bool remove(std::string_view key);
+  /// The keys that start with `prefix`, sorted.
+  std::vector<std::string> list(std::string_view prefix = {});
+
+ protected:
+  virtual bool do_read_object(std::string_view key, const ObjectSink& sink) = 0;
+  virtual void do_write_object(std::string_view key, const ObjectSource& source) = 0;
+  virtual bool do_remove_object(std::string_view key) = 0;
+  virtual std::vector<std::string> do_list_objects(std::string_view prefix) = 0;
+};
+
+/// An in-memory object store, safe to share between threads.
+class MemoryObjectStore : public ObjectStore {
+ public:
+  MemoryObjectStore() = default;
+  /// A store that starts with `objects`.
+  explicit MemoryObjectStore(std::map<std::string, std::string, std::less<>> objects)
+      : objects_(std::move(objects)) {}
+
+ protected:
+  bool do_read_object(std::string_view key, const ObjectSink& sink) override;
+  void do_write_object(std::string_view key, const ObjectSource& source) override;
+  bool do_remove_object(std::string_view key) override;
+  std::vector<std::string> do_list_objects(std::string_view prefix) override;
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, std::string, std::less<>> objects_;
 };
 
 /// An in-memory key-value store, safe to share between threads.

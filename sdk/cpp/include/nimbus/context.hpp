@@ -91,6 +91,8 @@ class Context {
   [[nodiscard]] KeyValueStore& kv(std::string_view name);
   /// The publish binding named `name`; throws `BindingError` likewise.
   [[nodiscard]] Publisher& publisher(std::string_view name);
+  /// The object-store binding named `name`; throws `BindingError` likewise.
+  [[nodiscard]] ObjectStore& objects(std::string_view name);
   /// The binding named `name`, or null.
   [[nodiscard]] Binding* binding(std::string_view name) const noexcept;
   /// All bindings by name.

@@ -74,6 +74,12 @@ class FakeContext : private detail::SinkHolder, public Context {
     add_binding(std::move(name), publisher);
     return publisher;
   }
+  /// Adds an in-memory object store named `name` and returns it.
+  std::shared_ptr<MemoryObjectStore> add_memory_objects(std::string name) {
+    auto objects = std::make_shared<MemoryObjectStore>();
+    add_binding(std::move(name), objects);
+    return objects;
+  }
 };
 
 }  // namespace nimbus::testing

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,6 +67,38 @@ class MockPublisher : public Publisher {
   void do_publish(std::string_view topic, std::string_view payload, const MessageHeaders& headers) override {
     publish(topic, payload, headers);
   }
+};
+
+/// A mock object store. Expectations are on whole objects, whether the
+/// handler streamed them (`read`, `write`) or not:
+///
+/// ```cpp
+/// auto images = std::make_shared<nimbus::testing::MockObjectStore>();
+/// EXPECT_CALL(*images, get("cats/1.png")).WillOnce(testing::Return(std::optional<std::string>(png)));
+/// EXPECT_CALL(*images, put("thumbs/1.png", testing::_));
+/// ctx.add_binding("images", images);
+/// ```
+class MockObjectStore : public ObjectStore {
+ public:
+  MOCK_METHOD(std::optional<std::string>, get, (std::string_view key));
+  MOCK_METHOD(void, put, (std::string_view key, std::string_view data));
+  MOCK_METHOD(bool, remove, (std::string_view key));
+  MOCK_METHOD(std::vector<std::string>, list, (std::string_view prefix));
+
+ protected:
+  bool do_read_object(std::string_view key, const ObjectSink& sink) override {
+    std::optional<std::string> data = get(key);
+    if (data) sink(*data);
+    return data.has_value();
+  }
+  void do_write_object(std::string_view key, const ObjectSource& source) override {
+    std::string data;
+    std::string piece(std::size_t{64} * 1024, '\0');
+    for (std::size_t got = 0; (got = source(std::span<char>(piece))) > 0;) data.append(piece, 0, got);
+    put(key, data);
+  }
+  bool do_remove_object(std::string_view key) override { return remove(key); }
+  std::vector<std::string> do_list_objects(std::string_view prefix) override { return list(prefix); }
 };
 
 }  // namespace nimbus::testing
