@@ -257,8 +257,13 @@ void add_serve_options(cxxopts::Options& opts) {
                                      cxxopts::value<std::string>())(
       "max-body-size", "largest request body in bytes; larger ones get 413 (default 1048576)",
       cxxopts::value<std::string>())("log-level",
-                                     "lowest level of function logs written: debug, info, warn, error",
-                                     cxxopts::value<std::string>()->default_value("info"))(
+                                     "lowest level of function logs written: debug, info, warn, error "
+                                     "(default: spec.logger.level, else info); PUT /loglevel changes it",
+                                     cxxopts::value<std::string>())(
+      "log-sink",
+      "where logs go, instead of spec.logger.sinks (repeatable): console[:format=text|json,stream=stdout], "
+      "file:path=F[,maxBytes=N,maxFiles=N,format=text]",
+      cxxopts::value<std::vector<std::string>>())(
       "event-timeout",
       "answer 504 and replace the worker after this long, e.g. 500ms or 30s "
       "(default: spec.eventTimeout, else 30s)",
@@ -292,10 +297,6 @@ int serve_command(int argc, char** argv) {
   if (auto done = parse_command(opts, argc, argv, "serve", args)) return *done;
   if (args.count("target") == 0U)
     return fail("serve: name a function.yaml or a .so (see 'nimbus serve --help')");
-  auto level = nimbus::parse_log_level(args["log-level"].as<std::string>());
-  if (!level)
-    return fail("serve: --log-level " + args["log-level"].as<std::string>() +
-                ": expected debug, info, warn or error");
   auto overrides = serve_overrides(args);
   if (!overrides) return fail("serve: " + overrides.error().message);
   auto admin_port = parse_int(args["admin-port"].as<std::string>(), "--admin-port", 0, 65535);
@@ -305,6 +306,19 @@ int serve_command(int argc, char** argv) {
   auto target = resolve_target(args["target"].as<std::string>(), handler, args.count("rebuild") != 0U, true);
   if (!target) return fail(target.error().message);
   const engine::FunctionConfig& config = target->config;
+  const std::string level_text = args.count("log-level") != 0U ? args["log-level"].as<std::string>()
+                                                               : config.logger.level.value_or("info");
+  auto level = nimbus::parse_log_level(level_text);
+  if (!level) return fail("serve: --log-level " + level_text + ": expected debug, info, warn or error");
+  std::vector<engine::LogSinkSpec> sinks = config.logger.sinks;
+  if (args.count("log-sink") != 0U) {
+    sinks.clear();
+    for (const auto& flag : args["log-sink"].as<std::vector<std::string>>()) {
+      auto sink = engine::parse_log_sink_flag(flag);
+      if (!sink) return fail("serve: " + sink.error().message);
+      sinks.push_back(std::move(*sink));
+    }
+  }
 
   // What every worker runs.
   engine::WorkerOptions worker;
@@ -325,8 +339,12 @@ int serve_command(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);  // a reader of the logs that went away costs the logs, not the server
   engine::ProcessorOptions o;
   o.triggers = std::move(*plan);
+  o.function_name = config.name.empty() ? config.module : config.name;
+  o.function_version = config.version;
+  if (!sinks.empty()) o.log_sinks = std::move(sinks);
   o.host = args["host"].as<std::string>();
   o.admin_port = *admin_port;
+  if (const char* token = std::getenv("NIMBUS_ADMIN_TOKEN"); token != nullptr) o.admin_token = token;
   o.tap = recorder.get();
   o.standard_input = &std::cin;
   auto processor = engine::Processor::start(std::move(o));

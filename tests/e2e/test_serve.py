@@ -31,10 +31,11 @@ CRASHES = FIXTURES / "crashes.so"
 class Server:
     """A running `nimbus serve` on free loopback ports."""
 
-    def __init__(self, target, *args):
+    def __init__(self, target, *args, env=None, host="127.0.0.1"):
         self.proc = subprocess.Popen(
-            [NIMBUS, "serve", str(target), "--host", "127.0.0.1", "--port", "0", "--admin-port", "0", *map(str, args)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=SOURCE)
+            [NIMBUS, "serve", str(target), "--host", host, "--port", "0", "--admin-port", "0", *map(str, args)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=SOURCE,
+            env=None if env is None else {**os.environ, **env})
         line = self.proc.stdout.readline()  # the one machine-readable line, once both ports listen
         if not line:
             raise AssertionError(f"nimbus serve did not start: {self.proc.stderr.read()}")
@@ -61,10 +62,10 @@ class Server:
         finally:
             c.close()
 
-    def admin(self, path):
-        c = http.client.HTTPConnection("127.0.0.1", self.admin_port, timeout=10)
+    def admin(self, path, method="GET", body=None, headers=None, address="127.0.0.1"):
+        c = http.client.HTTPConnection(address, self.admin_port, timeout=10)
         try:
-            c.request("GET", path)
+            c.request(method, path, body=body, headers=headers or {})
             r = c.getresponse()
             return r.status, r.read().decode()
         finally:

@@ -56,6 +56,40 @@ TEST(FunctionConfigTest, EnvAsAMapping) {
   EXPECT_EQ(c->event_timeout, std::chrono::seconds(30));
 }
 
+TEST(FunctionConfigTest, LoggerLevelAndSinks) {
+  auto c = parse_function_config(
+      "metadata: {name: f}\nspec:\n  handler: 'a:b'\n  logger:\n    level: debug\n    sinks:\n"
+      "      - {kind: console, format: text}\n      - {kind: file, path: logs/f.log, maxBytes: 4096}\n",
+      "/fn/function.yaml");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->logger.level, "debug");
+  ASSERT_EQ(c->logger.sinks.size(), 2U);
+  EXPECT_EQ(c->logger.sinks[0].kind, "console");
+  EXPECT_EQ(c->logger.sinks[0].attributes, (nimbus::Json{{"format", "text"}}));
+  EXPECT_EQ(c->logger.sinks[1].attributes, (nimbus::Json{{"path", "logs/f.log"}, {"maxBytes", "4096"}}));
+  EXPECT_EQ(c->logger.sinks[1].origin, "/fn/function.yaml:8: spec.logger.sinks[1]");
+  EXPECT_EQ(c->logger.sinks[1].base_dir, "/fn");
+  auto none = parse_function_config("metadata: {name: f}\nspec: {handler: 'a:b'}\n", "function.yaml");
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->logger.level);
+  EXPECT_TRUE(none->logger.sinks.empty());
+  for (const auto& [yaml, error] : std::vector<std::pair<std::string, std::string>>{
+           {"logger: {level: loud}",
+            "function.yaml:2: spec.logger.level: expected debug, info, warn or error, "
+            "got 'loud'"},
+           {"logger: [1]", "function.yaml:2: spec.logger: expected a mapping with 'level' and/or 'sinks'"},
+           {"logger: {sinks: {kind: file}}",
+            "function.yaml:2: spec.logger.sinks: expected a list of {kind, ...}"},
+           {"logger: {sinks: [{path: x}]}",
+            "function.yaml:2: spec.logger.sinks[0]: expected a mapping with 'kind' (console, file)"},
+       }) {
+    auto bad =
+        parse_function_config("metadata: {name: f}\nspec: {handler: 'a:b', " + yaml + "}\n", "function.yaml");
+    ASSERT_FALSE(bad) << yaml;
+    EXPECT_EQ(bad.error().message, error);
+  }
+}
+
 TEST(FunctionConfigTest, PythonFunctionsNameTheirHandlerToTheEmbeddedRuntime) {
   auto c = parse_function_config(
       "metadata: {name: f}\nspec: {runtime: 'python:3.9', handler: 'main:handler', env: {X: y}}\n",

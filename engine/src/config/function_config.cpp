@@ -111,6 +111,7 @@ class Parser {
     if (c.runtime == "python") add_python_env(c);
     if (spec["dataBindings"]) c.bindings = parse_bindings(spec["dataBindings"], c.dir);
     if (spec["triggers"]) c.triggers = parse_triggers(spec["triggers"]);
+    if (spec["logger"]) c.logger = parse_logger(spec["logger"], c.dir);
     if (spec["eventTimeout"]) {
       auto d = parse_duration(scalar(spec["eventTimeout"], "spec.eventTimeout"));
       if (!d) fail(spec["eventTimeout"], "spec.eventTimeout", d.error().message);
@@ -201,6 +202,37 @@ class Parser {
       out.push_back(std::move(b));
     }
     return out;
+  }
+
+  // spec.logger: {level, sinks: [{kind: console, format: text}, {kind: file, path: f.log}]}: a
+  // sink's members besides `kind` are its attributes.
+  LoggerSpec parse_logger(const YAML::Node& n, const fs::path& dir) const {
+    if (!n.IsMap()) fail(n, "spec.logger", "expected a mapping with 'level' and/or 'sinks'");
+    LoggerSpec logger;
+    if (n["level"]) {
+      logger.level = scalar(n["level"], "spec.logger.level");
+      if (*logger.level != "debug" && *logger.level != "info" && *logger.level != "warn" &&
+          *logger.level != "error") {
+        fail(n["level"], "spec.logger.level",
+             "expected debug, info, warn or error, got '" + *logger.level + "'");
+      }
+    }
+    if (const YAML::Node sinks = n["sinks"]) {
+      if (!sinks.IsSequence()) fail(sinks, "spec.logger.sinks", "expected a list of {kind, ...}");
+      for (std::size_t i = 0; i < sinks.size(); ++i) {
+        const std::string field = "spec.logger.sinks[" + std::to_string(i) + "]";
+        const YAML::Node v = sinks[i];
+        if (!v.IsMap() || !v["kind"]) fail(v, field, "expected a mapping with 'kind' (console, file)");
+        LogSinkSpec sink;
+        sink.kind = scalar(v["kind"], field + ".kind");
+        sink.attributes = yaml_to_json(v);
+        sink.attributes.erase("kind");
+        sink.origin = display_ + ":" + std::to_string(v.Mark().line + 1) + ": " + field;
+        sink.base_dir = dir;
+        logger.sinks.push_back(std::move(sink));
+      }
+    }
+    return logger;
   }
 
   std::vector<TriggerSpec> parse_triggers(const YAML::Node& n) const {

@@ -78,18 +78,38 @@ struct Processor::Impl {
     if (notify.fd >= 0) close(notify.fd);
   }
 
-  // A line of the processor's own, among the function's log lines.
+  // A line of the processor's own about a trigger, among the function's log lines.
   void say(LogLevel level, std::string_view trigger, const std::string& message) {
+    note(level, "nimbus.triggers." + std::string(trigger), message);
+  }
+  // A line of the processor's own from `logger`.
+  void note(LogLevel level, const std::string& logger, const std::string& message) {
     LogEntry e;
     e.worker = -1;
     e.level = level;
     e.time = std::chrono::system_clock::now();
     e.message = message;
-    const std::string logger = "nimbus.triggers." + std::string(trigger);
     e.logger = logger;
     log(e);
   }
-  void log(const LogEntry& e) {
+
+  // The function's log level in every worker: what PUT /loglevel set last, else the start's.
+  [[nodiscard]] LogLevel log_level() const noexcept {
+    for (const auto& p : pools) {
+      if (p->dispatcher) return p->dispatcher->log_level();
+    }
+    return pools.empty() ? LogLevel::kInfo : pools.front()->options.worker.log_level;
+  }
+  void set_log_level(LogLevel level) {
+    for (auto& p : pools) {
+      if (p->dispatcher) p->dispatcher->set_log_level(level);
+    }
+    note(LogLevel::kInfo, "nimbus.admin", "log level set to " + std::string(to_string(level)));
+  }
+  // Writes `e`, named with the function and version, to every sink.
+  void log(LogEntry e) {
+    e.function = o.function_name;
+    e.version = o.function_version;
     for (auto& sink : sinks) sink->write(e);
   }
   void flush_logs() noexcept {
@@ -147,7 +167,20 @@ struct Processor::Impl {
   void begin_drain();
   bool finished() const;
   void run();
+  Result<void> open_sinks();  // the log sinks o.log_sinks names
 };
+
+Result<void> Processor::Impl::open_sinks() {
+  LogSinkRegistry builtin_sinks;
+  if (o.log_sink_registry == nullptr) register_builtin_log_sinks(builtin_sinks);
+  const LogSinkRegistry& sink_kinds = o.log_sink_registry != nullptr ? *o.log_sink_registry : builtin_sinks;
+  for (const auto& spec : o.log_sinks) {
+    auto sink = sink_kinds.make(spec);
+    if (!sink) return sink.error();
+    sinks.push_back(std::move(*sink));
+  }
+  return {};
+}
 
 Result<void> Processor::Impl::open(ProcessorOptions options) {
   o = std::move(options);
@@ -159,14 +192,7 @@ Result<void> Processor::Impl::open(ProcessorOptions options) {
   notify.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (notify.fd < 0) return Error{std::string("eventfd: ") + std::strerror(errno)};
   if (auto ok = loop->watch(notify.fd, EPOLLIN, &notify); !ok) return ok.error();
-  LogSinkRegistry builtin_sinks;
-  if (o.log_sink_registry == nullptr) register_builtin_log_sinks(builtin_sinks);
-  const LogSinkRegistry& sink_kinds = o.log_sink_registry != nullptr ? *o.log_sink_registry : builtin_sinks;
-  for (const auto& spec : o.log_sinks) {
-    auto sink = sink_kinds.make(spec);
-    if (!sink) return sink.error();
-    sinks.push_back(std::move(*sink));
-  }
+  if (auto ok = open_sinks(); !ok) return ok.error();
 
   // Every trigger takes its resources (ports, files) before any worker starts.
   TriggerRegistry builtin;
@@ -188,8 +214,10 @@ Result<void> Processor::Impl::open(ProcessorOptions options) {
     pool->options = served.pool;
     pools.push_back(std::move(pool));
   }
-  auto admin_port = detail::AdminPort::listen(o.host, o.admin_port, *loop,
-                                              {[this] { return ready(); }, [this] { return metrics(); }});
+  auto admin_port = detail::AdminPort::listen(
+      o.host, o.admin_port, *loop,
+      {[this] { return ready(); }, [this] { return metrics(); }, [this] { return log_level(); },
+       [this](LogLevel level) { set_log_level(level); }, o.admin_token});
   if (!admin_port) return admin_port.error();
   admin = std::move(*admin_port);
 
@@ -204,7 +232,14 @@ Result<void> Processor::Impl::open(ProcessorOptions options) {
     d.first_request_id = (index++ << kRequestIdShift) + 1;
     d.worker.request_ring_bytes =
         std::bit_ceil(std::max<std::size_t>(std::size_t{4} << 20, 4 * p.trigger->max_event_bytes()));
-    if (!sinks.empty()) d.on_log = [this](const LogEntry& e) { log(e); };
+    if (!sinks.empty()) {
+      d.on_log = [this, trigger = &p.trigger->spec()](const LogEntry& e) {
+        LogEntry named = e;
+        named.trigger = trigger->name;
+        named.trigger_kind = trigger->kind;
+        log(named);
+      };
+    }
     d.on_stream_ack = [this, &p](const QualifiedOffset& q) {
       if (!p.trigger->explicit_ack(q)) {
         say(LogLevel::kWarn, p.trigger->spec().name,

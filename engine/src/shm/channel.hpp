@@ -16,10 +16,12 @@ namespace nimbus::engine::shm {
 /// The first bytes of a channel's memory.
 struct alignas(64) ChannelHeader {
   static constexpr std::uint64_t kMagic = 0x4C4E4843424D494EULL;  // "NIMBCHNL"
-  static constexpr std::uint32_t kVersion = 5;  // 5: the worker-written record follows the response
+  static constexpr std::uint32_t kVersion = 6;                    // 6: the live log level
   std::uint64_t magic;
   std::uint32_t version;
-  std::uint32_t reserved;
+  /// The lowest level of function logs the worker writes, as `LogLevel` + 1 (version 6); the
+  /// processor changes it on the fly (PUT /loglevel), the worker applies it before each event.
+  std::atomic<std::uint32_t> log_level;
   std::uint64_t request_offset;
   std::uint64_t request_capacity;
   std::uint64_t response_offset;
@@ -51,6 +53,10 @@ class Channel {
     return static_cast<ChannelHeader*>(memory_)->running;
   }
   Ring& responses() noexcept { return responses_; }
+  /// The live log level, as `LogLevel` + 1 (0: the level the worker started with).
+  [[nodiscard]] std::atomic<std::uint32_t>& log_level() noexcept {
+    return static_cast<ChannelHeader*>(memory_)->log_level;
+  }
 
  private:
   Channel(int fd, void* memory, std::size_t size, Ring requests, Ring responses) noexcept

@@ -126,15 +126,33 @@ Result<std::unique_ptr<Dispatcher>> Dispatcher::start(DispatcherOptions options)
   }
 }
 
+void Dispatcher::set_log_level(LogLevel level) {
+  live_level_.store(static_cast<int>(level));
+  for (auto& slot : slots_) {
+    std::lock_guard lock(slot->mutex);
+    slot->worker->set_log_level(level);
+  }
+}
+
+LogLevel Dispatcher::log_level() const noexcept {
+  const int live = live_level_.load();
+  return live >= 0 ? static_cast<LogLevel>(live) : o_.worker.log_level;
+}
+
 LogRecord LogEntry::to_record() const {
-  return workers::LogView{0, level, message, fields_json, logger, time}.to_record();
+  return workers::LogView{0, level, message, fields_json, logger, time, event_id, trace_id}.to_record();
 }
 
 void Dispatcher::forward_init_logs(int worker, const Worker& w) const {
   if (!o_.on_log) return;
   for (const auto& rec : w.init_logs()) {
     std::string fields = rec.fields.empty() ? std::string() : rec.fields.dump();
-    o_.on_log(LogEntry{worker, rec.level, rec.time, rec.message, fields, rec.logger});
+    o_.on_log(LogEntry{.worker = worker,
+                       .level = rec.level,
+                       .time = rec.time,
+                       .message = rec.message,
+                       .fields_json = fields,
+                       .logger = rec.logger});
   }
 }
 
@@ -225,7 +243,16 @@ void Dispatcher::drain(Slot& s, Answers& ready) const {
         s.complete(it, r, ready);
       },
       [&](const workers::LogView& l) {
-        if (o_.on_log) o_.on_log(LogEntry{s.id, l.level, l.time, l.message, l.fields_json, l.logger});
+        if (o_.on_log) {
+          o_.on_log(LogEntry{.worker = s.id,
+                             .level = l.level,
+                             .time = l.time,
+                             .message = l.message,
+                             .fields_json = l.fields_json,
+                             .logger = l.logger,
+                             .event_id = l.event_id,
+                             .trace_id = l.trace_id});
+        }
       },
       [&](const workers::RecordPartView& part) { s.record_part(part, o_.tap); });
   for (auto& q : s.worker->take_stream_acks()) {
@@ -364,6 +391,7 @@ void Dispatcher::replace_dead_worker(Slot& s, Worker& dead, const std::optional<
     return;
   }
   s.worker = std::move(*replacement);
+  if (const int live = live_level_.load(); live >= 0) s.worker->set_log_level(static_cast<LogLevel>(live));
   forward_init_logs(s.id, *s.worker);
   // The events queued behind the failed one never started: give them to the new worker.
   const auto requeue_time = std::chrono::steady_clock::now();

@@ -150,7 +150,10 @@ std::optional<LogView> read_log(std::span<const std::byte> p) noexcept {
   if (p.size() < sizeof h) return std::nullopt;
   std::memcpy(&h, p.data(), sizeof h);
   if (h.level > static_cast<std::uint32_t>(LogLevel::kError)) return std::nullopt;
-  if (p.size() - sizeof h != std::size_t{h.message_size} + h.fields_size + h.logger_size) return std::nullopt;
+  if (p.size() - sizeof h !=
+      std::size_t{h.message_size} + h.fields_size + h.logger_size + h.event_id_size + h.trace_id_size) {
+    return std::nullopt;
+  }
   LogView v;
   v.request_id = h.request_id;
   v.level = static_cast<LogLevel>(h.level);
@@ -162,6 +165,10 @@ std::optional<LogView> read_log(std::span<const std::byte> p) noexcept {
   v.fields_json = view(p.subspan(at, h.fields_size));
   at += h.fields_size;
   v.logger = view(p.subspan(at, h.logger_size));
+  at += h.logger_size;
+  v.event_id = view(p.subspan(at, h.event_id_size));
+  at += h.event_id_size;
+  v.trace_id = view(p.subspan(at, h.trace_id_size));
   return v;
 }
 

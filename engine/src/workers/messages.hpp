@@ -22,7 +22,7 @@ namespace nimbus::engine::workers {
 enum MessageType : std::uint32_t {
   kRequest = 1,     // processor -> worker: RequestHeader, then an encoded event
   kResponse = 2,    // worker -> processor: ResponseHeader, headers, content type, body
-  kLog = 3,         // worker -> processor: LogHeader, message, fields (JSON), logger name
+  kLog = 3,         // worker -> processor: LogHeader, message, fields (JSON), logger name, event id, trace id
   kReady = 4,       // worker -> processor: the function is loaded and initialised
   kInitFailed = 5,  // worker -> processor: why it could not start (text)
   kShutdown = 6,    // processor -> worker: finish what is queued and exit
@@ -81,6 +81,8 @@ struct LogHeader {
   std::uint32_t message_size;
   std::uint32_t fields_size;
   std::uint32_t logger_size;
+  std::uint32_t event_id_size;  // the id of the event being handled (none for the init hook's)
+  std::uint32_t trace_id_size;  // the W3C trace id of its traceparent, when it brought one
 };
 
 /// A response read in place from the ring; valid until the message is released.
@@ -106,6 +108,8 @@ struct LogView {
   std::string_view fields_json;
   std::string_view logger;
   std::chrono::system_clock::time_point time;  // when the function logged it
+  std::string_view event_id;
+  std::string_view trace_id;
 
   /// Copies it into a `LogRecord`.
   [[nodiscard]] LogRecord to_record() const;

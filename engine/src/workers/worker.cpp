@@ -202,6 +202,10 @@ void Worker::end_sleep() noexcept { channel_->responses().end_sleep(); }
 
 std::uint64_t Worker::running() const noexcept { return channel_->running().load(std::memory_order_acquire); }
 
+void Worker::set_log_level(LogLevel level) noexcept {
+  channel_->log_level().store(static_cast<std::uint32_t>(level) + 1, std::memory_order_relaxed);
+}
+
 bool Worker::has_messages() const noexcept { return !channel_->responses().empty(); }
 
 bool Worker::next(Dispatch dispatch, void* target) {

@@ -121,11 +121,21 @@ class RequestRecord final : public detail::BindingObserver {
   engine::CallScript script_;
 };
 
+// The trace id of a W3C traceparent (version-traceid-parentid-flags); empty for none.
+std::string_view trace_id_of(std::string_view trace_parent) noexcept {
+  return trace_parent.size() >= 35 ? trace_parent.substr(3, 32) : std::string_view();
+}
+
 // Function logs go back on the response ring, in order with the responses.
 class RingLogSink : public LogSink {
  public:
   RingLogSink(Ring& ring, RequestRecord& record) : ring_(ring), record_(record) {}
-  void set_request(std::uint64_t id) noexcept { request_id_ = id; }
+  // The event the records that follow belong to (`event`: null for a bad one).
+  void set_request(std::uint64_t id, const Event* event) noexcept {
+    request_id_ = id;
+    event_id_ = event != nullptr ? event->id() : std::string_view();
+    trace_id_ = event != nullptr ? trace_id_of(event->trace_parent()) : std::string_view();
+  }
   void write(const LogRecord& r) override {
     std::string& fields = fields_;
     fields.clear();
@@ -136,18 +146,21 @@ class RingLogSink : public LogSink {
                 static_cast<std::uint32_t>(r.level),
                 static_cast<std::uint32_t>(r.message.size()),
                 static_cast<std::uint32_t>(fields.size()),
-                static_cast<std::uint32_t>(r.logger.size())};
-    std::size_t size = sizeof h + r.message.size() + fields.size() + r.logger.size();
+                static_cast<std::uint32_t>(r.logger.size()),
+                static_cast<std::uint32_t>(event_id_.size()),
+                static_cast<std::uint32_t>(trace_id_.size())};
+    const std::string_view parts[] = {r.message, fields, r.logger, event_id_, trace_id_};
+    std::size_t size = sizeof h;
+    for (const auto part : parts) size += part.size();
     if (size > ring_.max_payload()) return;  // a record larger than half the ring is dropped
     auto out = loan(ring_, kLog, size);
     std::byte* at = out.data();
     std::memcpy(at, &h, sizeof h);
     at += sizeof h;
-    std::memcpy(at, r.message.data(), r.message.size());
-    at += r.message.size();
-    std::memcpy(at, fields.data(), fields.size());
-    at += fields.size();
-    std::memcpy(at, r.logger.data(), r.logger.size());
+    for (const auto part : parts) {
+      if (!part.empty()) std::memcpy(at, part.data(), part.size());
+      at += part.size();
+    }
     ring_.commit();
   }
 
@@ -155,6 +168,8 @@ class RingLogSink : public LogSink {
   Ring& ring_;
   RequestRecord& record_;
   std::uint64_t request_id_ = 0;
+  std::string_view event_id_;  // in the request, which outlives its records
+  std::string_view trace_id_;
   std::string fields_;  // reused
 };
 
@@ -202,7 +217,8 @@ class Serving {
     const RequestHeader& rh = request.header;
     Response response;
     auto event = Event::from_bytes(request.event);
-    sink_.set_request(rh.request_id);
+    sink_.set_request(rh.request_id, event ? &*event : nullptr);
+    apply_log_level();
     const auto deadline = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(rh.deadline_ns));
     const bool observed = rh.flags != 0U && record_.begin(request);
     std::chrono::nanoseconds took{0};
@@ -275,7 +291,18 @@ class Serving {
  private:
   shm::Channel& channel_;
   const WorkerSpec& spec_;
+  // The level the processor asks for now (PUT /loglevel), applied to the function's logger
+  // when it changed: one relaxed load per event.
+  void apply_log_level() noexcept {
+    const std::uint32_t asked = channel_.log_level().load(std::memory_order_relaxed);
+    if (asked == applied_level_ || asked == 0 || asked > static_cast<std::uint32_t>(LogLevel::kError) + 1)
+      return;
+    applied_level_ = asked;
+    function_.context().logger().set_level(static_cast<LogLevel>(asked - 1));
+  }
+
   FunctionHost& function_;
+  std::uint32_t applied_level_ = 0;
   RequestRecord& record_;
   RingLogSink& sink_;
 };

@@ -104,6 +104,12 @@ class Dispatcher {
   /// (a few shared-memory loads), for spinning briefly before sleeping.
   [[nodiscard]] bool answers_waiting() const noexcept;
 
+  /// Changes the lowest level of function logs every worker writes (and every replacement),
+  /// from each worker's next event on.
+  void set_log_level(LogLevel level);
+  /// That level now: the last one set, else the workers' starting level.
+  [[nodiscard]] LogLevel log_level() const noexcept;
+
   /// How many workers were replaced since the start.
   [[nodiscard]] std::uint64_t restarts() const noexcept { return restarts_.load(); }
   /// Events submitted and not yet completed.
@@ -150,6 +156,7 @@ class Dispatcher {
   std::vector<std::unique_ptr<Slot>> slots_;
   std::atomic<std::uint64_t> next_id_{1};
   std::atomic<std::uint64_t> restarts_{0};
+  std::atomic<int> live_level_{-1};  // set_log_level's, -1 until it is called
   std::atomic<bool> stopping_{false};
   Answers ready_;  // event-loop mode's completions
 };

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -45,6 +46,20 @@ struct BindingSpec {
 /// secrets go. `where` names it in errors, which never contain the secret.
 [[nodiscard]] Result<std::string> secret_value(const Json& value, const std::string& where) noexcept;
 
+/// One log sink to make (`spec.logger.sinks`, `--log-sink`): its kind and its kind's attributes.
+struct LogSinkSpec {
+  std::string kind;                  ///< "console", "file", ...
+  Json attributes = Json::object();  ///< each kind reads its own
+  std::string origin = "log sink";   ///< names it in errors ("function.yaml:9: spec.logger.sinks[0]")
+  std::filesystem::path base_dir{};  ///< what a relative `path` is relative to
+};
+
+/// `spec.logger`: the function's log level and where its records go.
+struct LoggerSpec {
+  std::optional<std::string> level;  ///< debug, info, warn or error (checked); none: info
+  std::vector<LogSinkSpec> sinks;    ///< none: the console, as JSON lines
+};
+
 /// One entry of `spec.triggers`.
 struct TriggerSpec {
   std::string name;
@@ -68,6 +83,7 @@ struct FunctionConfig {
   std::vector<std::pair<std::string, std::string>> env;
   std::vector<BindingSpec> bindings;
   std::vector<TriggerSpec> triggers;
+  LoggerSpec logger;
   std::chrono::milliseconds event_timeout{30000};
 
   /// The library entry the host calls: `function` for C++, and for Python

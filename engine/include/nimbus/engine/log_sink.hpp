@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "nimbus/engine/function_config.hpp"
 #include "nimbus/engine/kind_registry.hpp"
 #include "nimbus/json.hpp"
 #include "nimbus/logger.hpp"
@@ -24,10 +25,17 @@ namespace nimbus::engine {
 struct LogEntry {
   int worker = 0;  ///< -1 for a record of the processor's own
   LogLevel level = LogLevel::kInfo;
-  std::chrono::system_clock::time_point time;  ///< when the function logged it
-  std::string_view message;
-  std::string_view fields_json;  ///< a JSON object, or empty for none
-  std::string_view logger;       ///< the child logger's name; empty for the root
+  std::chrono::system_clock::time_point time{};  ///< when the function logged it
+  std::string_view message{};
+  std::string_view fields_json{};  ///< a JSON object, or empty for none
+  std::string_view logger{};       ///< the child logger's name; empty for the root
+  std::string_view event_id{};     ///< the event being handled; empty for the init hook's and the processor's
+  std::string_view trace_id{};     ///< the W3C trace id of the event's traceparent; empty: none
+  // Set by the processor: whose record it is.
+  std::string_view function{};      ///< the function's name
+  std::string_view version{};       ///< its version (metadata.labels / spec.version)
+  std::string_view trigger{};       ///< the trigger that brought the event (its name in function.yaml)
+  std::string_view trigger_kind{};  ///< and its kind
   /// Copies it into a `LogRecord`, parsing the fields.
   [[nodiscard]] LogRecord to_record() const;
 };
@@ -45,13 +53,6 @@ class LogEntrySink {
   virtual void flush() noexcept = 0;
 };
 
-/// One sink to make: its kind and its kind's attributes.
-struct LogSinkSpec {
-  std::string kind;                  ///< "console", ...
-  Json attributes = Json::object();  ///< each kind reads its own
-  std::string origin = "log sink";   ///< names it in errors
-};
-
 /// Makes a log sink from its spec.
 using LogSinkFactory = std::function<Result<std::unique_ptr<LogEntrySink>>(const LogSinkSpec&)>;
 
@@ -63,9 +64,14 @@ class LogSinkRegistry : public KindRegistry<LogSinkFactory> {
   [[nodiscard]] Result<std::unique_ptr<LogEntrySink>> make(const LogSinkSpec& spec) const noexcept;
 };
 
-/// Registers `console`: one JSON object per line,
-/// `{"time","level","message","fields","logger","worker"}`, on standard error
-/// (`attributes: {stream: stdout}` for standard output).
+/// Registers `console` (standard error, or `stream: stdout`) and `file` (`path`, rotated at
+/// `maxBytes` keeping `maxFiles` old ones), each writing `format: json` (one object per line:
+/// `{"time","level","message","fields","logger","function","version","worker","trigger",
+/// "triggerKind","event","traceId"}`) or `format: text` (a line for people).
 void register_builtin_log_sinks(LogSinkRegistry& registry);
+
+/// Parses `--log-sink kind[:name=value,...]` (`console:format=text`,
+/// `file:path=logs/f.log,maxBytes=1048576`); a relative path is relative to the current folder.
+[[nodiscard]] Result<LogSinkSpec> parse_log_sink_flag(std::string_view flag) noexcept;
 
 }  // namespace nimbus::engine

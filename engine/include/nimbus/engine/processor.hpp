@@ -31,8 +31,13 @@ struct ServedTrigger {
 /// How to serve a function.
 struct ProcessorOptions {
   std::vector<ServedTrigger> triggers;
+  std::string function_name;     ///< every log record carries it
+  std::string function_version;  ///< and this
   std::string host = "0.0.0.0";  ///< the address the admin port and network triggers listen on
   int admin_port = 8081;         ///< 0 picks a free one
+  /// What a PUT to the admin port from elsewhere than loopback must present (`Authorization:
+  /// Bearer <token>`); empty: such requests are refused. `nimbus serve` reads NIMBUS_ADMIN_TOKEN.
+  std::string admin_token;
   /// Where the function's logs (and the processor's own lines) go: the sinks
   /// to make, each written once per loop iteration. Empty: nowhere (the
   /// pools' `on_log` is then used as given).

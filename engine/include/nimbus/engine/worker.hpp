@@ -114,6 +114,8 @@ class Worker {
   void end_sleep() noexcept;
   /// The request the worker's handler is running now; 0 between requests.
   [[nodiscard]] std::uint64_t running() const noexcept;
+  /// Changes the lowest level of function logs the worker writes, from its next event on.
+  void set_log_level(LogLevel level) noexcept;
   /// True when the worker has published something to poll.
   [[nodiscard]] bool has_messages() const noexcept;
 

@@ -45,6 +45,28 @@ Result<int> listen_on(const std::string& host, int& port) {
   return fd;
 }
 
+// True when `peer` is on this machine's loopback (127.0.0.0/8, ::1, a v4-mapped 127.x); a
+// Unix socket counts too.
+bool is_loopback(const sockaddr_storage& peer) noexcept {
+  if (peer.ss_family == AF_UNIX) return true;
+  if (peer.ss_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&peer);
+    return (ntohl(in->sin_addr.s_addr) >> 24U) == 127U;
+  }
+  if (peer.ss_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&peer);
+    if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr)) return true;
+    return IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && in6->sin6_addr.s6_addr[12] == 127;
+  }
+  return false;
+}
+
+bool peer_is_loopback(int fd) noexcept {
+  sockaddr_storage peer{};
+  socklen_t size = sizeof peer;
+  return getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &size) == 0 && is_loopback(peer);
+}
+
 }  // namespace
 
 // One client connection. Requests are parsed in place in `in`; their answers
@@ -60,7 +82,8 @@ struct Server::Connection final : EventLoop::Watcher {
   std::optional<RequestParser> parser;
   RequestParts parts;
   bool sent_continue = false;
-  std::string out;  // bytes to write
+  bool loopback = false;  // the peer is a local process
+  std::string out;        // bytes to write
   std::size_t out_sent = 0;
   struct Pending {
     std::optional<std::string> answer;  // the encoded response, once there
@@ -131,21 +154,23 @@ Result<void> Server::start() noexcept { return loop_.watch(listen_fd_, EPOLLIN, 
 
 void Server::accept_all() {
   while (listen_fd_ >= 0) {
-    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    sockaddr_storage peer{};
+    socklen_t size = sizeof peer;
+    int fd = accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &size, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;  // EAGAIN, or a connection that went away before we took it
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    serve(fd);
+    serve(fd, is_loopback(peer));
   }
 }
 
 void Server::adopt(int fd) {
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   fcntl(fd, F_SETFD, FD_CLOEXEC);
-  serve(fd);
+  serve(fd, peer_is_loopback(fd));
 }
 
-void Server::serve(int fd) {
+void Server::serve(int fd, bool loopback) {
   std::uint32_t slot = 0;
   if (free_slots_.empty()) {
     slot = static_cast<std::uint32_t>(connections_.size());
@@ -158,6 +183,7 @@ void Server::serve(int fd) {
   c.server = this;
   c.slot = slot;
   c.fd = fd;
+  c.loopback = loopback;
   c.last_active = std::chrono::steady_clock::now();
   ++open_connections_;
   if (!loop_.watch(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c)) {
@@ -245,7 +271,7 @@ void Server::parse(std::uint32_t slot) {
     ticket.arrived = std::chrono::steady_clock::now();
     c.pending.emplace_back();
     ticket.seq = c.first_seq + c.pending.size() - 1;
-    handler_.on_request(Request{c.parts, request}, ticket);
+    handler_.on_request(Request{c.parts, request, c.loopback}, ticket);
     if (c.fd < 0) return;
     c.request_at += c.parsed;
     c.parsed = 0;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "http_parser.hpp"
+#include "nimbus/detail/ascii.hpp"
 #include "nimbus/engine/event_loop.hpp"
 #include "nimbus/response.hpp"
 #include "nimbus/result.hpp"
@@ -35,10 +36,18 @@ struct Ticket {
 /// `Handler::on_request` only.
 struct Request {
   const RequestParts& parts;
-  const char* base;  // where the request starts
+  const char* base;            // where the request starts
+  bool from_loopback = false;  // the peer is 127.0.0.0/8 or ::1 (a local process)
   [[nodiscard]] std::string_view method() const noexcept { return parts.method.in(base); }
   [[nodiscard]] std::string_view target() const noexcept { return parts.target.in(base); }
   [[nodiscard]] std::string_view body() const noexcept { return parts.body_in(base); }
+  /// The first header named `name` (any case), or none.
+  [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const noexcept {
+    for (const auto& [n, v] : parts.headers) {
+      if (nimbus::detail::iequals(n.in(base), name)) return v.in(base);
+    }
+    return std::nullopt;
+  }
 };
 
 class Server {
@@ -99,7 +108,7 @@ class Server {
   struct Listener;
   Server(Options options, EventLoop& loop, Handler& handler);
   void accept_all();
-  void serve(int fd);
+  void serve(int fd, bool loopback);
   void close_connection(std::uint32_t slot);
   void on_readable(std::uint32_t slot);
   void parse(std::uint32_t slot);
