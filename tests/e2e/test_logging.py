@@ -8,12 +8,16 @@ Run by ctest (which sets NIMBUS and NIMBUS_SOURCE_DIR), or by hand:
 NIMBUS=build/cli/nimbus NIMBUS_SOURCE_DIR=. NIMBUS_FIXTURES=build/tests/fixtures python3 -m unittest -v test_logging
 """
 
+import http.server
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
 import tempfile
+import threading
+import time
 import unittest
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -50,6 +54,55 @@ def outside_address():
             if not address.startswith("127."):
                 return address
     return None
+
+
+class Collector:
+    """A local HTTP endpoint that keeps the log records POSTed to it; `gate` cleared, it holds
+    every request until set (a slow endpoint)."""
+
+    def __init__(self):
+        self.records, self.posts, self.held = [], 0, 0
+        self.gate = threading.Event()
+        self.gate.set()
+        collector = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if not collector.gate.is_set():
+                    collector.held += 1
+                    collector.gate.wait()
+                collector.records += json.loads(body)
+                collector.posts += 1
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.gate.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def wait_for(condition, what, seconds=20):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {seconds} s for {what}")
+        time.sleep(0.05)
+
+
+def dropped(server):
+    status, text = server.admin("/metrics")
+    found = re.search(r'^nimbus_log_records_dropped_total\{sink="http",index="0"\} (\d+)$', text, re.M)
+    return int(found.group(1))
 
 
 class LoggingTest(unittest.TestCase):
@@ -188,6 +241,44 @@ class LoggingTest(unittest.TestCase):
         self.assertEqual(sorted(p.name for p in self.dir.glob("other.log*")), ["other.log", "other.log.1"])
         self.assertFalse([l for l in s.stderr_lines if " DEBUG " in l])
 
+    def test_the_http_sink_batches_and_drops_and_counts_when_its_endpoint_is_slow_or_down(self):
+        collector = Collector()
+        config = self.config("  logger:\n    sinks:\n      - {kind: http, url: 'http://127.0.0.1:%d/logs', "
+                             "batchSize: 10, flushInterval: 100ms, maxQueue: 40, timeout: 10s}\n" % collector.port)
+        s = Server(config, "--workers", "1")
+        try:
+            for _ in range(25):
+                self.assertEqual(s.request("GET", "/", None, {"traceparent": TRACE})[0], 200)
+            wait_for(lambda: len(collector.records) == 25, "the 25 records")
+            self.assertEqual({r["message"] for r in collector.records}, {"info"})
+            self.assertEqual({(r["function"], r["traceId"]) for r in collector.records}, {("logs", TRACE[3:35])})
+            self.assertGreaterEqual(collector.posts, 3, "sent in batches of at most 10")
+            self.assertEqual(dropped(s), 0)
+
+            # A slow endpoint: it holds the sink's POST; the handlers never wait for it.
+            collector.gate.clear()
+            self.assertEqual(s.request("GET", "/")[0], 200)
+            wait_for(lambda: collector.held == 1, "the sink's POST to reach the held endpoint")
+            for _ in range(100):
+                self.assertEqual(s.request("GET", "/")[0], 200)
+            self.assertFalse(collector.gate.is_set())
+            self.assertEqual(collector.held, 1, "every request answered while the endpoint held the sink")
+            wait_for(lambda: dropped(s) >= 101 - 40, "the records past the queue to be counted")
+            collector.gate.set()
+
+            # Down: every record is dropped and counted; the requests are answered as ever.
+            collector.stop()
+            before = dropped(s)
+            settled = len(collector.records)
+            for _ in range(30):
+                self.assertEqual(s.request("GET", "/")[0], 200)
+            wait_for(lambda: dropped(s) >= before + 30, "the 30 records sent to nowhere to be counted")
+            self.assertEqual(len(collector.records), settled)
+        finally:
+            collector.stop()
+            self.assertEqual(s.stop(), 0)
+        self.assertFalse([l for l in s.stderr_lines if l.startswith("{")], "the http sink replaced the console")
+
     def test_bad_logging_configuration_is_refused_naming_it(self):
         def fails(config, *args):
             r = subprocess.run([NIMBUS, "serve", config, "--port", "0", "--admin-port", "0", *args],
@@ -197,12 +288,16 @@ class LoggingTest(unittest.TestCase):
         self.assertEqual(fails(self.config("  logger: {level: loud}\n")),
                          "nimbus: function.yaml:5: spec.logger.level: expected debug, info, warn or error, got 'loud'"
                          .replace("function.yaml", str(self.dir / "function.yaml")))
-        self.assertIn("spec.logger.sinks[0]: unknown log sink kind 'syslog' (known: console, file)",
+        self.assertIn("spec.logger.sinks[0]: unknown log sink kind 'syslog' (known: console, file, http)",
                       fails(self.config("  logger:\n    sinks: [{kind: syslog}]\n")))
         self.assertIn("spec.logger.sinks[0].path: a file sink needs the file to write",
                       fails(self.config("  logger:\n    sinks: [{kind: file}]\n")))
         self.assertIn("spec.logger.sinks[0].format: expected json or text, got 'xml'",
                       fails(self.config("  logger:\n    sinks: [{kind: console, format: xml}]\n")))
+        self.assertIn("spec.logger.sinks[0].url: expected an http:// or https:// URL",
+                      fails(self.config("  logger:\n    sinks: [{kind: http, url: 'ftp://x'}]\n")))
+        self.assertIn("spec.logger.sinks[0].flushInterval: expected a duration (500ms, 2s), got 'soon'",
+                      fails(self.config("  logger:\n    sinks: [{kind: http, url: 'http://x', flushInterval: soon}]\n")))
         self.assertEqual(fails(self.config(), "--log-sink", "file:maxBytes"),
                          "nimbus: serve: --log-sink file:maxBytes: 'maxBytes' is not name=value")
         self.assertIn("--log-sink file:path=/proc/nope/f.log: /proc/nope/f.log: cannot open for appending",

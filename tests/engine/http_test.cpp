@@ -155,7 +155,11 @@ TEST(MetricsTest, RendersPrometheusText) {
   other.record(404, std::chrono::milliseconds(1));
   const std::vector<nimbus::detail::TriggerFigures> figures = {{"web", &m, 2, 5, 4},
                                                                {"cron", &other, 0, 0, 1}};
-  std::string text = nimbus::detail::render_metrics(figures, true);
+  const std::vector<nimbus::detail::SinkFigures> sinks = {{"console", 0, 0}, {"http", 1, 17}};
+  std::string text = nimbus::detail::render_metrics(figures, sinks, true);
+  EXPECT_NE(text.find("nimbus_log_records_dropped_total{sink=\"http\",index=\"1\"} 17\n"), std::string::npos);
+  EXPECT_NE(text.find("nimbus_log_records_dropped_total{sink=\"console\",index=\"0\"} 0\n"),
+            std::string::npos);
   EXPECT_NE(text.find("nimbus_events_total{trigger=\"web\",status=\"200\"} 2\n"), std::string::npos) << text;
   EXPECT_NE(text.find("nimbus_events_total{trigger=\"web\",status=\"504\"} 1\n"), std::string::npos);
   EXPECT_NE(text.find("nimbus_event_duration_seconds_bucket{trigger=\"web\",le=\"0.0001\"} 1\n"),

@@ -61,7 +61,7 @@ TEST(ConsoleSinkTest, WritesOneEscapedJsonLinePerRecordWhenFlushed) {
 TEST(LogSinkRegistryTest, KindsAndTheirAttributesAreChecked) {
   LogSinkRegistry r;
   nimbus::engine::register_builtin_log_sinks(r);
-  EXPECT_EQ(r.kinds(), (std::vector<std::string>{"console", "file"}));
+  EXPECT_EQ(r.kinds(), (std::vector<std::string>{"console", "file", "http"}));
   EXPECT_TRUE(r.make({"console", Json::object(), "sink 0"}));
   EXPECT_TRUE(r.make({"console", Json{{"stream", "stdout"}}, "sink 0"}));
   auto bad = r.make({"console", Json{{"stream", "printer"}}, "sink 0"});
@@ -79,7 +79,7 @@ TEST(LogSinkRegistryTest, KindsAndTheirAttributesAreChecked) {
   EXPECT_EQ(small.error().message.rfind("sink 3.maxBytes: ", 0), 0U) << small.error().message;
   auto unknown = r.make({"syslog", Json::object(), "sink 1"});
   ASSERT_FALSE(unknown);
-  EXPECT_EQ(unknown.error().message, "sink 1: unknown log sink kind 'syslog' (known: console, file)");
+  EXPECT_EQ(unknown.error().message, "sink 1: unknown log sink kind 'syslog' (known: console, file, http)");
 }
 
 // A record of an event as every sink writes it: whose it is after what it says.

@@ -28,7 +28,7 @@ class FileSink final : public LogEntrySink {
   void flush() noexcept override;
 
   /// Lines that could not be written.
-  [[nodiscard]] std::uint64_t dropped() const noexcept { return dropped_; }
+  [[nodiscard]] std::uint64_t dropped() const noexcept override { return dropped_; }
 
  private:
   FileSink(std::filesystem::path path, std::uint64_t max_bytes, int max_files, LineFormat format)

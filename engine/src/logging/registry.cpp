@@ -3,6 +3,7 @@
 
 #include "console_sink.hpp"
 #include "file_sink.hpp"
+#include "http_sink.hpp"
 #include "nimbus/engine/log_sink.hpp"
 
 namespace nimbus::engine {
@@ -22,6 +23,7 @@ Result<std::unique_ptr<LogEntrySink>> LogSinkRegistry::make(const LogSinkSpec& s
 void register_builtin_log_sinks(LogSinkRegistry& registry) {
   registry.add("console", logging::make_console_sink);
   registry.add("file", logging::make_file_sink);
+  registry.add("http", logging::make_http_sink);
 }
 
 Result<LogSinkSpec> parse_log_sink_flag(std::string_view flag) noexcept {

@@ -6,7 +6,8 @@
 
 namespace nimbus::detail {
 
-std::string render_metrics(std::span<const TriggerFigures> triggers, bool ready) {
+std::string render_metrics(std::span<const TriggerFigures> triggers, std::span<const SinkFigures> sinks,
+                           bool ready) {
   std::string out;
   auto o = std::back_inserter(out);
   fmt::format_to(o,
@@ -45,6 +46,15 @@ std::string render_metrics(std::span<const TriggerFigures> triggers, bool ready)
   gauge("nimbus_queue_depth", "gauge", "Events given to workers and not yet answered.",
         [](const TriggerFigures& t) { return t.queue_depth; });
   gauge("nimbus_workers", "gauge", "Workers in the pool.", [](const TriggerFigures& t) { return t.workers; });
+  if (!sinks.empty()) {
+    fmt::format_to(o,
+                   "# HELP nimbus_log_records_dropped_total Log records a sink could not deliver.\n"
+                   "# TYPE nimbus_log_records_dropped_total counter\n");
+    for (const auto& sink : sinks) {
+      fmt::format_to(o, "nimbus_log_records_dropped_total{{sink=\"{}\",index=\"{}\"}} {}\n", sink.kind,
+                     sink.index, sink.dropped);
+    }
+  }
   fmt::format_to(o,
                  "# HELP nimbus_ready 1 while the processor accepts events.\n"
                  "# TYPE nimbus_ready gauge\n"

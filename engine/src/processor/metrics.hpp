@@ -20,8 +20,16 @@ struct TriggerFigures {
   int workers = 0;
 };
 
+/// One log sink's figures.
+struct SinkFigures {
+  std::string_view kind;  // "http", ...
+  std::size_t index = 0;  // its place among the sinks
+  std::uint64_t dropped = 0;
+};
+
 /// The Prometheus text format (version 0.0.4): each metric's HELP and TYPE
-/// once, then a line per trigger (label `trigger`).
-std::string render_metrics(std::span<const TriggerFigures> triggers, bool ready);
+/// once, then a line per trigger (label `trigger`) and per log sink (labels `sink`, `index`).
+std::string render_metrics(std::span<const TriggerFigures> triggers, std::span<const SinkFigures> sinks,
+                           bool ready);
 
 }  // namespace nimbus::detail

@@ -154,7 +154,11 @@ struct Processor::Impl {
       figures.push_back({p->trigger->spec().name, &p->trigger->stats(), p->dispatcher->restarts(),
                          p->dispatcher->in_flight(), p->options.num_workers});
     }
-    return detail::render_metrics(figures, ready());
+    std::vector<detail::SinkFigures> sink_figures;
+    for (std::size_t i = 0; i < sinks.size(); ++i) {
+      sink_figures.push_back({o.log_sinks[i].kind, i, sinks[i]->dropped()});
+    }
+    return detail::render_metrics(figures, sink_figures, ready());
   }
 
   // Ready: not draining, and every trigger can take events (its broker is reachable).

@@ -6,6 +6,7 @@
 /// one line in `register_builtin_log_sinks`.
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -51,6 +52,8 @@ class LogEntrySink {
   virtual ~LogEntrySink() = default;
   virtual void write(const LogEntry& entry) = 0;
   virtual void flush() noexcept = 0;
+  /// Records it could not deliver (dropped and counted), for /metrics.
+  [[nodiscard]] virtual std::uint64_t dropped() const noexcept { return 0; }
 };
 
 /// Makes a log sink from its spec.
@@ -64,8 +67,10 @@ class LogSinkRegistry : public KindRegistry<LogSinkFactory> {
   [[nodiscard]] Result<std::unique_ptr<LogEntrySink>> make(const LogSinkSpec& spec) const noexcept;
 };
 
-/// Registers `console` (standard error, or `stream: stdout`) and `file` (`path`, rotated at
-/// `maxBytes` keeping `maxFiles` old ones), each writing `format: json` (one object per line:
+/// Registers `console` (standard error, or `stream: stdout`), `file` (`path`, rotated at
+/// `maxBytes` keeping `maxFiles` old ones) and `http` (batches POSTed to `url` from a thread
+/// of its own, dropped and counted when the endpoint is down or slow), each writing `format: json` (one
+/// object per line:
 /// `{"time","level","message","fields","logger","function","version","worker","trigger",
 /// "triggerKind","event","traceId"}`) or `format: text` (a line for people).
 void register_builtin_log_sinks(LogSinkRegistry& registry);
