@@ -22,6 +22,7 @@ import unittest
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from brokers import Nats, Redis, free_port
 from test_serve import Server
 
 NIMBUS = os.environ["NIMBUS"]
@@ -279,6 +280,40 @@ class LoggingTest(unittest.TestCase):
             self.assertEqual(s.stop(), 0)
         self.assertFalse([l for l in s.stderr_lines if l.startswith("{")], "the http sink replaced the console")
 
+    def test_stream_sinks_publish_every_record_to_a_redis_stream_and_a_nats_subject(self):
+        redis, nats = Redis(), Nats()
+        try:
+            nats.subscribe("logs.fn")
+            config = self.config(
+                "  logger:\n    sinks:\n"
+                "      - {kind: redis, url: 'redis://127.0.0.1:%d', stream: logs, flushInterval: 50ms}\n"
+                "      - {kind: nats, url: 'nats://127.0.0.1:%d', subject: logs.fn, flushInterval: 50ms}\n"
+                % (redis.port, nats.port))
+            s = Server(config, "--workers", "1")
+            try:
+                for _ in range(5):
+                    self.assertEqual(s.request("GET", "/", None, {"traceparent": TRACE})[0], 200)
+                wait_for(lambda: redis.cli("XLEN", "logs") == "5", "5 entries in the stream")
+                messages = [nats.next_message() for _ in range(5)]
+            finally:
+                self.assertEqual(s.stop(), 0)
+            entries = redis.cli("--json", "XRANGE", "logs", "-", "+")
+            bodies = [json.loads(fields[1]) for _, fields in json.loads(entries)]
+            self.assertEqual([b["message"] for b in bodies], ["info"] * 5)
+            self.assertEqual({(b["function"], b["traceId"], b["worker"]) for b in bodies}, {("logs", TRACE[3:35], 0)})
+            self.assertEqual({m[0] for m in messages}, {"logs.fn"})
+            self.assertEqual([json.loads(m[2]) for m in messages], bodies, "the same records on both")
+        finally:
+            redis.stop()
+            nats.stop()
+        # A service that refuses at the start stops it, naming the sink.
+        r = subprocess.run([NIMBUS, "serve", self.config(
+            "  logger:\n    sinks: [{kind: redis, url: 'redis://127.0.0.1:%d', stream: logs}]\n" % free_port()),
+            "--port", "0", "--admin-port", "0"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("spec.logger.sinks[0]", r.stderr)
+        self.assertIn("Connection refused", r.stderr)
+
     def test_bad_logging_configuration_is_refused_naming_it(self):
         def fails(config, *args):
             r = subprocess.run([NIMBUS, "serve", config, "--port", "0", "--admin-port", "0", *args],
@@ -288,7 +323,7 @@ class LoggingTest(unittest.TestCase):
         self.assertEqual(fails(self.config("  logger: {level: loud}\n")),
                          "nimbus: function.yaml:5: spec.logger.level: expected debug, info, warn or error, got 'loud'"
                          .replace("function.yaml", str(self.dir / "function.yaml")))
-        self.assertIn("spec.logger.sinks[0]: unknown log sink kind 'syslog' (known: console, file, http)",
+        self.assertIn("spec.logger.sinks[0]: unknown log sink kind 'syslog' (known: console, file, http, nats, redis)",
                       fails(self.config("  logger:\n    sinks: [{kind: syslog}]\n")))
         self.assertIn("spec.logger.sinks[0].path: a file sink needs the file to write",
                       fails(self.config("  logger:\n    sinks: [{kind: file}]\n")))

@@ -61,7 +61,7 @@ TEST(ConsoleSinkTest, WritesOneEscapedJsonLinePerRecordWhenFlushed) {
 TEST(LogSinkRegistryTest, KindsAndTheirAttributesAreChecked) {
   LogSinkRegistry r;
   nimbus::engine::register_builtin_log_sinks(r);
-  EXPECT_EQ(r.kinds(), (std::vector<std::string>{"console", "file", "http"}));
+  EXPECT_EQ(r.kinds(), (std::vector<std::string>{"console", "file", "http", "nats", "redis"}));
   EXPECT_TRUE(r.make({"console", Json::object(), "sink 0"}));
   EXPECT_TRUE(r.make({"console", Json{{"stream", "stdout"}}, "sink 0"}));
   auto bad = r.make({"console", Json{{"stream", "printer"}}, "sink 0"});
@@ -74,12 +74,19 @@ TEST(LogSinkRegistryTest, KindsAndTheirAttributesAreChecked) {
   ASSERT_FALSE(no_path);
   EXPECT_EQ(no_path.error().message,
             "sink 2.path: a file sink needs the file to write (path: logs/function.log)");
+  auto no_stream = r.make({"redis", Json{{"url", "redis://127.0.0.1:1"}}, "sink 4"});
+  ASSERT_FALSE(no_stream);
+  EXPECT_EQ(no_stream.error().message, "sink 4.stream: missing (where the records go)");
+  auto no_url = r.make({"nats", Json{{"subject", "logs"}}, "sink 5"});
+  ASSERT_FALSE(no_url);
+  EXPECT_EQ(no_url.error().message, "sink 5.url: missing (the nats server)");
   auto small = r.make({"file", Json{{"path", "/tmp/x.log"}, {"maxBytes", "10"}}, "sink 3"});
   ASSERT_FALSE(small);
   EXPECT_EQ(small.error().message.rfind("sink 3.maxBytes: ", 0), 0U) << small.error().message;
   auto unknown = r.make({"syslog", Json::object(), "sink 1"});
   ASSERT_FALSE(unknown);
-  EXPECT_EQ(unknown.error().message, "sink 1: unknown log sink kind 'syslog' (known: console, file, http)");
+  EXPECT_EQ(unknown.error().message,
+            "sink 1: unknown log sink kind 'syslog' (known: console, file, http, nats, redis)");
 }
 
 // A record of an event as every sink writes it: whose it is after what it says.

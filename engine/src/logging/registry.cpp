@@ -3,8 +3,8 @@
 
 #include "console_sink.hpp"
 #include "file_sink.hpp"
-#include "http_sink.hpp"
 #include "nimbus/engine/log_sink.hpp"
+#include "queued_sink.hpp"
 
 namespace nimbus::engine {
 
@@ -24,6 +24,8 @@ void register_builtin_log_sinks(LogSinkRegistry& registry) {
   registry.add("console", logging::make_console_sink);
   registry.add("file", logging::make_file_sink);
   registry.add("http", logging::make_http_sink);
+  registry.add("nats", logging::make_nats_sink);
+  registry.add("redis", logging::make_redis_sink);
 }
 
 Result<LogSinkSpec> parse_log_sink_flag(std::string_view flag) noexcept {
