@@ -56,6 +56,18 @@ Result<bool> boolean_attribute(const Attributes& a, std::string_view key, bool f
   }
 }
 
+Result<std::chrono::milliseconds> duration_attribute(const Attributes& a, std::string_view key,
+                                                     std::chrono::milliseconds fallback) noexcept {
+  auto text = string_attribute(a, key, "");
+  if (!text) return text.error();
+  if (text->empty()) return fallback;
+  auto d = parse_duration(*text);
+  if (!d) return Error{a.where + "." + std::string(key) + ": " + d.error().message};
+  if (d->count() <= 0)
+    return Error{a.where + "." + std::string(key) + ": must be longer than 0, got '" + *text + "'"};
+  return *d;
+}
+
 Result<std::string> string_attribute(const Attributes& a, std::string_view key,
                                      std::string fallback) noexcept {
   try {

@@ -13,15 +13,9 @@ Result<QueueOptions> queue_options(const Attributes& a) {
   auto queue = integer_attribute(a, "maxQueue", 10000, 1, 10000000);
   if (!queue) return queue.error();
   o.max_queue = static_cast<std::size_t>(*queue);
-  auto interval = string_attribute(a, "flushInterval", "");
+  auto interval = duration_attribute(a, "flushInterval", o.interval);
   if (!interval) return interval.error();
-  if (!interval->empty()) {
-    auto d = parse_duration(*interval);
-    if (!d || d->count() <= 0) {
-      return Error{a.where + ".flushInterval: expected a duration (500ms, 2s), got '" + *interval + "'"};
-    }
-    o.interval = *d;
-  }
+  o.interval = *interval;
   return o;
 }
 
@@ -108,21 +102,14 @@ Result<std::unique_ptr<LogEntrySink>> make_http_sink(const LogSinkSpec& spec) {
   }
   auto queue = queue_options(a);
   if (!queue) return queue.error();
-  std::chrono::milliseconds timeout{5000};
-  auto timeout_text = string_attribute(a, "timeout", "");
-  if (!timeout_text) return timeout_text.error();
-  if (!timeout_text->empty()) {
-    auto d = parse_duration(*timeout_text);
-    if (!d || d->count() <= 0) {
-      return Error{spec.origin + ".timeout: expected a duration (500ms, 2s), got '" + *timeout_text + "'"};
-    }
-    timeout = *d;
-  }
+  auto timeout = duration_attribute(a, "timeout", std::chrono::milliseconds(5000));
+  if (!timeout) return timeout.error();
   auto token = secret_attribute(a, "token");
   if (!token) return token.error();
   std::vector<std::string> headers;
   if (!token->empty()) headers.push_back("Authorization: Bearer " + *token);
-  auto post = [url = *url, timeout, headers = std::move(headers)](const std::vector<std::string>& records) {
+  auto post = [url = *url, timeout = *timeout,
+               headers = std::move(headers)](const std::vector<std::string>& records) {
     FunctionCall call;
     call.content_type = "application/json";
     call.body += '[';

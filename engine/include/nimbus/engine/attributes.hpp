@@ -3,6 +3,7 @@
 // attribute, gives the fallback when it is absent, and names it in its error
 // ("spec.triggers.web.attributes.port: expected ...").
 
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,9 @@ struct Attributes {
 /// Text (a number or a flag as written), or `fallback` when absent.
 [[nodiscard]] Result<std::string> string_attribute(const Attributes& a, std::string_view key,
                                                    std::string fallback) noexcept;
+/// A Go-style duration (`500ms`, `30s`, `1m30s`) longer than zero, or `fallback` when absent.
+[[nodiscard]] Result<std::chrono::milliseconds> duration_attribute(
+    const Attributes& a, std::string_view key, std::chrono::milliseconds fallback) noexcept;
 /// A list of strings: a YAML list, or one string of comma-separated items
 /// (`brokers: "a:9092,b:9092"`); empty when absent.
 [[nodiscard]] Result<std::vector<std::string>> string_list_attribute(const Attributes& a,

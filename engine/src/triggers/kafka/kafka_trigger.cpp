@@ -542,13 +542,13 @@ Result<std::unique_ptr<Trigger>> make_kafka_trigger(const TriggerSpec& spec,
   auto in_flight = max_in_flight_attribute(spec);
   if (!in_flight) return in_flight.error();
   o.max_in_flight = *in_flight;
-  for (auto [key, into, fallback] : {std::tuple{"commitInterval", &o.commit_interval, "1s"},
-                                     std::tuple{"sessionTimeout", &o.session_timeout, "10s"},
-                                     std::tuple{"heartbeatInterval", &o.heartbeat_interval, "3s"}}) {
-    auto text = string_attribute(spec, key, fallback);
-    if (!text) return text.error();
-    auto duration = parse_duration(*text);
-    if (!duration) return Error{where + ".attributes." + key + ": " + duration.error().message};
+  using std::chrono::milliseconds;
+  for (auto [key, into, fallback] :
+       {std::tuple{"commitInterval", &o.commit_interval, milliseconds(1000)},
+        std::tuple{"sessionTimeout", &o.session_timeout, milliseconds(10000)},
+        std::tuple{"heartbeatInterval", &o.heartbeat_interval, milliseconds(3000)}}) {
+    auto duration = duration_attribute(attributes_of(spec), key, fallback);
+    if (!duration) return duration.error();
     *into = *duration;
   }
   auto fetch = integer_attribute(spec, "fetchQueueBytes", 8 << 20, 1 << 10, 1 << 30);

@@ -304,10 +304,8 @@ Result<std::unique_ptr<Trigger>> make_redis_stream_trigger(const TriggerSpec& sp
   auto in_flight = max_in_flight_attribute(spec);
   if (!in_flight) return in_flight.error();
   o.max_in_flight = *in_flight;
-  auto claim_idle = string_attribute(spec, "claimIdle", "30s");
-  if (!claim_idle) return claim_idle.error();
-  auto idle = parse_duration(*claim_idle);
-  if (!idle) return Error{where + ".attributes.claimIdle: " + idle.error().message};
+  auto idle = duration_attribute(attributes_of(spec), "claimIdle", std::chrono::seconds(30));
+  if (!idle) return idle.error();
   o.claim_idle = *idle;
   auto max_body = max_body_attribute(spec);
   if (!max_body) return max_body.error();
