@@ -332,6 +332,16 @@ PYBIND11_MODULE(_nimbus, m) {
       .def_property_readonly("level",
                              [](const PyLogger& l) { return std::string(to_string(l.logger().level())); })
       .def_property_readonly("name", [](const PyLogger& l) { return l.logger().name(); })
+      .def(
+          "level_view",
+          [](const PyLogger& l) {
+            // One read-only byte: the level as the C++ logger holds it now (a hosted context's
+            // logger is replaced in place: the view follows it), read without a call.
+            auto* level = const_cast<LogLevel*>(
+                &l.logger().level_ref());  // NOLINT(cppcoreguidelines-pro-type-const-cast)
+            return py::memoryview::from_memory(level, 1, true);
+          },
+          py::keep_alive<0, 1>())
       .def("log",
            [](const PyLogger& l, int level, py::handle message, const py::handle& fields) {
              const auto lv = static_cast<LogLevel>(level);

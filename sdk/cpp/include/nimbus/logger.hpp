@@ -100,6 +100,9 @@ class Logger {
   /// The lowest level written.
   [[nodiscard]] LogLevel level() const noexcept { return level_; }
   void set_level(LogLevel level) noexcept { level_ = level; }
+  /// Where the level is kept, for a language binding that reads it without a call (the
+  /// Python SDK's disabled calls); valid while this logger is.
+  [[nodiscard]] const LogLevel& level_ref() const noexcept { return level_; }
   /// Where records go (null: nowhere).
   [[nodiscard]] LogSink* sink() const noexcept { return sink_; }
   /// The dotted name of this logger; empty for the root.
