@@ -119,6 +119,7 @@ RunSummary Emulator::run(engine::EventLoop& loop, std::span<engine::Trigger* con
   if (draining)
     host_->terminate();  // stopped (Ctrl-C, SIGTERM): the function's drain and termination callbacks
   triggers_ = {};
+  reporter_->metrics(host_->context().metrics().snapshot());
   reporter_->summary(summary_.ok, summary_.failed, summary_.unreadable);
   return summary_;
 }

@@ -163,6 +163,42 @@ void Reporter::ready(std::string_view function, const Json& triggers) {
   err_.flush();
 }
 
+void Reporter::metrics(const std::vector<MetricSample>& samples) {
+  if (samples.empty() || o_.quiet) return;
+  std::string line;
+  if (o_.json) {
+    line = R"({"type":"metrics","metrics":[)";
+    for (const auto& s : samples) {
+      if (&s != samples.data()) line += ',';
+      line += R"({"name":)";
+      detail::append_json_string(line, s.name);
+      line += R"(,"kind":)";
+      detail::append_json_string(line, to_string(s.kind));
+      line += R"(,"labels":)";
+      detail::append_json_string(line, s.labels);
+      if (s.kind == MetricKind::kHistogram) {
+        fmt::format_to(std::back_inserter(line), R"(,"count":{},"sum":)", s.count);
+        format::append_json(line, Json(s.sum));  // NaN and infinities as null
+      } else {
+        line += R"(,"value":)";
+        format::append_json(line, Json(s.value));
+      }
+      line += '}';
+    }
+    out_ << line << "]}\n";
+    return;
+  }
+  for (const auto& s : samples) {
+    const std::string series = s.labels.empty() ? s.name : s.name + "{" + s.labels + "}";
+    if (s.kind == MetricKind::kHistogram) {
+      err_ << paint(fmt::format("metric {} (histogram): count {}, sum {}", series, s.count, s.sum), "2")
+           << '\n';
+    } else {
+      err_ << paint(fmt::format("metric {} ({}): {}", series, to_string(s.kind), s.value), "2") << '\n';
+    }
+  }
+}
+
 void Reporter::summary(std::size_t ok, std::size_t failed, std::size_t unreadable) {
   if (o_.json || o_.quiet) return;
   std::string line = fmt::format("{} event{}: {} ok, {} failed", ok + failed + unreadable,

@@ -13,6 +13,8 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import unittest
 from pathlib import Path
 
@@ -44,6 +46,20 @@ class RunTest(unittest.TestCase):
         self.assertEqual((response["status"], response["contentType"]), (200, "application/json"))
         self.assertEqual(json.loads(response["body"]),
                          {"echo": {"a": [1, 2]}, "method": "PUT", "path": "/e", "fields": {"x": "1"}})
+
+    def test_the_functions_metrics_follow_the_last_event(self):
+        events = '{"path": "/book", "body": "abc"}\n{"path": "/book"}\n{"path": "/pen"}\n'
+        r = nimbus("run", FUNCTIONS / "metrics.yaml", "--event", "-", "--json", stdin=events)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = json_lines(r.stdout)
+        self.assertEqual(lines[-1], {"type": "metrics", "metrics": [
+            {"name": "body_bytes", "kind": "histogram", "labels": "", "count": 3, "sum": 3.0},
+            {"name": "orders_total", "kind": "counter", "labels": 'kind="book"', "value": 2.0},
+            {"name": "orders_total", "kind": "counter", "labels": 'kind="pen"', "value": 1.0},
+            {"name": "workers_up", "kind": "gauge", "labels": "", "value": 1.0}]})
+        r = nimbus("run", FUNCTIONS / "metrics.yaml", "--event", "-", stdin=events)
+        self.assertIn('metric orders_total{kind="book"} (counter): 2\n', r.stderr)
+        self.assertIn("metric body_bytes (histogram): count 3, sum 3\n", r.stderr)
 
     def test_logs_at_each_level(self):
         r = nimbus("run", FUNCTIONS / "levels.yaml", "--event", EVENT, "--json")
@@ -225,6 +241,51 @@ class ServeTest(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             self.assertIn("2 records: 2 passed", r.stdout)
 
+
+    def test_function_metrics_appear_at_the_admin_port_summed_across_workers(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            shutil.copy(FUNCTIONS / "metrics_user.py", tmp)
+            config = tmp / "function.yaml"
+            config.write_text("metadata: {name: shop}\nspec:\n  runtime: python\n"
+                              "  handler: metrics_user:handler\n")
+            s = Server(config, "--workers", "2")
+            try:
+                answers = []
+
+                def send(first):  # four clients at once: both workers answer some
+                    for i in range(first, 40, 4):
+                        answers.append(s.request("POST", "/book" if i % 4 else "/pen", b"x" * i,
+                                                 {"Content-Type": "text/plain"}))
+                clients = [threading.Thread(target=send, args=(k,)) for k in range(4)]
+                for c in clients:
+                    c.start()
+                for c in clients:
+                    c.join()
+                self.assertEqual({a[0] for a in answers}, {200})
+                workers = {a[2] for a in answers}
+                self.assertLessEqual(workers, {b"counted by 0", b"counted by 1"})
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline:  # each worker sends what it counted when idle
+                    _, text = s.admin("/metrics")
+                    if 'orders_total{function="shop",kind="book"} 30\n' in text:
+                        break
+                    time.sleep(0.05)
+                self.assertIn("# TYPE orders_total counter\n", text)
+                self.assertIn('orders_total{function="shop",kind="book"} 30\n', text)
+                self.assertIn('orders_total{function="shop",kind="pen"} 10\n', text)
+                self.assertIn("# TYPE body_bytes histogram\n", text)
+                self.assertIn('body_bytes_bucket{function="shop",le="1"} 2\n', text)   # bodies of 0 and 1 byte
+                self.assertIn('body_bytes_bucket{function="shop",le="10"} 11\n', text)
+                self.assertIn('body_bytes_bucket{function="shop",le="+Inf"} 40\n', text)
+                self.assertIn('body_bytes_sum{function="shop"} 780\n', text)  # 0 + 1 + ... + 39
+                self.assertIn('body_bytes_count{function="shop"} 40\n', text)
+                self.assertIn(f'workers_up{{function="shop"}} {len(workers)}\n', text,
+                              "a gauge is summed too: one series, 1 from each worker that answered")
+                self.assertEqual(s.request("POST", "/bad")[2],
+                                 b"metric name 'nimbus_mine' begins with nimbus_, which the engine's own use")
+            finally:
+                self.assertEqual(s.stop(), 0)
 
     def test_an_fs_object_store_streams_large_objects_records_them_and_replays_without_the_directory(self):
         blob = os.urandom(1536 * 1024 + 5)  # not UTF-8, many pieces; under the 2 MiB a response can be

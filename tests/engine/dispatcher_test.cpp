@@ -83,6 +83,45 @@ TEST(DispatcherTest, ACrashIsA500AndOtherEventsAreUnaffected) {
   EXPECT_EQ(after.get("after").body(), "ok /after");
 }
 
+// The function's metrics summed across workers, once every worker has sent what it counted.
+nimbus::engine::MetricTotals metrics_when(const Dispatcher& d, const std::string& key, double value) {
+  for (int i = 0; i < 500; ++i) {
+    auto totals = d.metrics();
+    auto it = totals.series().find(key);
+    if (it != totals.series().end() && it->second.value == value) return totals;
+    std::this_thread::sleep_for(10ms);
+  }
+  return d.metrics();
+}
+
+TEST(DispatcherTest, TheFunctionsMetricsAreSummedAcrossWorkersAndOutliveACrash) {
+  auto d = Dispatcher::start(options(2));
+  ASSERT_TRUE(d) << d.error().message;
+  Results results;
+  for (int i = 0; i < 20; ++i)
+    (*d)->submit(EventBuilder().path("/" + std::to_string(i)).build(), results.on(std::to_string(i)));
+  ASSERT_TRUE(results.wait_for(20));
+  const std::string handled = std::string("handled_total") + '\0' + "first=\"/1\"";  // /1, /10.../19
+  auto totals = metrics_when(**d, handled, 11);
+  EXPECT_EQ(totals.series().at(handled).value, 11);
+  EXPECT_EQ(totals.series().at(std::string("workers_up") + '\0').value, 2);  // both workers answered
+  const auto& sizes = totals.series().at(std::string("path_bytes") + '\0');
+  EXPECT_EQ(sizes.count, 20U);
+  EXPECT_EQ(sizes.buckets, (std::vector<std::uint64_t>{10, 10, 0}));  // "/0".."/9" are 2 bytes, the rest 3
+
+  (*d)->submit(EventBuilder().path("/segv").build(), results.on("segv"));  // one worker dies: not its counts
+  ASSERT_TRUE(results.wait_for(21));
+  for (int i = 0; i < 4; ++i)
+    (*d)->submit(EventBuilder().path("/1x").build(), results.on("again" + std::to_string(i)));
+  ASSERT_TRUE(results.wait_for(25));
+  totals = metrics_when(**d, handled, 15);
+  EXPECT_EQ(totals.series().at(handled).value, 15);
+  EXPECT_EQ(totals.series().at(std::string("path_bytes") + '\0').count, 24U);
+  EXPECT_LE(totals.series().at(std::string("workers_up") + '\0').value,
+            2);  // the dead one's gauge went with it
+  EXPECT_EQ((*d)->restarts(), 1U);
+}
+
 TEST(DispatcherTest, EventsQueuedBehindACrashGoToTheReplacement) {
   auto d = Dispatcher::start(options(1));
   ASSERT_TRUE(d) << d.error().message;

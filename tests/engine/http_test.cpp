@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <boost/beast/http/error.hpp>
+#include <limits>
 #include <string>
 
 #include "../../engine/src/processor/metrics.hpp"
 #include "../../engine/src/triggers/http/http_parser.hpp"
+#include "nimbus/metrics.hpp"
 
 namespace {
 
@@ -144,6 +146,41 @@ TEST(InputBufferTest, GrowsKeepsAndConsumes) {
   EXPECT_EQ(std::string(b.data(), b.size()), "world");
   b.clear();
   EXPECT_EQ(b.size(), 0U);
+}
+
+TEST(MetricsTest, RendersTheFunctionsMetricsSummedWithItsName) {
+  nimbus::Metrics a;
+  nimbus::Metrics b;
+  for (nimbus::Metrics* m : {&a, &b}) {
+    m->counter("orders_total", {{"kind", "book"}}).inc(2);
+    m->gauge("up").set(1);
+    m->histogram("size", {}, {1, 10}).observe(5);
+  }
+  b.histogram("size").observe(50);
+  b.gauge("temperature").set(std::numeric_limits<double>::infinity());
+  nimbus::engine::MetricTotals dead;
+  dead.add(a.snapshot(), false);  // a replaced worker: its counts, not its gauges
+  nimbus::engine::MetricTotals totals;
+  totals.add(a.snapshot());
+  totals.add(b.snapshot());
+  totals.add(dead);
+  nimbus::engine::TriggerStats stats;
+  const std::vector<nimbus::detail::TriggerFigures> figures = {{"web", &stats, 0, 0, 2}};
+  const std::string text = nimbus::detail::render_metrics(figures, {}, true, {"shop \"eu\"", &totals});
+  const auto tail = text.substr(text.find("nimbus_ready 1\n") + 15);
+  EXPECT_EQ(tail,
+            "# TYPE orders_total counter\n"
+            "orders_total{function=\"shop \\\"eu\\\"\",kind=\"book\"} 6\n"
+            "# TYPE size histogram\n"
+            "size_bucket{function=\"shop \\\"eu\\\"\",le=\"1\"} 0\n"
+            "size_bucket{function=\"shop \\\"eu\\\"\",le=\"10\"} 3\n"
+            "size_bucket{function=\"shop \\\"eu\\\"\",le=\"+Inf\"} 4\n"
+            "size_sum{function=\"shop \\\"eu\\\"\"} 65\n"
+            "size_count{function=\"shop \\\"eu\\\"\"} 4\n"
+            "# TYPE temperature gauge\n"
+            "temperature{function=\"shop \\\"eu\\\"\"} +Inf\n"
+            "# TYPE up gauge\n"
+            "up{function=\"shop \\\"eu\\\"\"} 2\n");
 }
 
 TEST(MetricsTest, RendersPrometheusText) {

@@ -57,4 +57,37 @@ TEST(ResponseMessageTest, RefusesTruncatedMessages) {
   }
 }
 
+TEST(MetricsMessageTest, ReadsBackEverySeriesAndRefusesTruncatedOnes) {
+  nimbus::Metrics m;
+  m.counter("orders_total", {{"kind", "book"}}).inc(3);
+  m.gauge("queue").set(-2.5);
+  m.histogram("size", {}, {1, 10}).observe(5);
+  const auto samples = m.snapshot();
+  std::string text;
+  nimbus::engine::workers::write_metrics(text, samples);
+  const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(text.data()),  // NOLINT
+                                         text.size());
+  auto back = nimbus::engine::workers::read_metrics(bytes);
+  ASSERT_TRUE(back);
+  ASSERT_EQ(back->size(), 3U);
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    const auto& a = samples[i];
+    const auto& b = (*back)[i];
+    EXPECT_EQ(a.kind, b.kind);
+    EXPECT_EQ(a.name, b.name);
+    EXPECT_EQ(a.labels, b.labels);
+    EXPECT_EQ(a.value, b.value);
+    EXPECT_EQ(a.bounds, b.bounds);
+    EXPECT_EQ(a.buckets, b.buckets);
+    EXPECT_EQ(a.sum, b.sum);
+    EXPECT_EQ(a.count, b.count);
+  }
+  for (std::size_t n = 0; n < bytes.size(); ++n) {
+    EXPECT_FALSE(nimbus::engine::workers::read_metrics(bytes.first(n))) << n << " bytes";
+  }
+  text += 'x';  // a byte too many
+  EXPECT_FALSE(nimbus::engine::workers::read_metrics(
+      std::span<const std::byte>(reinterpret_cast<const std::byte*>(text.data()), text.size())));  // NOLINT
+}
+
 }  // namespace

@@ -345,6 +345,29 @@ def test_kv_increments_and_compares_and_sets_and_the_mock_records_both():
                             True)
 
 
+def test_metrics_count_in_a_test_and_wrong_use_is_a_value_error_naming_the_metric(nimbus_invoke,
+                                                                                  nimbus_context):
+    for path in ("/book", "/book", "/pen"):
+        assert nimbus_invoke("metrics_user:handler", b"abcd", path=path, context=nimbus_context).text \
+            == "counted by 0"
+    metrics = nimbus_context.metrics()
+    assert metrics.value("orders_total", {"kind": "book"}) == 2
+    assert metrics.value("orders_total", {"kind": "pen"}) == 1
+    assert metrics.value("orders_total", {"kind": "absent"}) is None
+    sizes = metrics.histogram("body_bytes")
+    assert (sizes.count, sizes.sum, sizes.buckets) == (3, 12, [1, 10, 100])
+    assert [s["name"] for s in metrics.snapshot()] == ["body_bytes", "orders_total", "orders_total",
+                                                       "workers_up"]
+    assert nimbus_invoke("metrics_user:handler", path="/bad", context=nimbus_context).text == \
+        "metric name 'nimbus_mine' begins with nimbus_, which the engine's own use"
+    with pytest.raises(nimbus.MetricError, match="counter 'orders_total' can only go up"):
+        metrics.counter("orders_total", {"kind": "book"}).inc(-1)
+    with pytest.raises(ValueError, match="metric 'orders_total' is a counter, not a gauge"):
+        metrics.gauge("orders_total")
+    with pytest.raises(ValueError, match="label name 'function' is not allowed"):
+        metrics.counter("x_total", {"function": "f"})
+
+
 def test_fixtures_share_the_captured_logs(nimbus_invoke, nimbus_logs, nimbus_context, nimbus_event):
     nimbus_context.logger.info("from the context")
     nimbus_invoke("kinds:levels", nimbus_event("x"))

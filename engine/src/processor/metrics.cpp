@@ -2,12 +2,70 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <iterator>
 
 namespace nimbus::detail {
+namespace {
+
+// A sample value as Prometheus reads it: the shortest text that reads back the same, or NaN, +Inf, -Inf.
+void append_number(std::string& out, double v) {
+  if (std::isnan(v)) {
+    out += "NaN";
+  } else if (std::isinf(v)) {
+    out += v > 0 ? "+Inf" : "-Inf";
+  } else {
+    fmt::format_to(std::back_inserter(out), "{}", v);
+  }
+}
+
+// One line: `name{function="f",labels[,extra]} value`.
+void append_series(std::string& out, std::string_view name, std::string_view suffix,
+                   std::string_view function, std::string_view labels, std::string_view extra, double value) {
+  out += name;
+  out += suffix;
+  out += '{';
+  append_label(out, "function", function);
+  if (!labels.empty()) (out += ',') += labels;
+  if (!extra.empty()) (out += ',') += extra;
+  out += "} ";
+  append_number(out, value);
+  out += '\n';
+}
+
+void render_function_metrics(std::string& out, const FunctionFigures& f) {
+  std::string_view last_name;
+  std::string le;
+  for (const auto& [key, s] : f.totals->series()) {
+    if (s.name != last_name) {
+      fmt::format_to(std::back_inserter(out), "# TYPE {} {}\n", s.name, to_string(s.kind));
+      last_name = s.name;
+    }
+    if (s.kind != MetricKind::kHistogram) {
+      append_series(out, s.name, "", f.function, s.labels, "", s.value);
+      continue;
+    }
+    std::uint64_t cumulative = 0;
+    for (std::size_t b = 0; b < s.buckets.size(); ++b) {
+      cumulative += s.buckets[b];
+      le = "le=\"";
+      if (b < s.bounds.size()) {
+        append_number(le, s.bounds[b]);
+      } else {
+        le += "+Inf";
+      }
+      le += '"';
+      append_series(out, s.name, "_bucket", f.function, s.labels, le, static_cast<double>(cumulative));
+    }
+    append_series(out, s.name, "_sum", f.function, s.labels, "", s.sum);
+    append_series(out, s.name, "_count", f.function, s.labels, "", static_cast<double>(s.count));
+  }
+}
+
+}  // namespace
 
 std::string render_metrics(std::span<const TriggerFigures> triggers, std::span<const SinkFigures> sinks,
-                           bool ready) {
+                           bool ready, const FunctionFigures& function) {
   std::string out;
   auto o = std::back_inserter(out);
   fmt::format_to(o,
@@ -60,6 +118,7 @@ std::string render_metrics(std::span<const TriggerFigures> triggers, std::span<c
                  "# TYPE nimbus_ready gauge\n"
                  "nimbus_ready {}\n",
                  ready ? 1 : 0);
+  if (function.totals != nullptr) render_function_metrics(out, function);
   return out;
 }
 

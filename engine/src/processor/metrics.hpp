@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "nimbus/engine/metric_totals.hpp"
 #include "nimbus/engine/trigger.hpp"
 
 namespace nimbus::detail {
@@ -27,9 +28,16 @@ struct SinkFigures {
   std::uint64_t dropped = 0;
 };
 
+/// The function's own metrics (`ctx.metrics()`), summed across workers.
+struct FunctionFigures {
+  std::string_view function;  // its name: the label `function` of each series
+  const engine::MetricTotals* totals = nullptr;
+};
+
 /// The Prometheus text format (version 0.0.4): each metric's HELP and TYPE
-/// once, then a line per trigger (label `trigger`) and per log sink (labels `sink`, `index`).
+/// once, then a line per trigger (label `trigger`) and per log sink (labels
+/// `sink`, `index`); then the function's metrics, each name's TYPE once.
 std::string render_metrics(std::span<const TriggerFigures> triggers, std::span<const SinkFigures> sinks,
-                           bool ready);
+                           bool ready, const FunctionFigures& function = {});
 
 }  // namespace nimbus::detail

@@ -158,7 +158,9 @@ struct Processor::Impl {
     for (std::size_t i = 0; i < sinks.size(); ++i) {
       sink_figures.push_back({o.log_sinks[i].kind, i, sinks[i]->dropped()});
     }
-    return detail::render_metrics(figures, sink_figures, ready());
+    engine::MetricTotals function_metrics;
+    for (const auto& p : pools) function_metrics.add(p->dispatcher->metrics());
+    return detail::render_metrics(figures, sink_figures, ready(), {o.function_name, &function_metrics});
   }
 
   // Ready: not draining, and every trigger can take events (its broker is reachable).

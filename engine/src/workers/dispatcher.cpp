@@ -29,6 +29,7 @@ struct Dispatcher::Slot {
   // Followed events answered whose records have not come yet.
   std::atomic<std::size_t> records_due{0};
   std::string record_text;                             // a record arriving in several parts, so far
+  std::vector<MetricSample> metrics;                   // ctx.metrics() as its worker last sent them
   std::thread poller;                                  // threaded mode only
   bool unflushed = false;                              // event-loop mode: submitted since the last flush
   std::chrono::steady_clock::time_point next_restart;  // after a failed restart, when to try again
@@ -258,6 +259,20 @@ void Dispatcher::drain(Slot& s, Answers& ready) const {
   for (auto& q : s.worker->take_stream_acks()) {
     if (o_.on_stream_ack) o_.on_stream_ack(q);
   }
+  if (auto m = s.worker->take_metrics()) s.metrics = std::move(*m);
+}
+
+MetricTotals Dispatcher::metrics() const {
+  MetricTotals totals;
+  {
+    std::lock_guard lock(retired_mutex_);
+    totals.add(retired_metrics_);
+  }
+  for (const auto& s : slots_) {
+    std::lock_guard lock(s->mutex);
+    totals.add(s->metrics);
+  }
+  return totals;
 }
 
 void Dispatcher::poll_loop(Slot& s) {
@@ -351,6 +366,12 @@ void Dispatcher::replace_dead_worker(Slot& s, Worker& dead, const std::optional<
                                      Answers& ready) {
   std::lock_guard lock(s.mutex);
   drain(s, ready);  // answers, logs and records that arrived before the death come first
+  {
+    // What it counted stays counted (its gauges go with it); the replacement counts from zero.
+    std::lock_guard retired(retired_mutex_);
+    retired_metrics_.add(s.metrics, false);
+  }
+  s.metrics.clear();
   auto unanswered = dead.unanswered();
   // Followed events it answered without sending their records (it died between the two).
   s.record_text.clear();

@@ -134,6 +134,96 @@ LogRecord LogView::to_record() const {
   return rec;
 }
 
+namespace {
+
+template <class T>
+void append(std::string& out, const T& v) {
+  out.append(reinterpret_cast<const char*>(&v),
+             sizeof v);  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+}
+
+// Reads what write_metrics wrote, checking every length against what is left.
+class MetricsReader {
+ public:
+  explicit MetricsReader(std::span<const std::byte> p) : p_(p) {}
+  template <class T>
+  bool get(T& v) noexcept {
+    if (p_.size() < sizeof v) return false;
+    std::memcpy(&v, p_.data(), sizeof v);
+    p_ = p_.subspan(sizeof v);
+    return true;
+  }
+  bool text(std::uint32_t size, std::string& out) {
+    if (p_.size() < size) return false;
+    out.assign(view(p_.first(size)));
+    p_ = p_.subspan(size);
+    return true;
+  }
+  [[nodiscard]] std::size_t left() const noexcept { return p_.size(); }
+
+ private:
+  std::span<const std::byte> p_;
+};
+
+bool read_sample(MetricsReader& in, MetricSample& s) {
+  std::uint8_t kind = 0;
+  std::uint32_t name_size = 0;
+  std::uint32_t labels_size = 0;
+  if (!in.get(kind) || !in.get(name_size) || !in.get(labels_size) || !in.text(name_size, s.name) ||
+      !in.text(labels_size, s.labels)) {
+    return false;
+  }
+  s.kind = static_cast<MetricKind>(kind);
+  if (s.kind == MetricKind::kCounter || s.kind == MetricKind::kGauge) return in.get(s.value);
+  if (s.kind != MetricKind::kHistogram) return false;
+  std::uint32_t bounds = 0;
+  if (!in.get(bounds) || in.left() / (sizeof(double) + sizeof(std::uint64_t)) < bounds) return false;
+  s.bounds.resize(bounds);
+  s.buckets.resize(std::size_t{bounds} + 1);
+  for (auto& b : s.bounds) {
+    if (!in.get(b)) return false;
+  }
+  for (auto& b : s.buckets) {
+    if (!in.get(b)) return false;
+  }
+  return in.get(s.sum) && in.get(s.count);
+}
+
+}  // namespace
+
+void write_metrics(std::string& out, std::span<const MetricSample> samples) {
+  out.clear();
+  append(out, static_cast<std::uint32_t>(samples.size()));
+  for (const auto& s : samples) {
+    append(out, static_cast<std::uint8_t>(s.kind));
+    append(out, static_cast<std::uint32_t>(s.name.size()));
+    append(out, static_cast<std::uint32_t>(s.labels.size()));
+    out += s.name;
+    out += s.labels;
+    if (s.kind != MetricKind::kHistogram) {
+      append(out, s.value);
+      continue;
+    }
+    append(out, static_cast<std::uint32_t>(s.bounds.size()));
+    for (const double b : s.bounds) append(out, b);
+    for (const std::uint64_t b : s.buckets) append(out, b);
+    append(out, s.sum);
+    append(out, s.count);
+  }
+}
+
+std::optional<std::vector<MetricSample>> read_metrics(std::span<const std::byte> payload) {
+  MetricsReader in(payload);
+  std::uint32_t count = 0;
+  if (!in.get(count) || in.left() / 9 < count) return std::nullopt;  // each series takes 9 bytes at least
+  std::vector<MetricSample> out(count);
+  for (auto& s : out) {
+    if (!read_sample(in, s)) return std::nullopt;
+  }
+  if (in.left() != 0) return std::nullopt;
+  return out;
+}
+
 std::optional<QualifiedOffset> read_stream_ack(std::span<const std::byte> p) {
   StreamAckHeader h{};
   if (p.size() < sizeof h) return std::nullopt;

@@ -10,10 +10,12 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "../shm/ring.hpp"
 #include "nimbus/format/record.hpp"
 #include "nimbus/logger.hpp"
+#include "nimbus/metrics.hpp"
 #include "nimbus/platform.hpp"
 #include "nimbus/response.hpp"
 
@@ -29,6 +31,7 @@ enum MessageType : std::uint32_t {
   // 7 was a binding call report (channel version 3)
   kRecordPart = 8,  // worker -> processor: RecordHeader, then (a part of) the invocation's record text
   kStreamAck = 9,   // worker -> processor: StreamAckHeader, then the topic (ctx.platform().explicit_ack)
+  kMetrics = 10,    // worker -> processor: every series of ctx.metrics() (write_metrics), when they changed
 };
 
 // RequestHeader::flags
@@ -146,6 +149,13 @@ std::optional<ResponseView> read_response(std::span<const std::byte> payload) no
 std::optional<RecordPartView> read_record_part(std::span<const std::byte> payload) noexcept;
 /// Reads a log message; nothing when its lengths do not add up.
 std::optional<LogView> read_log(std::span<const std::byte> payload) noexcept;
+/// A kMetrics message's payload for `samples`: u32 count, then for each series
+/// u8 kind, u32 name size, u32 labels size, name, labels, then a counter's or
+/// gauge's f64 value, or a histogram's u32 bounds, f64 bounds, u64 buckets
+/// (bounds + 1), f64 sum, u64 count (host byte order: both ends are one machine).
+void write_metrics(std::string& out, std::span<const MetricSample> samples);
+/// Reads a kMetrics message; nothing when its lengths do not add up.
+std::optional<std::vector<MetricSample>> read_metrics(std::span<const std::byte> payload);
 /// A kStreamAck message's offset.
 std::optional<QualifiedOffset> read_stream_ack(std::span<const std::byte> payload);
 

@@ -234,6 +234,8 @@ bool Worker::next(Dispatch dispatch, void* target) {
       }
     } else if (msg->type == workers::kStreamAck) {
       if (auto q = workers::read_stream_ack(msg->payload)) stream_acks_.push_back(std::move(*q));
+    } else if (msg->type == workers::kMetrics) {
+      if (auto m = workers::read_metrics(msg->payload)) metrics_ = std::move(*m);
     }
     responses.release();
     if (delivered) return true;

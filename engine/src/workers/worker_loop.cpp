@@ -248,6 +248,23 @@ class Serving {
       responses.wake_consumer();  // the response need not wait for the record
       record_.send(responses, rh.request_id, event ? &*event : nullptr, response, took);
     }
+    send_metrics(false);
+  }
+
+  // Sends ctx.metrics() when they changed: at most every 100 ms while busy (`now` false), and
+  // before the worker sleeps or exits (`now` true), so that /metrics lags by as much at most.
+  void send_metrics(bool now) {
+    Metrics& metrics = function_.context().metrics();
+    if (!metrics_due_ && !metrics.take_changed()) return;
+    metrics_due_ = true;
+    const auto at = std::chrono::steady_clock::now();
+    if (!now && at - metrics_sent_ < std::chrono::milliseconds(100)) return;
+    metrics_due_ = false;
+    metrics_sent_ = at;
+    write_metrics(metrics_text_, metrics.snapshot());
+    Ring& responses = channel_.responses();
+    if (metrics_text_.size() > responses.max_payload()) return;  // at most kMaxSeries series: cannot happen
+    send_text(responses, kMetrics, metrics_text_);
   }
 
   // Serves until a shutdown message or `stop`; returns the exit status.
@@ -264,6 +281,7 @@ class Serving {
         if (msg->type == kShutdown) {
           requests.release();
           function_.terminate();  // the function's drain and termination callbacks; their logs go first
+          send_metrics(true);
           responses.wake_consumer();
           return 0;
         }
@@ -277,10 +295,12 @@ class Serving {
       }
       if (stop != nullptr && stop->load(std::memory_order_relaxed)) {
         function_.terminate();
+        send_metrics(true);
         responses.wake_consumer();
         return 0;
       }
       if (spin.spin([&] { return !requests.empty(); })) continue;
+      send_metrics(true);
       const auto slept_at = detail::AdaptiveSpin::clock::now();
       if (requests.wait_for_message(std::chrono::microseconds(100'000), 0)) {
         spin.slept(detail::AdaptiveSpin::clock::now() - slept_at);
@@ -303,6 +323,9 @@ class Serving {
 
   FunctionHost& function_;
   std::uint32_t applied_level_ = 0;
+  bool metrics_due_ = false;  // they changed since the last send
+  std::chrono::steady_clock::time_point metrics_sent_{};
+  std::string metrics_text_;  // reused
   RequestRecord& record_;
   RingLogSink& sink_;
 };

@@ -8,7 +8,7 @@ event)`, `init_context`, `context.logger.info_with`, `context.Response`).
 """
 
 from . import _nimbus
-from ._context import BindingError, Context
+from ._context import BindingError, Context, MetricError
 from ._event import CloudEvent, Event, Headers, TriggerInfo, make_event
 from ._logger import CapturedLogs, Logger
 from ._platform import Platform, QualifiedOffset
@@ -17,6 +17,6 @@ from ._runtime import Function, HandlerError, load_handler
 
 __version__ = _nimbus.sdk_version
 
-__all__ = ["BindingError", "CloudEvent", "Context", "Event", "Headers", "TriggerInfo", "make_event", "Logger", "CapturedLogs",
+__all__ = ["BindingError", "MetricError", "CloudEvent", "Context", "Event", "Headers", "TriggerInfo", "make_event", "Logger", "CapturedLogs",
            "Response", "cloud_event_response", "to_response", "Function", "HandlerError", "load_handler",
            "Platform", "QualifiedOffset"]

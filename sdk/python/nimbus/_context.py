@@ -14,13 +14,17 @@ from ._response import Response
 #: `nimbus::BindingError`, with the same messages (a LookupError).
 BindingError = _nimbus.BindingError
 
+#: A metric used the wrong way (a bad name or label, a name of another kind, a counter
+#: decreased): the C++ SDK's `nimbus::MetricError` (a ValueError).
+MetricError = _nimbus.MetricError
+
 
 class Context:
     """`logger`, `user_data` (an object to set attributes on, kept across
     invocations of a worker), `worker_id`, `trigger` (`kind`, `name`),
     `Response`, `function_name`, `remaining()` (seconds left until the
     event's deadline), `kv(name)` for a key-value binding, `objects(name)` for
-    an object store, `publisher(name)` for a publish binding, `trace_parent` (the event's W3C traceparent) and `platform`
+    an object store, `publisher(name)` for a publish binding, `metrics()`, `trace_parent` (the event's W3C traceparent) and `platform`
     (nuclio's: drain and termination callbacks, `explicit_ack`,
     `call_function`): the same words as C++'s `nimbus::Context`."""
 
@@ -40,6 +44,7 @@ class Context:
         self._test_trace_parent = ""  # a test's event's traceparent (testing.invoke sets it)
         self._deadline = deadline  # time.monotonic() seconds, or None: no deadline (a test)
         self._core = core          # the host's C++ context, which knows the event's deadline
+        self._metrics = None
         self.platform = Platform(core)
 
     @property
@@ -102,6 +107,15 @@ class Context:
         """The object-store binding `name`: get(key) -> bytes or None, put(key, data), remove(key),
         list(prefix=""), and streamed read_to(key, file) and write_from(key, file)."""
         return self._interface(name, "objects")
+
+    def metrics(self):
+        """The worker's counters, gauges and histograms, shown at the engine's /metrics summed
+        across workers: `counter(name, labels={}).inc(by=1)`, `gauge(name, labels={}).set(v)`
+        (`inc`, `dec`), `histogram(name, labels={}, buckets=[]).observe(v)`; `value(name, labels={})`
+        reads a counter or gauge (for a test)."""
+        if self._metrics is None:
+            self._metrics = self._core.metrics() if self._core is not None else _nimbus.Metrics()
+        return self._metrics
 
     _WHAT = {"kv": "a key-value store", "objects": "an object store", "publish": "a publisher"}
 

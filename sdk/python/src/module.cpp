@@ -13,6 +13,7 @@
 #include <nimbus/detail/event_data.hpp>
 #include <nimbus/event.hpp>
 #include <nimbus/logger.hpp>
+#include <nimbus/metrics.hpp>
 #include <nimbus/version.hpp>
 #include <span>
 #include <string>
@@ -183,6 +184,78 @@ py::bytes encode_event(const py::dict& d) {
   return out;
 }
 
+// A dict's items as metric labels (values as str() gives them).
+MetricLabels labels_of(const py::dict& labels) {
+  MetricLabels out;
+  out.reserve(labels.size());
+  for (auto [k, v] : labels) out.emplace_back(py::str(k).cast<std::string>(), py::str(v).cast<std::string>());
+  return out;
+}
+
+// ctx.metrics(): the C++ SDK's Metrics, with the same names (and prometheus_client's inc, set, observe).
+void bind_metrics(py::module_& m) {
+  py::register_exception<MetricError>(m, "MetricError", PyExc_ValueError);
+  py::class_<Counter>(m, "Counter", "A value that only goes up.")
+      .def("inc", &Counter::inc, py::arg("by") = 1.0, "Adds `by` (not negative).")
+      .def_property_readonly("value", &Counter::value);
+  py::class_<Gauge>(m, "Gauge", "A value that goes up and down.")
+      .def("set", &Gauge::set, py::arg("value"))
+      .def("inc", &Gauge::inc, py::arg("by") = 1.0)
+      .def("dec", &Gauge::dec, py::arg("by") = 1.0)
+      .def_property_readonly("value", &Gauge::value);
+  py::class_<Histogram>(m, "Histogram", "Observations counted in buckets.")
+      .def("observe", &Histogram::observe, py::arg("value"))
+      .def_property_readonly("count", &Histogram::count)
+      .def_property_readonly("sum", &Histogram::sum)
+      .def_property_readonly("buckets", &Histogram::bounds);
+  py::class_<Metrics>(m, "Metrics", "A worker's counters, gauges and histograms (ctx.metrics()).")
+      .def(py::init<>())
+      .def(
+          "counter",
+          [](Metrics& ms, std::string_view name, const py::dict& labels) -> Counter& {
+            return ms.counter(name, labels_of(labels));
+          },
+          py::arg("name"), py::arg("labels") = py::dict(), py::return_value_policy::reference_internal)
+      .def(
+          "gauge",
+          [](Metrics& ms, std::string_view name, const py::dict& labels) -> Gauge& {
+            return ms.gauge(name, labels_of(labels));
+          },
+          py::arg("name"), py::arg("labels") = py::dict(), py::return_value_policy::reference_internal)
+      .def(
+          "histogram",
+          [](Metrics& ms, std::string_view name, const py::dict& labels, const std::vector<double>& buckets)
+              -> Histogram& { return ms.histogram(name, labels_of(labels), buckets); },
+          py::arg("name"), py::arg("labels") = py::dict(), py::arg("buckets") = std::vector<double>{},
+          py::return_value_policy::reference_internal)
+      .def(
+          "value",
+          [](const Metrics& ms, std::string_view name, const py::dict& labels) {
+            return ms.value(name, labels_of(labels));
+          },
+          py::arg("name"), py::arg("labels") = py::dict(),
+          "A counter's or gauge's value; None when there is no such series (for tests).")
+      .def("snapshot", [](const Metrics& ms) {
+        py::list out;
+        for (const auto& sample : ms.snapshot()) {
+          py::dict d;
+          d["name"] = sample.name;
+          d["kind"] = std::string(to_string(sample.kind));
+          d["labels"] = sample.labels;
+          if (sample.kind == MetricKind::kHistogram) {
+            d["count"] = sample.count;
+            d["sum"] = sample.sum;
+            d["buckets"] = sample.bounds;
+            d["counts"] = sample.buckets;
+          } else {
+            d["value"] = sample.value;
+          }
+          out.append(d);
+        }
+        return out;
+      });
+}
+
 }  // namespace
 }  // namespace nimbus::python
 
@@ -193,6 +266,7 @@ PYBIND11_MODULE(_nimbus, m) {
   m.attr("sdk_version") = NIMBUS_SDK_VERSION;
   // The C++ SDK's error for a missing binding, as the Python one: the same type and messages.
   py::register_exception<BindingError>(m, "BindingError", PyExc_LookupError);
+  bind_metrics(m);
 
   py::class_<PyEvent>(m, "Event", "An event read in place from its flat encoding.")
       .def(py::init<py::bytes>(), py::arg("encoded"))
@@ -309,6 +383,9 @@ PYBIND11_MODULE(_nimbus, m) {
           [](const HostedContext& c, std::string_view name) -> ObjectStore& {
             return c.context().objects(name);
           },
+          py::return_value_policy::reference)
+      .def(
+          "metrics", [](const HostedContext& c) -> Metrics& { return c.context().metrics(); },
           py::return_value_policy::reference);
 
   m.def("encode_event", &encode_event, py::arg("event"),

@@ -7,10 +7,12 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "nimbus/event.hpp"
 #include "nimbus/json.hpp"
 #include "nimbus/logger.hpp"
+#include "nimbus/metrics.hpp"
 #include "nimbus/response.hpp"
 
 namespace nimbus::emulator {
@@ -44,6 +46,9 @@ class Reporter : public LogSink {
   /// says of itself, as `nimbus serve`'s ready line): one line, on the
   /// error stream in text mode, `{"type":"ready",...}` on the output in JSON.
   void ready(std::string_view function, const Json& triggers);
+  /// The function's metrics (`ctx.metrics()`), after the last event: a line per
+  /// series in text mode, `{"type":"metrics","metrics":[...]}` in JSON; nothing when it has none.
+  void metrics(const std::vector<MetricSample>& samples);
   /// The totals, after the last event (text mode only).
   void summary(std::size_t ok, std::size_t failed, std::size_t unreadable);
 

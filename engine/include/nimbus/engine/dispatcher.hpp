@@ -9,6 +9,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "nimbus/engine/log_sink.hpp"
+#include "nimbus/engine/metric_totals.hpp"
 #include "nimbus/engine/tap.hpp"
 #include "nimbus/engine/worker.hpp"
 #include "nimbus/event.hpp"
@@ -110,6 +112,10 @@ class Dispatcher {
   /// That level now: the last one set, else the workers' starting level.
   [[nodiscard]] LogLevel log_level() const noexcept;
 
+  /// The function's metrics (`ctx.metrics()`) summed across the workers, with what replaced
+  /// workers had counted (not their gauges); each worker's as it last sent them (within 100 ms).
+  [[nodiscard]] MetricTotals metrics() const;
+
   /// How many workers were replaced since the start.
   [[nodiscard]] std::uint64_t restarts() const noexcept { return restarts_.load(); }
   /// Events submitted and not yet completed.
@@ -158,7 +164,9 @@ class Dispatcher {
   std::atomic<std::uint64_t> restarts_{0};
   std::atomic<int> live_level_{-1};  // set_log_level's, -1 until it is called
   std::atomic<bool> stopping_{false};
-  Answers ready_;  // event-loop mode's completions
+  mutable std::mutex retired_mutex_;
+  MetricTotals retired_metrics_;  // counted by workers since replaced
+  Answers ready_;                 // event-loop mode's completions
 };
 
 }  // namespace nimbus::engine

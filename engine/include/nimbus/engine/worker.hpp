@@ -18,6 +18,7 @@
 
 #include "nimbus/event.hpp"
 #include "nimbus/logger.hpp"
+#include "nimbus/metrics.hpp"
 #include "nimbus/platform.hpp"
 #include "nimbus/result.hpp"
 
@@ -147,6 +148,11 @@ class Worker {
   /// The stream acknowledgements the function asked for (`ctx.platform().explicit_ack`)
   /// since the last call, read by `poll`, in order.
   [[nodiscard]] std::vector<QualifiedOffset> take_stream_acks() { return std::exchange(stream_acks_, {}); }
+  /// The function's metrics (`ctx.metrics()`) as the worker last sent them, read by `poll`, when
+  /// they came since the last call.
+  [[nodiscard]] std::optional<std::vector<MetricSample>> take_metrics() {
+    return std::exchange(metrics_, {});
+  }
 
   /// Asks the worker to finish what is queued, run the function's drain and
   /// termination callbacks and exit, and waits up to `grace` for it; what it
@@ -183,6 +189,7 @@ class Worker {
   std::string function_name_;
   std::vector<LogRecord> init_logs_;
   std::vector<QualifiedOffset> stream_acks_;
+  std::optional<std::vector<MetricSample>> metrics_;
   bool shut_down_ = false;
 };
 

@@ -11,6 +11,7 @@
 
 #include "nimbus/bindings.hpp"
 #include "nimbus/logger.hpp"
+#include "nimbus/metrics.hpp"
 #include "nimbus/platform.hpp"
 
 namespace nimbus {
@@ -102,6 +103,10 @@ class Context {
   /// acknowledgement of stream messages, calls to other functions.
   [[nodiscard]] Platform& platform() noexcept { return platform_; }
 
+  /// The worker's counters, gauges and histograms, shown at the engine's
+  /// `/metrics` summed across workers (`nimbus/metrics.hpp`).
+  [[nodiscard]] Metrics& metrics() noexcept { return metrics_; }
+
  private:
   // The host's operations (detail::ContextAccess): adopting a binding, who observes the
   // calls, and the trigger and deadline of each event.
@@ -129,6 +134,7 @@ class Context {
   std::any user_data_;
   detail::BindingObserver* observer_ = nullptr;
   Platform platform_;
+  Metrics metrics_;
 };
 
 }  // namespace nimbus

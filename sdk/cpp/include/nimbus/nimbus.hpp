@@ -19,5 +19,6 @@
 #include "nimbus/function.hpp"
 #include "nimbus/json.hpp"
 #include "nimbus/logger.hpp"
+#include "nimbus/metrics.hpp"
 #include "nimbus/platform.hpp"
 #include "nimbus/response.hpp"
