@@ -1,7 +1,9 @@
 // bench/bindings: key-value gets and puts per second through the `redis` binding (the
 // KeyValueStore a function gets from ctx.kv), beside a plain hiredis loop sending the same
 // commands to the same server, in the same run, alternating round by round. Both keep one
-// command in flight: this is the cost the binding adds to each call.
+// command in flight: this is the cost the binding adds to each call. Then a function that
+// needs ten keys at once: get_many and put_many (one MGET, ten pipelined SETs) beside plain
+// hiredis pipelining ten GETs or SETs per round trip, and beside ten single calls.
 //
 //   build/bench/bindings/bindings_bench <redis port> [calls-per-round] [rounds]
 //
@@ -59,6 +61,53 @@ double binding_round(nimbus::KeyValueStore& kv, std::uint64_t count, bool put, c
   return per_second(count, start);
 }
 
+constexpr std::uint64_t kBatch = 10;
+
+// The plain client, pipelined: kBatch GETs or SETs appended, then their replies read. Keys/s.
+double plain_pipelined_round(redisContext* c, std::uint64_t count, bool put, const std::string& value) {
+  const auto start = Clock::now();
+  for (std::uint64_t i = 0; i < count; i += kBatch) {
+    for (std::uint64_t k = i; k < i + kBatch; ++k) {
+      const std::string key = key_of(k);
+      if (put) {
+        redisAppendCommand(c, "SET %b %b", key.data(), key.size(), value.data(), value.size());
+      } else {
+        redisAppendCommand(c, "GET %b", key.data(), key.size());
+      }
+    }
+    for (std::uint64_t k = 0; k < kBatch; ++k) {
+      void* reply = nullptr;
+      if (redisGetReply(c, &reply) != REDIS_OK) return -1;
+      freeReplyObject(reply);
+    }
+  }
+  return per_second(count, start);
+}
+
+// The binding's batch calls, kBatch keys each. Keys/s.
+double batch_round(nimbus::KeyValueStore& kv, std::uint64_t count, bool put, const std::string& value) {
+  const auto start = Clock::now();
+  std::vector<std::string> keys(kBatch);
+  std::vector<std::pair<std::string, std::string>> entries(kBatch);
+  std::size_t seen = 0;
+  for (std::uint64_t i = 0; i < count; i += kBatch) {
+    for (std::uint64_t k = 0; k < kBatch; ++k) {
+      if (put) {
+        entries[k] = {key_of(i + k), value};
+      } else {
+        keys[k] = key_of(i + k);
+      }
+    }
+    if (put) {
+      kv.put_many(entries);
+    } else {
+      for (const auto& v : kv.get_many(keys)) seen += v.has_value() ? 1 : 0;
+    }
+  }
+  if (!put && seen != count) return -1;
+  return per_second(count, start);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -93,14 +142,34 @@ int main(int argc, char** argv) {
   std::printf("bench/bindings: %llu calls per round, %d rounds, 100-byte values, one call in flight\n",
               static_cast<unsigned long long>(count), rounds);
   for (const bool put : {true, false}) {
-    std::vector<double> plain_rates, binding_rates;
+    std::vector<double> plain_rates;
+    std::vector<double> binding_rates;
     for (int r = 0; r < rounds; ++r) {
       plain_rates.push_back(plain_round(plain, count, put, value));
       binding_rates.push_back(binding_round(kv, count, put, value));
     }
-    const double p = median(plain_rates), b = median(binding_rates);
+    const double p = median(plain_rates);
+    const double b = median(binding_rates);
     std::printf("  %-4s plain hiredis %9.0f/s   redis binding %9.0f/s   binding/plain %.2f\n",
                 put ? "put" : "get", p, b, b / p);
+  }
+  std::printf("ten keys at a time (keys/s):\n");
+  for (const bool put : {true, false}) {
+    std::vector<double> plain_rates;
+    std::vector<double> batch_rates;
+    std::vector<double> single_rates;
+    for (int r = 0; r < rounds; ++r) {
+      plain_rates.push_back(plain_pipelined_round(plain, count, put, value));
+      batch_rates.push_back(batch_round(kv, count, put, value));
+      single_rates.push_back(binding_round(kv, count, put, value));
+    }
+    const double p = median(plain_rates);
+    const double b = median(batch_rates);
+    const double one = median(single_rates);
+    std::printf(
+        "  %-4s plain hiredis pipelined %9.0f/s   binding %s %9.0f/s   binding/plain %.2f   "
+        "(ten single %ss %9.0f/s)\n",
+        put ? "put" : "get", p, put ? "put_many" : "get_many", b, b / p, put ? "put" : "get", one);
   }
   redisFree(plain);
   return 0;

@@ -59,6 +59,19 @@ nimbus::Response store(nimbus::Context& ctx, const nimbus::Event& event) {
       kv.put(key, q.value("value", ""), ttl);
       return nimbus::Response::json({{"ok", true}});
     }
+    if (op == "get_many") {
+      nimbus::Json values = nimbus::Json::array();
+      for (const auto& v : kv.get_many(q.value("keys", std::vector<std::string>{})))
+        values.push_back(v ? nimbus::Json(*v) : nimbus::Json(nullptr));
+      return nimbus::Response::json({{"values", values}});
+    }
+    if (op == "put_many") {
+      std::vector<std::pair<std::string, std::string>> entries;
+      const nimbus::Json given = q.value("entries", nimbus::Json::object());
+      for (const auto& [k, v] : given.items()) entries.emplace_back(k, v.get<std::string>());
+      kv.put_many(entries, ttl);
+      return nimbus::Response::json({{"ok", true}});
+    }
     if (op == "remove") return nimbus::Response::json({{"existed", kv.remove(key)}});
     if (op == "list") return nimbus::Response::json({{"keys", kv.list(q.value("prefix", ""))}});
     if (op == "increment") return nimbus::Response::json({{"value", kv.increment(key, q.value("by", 1LL))}});
@@ -92,6 +105,9 @@ SCRIPT = [
     ({"op": "put", "key": "user:1", "value": "a"}, {"ok": True}),
     ({"op": "put", "key": "user*", "value": "glob"}, {"ok": True}),
     ({"op": "list", "prefix": "user:"}, {"keys": ["user:1", "user:2"]}),
+    ({"op": "put_many", "entries": {"many:1": "x", "many:2": "y"}}, {"ok": True}),
+    ({"op": "get_many", "keys": ["many:2", "absent", "many:1"]}, {"values": ["y", None, "x"]}),
+    ({"op": "get_many", "keys": []}, {"values": []}),
     ({"op": "remove", "key": "user:1"}, {"existed": True}),
     ({"op": "remove", "key": "user:1"}, {"existed": False}),
 ]
@@ -234,6 +250,10 @@ class BindingsTest(unittest.TestCase):
                 self.assertLess(time.monotonic(), deadline, "the entry never expired")
                 time.sleep(0.05)
             self.assertEqual(self.call(s, {"op": "increment", "key": "soon"}), (200, {"value": 1}))
+            self.assertEqual(self.call(s, {"op": "put_many", "entries": {"a": "1", "b": "2"}, "ttl_ms": 300}),
+                             (200, {"ok": True}))  # pipelined SETs, each with its expiry
+            for key in ("a", "b"):
+                self.assertTrue(0 < int(self.redis.cli("PTTL", key)) <= 300)
             self.redis.cli("SET", "word", "ada")
             status, got = self.call(s, {"op": "increment", "key": "word"})
             self.assertEqual(status, 503)
@@ -270,6 +290,14 @@ class BindingsTest(unittest.TestCase):
                 self.assertEqual(self.call(s, {"op": "get", "key": "k"}), (200, {"value": None}))  # a new, empty server
                 self.assertEqual(self.call(s, {"op": "put", "key": "k", "value": "w"}), (200, {"ok": True}))
                 self.assertEqual(other.cli("GET", "k"), "w")
+                port = other.port
+                other.stop()
+                status, got = self.call(s, {"op": "put_many", "entries": {"p": "1", "q": "2"}})
+                self.assertEqual(status, 503)
+                self.assertIn("binding 'store' (redis, redis://127.0.0.1:%d)" % port, got["error"])
+                other = Redis(port)
+                self.assertEqual(self.call(s, {"op": "put_many", "entries": {"p": "1", "q": "2"}}), (200, {"ok": True}))
+                self.assertEqual(self.call(s, {"op": "get_many", "keys": ["q", "p"]}), (200, {"values": ["2", "1"]}))
         finally:
             other.stop()
 

@@ -368,6 +368,19 @@ def test_metrics_count_in_a_test_and_wrong_use_is_a_value_error_naming_the_metri
         metrics.counter("x_total", {"function": "f"})
 
 
+def test_batch_kv_calls_are_one_call_each_and_the_mock_records_them_as_tapes_do(nimbus_kv):
+    kv = nimbus_kv({"a": "1"})
+    kv.put_many({"b": "2", "c": "3"}, ttl=1.5)
+    assert kv.get_many(["c", "none", "a"]) == ["3", None, "1"]
+    assert kv.calls == [("put_many", {"entries": [["b", "2"], ["c", "3"]], "ttl_ms": 1500}, None),
+                        ("get_many", {"keys": ["c", "none", "a"]}, ["3", None, "1"])]
+    store = nimbus._nimbus.memory_kv()
+    store.put_many([("x", "1"), ("y", b"2")])
+    assert store.get_many(["y", "x"]) == ["2", "1"]
+    with pytest.raises(ValueError, match="each entry is a \\(key, value\\) pair"):
+        store.put_many([("x", "1", "extra")])
+
+
 def test_fixtures_share_the_captured_logs(nimbus_invoke, nimbus_logs, nimbus_context, nimbus_event):
     nimbus_context.logger.info("from the context")
     nimbus_invoke("kinds:levels", nimbus_event("x"))

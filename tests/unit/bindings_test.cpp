@@ -233,6 +233,32 @@ TEST(BindingObserverTest, AnAnswerReplacesTheBinding) {
   EXPECT_EQ(o.seen.size(), 5U);
 }
 
+TEST(BindingObserverTest, BatchCallsAreOneCallEachRecordedAndAnsweredWhole) {
+  auto kv = std::make_shared<MemoryKeyValueStore>();
+  nimbus::Context ctx(nimbus::Context::Options{"f", "1", 0, nimbus::Logger(), {{"kv", kv}}});
+  TextObserver o;
+  nimbus::detail::ContextAccess::observe_bindings(ctx, &o);
+  auto& store = ctx.kv("kv");
+  store.put_many({{"a", "1"}, {"b\"", "2"}}, std::chrono::milliseconds(5000));
+  EXPECT_EQ(store.get_many({"b\"", "none", "a"}),
+            (std::vector<std::optional<std::string>>{"2", std::nullopt, "1"}));
+  EXPECT_TRUE(store.get_many({}).empty());
+  EXPECT_EQ(o.seen, (std::vector<std::string>{
+                        R"(put_many {"entries":[["a","1"],["b\"","2"]],"ttl_ms":5000} -> null)",
+                        R"(get_many {"keys":["b\"","none","a"]} -> ["2",null,"1"])",
+                        R"(get_many {"keys":[]} -> [])",
+                    }));
+  EXPECT_EQ(kv->get("a"), "1");  // through the store's own get and put
+
+  Observer replay;
+  replay.answers["get_many"] = nimbus::Json::array({"taped", nullptr});
+  replay.answers["put_many"] = nullptr;
+  nimbus::detail::ContextAccess::observe_bindings(ctx, &replay);
+  EXPECT_EQ(store.get_many({"a", "b"}), (std::vector<std::optional<std::string>>{"taped", std::nullopt}));
+  store.put_many({{"z", "9"}});
+  EXPECT_FALSE(kv->get("z")) << "an answered put_many never reaches the store";
+}
+
 TEST(BindingObserverTest, ErrorsAreReportedAndStillThrown) {
   nimbus::Context ctx(
       nimbus::Context::Options{"f", "1", 0, nimbus::Logger(), {{"db", std::make_shared<BrokenStore>()}}});

@@ -128,6 +128,32 @@ class RedisBinding final : public KeyValueStore, public Publisher {
                       false);
     return integer(r.get(), "compare_and_set") == 1;
   }
+  std::vector<std::optional<std::string>> do_get_many(const std::vector<std::string>& keys) override {
+    std::vector<std::optional<std::string>> values;
+    if (keys.empty()) return values;
+    std::vector<std::string> words{"MGET"};
+    words.insert(words.end(), keys.begin(), keys.end());
+    ReplyPtr r = call(words, true);
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != keys.size()) fail("get_many", r.get());
+    values.reserve(keys.size());
+    for (std::size_t i = 0; i < r->elements; ++i) {
+      const redisReply* v = r->element[i];
+      values.push_back(v->type == REDIS_REPLY_NIL ? std::nullopt : std::optional(text(v, "get_many")));
+    }
+    return values;
+  }
+  void do_put_many(const std::vector<std::pair<std::string, std::string>>& entries,
+                   std::optional<std::chrono::milliseconds> ttl) override {
+    std::vector<std::vector<std::string>> commands;
+    commands.reserve(entries.size());
+    for (const auto& [key, value] : entries) {
+      commands.push_back({"SET", key, value});
+      if (ttl)
+        commands.back().insert(commands.back().end(),
+                               {"PX", std::to_string(std::max<std::int64_t>(ttl->count(), 1))});
+    }
+    for (const ReplyPtr& r : pipeline(commands)) check(r.get(), "put_many");  // SETs: safe to send again
+  }
   void do_publish(std::string_view topic, std::string_view payload, const MessageHeaders& headers) override {
     std::vector<std::string> words{"XADD", std::string(topic)};
     if (max_length_ > 0) words.insert(words.end(), {"MAXLEN", "~", std::to_string(max_length_)});
@@ -177,6 +203,44 @@ class RedisBinding final : public KeyValueStore, public Publisher {
     }
     throw BindingError(where() + ": " + words.front() + " failed: " + why +
                        (idempotent ? "" : " (it may or may not have taken effect)"));
+  }
+
+  // Commands sent together and their replies read after (one round trip), with the connection
+  // opened again and all of them sent again when it failed: for idempotent commands only.
+  std::vector<ReplyPtr> pipeline(const std::vector<std::vector<std::string>>& commands) {
+    std::lock_guard lock(mutex_);
+    std::string why;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      if (c_ == nullptr || c_->err != 0) {
+        if (auto ok = connect(); !ok) throw BindingError(ok.error().message);
+      }
+      std::vector<ReplyPtr> replies;
+      bool sent = true;
+      for (const auto& words : commands) {
+        std::vector<const char*> argv;
+        std::vector<std::size_t> lengths;
+        for (const auto& w : words) {
+          argv.push_back(w.data());
+          lengths.push_back(w.size());
+        }
+        if (redisAppendCommandArgv(c_, static_cast<int>(argv.size()), argv.data(), lengths.data()) !=
+            REDIS_OK) {
+          sent = false;
+          break;
+        }
+      }
+      for (std::size_t i = 0; sent && i < commands.size(); ++i) {
+        void* reply = nullptr;
+        if (redisGetReply(c_, &reply) != REDIS_OK) break;
+        replies.emplace_back(static_cast<redisReply*>(reply), freeReplyObject);
+      }
+      if (replies.size() == commands.size()) return replies;
+      why = c_->errstr;
+      redisFree(c_);  // replies may be left unread on it: never reused
+      c_ = nullptr;
+    }
+    throw BindingError(where() + ": " + std::to_string(commands.size()) +
+                       " pipelined commands failed: " + why);
   }
 
   [[noreturn]] void fail(std::string_view operation, const redisReply* r) const {

@@ -193,6 +193,54 @@ std::vector<std::string> MemoryObjectStore::do_list_objects(std::string_view pre
   return keys;
 }
 
+std::vector<std::optional<std::string>> KeyValueStore::get_many(const std::vector<std::string>& keys) {
+  if (!is_observed()) return do_get_many(keys);
+  return observed(
+      "get_many", detail::JsonObjectText().add_strings("keys", keys).text(),
+      [&] { return do_get_many(keys); },
+      [](const std::vector<std::optional<std::string>>& values, std::string& out) {
+        out += '[';
+        for (std::size_t i = 0; i < values.size(); ++i) {
+          if (i > 0) out += ',';
+          if (values[i]) {
+            detail::append_json_string(out, *values[i]);
+          } else {
+            out += "null";
+          }
+        }
+        out += ']';
+      },
+      [](const Json& j) {
+        std::vector<std::optional<std::string>> values;
+        if (!j.is_array()) return values;
+        for (const auto& v : j)
+          values.push_back(v.is_string() ? std::optional(v.get<std::string>()) : std::nullopt);
+        return values;
+      });
+}
+
+void KeyValueStore::put_many(const std::vector<std::pair<std::string, std::string>>& entries,
+                             std::optional<std::chrono::milliseconds> ttl) {
+  if (!is_observed()) return do_put_many(entries, ttl);
+  detail::JsonObjectText args;
+  args.add_pairs("entries", entries);
+  if (ttl) args.add("ttl_ms", ttl->count());
+  observed(
+      "put_many", args.text(), [&] { do_put_many(entries, ttl); }, [] {}, [](const Json&) {});
+}
+
+std::vector<std::optional<std::string>> KeyValueStore::do_get_many(const std::vector<std::string>& keys) {
+  std::vector<std::optional<std::string>> values;
+  values.reserve(keys.size());
+  for (const auto& k : keys) values.push_back(do_get(k));
+  return values;
+}
+
+void KeyValueStore::do_put_many(const std::vector<std::pair<std::string, std::string>>& entries,
+                                std::optional<std::chrono::milliseconds> ttl) {
+  for (const auto& [k, v] : entries) do_put(k, v, ttl);
+}
+
 void detail::append_keys(const std::vector<std::string>& keys, std::string& out) {
   out += '[';
   for (const auto& k : keys) {

@@ -96,7 +96,8 @@ class Context:
 
     def kv(self, name):
         """The key-value binding `name`: get, put(key, value, ttl=seconds), remove, list(prefix),
-        increment(key, by=1), compare_and_set(key, expected, value, ttl=None)."""
+        increment(key, by=1), compare_and_set(key, expected, value, ttl=None), and in one round trip
+        get_many(keys) -> list, put_many(entries, ttl=None)."""
         return self._interface(name, "kv")
 
     def publisher(self, name):

@@ -61,6 +61,18 @@ class MockKV:
         return self._call("compare_and_set", arguments,
                           lambda: self._store.compare_and_set(key, expected, value, ttl))
 
+    def get_many(self, keys):
+        keys = list(keys)
+        return self._call("get_many", {"keys": keys}, lambda: self._store.get_many(keys))
+
+    def put_many(self, entries, ttl=None):
+        """`entries`: a dict or (key, value) pairs; recorded as tapes hold them, `[[key, value], ...]`."""
+        pairs = list(entries.items() if isinstance(entries, dict) else entries)
+        arguments = {"entries": [[k, v] for k, v in pairs]}
+        if ttl is not None:
+            arguments["ttl_ms"] = round(ttl * 1000)
+        return self._call("put_many", arguments, lambda: self._store.put_many(pairs, ttl))
+
     def operations(self):
         """The operations called, in order: ["get", "put", ...]."""
         return [c[0] for c in self.calls]

@@ -467,7 +467,35 @@ PYBIND11_MODULE(_nimbus, m) {
                                       body_bytes(value), t);
           },
           py::arg("key"), py::arg("expected"), py::arg("value"), py::arg("ttl") = py::none(),
-          "Stores `value` only if the value now is `expected` (None: only if absent); True when stored.");
+          "Stores `value` only if the value now is `expected` (None: only if absent); True when stored.")
+      .def(
+          "get_many",
+          [](KeyValueStore& kv, const std::vector<std::string>& keys) {
+            py::list out;
+            for (const auto& v : kv.get_many(keys))
+              out.append(v ? py::object(to_str(*v)) : py::object(py::none()));
+            return out;
+          },
+          py::arg("keys"),
+          "The values under `keys` (None where there is none), in one round trip where it can.")
+      .def(
+          "put_many",
+          [](KeyValueStore& kv, const py::handle& entries, std::optional<double> ttl) {
+            std::optional<std::chrono::milliseconds> t;
+            if (ttl) t = std::chrono::milliseconds(static_cast<std::int64_t>(*ttl * 1000));
+            const py::object items = py::isinstance<py::dict>(entries)
+                                         ? entries.attr("items")()
+                                         : py::reinterpret_borrow<py::object>(entries);
+            std::vector<std::pair<std::string, std::string>> pairs;
+            for (const auto& item : py::iter(items)) {
+              const auto pair = item.cast<py::tuple>();
+              if (pair.size() != 2) throw py::value_error("put_many: each entry is a (key, value) pair");
+              pairs.emplace_back(pair[0].cast<std::string>(), body_bytes(pair[1]));
+            }
+            kv.put_many(pairs, t);
+          },
+          py::arg("entries"), py::arg("ttl") = py::none(),
+          "Stores every (key, value) of `entries` (a dict or pairs), in one round trip where it can.");
   py::class_<Publisher, std::shared_ptr<Publisher>>(m, "Publisher", "The publish binding.")
       .def(
           "publish",

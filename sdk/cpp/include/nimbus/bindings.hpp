@@ -201,7 +201,20 @@ class KeyValueStore : public virtual Binding {
         [](const Json& j) { return j.is_boolean() && j.get<bool>(); });
   }
 
+  /// The values stored under `keys`, in their order (none for a key without
+  /// one): one round trip where the kind can (Redis: MGET), not one per key.
+  std::vector<std::optional<std::string>> get_many(const std::vector<std::string>& keys);
+  /// Stores every entry (key, value), each with `ttl` when given: one round
+  /// trip where the kind can (Redis: pipelined SETs). Not atomic: after a
+  /// failure some may be stored.
+  void put_many(const std::vector<std::pair<std::string, std::string>>& entries,
+                std::optional<std::chrono::milliseconds> ttl = std::nullopt);
+
  protected:
+  /// A kind's own batch operations; by default one get or put after another.
+  virtual std::vector<std::optional<std::string>> do_get_many(const std::vector<std::string>& keys);
+  virtual void do_put_many(const std::vector<std::pair<std::string, std::string>>& entries,
+                           std::optional<std::chrono::milliseconds> ttl);
   virtual std::optional<std::string> do_get(std::string_view key) = 0;
   virtual void do_put(std::string_view key, std::string_view value,
                       std::optional<std::chrono::milliseconds> ttl) = 0;

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace nimbus::detail {
 
@@ -112,6 +113,17 @@ class JsonObjectText {
       text_ += ',';
       append_json_string(text_, v);
       text_ += ']';
+    }
+    text_ += ']';
+    return *this;
+  }
+  /// Strings, as an array: `["a","b"]`.
+  JsonObjectText& add_strings(std::string_view name, const std::vector<std::string>& values) {
+    member(name);
+    text_ += '[';
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (i > 0) text_ += ',';
+      append_json_string(text_, values[i]);
     }
     text_ += ']';
     return *this;

@@ -23,6 +23,7 @@ namespace nimbus::testing {
 /// EXPECT_CALL(*kv, get("ada")).WillOnce(testing::Return(std::optional<std::string>("1")));
 /// ctx.add_binding("seen", kv);   // a FakeContext
 /// ```
+/// (`get_many` and `put_many` come to `get` and `put` here, a key at a time.)
 class MockKeyValueStore : public KeyValueStore {
  public:
   MOCK_METHOD(std::optional<std::string>, get, (std::string_view key));
