@@ -326,6 +326,47 @@ class BindingsTest(unittest.TestCase):
         self.assertEqual(entries[8:], ["body", "order 18"])
         self.assertEqual(self.redis.cli("XLEN", "orders"), "2")
 
+    def test_the_orders_example_runs_against_redis_with_only_its_function_yaml_changed(self):
+        example = Path(os.environ["NIMBUS_SOURCE_DIR"]) / "examples" / "orders"
+
+        def settings(name):  # the file without its comments and its bindings' kinds
+            lines = [l for l in (example / name).read_text().splitlines() if l and not l.startswith("#")]
+            return [l.split(":")[0] if "{kind:" in l else l for l in lines]
+        self.assertEqual(settings("function.yaml"), settings("function-redis.yaml"))
+        with tempfile.TemporaryDirectory() as tmp:
+            copy = Path(tmp) / "orders"
+            shutil.copytree(example, copy, ignore=shutil.ignore_patterns(".nimbus*", "build"))
+            config = copy / "function-redis.yaml"
+            config.write_text(config.read_text().replace("127.0.0.1:6379", "127.0.0.1:%d" % self.redis.port))
+            with Server(config) as s:
+                def order(body, headers=None):
+                    status, _, answer = s.request("POST", "/orders", json.dumps(body),
+                                                  {"Content-Type": "application/json", **(headers or {})})
+                    return status, json.loads(answer)
+                with concurrent.futures.ThreadPoolExecutor(4) as pool:  # both workers take orders
+                    placed = list(pool.map(lambda i: order({"item": "book"})[0], range(20)))
+                self.assertEqual(placed, [201] * 20)
+                self.assertEqual(order({"item": "pen", "quantity": 3}, {"traceparent": self.TRACE}),
+                                 (201, {"order": {"id": "21", "item": "pen", "quantity": 3}, "sold": 3}))
+                status, _, answer = s.request("GET", "/orders/21")
+                self.assertEqual((status, json.loads(answer)), (200, {"id": "21", "item": "pen", "quantity": 3}))
+                self.assertEqual(s.request("GET", "/orders/99")[:3:2], (404, b"no order 99"))
+                self.assertEqual(s.request("POST", "/orders", "{}", {"Content-Type": "application/json"})[2],
+                                 b'"item" must be a non-empty string')
+                deadline = time.monotonic() + 10
+                while s.metric('orders_placed_total{function="orders",item="book"}') != 20:
+                    self.assertLess(time.monotonic(), deadline, "the workers' counts never added up")
+                    time.sleep(0.05)
+            # What the function did is in Redis itself: numbers without a gap, totals, the stream.
+            self.assertEqual(self.redis.cli("GET", "orders:next"), "21")
+            self.assertEqual(self.redis.cli("GET", "sold:book"), "20")
+            self.assertEqual(json.loads(self.redis.cli("GET", "order:21")), {"id": "21", "item": "pen", "quantity": 3})
+            self.assertEqual(self.redis.cli("XLEN", "orders"), "21")
+            last = self.redis.cli("XREVRANGE", "orders", "+", "-", "COUNT", "1").split("\n")
+            self.assertEqual(last[1:7], ["body", json.dumps({"id": "21", "item": "pen", "quantity": 3},
+                                                            separators=(",", ":")),
+                                         "type", "order-placed", "traceparent", self.TRACE])
+
     def test_a_publish_to_nats_carries_its_headers_and_the_requests_traceparent(self):
         self.nats.subscribe("orders.>")
         url = "nats://127.0.0.1:%d" % self.nats.port

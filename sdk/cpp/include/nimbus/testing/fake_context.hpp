@@ -4,6 +4,7 @@
 /// holds in-memory bindings, for calling a handler directly in a unit test.
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -12,6 +13,7 @@
 
 #include "nimbus/context.hpp"
 #include "nimbus/detail/context_access.hpp"
+#include "nimbus/event.hpp"
 
 namespace nimbus::testing {
 
@@ -47,6 +49,15 @@ class FakeContext : private detail::SinkHolder, public Context {
   explicit FakeContext(std::string function_name = "test-function", int worker_id = 0)
       : Context(
             Options{std::move(function_name), "0", worker_id, Logger(sink_.get(), LogLevel::kDebug), {}}) {}
+
+  /// What the host does before each event: the context's trigger and
+  /// `trace_parent()` (which publishes carry on) become `event`'s, and its
+  /// deadline `deadline`. A test of what depends on them calls it before the handler.
+  void begin(const Event& event,
+             std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max()) {
+    nimbus::detail::ContextAccess::begin_event(*this, event.trigger_kind(), event.trigger_name(),
+                                               event.trace_parent(), deadline);
+  }
 
   /// Every record logged so far, in order.
   [[nodiscard]] const std::vector<LogRecord>& records() const noexcept { return sink_->records(); }
