@@ -22,8 +22,17 @@ Result<std::vector<engine::BindingSpec>> emulator_bindings(const engine::Functio
       out.push_back(std::move(mock));
     }
     for (const auto& spec : overrides) {
-      std::erase_if(out, [&](const engine::BindingSpec& b) { return b.name == spec.name; });
-      out.push_back(spec);
+      engine::BindingSpec b = spec;
+      // Over a configured binding, --bind keeps its secret (a password is never on the command
+      // line), and its attributes when the kind is the configured one.
+      auto configured = std::find_if(config.bindings.begin(), config.bindings.end(),
+                                     [&](const engine::BindingSpec& c) { return c.name == spec.name; });
+      if (configured != config.bindings.end()) {
+        if (b.secret.is_null()) b.secret = configured->secret;
+        if (b.kind == configured->kind && b.attributes.empty()) b.attributes = configured->attributes;
+      }
+      std::erase_if(out, [&](const engine::BindingSpec& o) { return o.name == spec.name; });
+      out.push_back(std::move(b));
     }
     return out;
   } catch (const std::exception& e) {

@@ -417,37 +417,59 @@ class BindingsTest(unittest.TestCase):
         self.assertIn("unknown binding kind 'mongo' for 'store'", err)
 
     def test_a_password_from_the_environment_is_used_and_never_shown(self):
+        # Every output of runs that used the secret: nimbus serve's ready line, log lines (at
+        # debug), /metrics and /loglevel, a run-time error's answer, its tape; nimbus run's --json
+        # output and tape; a replay's report and its junit, html and json files; a refused start.
         secret = "s3cret-redis-password-1234"
         locked = Redis()
+        work = Path(tempfile.mkdtemp())
         try:
             locked.cli("CONFIG", "SET", "requirepass", secret)
-            config = self.write("{kind: redis, url: \"redis://127.0.0.1:%d\", secret: {env: NIMBUS_TEST_REDIS_PASSWORD}}"
-                                % locked.port)
+            url = "redis://127.0.0.1:%d" % locked.port
+            config = self.write("{kind: redis, url: \"%s\", secret: {env: NIMBUS_TEST_REDIS_PASSWORD}}" % url)
+            env = dict(os.environ, NIMBUS_TEST_REDIS_PASSWORD=secret)
             outputs = []
-            proc_env = os.environ.copy()
-            os.environ["NIMBUS_TEST_REDIS_PASSWORD"] = secret  # Server inherits the environment
-            try:
-                with Server(config, "--log-level", "debug") as s:
-                    self.assertEqual(self.call(s, {"op": "increment", "key": "n"}), (200, {"value": 1}))
-                    outputs += [s.admin("/metrics")[1], json.dumps(s.info)]
-                    s.stop()
-                    outputs += s.stderr_lines
-                wrong = dict(os.environ, NIMBUS_TEST_REDIS_PASSWORD="wrong-password")
-                err = self.serve_fails(config, wrong)
-                self.assertIn("binding 'store'", err)
-                self.assertIn("refused the password", err)
-                outputs.append(err)
-                self.assertNotIn("wrong-password", err)
-            finally:
-                os.environ.clear()
-                os.environ.update(proc_env)
+            tape = work / "serve.tape"
+            with Server(config, "--log-level", "debug", "--record", tape, env=env) as s:
+                self.assertEqual(self.call(s, {"op": "increment", "key": "n"}), (200, {"value": 1}))
+                locked.cli("-a", secret, "--no-auth-warning", "SET", "word", "ada")
+                status, got = self.call(s, {"op": "increment", "key": "word"})  # fails at run time
+                self.assertEqual(status, 503)
+                self.assertIn("binding 'store' (redis, %s)" % url, got["error"])
+                outputs += [json.dumps(got), s.admin("/metrics")[1], s.admin("/loglevel")[1], json.dumps(s.info)]
+                s.stop()
+                outputs += s.stderr_lines
+            outputs.append(tape.read_text())
+            events = work / "events"
+            events.mkdir()
+            (events / "visit.json").write_text(json.dumps({"body": {"op": "increment", "key": "n", "by": 2}}))
+            run_tape = work / "run.tape"
+            r = subprocess.run([NIMBUS, "run", config, "--event", events, "--json", "--log-level", "debug",
+                                "--record", run_tape, "--bind", "store=redis:" + url],  # the secret is kept
+                               capture_output=True, text=True, timeout=120, env=env)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn('\\"value\\":3', r.stdout)  # it reached the locked server
+            outputs += [r.stdout, r.stderr, run_tape.read_text()]
+            reports = [work / "report.xml", work / "report.html", work / "report.json"]
+            r = subprocess.run([NIMBUS, "replay", tape, "--function", config, "--junit", reports[0],
+                                "--html", reports[1], "--json", reports[2]],
+                               capture_output=True, text=True, timeout=120, env=env)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            outputs += [r.stdout, r.stderr] + [p.read_text() for p in reports]
+            wrong = dict(os.environ, NIMBUS_TEST_REDIS_PASSWORD="wrong-password")
+            err = self.serve_fails(config, wrong)
+            self.assertIn("binding 'store'", err)
+            self.assertIn("refused the password", err)
+            self.assertNotIn("wrong-password", err)
+            outputs.append(err)
             for text in outputs:
                 self.assertNotIn(secret, text)
+            self.assertTrue(all(outputs[:4]) and tape.stat().st_size > 0, "every output was read")
         finally:
             subprocess.run(["redis-cli", "-p", str(locked.port), "-a", secret, "--no-auth-warning", "SHUTDOWN", "NOSAVE"],
                            capture_output=True, timeout=10)
             locked.proc.wait(10)
-
+            shutil.rmtree(work, ignore_errors=True)
 
 if __name__ == "__main__":
     unittest.main()
