@@ -75,12 +75,36 @@ void add_run_options(cxxopts::Options& opts) {
       "json", "print one JSON object per line")(
       "log-level", "lowest level of function logs shown: debug, info, warn, error",
       cxxopts::value<std::string>()->default_value("debug"))(
+      "log-sink",
+      "where logs go besides this output, instead of spec.logger.sinks' (repeatable; its console sinks are "
+      "this output): file:path=F[,maxBytes=N,format=text], http:url=U, console:stream=stderr",
+      cxxopts::value<std::vector<std::string>>())(
       "handler", "the function to run in a library that exports several", cxxopts::value<std::string>())(
       "color", "colour output: auto, always, never", cxxopts::value<std::string>()->default_value("auto"))(
       "rebuild", "build the function even if it looks up to date")(
       "debug-port", "Python functions: start debugpy on this port and wait for the debugger to attach",
       cxxopts::value<std::string>())("h,help", "show this help");
   add_record_options(opts);
+}
+
+// The log sinks: --log-sink's, else spec.logger.sinks; for the emulator (`emulating`) without
+// the configured console ones, as its own output is the console.
+Result<std::vector<engine::LogSinkSpec>> log_sink_specs(const cxxopts::ParseResult& args,
+                                                        const engine::FunctionConfig& config,
+                                                        bool emulating) {
+  std::vector<engine::LogSinkSpec> sinks;
+  if (args.count("log-sink") == 0U) {
+    for (const auto& spec : config.logger.sinks) {
+      if (!emulating || spec.kind != "console") sinks.push_back(spec);
+    }
+    return sinks;
+  }
+  for (const auto& flag : args["log-sink"].as<std::vector<std::string>>()) {
+    auto sink = engine::parse_log_sink_flag(flag);
+    if (!sink) return sink.error();
+    sinks.push_back(std::move(*sink));
+  }
+  return sinks;
 }
 
 // --log-level, --bind, --env and --debug-port, as the emulator takes them.
@@ -192,6 +216,21 @@ int run_command(int argc, char** argv) {
   style.color = !style.json && (color == "always" || (color == "auto" && isatty(STDOUT_FILENO) != 0 &&
                                                       std::getenv("NO_COLOR") == nullptr));
   nimbus::emulator::Reporter reporter(std::cout, std::cerr, style);
+  auto sink_specs = log_sink_specs(args, target->config, true);
+  if (!sink_specs) return fail("run: " + sink_specs.error().message);
+  if (!sink_specs->empty()) {  // the records go where nimbus serve would send them, too
+    engine::LogSinkRegistry kinds;
+    engine::register_builtin_log_sinks(kinds);
+    std::vector<std::unique_ptr<engine::LogEntrySink>> sinks;
+    for (const auto& spec : *sink_specs) {
+      auto sink = kinds.make(spec);
+      if (!sink) return fail("run: " + sink.error().message);
+      sinks.push_back(std::move(*sink));
+    }
+    reporter.also_to(std::move(sinks),
+                     target->config.name.empty() ? target->config.module : target->config.name,
+                     target->config.version);
+  }
   auto emu = nimbus::emulator::Emulator::create(target->config, target->library, options, reporter);
   if (!emu) return fail(emu.error().message);
   if (inputs.empty()) {
@@ -310,15 +349,8 @@ int serve_command(int argc, char** argv) {
                                                                : config.logger.level.value_or("info");
   auto level = nimbus::parse_log_level(level_text);
   if (!level) return fail("serve: --log-level " + level_text + ": expected debug, info, warn or error");
-  std::vector<engine::LogSinkSpec> sinks = config.logger.sinks;
-  if (args.count("log-sink") != 0U) {
-    sinks.clear();
-    for (const auto& flag : args["log-sink"].as<std::vector<std::string>>()) {
-      auto sink = engine::parse_log_sink_flag(flag);
-      if (!sink) return fail("serve: " + sink.error().message);
-      sinks.push_back(std::move(*sink));
-    }
-  }
+  auto sinks = log_sink_specs(args, config, false);
+  if (!sinks) return fail("serve: " + sinks.error().message);
 
   // What every worker runs.
   engine::WorkerOptions worker;
@@ -341,7 +373,7 @@ int serve_command(int argc, char** argv) {
   o.triggers = std::move(*plan);
   o.function_name = config.name.empty() ? config.module : config.name;
   o.function_version = config.version;
-  if (!sinks.empty()) o.log_sinks = std::move(sinks);
+  if (!sinks->empty()) o.log_sinks = std::move(*sinks);
   o.host = args["host"].as<std::string>();
   o.admin_port = *admin_port;
   if (const char* token = std::getenv("NIMBUS_ADMIN_TOKEN"); token != nullptr) o.admin_token = token;

@@ -30,9 +30,43 @@ std::string Reporter::paint(std::string_view text, const char* code) const {
   return fmt::format("\x1b[{}m{}\x1b[0m", code, text);
 }
 
+void Reporter::also_to(std::vector<std::unique_ptr<engine::LogEntrySink>> sinks, std::string function,
+                       std::string version) {
+  sinks_ = std::move(sinks);
+  function_ = std::move(function);
+  version_ = std::move(version);
+}
+
+void Reporter::forward(const LogRecord& record) {
+  fields_.clear();
+  if (!record.fields.empty()) format::append_json(fields_, record.fields);
+  const engine::LogEntry entry{.worker = 0,
+                               .level = record.level,
+                               .time = record.time,
+                               .message = record.message,
+                               .fields_json = fields_,
+                               .logger = record.logger,
+                               .event_id = event_id_,
+                               .trace_id = trace_id_,
+                               .function = function_,
+                               .version = version_,
+                               .trigger = trigger_,
+                               .trigger_kind = trigger_kind_};
+  for (auto& sink : sinks_) sink->write(entry);
+}
+
+void Reporter::flush_sinks() noexcept {
+  for (auto& sink : sinks_) sink->flush();
+}
+
 void Reporter::begin_event(const Event& event, std::string_view origin) {
-  if (o_.quiet) return;
   event_id_ = event.id();
+  if (!sinks_.empty()) {
+    trigger_ = event.trigger_name();
+    trigger_kind_ = event.trigger_kind();
+    trace_id_ = event.trace_id();
+  }
+  if (o_.quiet) return;
   origin_ = origin;
   if (o_.json) return;
   std::string what = event.method().empty() ? std::string(event.trigger_kind())
@@ -43,6 +77,7 @@ void Reporter::begin_event(const Event& event, std::string_view origin) {
 }
 
 void Reporter::write(const LogRecord& record) {
+  if (!sinks_.empty()) forward(record);
   if (o_.quiet) return;
   if (o_.json) {
     // The tape's record shape, with a time, after what says which event it belongs to.
@@ -74,6 +109,7 @@ void Reporter::write(const LogRecord& record) {
 }
 
 void Reporter::end_event(const Response& response, std::chrono::nanoseconds took) {
+  flush_sinks();
   if (o_.quiet) return;
   double ms = static_cast<double>(took.count()) / 1e6;
   const bool text = format::printable_utf8(response.body());
@@ -200,6 +236,7 @@ void Reporter::metrics(const std::vector<MetricSample>& samples) {
 }
 
 void Reporter::summary(std::size_t ok, std::size_t failed, std::size_t unreadable) {
+  flush_sinks();
   if (o_.json || o_.quiet) return;
   std::string line = fmt::format("{} event{}: {} ok, {} failed", ok + failed + unreadable,
                                  ok + failed + unreadable == 1 ? "" : "s", ok, failed);

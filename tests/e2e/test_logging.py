@@ -242,6 +242,37 @@ class LoggingTest(unittest.TestCase):
         self.assertEqual(sorted(p.name for p in self.dir.glob("other.log*")), ["other.log", "other.log.1"])
         self.assertFalse([l for l in s.stderr_lines if " DEBUG " in l])
 
+    def test_nimbus_run_writes_to_the_configured_sinks_too_besides_its_own_output(self):
+        config = self.config("  logger:\n    sinks:\n"
+                             "      - {kind: console, format: text}\n"  # the emulator's output is the console
+                             "      - {kind: file, path: logs/f.log}\n")
+        events = "".join(json.dumps({"id": f"e{i}", "path": "/", "headers": {"traceparent": TRACE}}) + "\n"
+                         for i in range(3))
+        r = subprocess.run([NIMBUS, "run", config, "--event", "-", "--json"], input=events,
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        shown = [json.loads(l) for l in r.stdout.splitlines() if json.loads(l)["type"] == "log"]
+        self.assertEqual([x["message"] for x in shown], ["debug", "info"] * 3, "its own output is unchanged")
+        self.assertNotIn(" DEBUG ", r.stderr, "the configured console sink is its own output, not a second one")
+        logged = [json.loads(l) for l in (self.dir / "logs" / "f.log").read_text().splitlines()]
+        self.assertEqual([(x["message"], x["event"]) for x in logged],
+                         [(m, f"e{i}") for i in range(3) for m in ("debug", "info")])
+        first = logged[0]
+        self.assertEqual((first["function"], first["version"], first["worker"], first["traceId"], first["level"]),
+                         ("logs", "3", 0, TRACE[3:35], "debug"))
+        self.assertEqual(first["fields"], {"worker": 0})
+        # --log-sink replaces them, as for nimbus serve.
+        other = self.dir / "other.log"
+        r = subprocess.run([NIMBUS, "run", config, "--event", "-", "--log-sink", f"file:path={other},format=text"],
+                           input=events, capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(len(other.read_text().splitlines()), 6)
+        self.assertEqual(len((self.dir / "logs" / "f.log").read_text().splitlines()), 6, "not written again")
+        r = subprocess.run([NIMBUS, "run", config, "--event", "-", "--log-sink", "file"], input=events,
+                           capture_output=True, text=True, timeout=120)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("run: ", r.stderr)
+
     def test_the_http_sink_batches_and_drops_and_counts_when_its_endpoint_is_slow_or_down(self):
         collector = Collector()
         config = self.config("  logger:\n    sinks:\n      - {kind: http, url: 'http://127.0.0.1:%d/logs', "

@@ -47,7 +47,8 @@ void append_escaped(std::string& out, std::string_view s) {
 }
 
 void append_json_line(std::string& out, const LogEntry& e) {
-  std::string tail;
+  thread_local std::string tail;  // reused: a line costs no allocation once it has grown
+  tail.clear();
   member(tail, "function", e.function);
   member(tail, "version", e.version);
   if (e.worker >= 0) {

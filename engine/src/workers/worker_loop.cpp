@@ -121,11 +121,6 @@ class RequestRecord final : public detail::BindingObserver {
   engine::CallScript script_;
 };
 
-// The trace id of a W3C traceparent (version-traceid-parentid-flags); empty for none.
-std::string_view trace_id_of(std::string_view trace_parent) noexcept {
-  return trace_parent.size() >= 35 ? trace_parent.substr(3, 32) : std::string_view();
-}
-
 // Function logs go back on the response ring, in order with the responses.
 class RingLogSink : public LogSink {
  public:
@@ -134,7 +129,7 @@ class RingLogSink : public LogSink {
   void set_request(std::uint64_t id, const Event* event) noexcept {
     request_id_ = id;
     event_id_ = event != nullptr ? event->id() : std::string_view();
-    trace_id_ = event != nullptr ? trace_id_of(event->trace_parent()) : std::string_view();
+    trace_id_ = event != nullptr ? event->trace_id() : std::string_view();
   }
   void write(const LogRecord& r) override {
     std::string& fields = fields_;

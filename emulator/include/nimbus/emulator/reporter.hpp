@@ -4,11 +4,13 @@
 /// terminal, or one JSON object per line.
 
 #include <chrono>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "nimbus/engine/log_sink.hpp"
 #include "nimbus/event.hpp"
 #include "nimbus/json.hpp"
 #include "nimbus/logger.hpp"
@@ -49,6 +51,10 @@ class Reporter : public LogSink {
   /// The function's metrics (`ctx.metrics()`), after the last event: a line per
   /// series in text mode, `{"type":"metrics","metrics":[...]}` in JSON; nothing when it has none.
   void metrics(const std::vector<MetricSample>& samples);
+  /// Also writes every record to `sinks` (function.yaml's spec.logger.sinks, --log-sink), as
+  /// `nimbus serve` does, named with `function` and `version`; flushed after each event.
+  void also_to(std::vector<std::unique_ptr<engine::LogEntrySink>> sinks, std::string function,
+               std::string version);
   /// The totals, after the last event (text mode only).
   void summary(std::size_t ok, std::size_t failed, std::size_t unreadable);
 
@@ -61,6 +67,16 @@ class Reporter : public LogSink {
   std::string event_id_;
   std::string origin_;
   std::string scratch_;  // a record's fields as JSON text, reused
+  // The sinks records also go to, and what names them.
+  void forward(const LogRecord& record);
+  void flush_sinks() noexcept;
+  std::vector<std::unique_ptr<engine::LogEntrySink>> sinks_;
+  std::string function_;
+  std::string version_;
+  std::string trigger_;
+  std::string trigger_kind_;
+  std::string trace_id_;
+  std::string fields_;
 };
 
 }  // namespace nimbus::emulator

@@ -162,6 +162,11 @@ class Event {
   /// `traceparent` header (an HTTP header, a message header), else its CloudEvent's
   /// `traceparent` extension; empty when it has none or the value is malformed.
   [[nodiscard]] std::string_view trace_parent() const;
+  /// The W3C trace id of that traceparent (32 hex digits), as log records carry it; empty: none.
+  [[nodiscard]] std::string_view trace_id() const {
+    const std::string_view t = trace_parent();  // well formed, or empty
+    return t.empty() ? t : t.substr(3, 32);
+  }
 
   // nuclio's names for the same facts (its SDKs' `Event`), for functions ported from it.
 
