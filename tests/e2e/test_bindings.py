@@ -157,9 +157,11 @@ class BindingsTest(unittest.TestCase):
 
     def test_one_function_runs_unchanged_against_memory_file_and_redis(self):
         self.run_script(self.write("{kind: memory}"))
-        (self.dir / "seed.json").write_text('{"ada": "seeded"}')
+        (self.dir / "seed.json").write_text('{"grace": "seeded"}')
+        self.run_script(self.write("{kind: file, path: seed.json}"))  # the fixture, then memory
         with Server(self.write("{kind: file, path: seed.json}")) as s:
-            self.assertEqual(self.call(s, {"op": "get", "key": "ada"}), (200, {"value": "seeded"}))
+            self.assertEqual(self.call(s, {"op": "get", "key": "grace"}), (200, {"value": "seeded"}))
+        self.assertEqual((self.dir / "seed.json").read_text(), '{"grace": "seeded"}', "never written")
         self.run_script(self.write(self.redis_binding()))
         # What the function wrote is in Redis itself.
         self.assertEqual(self.redis.cli("GET", "visits"), "42")
