@@ -19,8 +19,10 @@ namespace nimbus::detail {
 
 /// The version of the entry layout between a function library and its host.
 /// A host refuses a library built for another version.
-// 3: Context holds a Platform; 4: KeyValueStore has increment and compare_and_set.
-inline constexpr std::uint32_t kAbiVersion = 4;
+// 3: Context holds a Platform; 4: KeyValueStore has increment and compare_and_set; 5: Binding is
+// a virtual base of the interfaces (Publisher, ObjectStore besides KeyValueStore), KeyValueStore
+// has get_many and put_many, Context holds Metrics.
+inline constexpr std::uint32_t kAbiVersion = 5;
 
 /// A handler after its return value is turned into a `Response`.
 using HandlerFn = Response (*)(Context&, const Event&);
