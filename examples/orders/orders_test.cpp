@@ -18,8 +18,8 @@ class OrdersTest : public ::testing::Test {
     EventBuilder e;
     e.method("POST").path("/orders").json(body);
     if (!traceparent.empty()) e.header("traceparent", traceparent);
-    const nimbus::Event event = e.build();
-    ctx_.begin(event);  // as the host does: the event's traceparent is the context's
+    const auto event = e.build();  // the bytes the event views: kept while it is used
+    ctx_.begin(event);             // as the host does: the event's traceparent is the context's
     return orders(ctx_, event);
   }
   FakeContext ctx_{"orders"};
