@@ -17,6 +17,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "../util/allocator.hpp"
 #include "../util/spin.hpp"
 #include "admin.hpp"
 #include "metrics.hpp"
@@ -364,6 +365,7 @@ void Processor::request_stop() noexcept {
 
 Result<std::unique_ptr<Processor>> Processor::start(ProcessorOptions options) noexcept {
   try {
+    util::keep_freed_memory();  // before any trigger's client allocates
     auto impl = std::make_unique<Impl>();
     if (auto ok = impl->open(std::move(options)); !ok) return ok.error();
     return std::unique_ptr<Processor>(new Processor(std::move(impl)));

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "../shm/channel.hpp"
+#include "../util/allocator.hpp"
 #include "nimbus/logger.hpp"
 #include "worker_loop.hpp"
 
@@ -65,6 +66,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the processor
+  nimbus::engine::util::keep_freed_memory();
   if (getppid() == 1) return 1;
 
   auto fd = nimbus::engine::shm::receive_fd(args.socket);
